@@ -1,0 +1,53 @@
+# mybuild: the two entry points are `make demo` and `make test` (README.md).
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+JOBS ?= $(shell nproc)
+# Seconds per fuzz target for `make fuzz`.
+FUZZ_SECONDS ?= 300
+# Modules whose tests also run under AddressSanitizer+UBSan in `make test`.
+ASAN_LABELS ?= parser
+
+.PHONY: all deps build build-asan test test-asan demo fuzz bench format clean
+
+all: build
+
+deps:
+	@tools/install_deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DMYBUILD_WERROR=ON
+
+build: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+$(ASAN_DIR)/build.ninja:
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYBUILD_WERROR=ON \
+	  -DMYBUILD_SANITIZE=address,undefined
+
+build-asan: $(ASAN_DIR)/build.ninja
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target $(foreach l,$(ASAN_LABELS),$(l)_tests)
+
+test: deps build build-asan
+	tools/check_layers.sh
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) \
+	  -L '^($(subst $(eval) ,|,$(ASAN_LABELS)))$$'
+
+demo: deps build
+	tools/demo.sh $(BUILD_DIR)/cli/mybuild
+
+fuzz: deps
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYBUILD_FUZZ=ON \
+	  -DMYBUILD_TESTS=OFF -DCMAKE_CXX_COMPILER=clang++
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	tools/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+bench: deps build
+	tools/run_bench.sh $(BUILD_DIR)
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

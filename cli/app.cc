@@ -1,0 +1,86 @@
+#include "cli/app.h"
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/error_report.h"
+#include "cli/exit_codes.h"
+#include "common/log.h"
+#include "common/version.h"
+
+namespace mybuild::cli {
+namespace {
+
+constexpr std::string_view kSubcommands[] = {"build", "debug", "images", "push", "pull", "tag",
+                                             "rmi", "inspect", "prune", "login", "logout", "help"};
+
+// `mybuild -t app:v1 .` means `mybuild build -t app:v1 .`: insert "build" before the first
+// argument that is neither a global option nor a subcommand name.
+std::vector<std::string> with_default_subcommand(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--debug" || a.rfind("--root=", 0) == 0) continue;
+    if (a == "--root") {
+      ++i;
+      continue;
+    }
+    if (a == "-h" || a == "--help" || a == "--version" || is_subcommand_name(a)) break;
+    args.insert(args.begin() + static_cast<std::ptrdiff_t>(i), "build");
+    break;
+  }
+  return args;
+}
+
+}  // namespace
+
+bool is_subcommand_name(std::string_view word) {
+  for (auto name : kSubcommands) {
+    if (word == name) return true;
+  }
+  return false;
+}
+
+int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  GlobalOptions global;
+  CLI::App app{"mybuild: a daemonless Dockerfile image builder", "mybuild"};
+  app.set_version_flag("--version", std::string("mybuild version ") + common::kVersion);
+  app.add_flag("--debug", global.debug, "Verbose logs and full error context");
+  app.add_option("--root", global.root, "State directory (default /var/lib/mybuild as root)");
+  app.fallthrough();  // global options are accepted after the subcommand too
+  app.require_subcommand(0, 1);
+  add_build_command(app, global);
+  add_debug_command(app, global);
+  add_placeholder_commands(app);
+
+  auto args = with_default_subcommand(argc, argv);
+  if (args.empty()) {
+    out << app.help();
+    return kExitOk;
+  }
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << (app.get_subcommands().empty() ? app.help() : app.get_subcommands().back()->help());
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion&) {
+    out << app.version() << "\n";
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    err << "error: " << e.what() << "\n";
+    std::string sub = app.get_subcommands().empty() ? "" : app.get_subcommands().back()->get_name() + " ";
+    err << "hint: run 'mybuild " << sub << "--help' for usage\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    return report_error(e, err, global.debug);
+  }
+  return kExitOk;
+}
+
+}  // namespace mybuild::cli

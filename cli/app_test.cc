@@ -1,0 +1,67 @@
+#include "cli/app.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+
+namespace mybuild::cli {
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Result run_args(std::vector<std::string> args) {
+  args.insert(args.begin(), "mybuild");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::ostringstream out, err;
+  int code = run(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto v = run_args({"--version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("mybuild version "), std::string::npos);
+  auto h = run_args({"--help"});
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("build"), std::string::npos);
+}
+
+TEST(Cli, UnknownFlagIsUsageErrorWithHint) {
+  auto r = run_args({"build", "--no-such-flag", "."});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("error: "), std::string::npos);
+  EXPECT_NE(r.err.find("hint: "), std::string::npos);
+}
+
+TEST(Cli, BadProgressValueIsUsageError) {
+  EXPECT_EQ(run_args({"build", "--progress", "fancy", "."}).code, kExitUsage);
+}
+
+TEST(Cli, DefaultSubcommandIsBuild) {
+  // Without the rewrite, "-t" would be an unknown option of the top-level app (exit 2).
+  auto r = run_args({"-t", "app:v1", "--progress=plain", "."});
+  EXPECT_NE(r.code, kExitUsage) << r.err;
+  auto help = run_args({"-t", "x", "--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--build-arg"), std::string::npos);
+}
+
+TEST(Cli, PlaceholdersSayNotImplemented) {
+  for (const char* cmd : {"images", "push", "pull", "tag", "rmi", "inspect", "prune", "login", "logout"}) {
+    auto r = run_args({cmd});
+    EXPECT_EQ(r.code, kExitFailure) << cmd;
+    EXPECT_NE(r.err.find("not implemented yet"), std::string::npos) << cmd << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace mybuild::cli

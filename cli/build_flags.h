@@ -1,0 +1,38 @@
+// The flags of `mybuild build`, as docker buildx build spells them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mybuild::cli {
+
+struct BuildFlags {
+  std::string context = ".";
+  std::vector<std::string> tags;
+  std::string file;  // -f; "" = <context>/Dockerfile, "-" = stdin
+  std::vector<std::string> build_args;
+  std::string target;
+  bool no_cache = false;
+  std::vector<std::string> no_cache_filter;
+  bool pull = false;
+  std::string platform;
+  std::vector<std::string> labels;
+  bool push = false;
+  std::vector<std::string> outputs;
+  std::string iidfile;
+  std::string metadata_file;
+  std::string progress = "auto";
+  bool quiet = false;
+  std::string network = "default";
+  std::string memory;
+  std::string cpus;
+  int jobs = 0;
+  bool skip_unused_stages = true;
+  bool explain_cache = false;
+  std::string compression = "gzip";
+  int compression_level = -1;
+  std::vector<std::string> allow;
+  std::vector<std::string> secrets;
+};
+
+}  // namespace mybuild::cli

@@ -1,0 +1,19 @@
+// Each subcommand lives in its own file and registers itself on the app with one function.
+// A command's callback throws common::Error on failure; main() turns that into an exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace mybuild::cli {
+
+void add_build_command(CLI::App& app, GlobalOptions& global);
+void add_debug_command(CLI::App& app, GlobalOptions& global);
+// images push pull tag rmi inspect prune login logout import run doctor: filled by later work.
+void add_placeholder_commands(CLI::App& app);
+
+// The subcommand names, for the "mybuild -t x ." -> "mybuild build -t x ." rewrite.
+bool is_subcommand_name(std::string_view word);
+
+}  // namespace mybuild::cli

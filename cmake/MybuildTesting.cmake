@@ -1,0 +1,19 @@
+# mybuild_add_test(NAME name SOURCES a_test.cc ... LIBS lib ... LABELS module [ENV K=V ...])
+# One GoogleTest executable; every TEST becomes its own ctest entry, labelled with its module so
+# `ctest -L parser` selects one module (the sanitizer build runs labels, not the whole suite).
+function(mybuild_add_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(${T_NAME} PRIVATE
+    MYBUILD_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    MYBUILD_CONFORMANCE_DIR="${PROJECT_SOURCE_DIR}/../shared/conformance")
+  mybuild_target_warnings(${T_NAME})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${T_NAME}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${T_ENV}")
+endfunction()

@@ -1,0 +1,51 @@
+#include "common/descriptor.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace mybuild::common {
+namespace {
+
+TEST(Platform, ParseNormalisesAliases) {
+  EXPECT_EQ(Platform::parse("linux/x86_64").str(), "linux/amd64");
+  EXPECT_EQ(Platform::parse("linux/aarch64").str(), "linux/arm64");
+  EXPECT_EQ(Platform::parse("linux/arm64/v8").str(), "linux/arm64");
+  EXPECT_EQ(Platform::parse("linux/arm").str(), "linux/arm/v7");
+  EXPECT_EQ(Platform::parse("arm64").str(), "linux/arm64");
+  EXPECT_THROW(Platform::parse("linux//amd64"), Error);
+  EXPECT_THROW(Platform::parse("a/b/c/d"), Error);
+}
+
+TEST(Platform, Matches) {
+  EXPECT_TRUE(Platform::parse("linux/arm/v7").matches(Platform::parse("linux/arm")));
+  EXPECT_FALSE(Platform::parse("linux/arm/v6").matches(Platform::parse("linux/arm/v7")));
+  EXPECT_FALSE(Platform::parse("linux/amd64").matches(Platform::parse("linux/arm64")));
+}
+
+TEST(Descriptor, JsonRoundTripOmitsEmptyFields) {
+  Descriptor d;
+  d.media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
+  d.digest = Digest::sha256_of("x");
+  d.size = 1;
+  nlohmann::json j = d;
+  EXPECT_FALSE(j.contains("urls"));
+  EXPECT_FALSE(j.contains("annotations"));
+  EXPECT_EQ(j.get<Descriptor>(), d);
+}
+
+TEST(Descriptor, MalformedIsIntegrityError) {
+  auto j = nlohmann::json::parse(R"({"mediaType":"x","digest":"sha256:zz","size":1})");
+  try {
+    (void)j.get<Descriptor>();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIntegrity);
+  }
+  auto neg = nlohmann::json::parse(
+      R"({"mediaType":"x","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":-1})");
+  EXPECT_THROW((void)neg.get<Descriptor>(), Error);
+}
+
+}  // namespace
+}  // namespace mybuild::common

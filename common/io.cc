@@ -1,0 +1,96 @@
+#include "common/io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "common/error.h"
+
+namespace mybuild::common {
+
+uint64_t copy_stream(Reader& from, Writer& to) {
+  std::vector<char> buf(kCopyBufferSize);
+  uint64_t total = 0;
+  for (;;) {
+    size_t n = from.read(buf);
+    if (n == 0) return total;
+    to.write({buf.data(), n});
+    total += n;
+  }
+}
+
+std::string read_all(Reader& from, size_t max_bytes) {
+  std::string out;
+  char buf[64 * 1024];
+  for (;;) {
+    size_t n = from.read(buf);
+    if (n == 0) return out;
+    if (out.size() + n > max_bytes) {
+      throw Error(ErrorKind::kResource,
+                  "stream is larger than the " + std::to_string(max_bytes) + "-byte limit");
+    }
+    out.append(buf, n);
+  }
+}
+
+size_t FdReader::read(std::span<char> buf) {
+  for (;;) {
+    ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) throw_errno("read", "fd " + std::to_string(fd_.get()));
+  }
+}
+
+void FdWriter::write(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd_, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write", "fd " + std::to_string(fd_));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+size_t StringReader::read(std::span<char> buf) {
+  size_t n = std::min(buf.size(), data_.size() - pos_);
+  data_.copy(buf.data(), n, pos_);
+  pos_ += n;
+  return n;
+}
+
+UniqueFd open_file(const std::filesystem::path& path, int flags, int mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw_errno("open", path.string());
+  return UniqueFd(fd);
+}
+
+std::string read_file(const std::filesystem::path& path, size_t max_bytes) {
+  FdReader r(open_file(path, O_RDONLY));
+  try {
+    return read_all(r, max_bytes);
+  } catch (Error& e) {
+    e.add_context("reading " + path.string());
+    throw;
+  }
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view data, int mode) {
+  auto tmp = path;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  {
+    UniqueFd fd = open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    FdWriter(fd.get()).write(data);
+    if (::fsync(fd.get()) != 0) throw_errno("fsync", tmp.string());
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno("rename", tmp.string() + " -> " + path.string(), err);
+  }
+}
+
+}  // namespace mybuild::common

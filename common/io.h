@@ -1,0 +1,106 @@
+// Streams: how large data moves between modules (STYLE.md §2). A layer is never a std::string;
+// it flows Reader -> ... -> Writer through bounded buffers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/digest.h"
+#include "common/unique_fd.h"
+
+namespace mybuild::common {
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  // Reads up to buf.size() bytes; returns 0 only at end of stream. Throws on error.
+  virtual size_t read(std::span<char> buf) = 0;
+};
+
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  // Writes all of data or throws.
+  virtual void write(std::string_view data) = 0;
+};
+
+// The buffer size used for stream copies: large enough for fast I/O, small enough to hold
+// many at once.
+inline constexpr size_t kCopyBufferSize = 256 * 1024;
+
+// Copies until end of stream; returns the number of bytes copied.
+uint64_t copy_stream(Reader& from, Writer& to);
+// Reads the whole stream into a string, failing (kResource) past max_bytes; for small JSON only.
+std::string read_all(Reader& from, size_t max_bytes);
+
+class FdReader : public Reader {
+ public:
+  explicit FdReader(UniqueFd fd) : fd_(std::move(fd)) {}
+  size_t read(std::span<char> buf) override;
+  int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+class FdWriter : public Writer {
+ public:
+  explicit FdWriter(int fd) : fd_(fd) {}  // does not own fd
+  void write(std::string_view data) override;
+
+ private:
+  int fd_;
+};
+
+class StringReader : public Reader {
+ public:
+  explicit StringReader(std::string data) : data_(std::move(data)) {}
+  size_t read(std::span<char> buf) override;
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+class StringWriter : public Writer {
+ public:
+  void write(std::string_view data) override { data_.append(data); }
+  const std::string& str() const { return data_; }
+  std::string take() { return std::move(data_); }
+
+ private:
+  std::string data_;
+};
+
+// Passes bytes to `next` while hashing and counting them.
+class DigestingWriter : public Writer {
+ public:
+  explicit DigestingWriter(Writer& next) : next_(next) {}
+  void write(std::string_view data) override {
+    hash_.update(data);
+    next_.write(data);
+  }
+  uint64_t bytes() const { return hash_.bytes(); }
+  Digest finish() { return hash_.finish(); }
+
+ private:
+  Writer& next_;
+  Sha256 hash_;
+};
+
+// Discards everything (for hashing a stream without keeping it).
+class NullWriter : public Writer {
+ public:
+  void write(std::string_view) override {}
+};
+
+UniqueFd open_file(const std::filesystem::path& path, int flags, int mode = 0644);
+std::string read_file(const std::filesystem::path& path, size_t max_bytes = 64 << 20);
+// Writes to a temp file beside `path`, fsyncs, renames: readers see old or new, never half.
+void write_file_atomic(const std::filesystem::path& path, std::string_view data, int mode = 0644);
+
+}  // namespace mybuild::common

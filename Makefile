@@ -44,7 +44,7 @@ fuzz: deps
 	tools/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 bench: deps build
-	tools/run_bench.sh $(BUILD_DIR)
+	BENCH=$(BENCH) tools/run_bench.sh $(BUILD_DIR)
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -13,8 +13,9 @@
 namespace mybuild::cli {
 namespace {
 
-constexpr std::string_view kSubcommands[] = {"build", "debug", "images", "push", "pull", "tag",
-                                             "rmi", "inspect", "prune", "login", "logout", "help"};
+constexpr std::string_view kSubcommands[] = {"build", "debug", "images", "push",
+                                             "pull",  "tag",   "rmi",    "inspect",
+                                             "prune", "login", "logout", "help"};
 
 // `mybuild -t app:v1 .` means `mybuild build -t app:v1 .`: insert "build" before the first
 // argument that is neither a global option nor a subcommand name.
@@ -49,6 +50,10 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.set_version_flag("--version", std::string("mybuild version ") + common::kVersion);
   app.add_flag("--debug", global.debug, "Verbose logs and full error context");
   app.add_option("--root", global.root, "State directory (default /var/lib/mybuild as root)");
+  // Runs after the global options are parsed and before any command's callback.
+  app.parse_complete_callback([&global] {
+    if (global.debug) common::log::set_level(common::log::Level::kDebug);
+  });
   app.fallthrough();  // global options are accepted after the subcommand too
   app.require_subcommand(0, 1);
   add_build_command(app, global);
@@ -74,7 +79,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     return kExitOk;
   } catch (const CLI::ParseError& e) {
     err << "error: " << e.what() << "\n";
-    std::string sub = app.get_subcommands().empty() ? "" : app.get_subcommands().back()->get_name() + " ";
+    std::string sub =
+        app.get_subcommands().empty() ? "" : app.get_subcommands().back()->get_name() + " ";
     err << "hint: run 'mybuild " << sub << "--help' for usage\n";
     return kExitUsage;
   } catch (const std::exception& e) {

@@ -1,0 +1,217 @@
+#include "snapshot/database.h"
+
+#include <sqlite3.h>
+
+#include <system_error>
+#include <utility>
+
+#include "common/error.h"
+#include "common/log.h"
+
+namespace mybuild::snapshot {
+namespace {
+
+using common::Error;
+using common::ErrorKind;
+
+[[noreturn]] void throw_sqlite(sqlite3* db, std::string_view what, std::string_view subject) {
+  std::string msg = std::string(what) + "(" + std::string(subject) + "): ";
+  msg += db ? sqlite3_errmsg(db) : "out of memory";
+  throw Error(ErrorKind::kResource, std::move(msg));
+}
+
+// Statements are short; an error names the start of the SQL, enough to find it in the source.
+std::string sql_excerpt(std::string_view sql) {
+  constexpr size_t kMax = 60;
+  return std::string(sql.substr(0, kMax)) + (sql.size() > kMax ? "..." : "");
+}
+
+}  // namespace
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::check_bind(int rc, int index) {
+  if (rc != SQLITE_OK) throw_sqlite(db_, "sqlite3_bind", "parameter " + std::to_string(index));
+}
+
+Statement& Statement::bind(int index, int64_t value) {
+  check_bind(sqlite3_bind_int64(stmt_, index, value), index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  check_bind(
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+      index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::optional<std::string_view> text_or_null) {
+  return text_or_null ? bind(index, *text_or_null) : bind_null(index);
+}
+
+Statement& Statement::bind_null(int index) {
+  check_bind(sqlite3_bind_null(stmt_, index), index);
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  throw_sqlite(db_, "sqlite3_step", sql_excerpt(sqlite3_sql(stmt_)));
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+}
+
+void Statement::reset() { sqlite3_reset(stmt_); }
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+int64_t Statement::column_int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::column_text(int column) const {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  if (!text) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+Database::Database(const std::filesystem::path& file, std::chrono::milliseconds busy_timeout)
+    : path_(file) {
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec) {
+    throw Error(ErrorKind::kResource,
+                "mkdir(" + file.parent_path().string() + "): " + ec.message());
+  }
+  // NOMUTEX: a connection is used by one thread at a time (see the header), so SQLite's own
+  // per-connection mutex would only cost time.
+  int rc =
+      sqlite3_open_v2(file.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg =
+        "sqlite3_open(" + file.string() + "): " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw Error(ErrorKind::kResource, std::move(msg));
+  }
+  try {
+    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+    // WAL: readers do not block the writer and a crash leaves the last committed state.
+    // synchronous=NORMAL is durable in WAL mode except for the last transactions before a
+    // power loss, never corrupt (sqlite.org/pragma.html#pragma_synchronous).
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    exec(
+        "CREATE TABLE IF NOT EXISTS schema_versions ("
+        " component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
+        "PRAGMA user_version=1;");
+  } catch (Error& e) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    e.add_context("opening " + file.string());
+    throw;
+  }
+}
+
+Database::~Database() {
+  if (db_ && sqlite3_close_v2(db_) != SQLITE_OK) {
+    common::log::warn("sqlite3_close(" + path_.string() + "): " + sqlite3_errmsg(db_));
+  }
+}
+
+void Database::exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = "sqlite3_exec(" + sql_excerpt(sql) + "): " + (err ? err : "unknown error");
+    sqlite3_free(err);
+    throw Error(ErrorKind::kResource, std::move(msg));
+  }
+}
+
+Statement Database::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    throw_sqlite(db_, "sqlite3_prepare", sql_excerpt(sql));
+  }
+  return Statement(db_, stmt);
+}
+
+int64_t Database::schema_version(std::string_view component) {
+  auto st = prepare("SELECT version FROM schema_versions WHERE component = ?");
+  st.bind(1, component);
+  return st.step() ? st.column_int(0) : 0;
+}
+
+void Database::migrate(std::string_view component, std::span<const std::string_view> steps) {
+  Transaction tx(*this);  // IMMEDIATE: two processes starting at once migrate one after another
+  int64_t version = schema_version(component);
+  auto wanted = static_cast<int64_t>(steps.size());
+  if (version > wanted) {
+    throw Error(ErrorKind::kResource, "metadata " + path_.string() + ": schema of '" +
+                                          std::string(component) + "' is version " +
+                                          std::to_string(version) + ", newer than this mybuild (" +
+                                          std::to_string(wanted) + ")");
+  }
+  if (version == wanted) return;  // the transaction rolls back: nothing was written
+  for (auto i = version; i < wanted; ++i) {
+    try {
+      exec(steps[static_cast<size_t>(i)]);
+    } catch (Error& e) {
+      e.add_context("migrating '" + std::string(component) + "' to version " +
+                    std::to_string(i + 1));
+      throw;
+    }
+  }
+  prepare(
+      "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+      "ON CONFLICT(component) DO UPDATE SET version = excluded.version")
+      .bind(1, component)
+      .bind(2, wanted)
+      .run();
+  tx.commit();
+}
+
+int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+int64_t Database::changes() const { return sqlite3_changes64(db_); }
+
+bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (done_) return;
+  try {
+    db_.exec("ROLLBACK");
+  } catch (const std::exception& e) {
+    common::log::warn(std::string("rollback: ") + e.what());
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace mybuild::snapshot

@@ -1,0 +1,149 @@
+#include "registry/docker_config.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/temp_dir.h"
+
+namespace mybuild::registry {
+namespace {
+
+void write(const std::filesystem::path& p, const std::string& s, int mode = 0644) {
+  common::write_file_atomic(p, s, mode);
+}
+
+TEST(DockerConfig, ReadsAuthsEntries) {
+  common::TempDir dir;
+  // "alice:s3cr:et" base64: passwords may contain ':'.
+  write(dir.path() / "config.json", R"({"auths": {
+      "https://index.docker.io/v1/": {"auth": "YWxpY2U6czNjcjpldA=="},
+      "https://ghcr.io": {"identitytoken": "refresh-tok"},
+      "localhost:5000": {}}})");
+  DockerConfig cfg(dir.path() / "config.json");
+  auto hub = cfg.lookup("docker.io");
+  ASSERT_TRUE(hub);
+  EXPECT_EQ(hub->username, "alice");
+  EXPECT_EQ(hub->password, "s3cr:et");
+  EXPECT_NE(hub->source.find("auths \"https://index.docker.io/v1/\""), std::string::npos);
+  auto ghcr = cfg.lookup("ghcr.io");
+  ASSERT_TRUE(ghcr);
+  EXPECT_EQ(ghcr->identity_token, "refresh-tok");
+  EXPECT_FALSE(cfg.lookup("localhost:5000"));  // an empty entry holds nothing
+  EXPECT_FALSE(cfg.lookup("quay.io"));
+}
+
+TEST(DockerConfig, MissingFileIsNoCredentials) {
+  common::TempDir dir;
+  EXPECT_FALSE(DockerConfig(dir.path() / "nope.json").lookup("docker.io"));
+}
+
+TEST(DockerConfig, BadAuthFieldSaysWhereWithoutTheSecret) {
+  common::TempDir dir;
+  write(dir.path() / "config.json", R"({"auths": {"r.example": {"auth": "c2VjcmV0"}}})");
+  try {
+    DockerConfig(dir.path() / "config.json").lookup("r.example");
+    FAIL();
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kAuth);
+    EXPECT_NE(e.full_message().find("r.example"), std::string::npos);
+    EXPECT_EQ(e.full_message().find("secret"), std::string::npos);
+    EXPECT_EQ(e.full_message().find("c2VjcmV0"), std::string::npos);
+  }
+  write(dir.path() / "config.json", "{not json");
+  EXPECT_THROW(DockerConfig(dir.path() / "config.json").lookup("x"), common::Error);
+}
+
+TEST(DockerConfig, StoreAndEraseKeepOtherKeysAndMode0600) {
+  common::TempDir dir;
+  auto path = dir.path() / "sub" / "config.json";
+  std::filesystem::create_directories(path.parent_path());
+  write(path, R"({"psFormat": "table", "auths": {"other.io": {"auth": "dTpw"}}})");
+  DockerConfig cfg(path);
+  EXPECT_EQ(cfg.store("docker.io", {"bob", "pw", "", ""}), path.string());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto j = nlohmann::json::parse(common::read_file(path));
+  EXPECT_EQ(j["psFormat"], "table");
+  EXPECT_EQ(j["auths"]["https://index.docker.io/v1/"]["auth"], "Ym9iOnB3");
+  EXPECT_EQ(cfg.lookup("docker.io")->password, "pw");
+  EXPECT_TRUE(cfg.erase("docker.io"));
+  EXPECT_FALSE(cfg.lookup("docker.io"));
+  EXPECT_FALSE(cfg.erase("docker.io"));
+  EXPECT_EQ(cfg.lookup("other.io")->username, "u");
+}
+
+// A real helper executable speaking the protocol, stored in a temp dir put first on PATH.
+class HelperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* old = std::getenv("PATH");
+    old_path_ = old ? old : "";
+    auto helper = dir_.path() / "docker-credential-mytest";
+    std::ofstream(helper) << "#!/bin/sh\n"
+                             "store="
+                          << (dir_.path() / "store").string()
+                          << "\n"
+                             "case \"$1\" in\n"
+                             "get) read url; if [ -f \"$store\" ]; then cat \"$store\"; else "
+                             "echo 'credentials not found in native keychain'; exit 1; fi;;\n"
+                             "store) cat > \"$store\";;\n"
+                             "erase) rm -f \"$store\";;\n"
+                             "esac\n";
+    std::filesystem::permissions(helper, std::filesystem::perms::owner_all);
+    ::setenv("PATH", (dir_.path().string() + ":" + old_path_).c_str(), 1);
+  }
+  void TearDown() override { ::setenv("PATH", old_path_.c_str(), 1); }
+  common::TempDir dir_;
+  std::string old_path_;
+};
+
+TEST_F(HelperTest, CredsStoreRoundTrip) {
+  auto path = dir_.path() / "config.json";
+  write(path, R"({"credsStore": "mytest"})");
+  DockerConfig cfg(path);
+  EXPECT_FALSE(cfg.lookup("r.example"));  // "not found" is absence, not an error
+  EXPECT_EQ(cfg.store("r.example", {"carol", "hunter2", "", ""}), "docker-credential-mytest");
+  auto c = cfg.lookup("r.example");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->username, "carol");
+  EXPECT_EQ(c->password, "hunter2");
+  EXPECT_EQ(c->source, "credential helper docker-credential-mytest");
+  // The secret went to the helper, not into the file.
+  EXPECT_EQ(common::read_file(path).find("hunter2"), std::string::npos);
+  EXPECT_TRUE(cfg.erase("r.example"));
+  EXPECT_FALSE(cfg.lookup("r.example"));
+}
+
+TEST_F(HelperTest, CredHelpersPerRegistryAndIdentityToken) {
+  auto path = dir_.path() / "config.json";
+  write(path, R"({"credHelpers": {"r.example": "mytest"}, "auths": {"x.io": {"auth": "dTpw"}}})");
+  write(dir_.path() / "store", R"({"ServerURL":"r.example","Username":"<token>","Secret":"idt"})");
+  DockerConfig cfg(path);
+  auto c = cfg.lookup("r.example");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->identity_token, "idt");
+  EXPECT_EQ(c->username, "");
+  EXPECT_EQ(cfg.lookup("x.io")->source.find("config file"), 0u);
+}
+
+TEST_F(HelperTest, MissingHelperIsAClearAuthError) {
+  auto path = dir_.path() / "config.json";
+  write(path, R"({"credsStore": "does-not-exist"})");
+  try {
+    DockerConfig(path).lookup("r.example");
+    FAIL();
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kAuth);
+    EXPECT_NE(e.message().find("docker-credential-does-not-exist"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace mybuild::registry

@@ -164,9 +164,11 @@ int64_t Database::schema_version(std::string_view component) {
 }
 
 void Database::migrate(std::string_view component, std::span<const std::string_view> steps) {
+  auto wanted = static_cast<int64_t>(steps.size());
+  // The common case, up to date, needs no write lock (and works inside a caller's transaction).
+  if (schema_version(component) == wanted) return;
   Transaction tx(*this);  // IMMEDIATE: two processes starting at once migrate one after another
   int64_t version = schema_version(component);
-  auto wanted = static_cast<int64_t>(steps.size());
   if (version > wanted) {
     throw Error(ErrorKind::kResource, "metadata " + path_.string() + ": schema of '" +
                                           std::string(component) + "' is version " +

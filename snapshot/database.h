@@ -36,6 +36,11 @@ namespace mybuild::snapshot {
 
 class Database;
 
+// Where a state root keeps its metadata database.
+inline std::filesystem::path metadata_path(const std::filesystem::path& root) {
+  return root / "metadata.db";
+}
+
 // One prepared statement. Parameters are 1-based, columns 0-based (SQLite's convention).
 // Move-only; finalised on destruction.
 class Statement {
@@ -49,6 +54,9 @@ class Statement {
   Statement& bind(int index, int64_t value);
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+  Statement& bind(int index, const std::string& text) {
+    return bind(index, std::string_view(text));
+  }
   Statement& bind(int index, std::optional<std::string_view> text_or_null);
   Statement& bind_null(int index);
 

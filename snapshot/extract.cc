@@ -1,0 +1,428 @@
+#include "snapshot/extract.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "snapshot/compression.h"
+#include "snapshot/layer_writer.h"
+
+namespace mybuild::snapshot {
+
+using common::Error;
+using common::ErrorKind;
+using common::UniqueFd;
+
+namespace {
+
+// Hashes the uncompressed tar on its way into libarchive: the diff_id costs no second pass.
+class HashingReader : public common::Reader {
+ public:
+  explicit HashingReader(common::Reader& in) : in_(in) {}
+  size_t read(std::span<char> buf) override {
+    size_t n = in_.read(buf);
+    hash_.update(buf.data(), n);
+    return n;
+  }
+  common::Digest finish() { return hash_.finish(); }
+
+ private:
+  common::Reader& in_;
+  common::Sha256 hash_;
+};
+
+std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+struct DirTime {
+  std::vector<std::string> components;
+  int64_t mtime;
+};
+
+class Extractor {
+ public:
+  Extractor(common::Reader& tar, const std::filesystem::path& root, const ApplyOptions& options)
+      : root_(root, options.resolver),
+        options_(options),
+        tar_(tar),
+        buf_(common::kCopyBufferSize),
+        privileged_(::geteuid() == 0) {
+    a_ = archive_read_new();
+    if (a_ == nullptr) throw Error(ErrorKind::kResource, "archive_read_new: out of memory");
+    archive_read_support_format_tar(a_);
+    if (archive_read_open(a_, this, nullptr, &Extractor::on_read, nullptr) != ARCHIVE_OK) {
+      fail_archive("opening layer");
+    }
+  }
+  ~Extractor() { archive_read_free(a_); }
+  Extractor(const Extractor&) = delete;
+  Extractor& operator=(const Extractor&) = delete;
+
+  ApplyResult run() {
+    ApplyResult result;
+    for (;;) {
+      archive_entry* e = nullptr;
+      int r = archive_read_next_header(a_, &e);
+      if (r == ARCHIVE_EOF) break;
+      if (r < ARCHIVE_WARN) fail_archive("reading layer after entry \"" + current_ + "\"");
+      current_ = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+      if (++result.entries > options_.max_entries) {
+        throw Error(ErrorKind::kIntegrity, "layer has more than " +
+                                               std::to_string(options_.max_entries) +
+                                               " entries (at \"" + current_ + "\")");
+      }
+      try {
+        entry(e);
+      } catch (Error& err) {
+        err.add_context("layer entry \"" + current_ + "\"");
+        throw;
+      }
+    }
+    set_dir_times();
+    result.bytes = total_;
+    return result;
+  }
+
+ private:
+  static la_ssize_t on_read(archive*, void* self_ptr, const void** out) {
+    auto* self = static_cast<Extractor*>(self_ptr);
+    try {
+      size_t n = self->tar_.read(self->buf_);
+      *out = self->buf_.data();
+      return static_cast<la_ssize_t>(n);
+    } catch (...) {
+      self->error_ = std::current_exception();
+      return -1;
+    }
+  }
+
+  [[noreturn]] void fail_archive(const std::string& what) {
+    if (error_) std::rethrow_exception(error_);
+    const char* msg = archive_error_string(a_);
+    throw Error(ErrorKind::kIntegrity, what + ": " + (msg ? msg : "corrupt tar"));
+  }
+
+  [[noreturn]] void fail(const std::string& what) {
+    throw Error(ErrorKind::kIntegrity, "layer entry \"" + current_ + "\": " + what);
+  }
+
+  int parent_fd(const std::vector<std::string>& parent) {
+    std::string key;
+    for (const auto& p : parent) key += p + '/';
+    if (!cached_fd_ || key != cached_key_) {
+      cached_fd_ = root_.open_dir(parent, true);
+      cached_key_ = std::move(key);
+    }
+    return cached_fd_.get();
+  }
+  // Anything that removes or replaces a directory or symlink may change what a cached parent
+  // path means; forget it.
+  void invalidate_parent() { cached_fd_.reset(); }
+
+  void entry(archive_entry* e) {
+    std::vector<std::string> parts;
+    if (!split_entry_path(current_, parts)) fail("path contains \"..\"; refusing to unpack it");
+    if (parts.empty()) return;  // "./": the root itself keeps its own metadata
+    std::string base = parts.back();
+    parts.pop_back();
+    if (base.starts_with(kWhiteoutPrefix)) {
+      whiteout(parts, base);
+      return;
+    }
+    int dirfd = parent_fd(parts);
+    std::string rel = current_rel(parts, base);
+    created_.insert(rel);
+    mode_t type = archive_entry_filetype(e);
+    if (archive_entry_hardlink(e) != nullptr) {
+      hardlink(dirfd, base, archive_entry_hardlink(e));
+      return;
+    }
+    replace_existing(dirfd, base, type == AE_IFDIR);
+    UniqueFd fd = create(e, dirfd, base, type);
+    if (type == AE_IFLNK) {
+      set_owner(dirfd, base, e);
+      set_link_time(dirfd, base, archive_entry_mtime(e));
+      return;
+    }
+    if (!fd) fd = reopen(dirfd, base);
+    if (!fd) return;  // a device node we may not make
+    set_owner_fd(fd.get(), e);
+    // chmod through the descriptor's /proc link: the inode we made, even if renamed since.
+    if (::chmod(proc_path(fd.get()).c_str(), archive_entry_perm(e)) != 0) {
+      common::throw_errno("chmod", rel);
+    }
+    set_xattrs(fd.get(), e);  // after chown, which clears security.capability
+    if (type == AE_IFDIR) {
+      parts.push_back(base);
+      dir_times_.push_back({std::move(parts), archive_entry_mtime(e)});
+    } else {
+      timespec ts[2] = {{archive_entry_mtime(e), 0}, {archive_entry_mtime(e), 0}};
+      if (::utimensat(dirfd, base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+        common::throw_errno("utimensat", rel);
+      }
+    }
+  }
+
+  static std::string current_rel(const std::vector<std::string>& parent, const std::string& b) {
+    std::string out;
+    for (const auto& p : parent) out += p + '/';
+    return out + b;
+  }
+
+  void replace_existing(int dirfd, const std::string& base, bool want_dir) {
+    struct stat st {};
+    if (::fstatat(dirfd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    if (want_dir && S_ISDIR(st.st_mode)) return;  // a directory entry updates metadata only
+    if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) invalidate_parent();
+    remove_all_at(dirfd, base);
+  }
+
+  UniqueFd create(archive_entry* e, int dirfd, const std::string& base, mode_t type) {
+    const char* name = base.c_str();
+    switch (type) {
+      case AE_IFREG:
+        return write_file(e, dirfd, base);
+      case AE_IFDIR:
+        if (::mkdirat(dirfd, name, 0700) != 0 && errno != EEXIST) {
+          common::throw_errno("mkdir", base);
+        }
+        return {};
+      case AE_IFLNK: {
+        const char* target = archive_entry_symlink(e);
+        if (::symlinkat(target ? target : "", dirfd, name) != 0) {
+          common::throw_errno("symlink", base);
+        }
+        return {};
+      }
+      case AE_IFCHR:
+      case AE_IFBLK:
+      case AE_IFIFO: {
+        mode_t kind = type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO;
+        dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+        if (::mknodat(dirfd, name, kind | 0600, kind == S_IFIFO ? 0 : dev) != 0) {
+          if (errno == EPERM && !privileged_) {
+            common::log::warn("skipping device node \"" + current_ + "\": not privileged");
+            return {};
+          }
+          common::throw_errno("mknod", base);
+        }
+        return {};
+      }
+      default:
+        fail("unsupported entry type (socket or unknown)");
+    }
+  }
+
+  UniqueFd write_file(archive_entry* e, int dirfd, const std::string& base) {
+    int64_t size = archive_entry_size(e);
+    if (size > options_.max_entry_size) {
+      fail("size " + std::to_string(size) + " is over the limit of " +
+           std::to_string(options_.max_entry_size) + " bytes");
+    }
+    // O_EXCL|O_NOFOLLOW: whatever was at this name has just been removed; if something raced
+    // in, fail rather than write through it.
+    int fd =
+        ::openat(dirfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) common::throw_errno("create", base);
+    UniqueFd out(fd);
+    common::FdWriter w(out.get());
+    int64_t written = 0;
+    for (;;) {
+      la_ssize_t n = archive_read_data(a_, buf_.data(), buf_.size());
+      if (n < 0) fail_archive("reading data of \"" + current_ + "\"");
+      if (n == 0) break;
+      written += n;
+      total_ += n;
+      if (written > options_.max_entry_size || total_ > options_.max_total_size) {
+        fail("layer content is over the size limit");
+      }
+      w.write({buf_.data(), static_cast<size_t>(n)});
+    }
+    return out;
+  }
+
+  // Opens what create() made, to set metadata through a descriptor that cannot be swapped.
+  UniqueFd reopen(int dirfd, const std::string& base) {
+    int fd = ::openat(dirfd, base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return {};  // a skipped device node
+      common::throw_errno("open", base);
+    }
+    return UniqueFd(fd);
+  }
+
+  void hardlink(int dirfd, const std::string& base, const char* target) {
+    std::vector<std::string> parts;
+    if (!split_entry_path(target, parts) || parts.empty()) {
+      fail(std::string("hard link target \"") + target + "\" is outside the layer");
+    }
+    std::string rel;
+    for (const auto& p : parts) rel += (rel.empty() ? "" : "/") + p;
+    UniqueFd src(root_.open_at(rel, O_PATH));
+    if (!src) fail(std::string("hard link target \"") + target + "\": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(src.get(), &st) != 0) common::throw_errno("fstat", target);
+    if (S_ISDIR(st.st_mode)) fail(std::string("hard link to directory \"") + target + "\"");
+    replace_existing(dirfd, base, false);
+    // linkat through /proc follows the magic link to the very inode we resolved in the root.
+    if (::linkat(AT_FDCWD, proc_path(src.get()).c_str(), dirfd, base.c_str(), AT_SYMLINK_FOLLOW) !=
+        0) {
+      common::throw_errno("link", base);
+    }
+  }
+
+  void whiteout(const std::vector<std::string>& parent, const std::string& base) {
+    int dirfd = parent_fd(parent);
+    invalidate_parent();
+    if (base == kOpaqueWhiteout) {
+      opaque(dirfd, parent);
+      return;
+    }
+    std::string name = base.substr(kWhiteoutPrefix.size());
+    if (name.empty() || name == "." || name == ".." || name.starts_with(".wh.")) {
+      return;  // aufs metadata (.wh..wh.plnk and the like) has no meaning here
+    }
+    remove_all_at(dirfd, name);
+    if (options_.whiteouts == WhiteoutMode::kOverlay) {
+      if (::mknodat(dirfd, name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
+        common::throw_errno("mknod whiteout", name);
+      }
+    }
+  }
+
+  void opaque(int dirfd, const std::vector<std::string>& parent) {
+    if (options_.whiteouts == WhiteoutMode::kOverlay) {
+      UniqueFd dir(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir) common::throw_errno("open", "opaque directory");
+      if (::fsetxattr(dir.get(), options_.opaque_xattr.c_str(), "y", 1, 0) != 0) {
+        common::throw_errno("setxattr " + options_.opaque_xattr, "opaque directory");
+      }
+      return;
+    }
+    // Remove what earlier layers put here; keep what this layer already wrote.
+    std::string prefix;
+    for (const auto& p : parent) prefix += p + '/';
+    UniqueFd dir(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) common::throw_errno("open", "opaque directory");
+    for (const std::string& child : sorted_names(dir.get(), prefix)) {
+      if (!created_.contains(prefix + child)) remove_all_at(dir.get(), child);
+    }
+  }
+
+  void set_owner(int dirfd, const std::string& base, archive_entry* e) {
+    if (::fchownat(dirfd, base.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
+                   static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0) {
+      owner_failed(base);
+    }
+  }
+
+  void set_owner_fd(int fd, archive_entry* e) {
+    // fchownat(AT_EMPTY_PATH) works on the O_PATH descriptor without following anything.
+    if (::fchownat(fd, "", static_cast<uid_t>(archive_entry_uid(e)),
+                   static_cast<gid_t>(archive_entry_gid(e)), AT_EMPTY_PATH) != 0) {
+      owner_failed(current_);
+    }
+  }
+
+  void owner_failed(const std::string& what) {
+    if (privileged_ && errno != EINVAL) common::throw_errno("chown", what);
+    common::log::debug("not keeping the owner of \"" + current_ + "\": " + std::strerror(errno));
+  }
+
+  void set_link_time(int dirfd, const std::string& base, int64_t mtime) {
+    timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+    if (::utimensat(dirfd, base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+      common::throw_errno("utimensat", base);
+    }
+  }
+
+  void set_xattrs(int fd, archive_entry* e) {
+    if (archive_entry_xattr_reset(e) == 0) return;
+    std::string path = proc_path(fd);
+    const char* key = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
+      std::string_view k = key;
+      if (k.starts_with("trusted.overlay.") || k.starts_with("user.overlay.")) {
+        common::log::warn("dropping overlay xattr " + std::string(k) + " of \"" + current_ +
+                          "\" from an untrusted layer");
+        continue;
+      }
+      if (::setxattr(path.c_str(), key, value, size, 0) != 0) {
+        if (errno == ENOTSUP || (errno == EPERM && !privileged_)) {
+          common::log::warn("cannot set xattr " + std::string(k) + " on \"" + current_ +
+                            "\": " + std::strerror(errno));
+          continue;
+        }
+        common::throw_errno("setxattr " + std::string(k), current_);
+      }
+    }
+  }
+
+  void set_dir_times() {
+    // Children change a directory's mtime, so directories get theirs last, deepest first.
+    for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
+      UniqueFd dir = root_.open_dir(it->components, false);
+      timespec ts[2] = {{it->mtime, 0}, {it->mtime, 0}};
+      if (::utimensat(AT_FDCWD, proc_path(dir.get()).c_str(), ts, 0) != 0) {
+        common::throw_errno("utimensat", current_rel(it->components, ""));
+      }
+    }
+  }
+
+  RootDir root_;
+  const ApplyOptions& options_;
+  common::Reader& tar_;
+  std::vector<char> buf_;
+  bool privileged_;
+  archive* a_ = nullptr;
+  std::exception_ptr error_;
+  std::string current_;
+  int64_t total_ = 0;
+  std::unordered_set<std::string> created_;
+  std::vector<DirTime> dir_times_;
+  std::string cached_key_;
+  UniqueFd cached_fd_;
+};
+
+}  // namespace
+
+ApplyResult apply_layer(common::Reader& layer, const std::filesystem::path& root,
+                        const ApplyOptions& options) {
+  auto plain = open_decompressed(layer);
+  HashingReader hashed(*plain);
+  ApplyResult result;
+  try {
+    Extractor x(hashed, root, options);
+    result = x.run();
+  } catch (Error& e) {
+    e.add_context("unpacking a layer onto " + root.string());
+    throw;
+  }
+  // libarchive stops at the end-of-archive blocks; the diff_id covers every byte.
+  std::vector<char> rest(64 * 1024);
+  while (hashed.read(rest) > 0) {
+  }
+  result.diff_id = hashed.finish();
+  if (options.expected_diff_id && *options.expected_diff_id != result.diff_id) {
+    throw Error(ErrorKind::kIntegrity, "layer diff_id mismatch: expected " +
+                                           options.expected_diff_id->str() + ", got " +
+                                           result.diff_id.str());
+  }
+  return result;
+}
+
+}  // namespace mybuild::snapshot

@@ -1,0 +1,94 @@
+// LayerWriter: one streaming pass from file system entries to a stored layer blob.
+//
+//   entries -> TarWriter -> sha256 (diff_id) -> Compressor -> sha256 (blob digest) -> out
+//
+// Nothing is held in proportion to the layer: file contents stream through kCopyBufferSize
+// buffers, the compressor holds a few MiB at most. What is remembered is one (dev, inode) ->
+// path record per hard-linked file, so later links become tar hard links.
+//
+// Entries must be added in the order they should appear (diff.h and write_tree_layer walk
+// each directory in byte order of names, as containerd's walk does); the writer does not
+// sort. With LayerOptions::source_date_epoch set, every mtime later than it is clamped to it
+// (reproducible-builds.org SOURCE_DATE_EPOCH; BuildKit's rewrite-timestamp does the same).
+//
+// Not thread-safe (the compressor has its own worker threads).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "common/descriptor.h"
+#include "common/digest.h"
+#include "common/io.h"
+#include "snapshot/compression.h"
+#include "snapshot/tar_writer.h"
+
+namespace mybuild::snapshot {
+
+struct LayerOptions {
+  Compression compression = Compression::kGzip;
+  int level = kDefaultLevel;
+  int threads = 0;  // compressor threads; 0 = up to two
+  std::optional<int64_t> source_date_epoch;
+};
+
+struct Layer {
+  common::Descriptor descriptor;  // media type, digest and size of the compressed blob
+  common::Digest diff_id;         // sha256 of the uncompressed tar (image config rootfs)
+  int64_t uncompressed_size = 0;
+};
+
+// The whiteout names of the OCI image spec (layer.md, "Whiteouts").
+inline constexpr std::string_view kWhiteoutPrefix = ".wh.";
+inline constexpr std::string_view kOpaqueWhiteout = ".wh..wh..opq";
+
+class LayerWriter {
+ public:
+  LayerWriter(common::Writer& out, LayerOptions options);
+  ~LayerWriter();
+  LayerWriter(const LayerWriter&) = delete;
+  LayerWriter& operator=(const LayerWriter&) = delete;
+
+  // Adds the file `name` in directory `dirfd` (never following a final symlink) as tar path
+  // `path`, with its type, mode, owner, mtime, xattrs, link target and content. `st` is its
+  // lstat. Overlay's own xattrs (trusted.overlay.*, user.overlay.*) are left out.
+  void add(const std::string& path, int dirfd, const char* name, const struct stat& st);
+  // Marks `path` deleted: writes `<dir>/.wh.<base>`.
+  void add_whiteout(const std::string& path);
+  // Marks directory `dir_path` opaque: writes `<dir_path>/.wh..wh..opq`.
+  void add_opaque(const std::string& dir_path);
+
+  // Ends the tar and the compressed stream; returns what was written. Call once.
+  Layer finish();
+
+ private:
+  TarEntry marker_entry(std::string path) const;
+
+  LayerOptions options_;
+  common::DigestingWriter blob_;
+  std::unique_ptr<Compressor> compressor_;
+  common::DigestingWriter tar_bytes_;
+  TarWriter tar_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+};
+
+// Writes every entry under `root` (not `root` itself) as one layer, in walk order. Used for
+// base layers (import) and by the benchmark; the diff paths live in diff.h.
+Layer write_tree_layer(const std::filesystem::path& root, common::Writer& out,
+                       const LayerOptions& options);
+
+// Lists a directory's entry names in byte order, without "." and "..". Throws kResource.
+std::vector<std::string> sorted_names(int dirfd, const std::string& what);
+
+// Reads the xattrs of `name` in `dirfd` (not following a final symlink) that belong in a layer
+// (all but overlay's own), sorted by name. Missing support (ENOTSUP) gives an empty list.
+std::vector<std::pair<std::string, std::string>> layer_xattrs(int dirfd, const char* name);
+
+}  // namespace mybuild::snapshot

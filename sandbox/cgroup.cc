@@ -1,0 +1,141 @@
+// Probing which cgroup hierarchy to use, and removing cgroup directories; the per-version
+// details are in cgroup_v1.cc and cgroup_v2.cc.
+#include "sandbox/cgroup.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/log.h"
+
+namespace mybuild::sandbox {
+namespace {
+
+std::vector<std::string> split_words(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string word;
+  while (std::getline(in, word, sep)) {
+    if (!word.empty()) out.push_back(word);
+  }
+  return out;
+}
+
+struct CgroupMountPoint {
+  std::string fstype;
+  std::filesystem::path dir;
+  std::vector<std::string> options;  // super options: the v1 controllers
+};
+
+std::vector<CgroupMountPoint> cgroup_mounts() {
+  std::vector<CgroupMountPoint> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:15 - cgroup cgroup rw,memory"
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    auto before = split_words(line.substr(0, dash), ' ');
+    auto after = split_words(line.substr(dash + 3), ' ');
+    if (before.size() < 5 || after.size() < 3) continue;
+    if (after[0] != "cgroup" && after[0] != "cgroup2") continue;
+    if (before[3] != "/") continue;  // a bind of a sub-cgroup: not a hierarchy root
+    out.push_back({after[0], before[4], split_words(after[2], ',')});
+  }
+  return out;
+}
+
+}  // namespace
+
+CgroupProbe probe_cgroups() {
+  CgroupProbe probe;
+  auto mounts = cgroup_mounts();
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  std::optional<std::filesystem::path> unified_dir;
+  std::vector<std::pair<std::string, std::filesystem::path>> v1;
+  while (std::getline(in, line)) {
+    // "4:memory:/a/b", "0::/a/b"
+    auto first = line.find(':');
+    auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string path = line.substr(second + 1);
+    std::filesystem::path rel = std::filesystem::path(path).relative_path();
+    for (const auto& m : mounts) {
+      if (controllers.empty() && m.fstype == "cgroup2") unified_dir = m.dir / rel;
+      if (controllers.empty() || m.fstype != "cgroup") continue;
+      for (const auto& c : split_words(controllers, ',')) {
+        if (c.rfind("name=", 0) == 0) continue;
+        bool mounted_here = false;
+        for (const auto& o : m.options) mounted_here = mounted_here || o == c;
+        if (mounted_here) v1.emplace_back(c, m.dir / rel);
+      }
+    }
+  }
+  if (unified_dir) {
+    // Usable on v2 when our cgroup delegates memory and pids to children.
+    std::string sub;
+    try {
+      sub = common::read_file(*unified_dir / "cgroup.subtree_control", 4096);
+    } catch (const common::Error&) {
+    }
+    auto enabled = split_words(sub.substr(0, sub.find('\n')), ' ');
+    auto has = [&](const char* c) {
+      for (const auto& e : enabled) {
+        if (e == c) return true;
+      }
+      return false;
+    };
+    if (has("memory") && has("pids")) {
+      probe.mode = CgroupMode::kV2;
+      probe.dirs.emplace_back("unified", *unified_dir);
+      probe.controllers = enabled;
+      return probe;
+    }
+  }
+  if (!v1.empty()) {
+    probe.mode = CgroupMode::kV1;
+    probe.dirs = v1;
+    for (const auto& [c, dir] : v1) probe.controllers.push_back(c);
+  }
+  return probe;
+}
+
+std::unique_ptr<Cgroup> Cgroup::create(const CgroupProbe& probe, const std::string& name,
+                                       const Limits& limits) {
+  switch (probe.mode) {
+    case CgroupMode::kV2:
+      return create_cgroup_v2(probe, name, limits);
+    case CgroupMode::kV1:
+      return create_cgroup_v1(probe, name, limits);
+    case CgroupMode::kNone:
+      break;
+  }
+  throw common::Error(common::ErrorKind::kSandbox,
+                      "no usable cgroup hierarchy (run `mybuild doctor`)");
+}
+
+bool remove_cgroup_dir(const std::filesystem::path& dir) noexcept {
+  // The step's PID namespace is gone by now, so this is normally one rmdir; the loop covers a
+  // tree that is still exiting (the kernel frees a dying task's cgroup a moment later).
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY) break;
+    std::ifstream procs(dir / "cgroup.procs");
+    pid_t pid;
+    while (procs >> pid) ::kill(pid, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  common::log::warn("rmdir " + dir.string() + ": " + std::strerror(errno));
+  return false;
+}
+
+}  // namespace mybuild::sandbox

@@ -1,0 +1,281 @@
+// Child side of a run: PID 1 of the step's PID namespace. It assembles the root (mounts.cc),
+// switches into it (pivot_root.cc), forks the step's process and then stays behind as its init:
+// reaping zombies, forwarding signals, and writing the main process's wait status to the parent.
+// When it exits the kernel kills everything else in the namespace, so nothing outlives a step.
+//
+// Between clone and execve nothing allocates or throws (STYLE.md §3): forks are raw clone
+// syscalls, because glibc's fork() runs atfork handlers that take malloc's locks, which another
+// thread of mybuild may have held at the moment we were cloned.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "sandbox/internal/child_ops.h"
+
+namespace mybuild::sandbox::internal {
+namespace {
+
+[[noreturn]] void fail(const ChildPlan& plan, Step step, int err) {
+  report_step_error(plan.error_fd, step, err);
+  ::_exit(127);
+}
+
+void check(const ChildPlan& plan, Step step, int rc) {
+  if (rc != 0) fail(plan, step, rc);
+}
+
+void check_call(const ChildPlan& plan, Step step, int rc) {
+  if (rc != 0) fail(plan, step, errno);
+}
+
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool read_all(int fd, void* data, size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    ssize_t n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+pid_t raw_fork() { return static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)); }
+
+void noop_handler(int) {}
+
+// Signals PID 1 forwards to the main process. A PID-namespace init only receives signals it
+// has a handler for, so each gets a no-op handler; all are blocked and taken with sigwaitinfo.
+constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+                              SIGUSR2, SIGALRM, SIGCONT, SIGWINCH};
+
+[[noreturn]] void become_process(const ChildPlan& plan, const Credentials& creds) {
+  sigset_t none;
+  sigemptyset(&none);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : kForwarded) ::sigaction(sig, &dfl, nullptr);
+  ::sigaction(SIGCHLD, &dfl, nullptr);
+  ::setsid();
+  if (::dup2(plan.devnull_fd, 0) < 0 || ::dup2(plan.output_fd, 1) < 0 ||
+      ::dup2(plan.output_fd, 2) < 0) {
+    fail(plan, Step::kStdio, errno);
+  }
+  check_call(plan, Step::kChdir, ::chdir(plan.cwd_absolute));
+  if (!plan.insecure)
+    check(plan, Step::kCapabilityBounding, drop_bounding_set(plan.capabilities, plan.cap_last));
+  check_call(plan, Step::kGroups,
+             static_cast<int>(::syscall(SYS_setgroups, creds.ngroups, creds.groups)));
+  check_call(plan, Step::kSetGid,
+             static_cast<int>(::syscall(SYS_setresgid, creds.gid, creds.gid, creds.gid)));
+  check_call(plan, Step::kSetUid,
+             static_cast<int>(::syscall(SYS_setresuid, creds.uid, creds.uid, creds.uid)));
+  if (!plan.insecure) {
+    check(plan, Step::kCapabilities, set_capabilities(creds.uid == 0 ? plan.capabilities : 0));
+    check_call(plan, Step::kNoNewPrivs, ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    check(plan, Step::kSeccomp, load_seccomp(plan.seccomp_program));
+  }
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  fail(plan, Step::kExec, exec_in_path(plan.argv, plan.envp, plan.path_search));
+}
+
+[[noreturn]] void be_init(const ChildPlan& plan, pid_t main_pid) {
+  // Only the step's process may keep these open: the parent sees EOF on the error pipe at
+  // exec and on the output pipe when the whole tree is gone.
+  ::close(plan.error_fd);
+  ::close(plan.output_fd);
+  ::close(plan.sync_fd);
+  sigset_t all;
+  sigfillset(&all);
+  while (true) {
+    siginfo_t info{};
+    int sig = ::sigwaitinfo(&all, &info);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      ::kill(main_pid, sig);
+      continue;
+    }
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid == main_pid) {
+        write_all(plan.status_fd, &status, sizeof(status));
+        ::_exit(0);
+      }
+    }
+  }
+}
+
+void join_cgroups(const ChildPlan& plan) {
+  for (size_t i = 0; i < plan.cgroup_procs_count; ++i) {
+    if (::write(plan.cgroup_procs_fds[i], "0", 1) != 1) fail(plan, Step::kJoinCgroup, errno);
+  }
+  // The step sees its own cgroup as "/" (and cannot name its parent's).
+  check_call(plan, Step::kUnshareCgroup, ::unshare(CLONE_NEWCGROUP));
+}
+
+int assemble_root(const ChildPlan& plan, Credentials& creds) {
+  check_call(plan, Step::kPropagation,
+             ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr));
+  for (size_t i = 0; i < plan.rootfs.count; ++i) {
+    const MountOp& op = plan.rootfs.ops[i];
+    check_call(plan, Step::kMountRootfs,
+               ::mount(op.source, plan.root_path, op.fstype, op.flags, op.data));
+    if (op.remount_flags != 0) {
+      check_call(plan, Step::kMountRootfs,
+                 ::mount(nullptr, plan.root_path, nullptr, MS_REMOUNT | MS_BIND | op.remount_flags,
+                         nullptr));
+    }
+  }
+  int rootfd = ::open(plan.root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) fail(plan, Step::kOpenRootfs, errno);
+  // Tell the parent the rootfs is there (it reads /etc/passwd through /proc/<pid>/root), and
+  // wait for the credentials it resolved.
+  char ready = 'R';
+  if (!write_all(plan.sync_fd, &ready, 1) || !read_all(plan.sync_fd, &creds, sizeof(creds))) {
+    fail(plan, Step::kSync, errno != 0 ? errno : EPIPE);
+  }
+  if (creds.ngroups > sizeof(creds.groups) / sizeof(creds.groups[0]))
+    fail(plan, Step::kSync, EINVAL);
+  return rootfd;
+}
+
+void populate_root(const ChildPlan& plan, int rootfd) {
+  check(plan, Step::kMountProc, apply_mount(rootfd, plan.system_mounts.ops[0]));
+  MountList rest{plan.system_mounts.ops + 1, plan.system_mounts.count - 1};
+  check(plan, Step::kMountDev, apply_mounts(rootfd, rest));
+  check(plan, Step::kMountDev, make_symlinks(rootfd, plan.dev_symlinks));
+  check(plan, Step::kMountEtcFiles, apply_mounts(rootfd, plan.etc_files));
+  check(plan, Step::kMountExtra, apply_mounts(rootfd, plan.extra_mounts));
+  check(plan, Step::kMountSecret, stage_secrets(plan.secret_staging, plan.secrets));
+  check(plan, Step::kMountSecret, apply_mounts(rootfd, plan.secrets));
+  check(plan, Step::kMaskPaths, mask_paths(rootfd, plan.masked_paths));
+  check(plan, Step::kReadonlyPaths, make_readonly(rootfd, plan.readonly_paths));
+  check(plan, Step::kCreateCwd, make_dir_in_root(rootfd, plan.cwd));
+}
+
+}  // namespace
+
+void report_step_error(int fd, Step step, int err) {
+  StepError e{step, err};
+  write_all(fd, &e, sizeof(e));
+}
+
+void child_main(const ChildPlan& plan) {
+  // mybuild killed with -9: the step dies with it (and its PID namespace with it).
+  check_call(plan, Step::kParentDeathSignal, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
+  join_cgroups(plan);
+  Credentials creds;
+  int rootfd = assemble_root(plan, creds);
+  populate_root(plan, rootfd);
+  check_call(plan, Step::kHostname, ::sethostname(plan.hostname, std::strlen(plan.hostname)));
+  if (plan.new_network) check(plan, Step::kLoopback, bring_up_loopback());
+  check(plan, Step::kPivotRoot, enter_root(rootfd));
+  ::close(rootfd);
+
+  struct sigaction act {};
+  act.sa_handler = noop_handler;
+  for (int sig : kForwarded) ::sigaction(sig, &act, nullptr);
+  ::sigaction(SIGCHLD, &act, nullptr);
+  sigset_t all;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  pid_t pid = raw_fork();
+  if (pid < 0) fail(plan, Step::kFork, errno);
+  if (pid == 0) become_process(plan, creds);
+  be_init(plan, pid);
+}
+
+const char* step_name(Step step) {
+  switch (step) {
+    case Step::kNone:
+      return "none";
+    case Step::kParentDeathSignal:
+      return "prctl(PR_SET_PDEATHSIG)";
+    case Step::kJoinCgroup:
+      return "joining the step's cgroup";
+    case Step::kUnshareCgroup:
+      return "unshare(CLONE_NEWCGROUP)";
+    case Step::kPropagation:
+      return "making mounts private";
+    case Step::kMountRootfs:
+      return "mounting the root filesystem";
+    case Step::kOpenRootfs:
+      return "opening the root filesystem";
+    case Step::kSync:
+      return "waiting for the parent";
+    case Step::kMountProc:
+      return "mounting /proc";
+    case Step::kMountDev:
+      return "populating /dev";
+    case Step::kMountSys:
+      return "mounting /sys";
+    case Step::kMountEtcFiles:
+      return "mounting /etc/hosts, /etc/resolv.conf, /etc/hostname";
+    case Step::kMountExtra:
+      return "mounting an extra mount";
+    case Step::kMountSecret:
+      return "mounting a secret";
+    case Step::kMaskPaths:
+      return "masking /proc paths";
+    case Step::kReadonlyPaths:
+      return "making /proc paths read-only";
+    case Step::kCreateCwd:
+      return "creating the working directory";
+    case Step::kHostname:
+      return "sethostname";
+    case Step::kLoopback:
+      return "bringing up lo";
+    case Step::kPivotRoot:
+      return "pivot_root";
+    case Step::kDetachOldRoot:
+      return "detaching the old root";
+    case Step::kFork:
+      return "forking the step's process";
+    case Step::kStdio:
+      return "setting up stdout/stderr";
+    case Step::kChdir:
+      return "chdir to the working directory";
+    case Step::kCapabilityBounding:
+      return "dropping the capability bounding set";
+    case Step::kGroups:
+      return "setgroups";
+    case Step::kSetGid:
+      return "setresgid";
+    case Step::kSetUid:
+      return "setresuid";
+    case Step::kCapabilities:
+      return "capset";
+    case Step::kNoNewPrivs:
+      return "prctl(PR_SET_NO_NEW_PRIVS)";
+    case Step::kSeccomp:
+      return "loading the seccomp filter";
+    case Step::kExec:
+      return "exec";
+  }
+  return "unknown step";
+}
+
+}  // namespace mybuild::sandbox::internal

@@ -1,0 +1,38 @@
+// The system-call steps the child runs between clone and execve. Every function here is
+// async-signal-safe in practice: no allocation, no locks, no exceptions. Each returns 0 or an
+// errno value (functions returning a descriptor return it, or -errno).
+#pragma once
+
+#include <cstdint>
+
+#include "sandbox/internal/child_plan.h"
+
+namespace mybuild::sandbox::internal {
+
+// mounts.cc
+int open_in_root(int rootfd, const char* rel, int flags);
+int apply_mount(int rootfd, const MountOp& op);
+int apply_mounts(int rootfd, const MountList& list);
+int make_symlinks(int rootfd, const char* const* pairs);
+int mask_paths(int rootfd, const char* const* paths);
+int make_readonly(int rootfd, const char* const* paths);
+int make_dir_in_root(int rootfd, const char* rel);
+int stage_secrets(const char* staging, const MountList& secrets);
+
+// pivot_root.cc
+int enter_root(int rootfd);
+
+// network.cc
+int bring_up_loopback();
+
+// caps.cc
+int drop_bounding_set(uint64_t keep, int cap_last);
+int set_capabilities(uint64_t effective_permitted);
+
+// seccomp.cc
+int load_seccomp(const void* program);
+
+// exec.cc
+int exec_in_path(char* const* argv, char* const* envp, const char* path);
+
+}  // namespace mybuild::sandbox::internal

@@ -1,0 +1,243 @@
+#include "sandbox/internal/plan.h"
+
+#include <sys/mount.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "common/error.h"
+#include "sandbox/caps.h"
+
+namespace mybuild::sandbox::internal {
+namespace {
+
+// runc's defaults (libcontainer/specconv/example.go), plus /proc/sysrq-trigger masked rather
+// than read-only: a step has no business with it.
+constexpr const char* kMaskedPaths[] = {
+    "proc/acpi",          "proc/asound",        "proc/kcore",       "proc/keys",
+    "proc/latency_stats", "proc/timer_list",    "proc/timer_stats", "proc/sched_debug",
+    "proc/scsi",          "proc/sysrq-trigger", "sys/firmware",     "sys/devices/virtual/powercap"};
+constexpr const char* kReadonlyPaths[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys"};
+constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+constexpr const char* kDevSymlinks[][2] = {{"pts/ptmx", "dev/ptmx"},
+                                           {"/proc/self/fd", "dev/fd"},
+                                           {"/proc/self/fd/0", "dev/stdin"},
+                                           {"/proc/self/fd/1", "dev/stdout"},
+                                           {"/proc/self/fd/2", "dev/stderr"}};
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct FlagName {
+  const char* name;
+  unsigned long set;
+  unsigned long clear;
+};
+constexpr FlagName kFlags[] = {{"ro", MS_RDONLY, 0},           {"rw", 0, MS_RDONLY},
+                               {"nosuid", MS_NOSUID, 0},       {"nodev", MS_NODEV, 0},
+                               {"noexec", MS_NOEXEC, 0},       {"bind", MS_BIND, 0},
+                               {"rbind", MS_BIND | MS_REC, 0}, {"noatime", MS_NOATIME, 0},
+                               {"relatime", MS_RELATIME, 0},   {"strictatime", MS_STRICTATIME, 0},
+                               {"sync", MS_SYNCHRONOUS, 0},    {"suid", 0, MS_NOSUID},
+                               {"dev", 0, MS_NODEV},           {"exec", 0, MS_NOEXEC}};
+
+std::pair<unsigned long, std::string> parse_options(const std::vector<std::string>& options) {
+  unsigned long flags = 0;
+  std::string data;
+  for (const auto& o : options) {
+    auto it = std::find_if(std::begin(kFlags), std::end(kFlags),
+                           [&](const FlagName& f) { return o == f.name; });
+    if (it != std::end(kFlags)) {
+      flags = (flags | it->set) & ~it->clear;
+    } else {
+      if (!data.empty()) data += ',';
+      data += o;
+    }
+  }
+  return {flags, data};
+}
+
+std::string relative(std::string_view target) {
+  while (!target.empty() && target.front() == '/') target.remove_prefix(1);
+  return std::string(target);
+}
+
+}  // namespace
+
+const char* PlanStorage::keep(std::string s) { return strings_.emplace_back(std::move(s)).c_str(); }
+
+PlanStorage::PlanStorage(const ProcessSpec& spec, PlanInputs inputs) : inputs_(std::move(inputs)) {
+  if (spec.args.empty()) throw common::Error(common::ErrorKind::kSandbox, "no command to run");
+  plan_.error_fd = inputs_.error_fd;
+  plan_.sync_fd = inputs_.sync_fd;
+  plan_.output_fd = inputs_.output_fd;
+  plan_.status_fd = inputs_.status_fd;
+  plan_.devnull_fd = inputs_.devnull_fd;
+  plan_.cgroup_procs_fds = inputs_.cgroup_procs_fds.data();
+  plan_.cgroup_procs_count = inputs_.cgroup_procs_fds.size();
+  plan_.root_path = keep((inputs_.run_dir / "root").string());
+  plan_.secret_staging = keep((inputs_.run_dir / "secrets").string());
+  plan_.hostname = keep(spec.hostname);
+  plan_.new_network = spec.network == NetworkMode::kNone;
+  plan_.insecure = spec.insecure;
+  plan_.capabilities = default_capabilities();
+  plan_.cap_last = last_capability();
+  plan_.seccomp_program = inputs_.seccomp_program;
+  add_rootfs(spec);
+  add_system_mounts();
+  add_extra_mounts(spec);
+  add_secrets(spec);
+  add_process(spec);
+}
+
+MountOp PlanStorage::op_from(const common::Mount& m, std::string_view target) {
+  auto [flags, data] = parse_options(m.options);
+  MountOp op;
+  op.target = keep(relative(target));
+  op.source = keep(m.source);
+  if (m.type == "bind" || (flags & MS_BIND) != 0) {
+    // A bind ignores every flag but MS_BIND|MS_REC: read-only etc. need a remount.
+    op.flags = MS_BIND | MS_REC;
+    unsigned long extra = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (extra != 0) op.remount_flags = extra;
+  } else if (m.type == "tmpfs") {
+    op.fstype = "tmpfs";
+    op.flags = flags | MS_NOSUID | MS_NODEV;
+    op.data = keep(data);
+  } else if (m.type == "overlay") {
+    op.fstype = "overlay";
+    op.flags = flags;
+    op.data = keep(data);
+  } else {
+    throw common::Error(common::ErrorKind::kSandbox,
+                        "unsupported mount type '" + m.type + "' for " + std::string(target));
+  }
+  return op;
+}
+
+void PlanStorage::add_rootfs(const ProcessSpec& spec) {
+  if (spec.rootfs.empty()) {
+    if (spec.rootfs_dir.empty()) {
+      throw common::Error(common::ErrorKind::kSandbox, "no root filesystem given");
+    }
+    common::Mount dir{"bind", spec.rootfs_dir.string(), "", {"rbind"}};
+    rootfs_.push_back(op_from(dir, ""));
+    plan_.rootfs_is_dir = true;
+  }
+  for (const auto& m : spec.rootfs) {
+    if (m.target.empty()) {
+      rootfs_.push_back(op_from(m, ""));
+    } else {
+      extra_.push_back(op_from(m, m.target));
+    }
+  }
+  plan_.rootfs = {rootfs_.data(), rootfs_.size()};
+}
+
+void PlanStorage::add_system_mounts() {
+  // /proc first: child.cc mounts system_[0] as its own step.
+  system_.push_back({.source = "proc",
+                     .target = "proc",
+                     .fstype = "proc",
+                     .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC});
+  system_.push_back({.source = "tmpfs",
+                     .target = "dev",
+                     .fstype = "tmpfs",
+                     .flags = MS_NOSUID | MS_STRICTATIME,
+                     .data = "mode=755,size=65536k"});
+  for (const char* dev : kDevices) {
+    system_.push_back({.source = keep(std::string("/dev/") + dev),
+                       .target = keep(std::string("dev/") + dev),
+                       .flags = MS_BIND,
+                       .target_is_file = true});
+  }
+  system_.push_back({.source = "devpts",
+                     .target = "dev/pts",
+                     .fstype = "devpts",
+                     .flags = MS_NOSUID | MS_NOEXEC,
+                     .data = "newinstance,ptmxmode=0666,mode=0620,gid=5"});
+  system_.push_back({.source = "shm",
+                     .target = "dev/shm",
+                     .fstype = "tmpfs",
+                     .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     .data = "mode=1777,size=65536k"});
+  system_.push_back({.source = "mqueue",
+                     .target = "dev/mqueue",
+                     .fstype = "mqueue",
+                     .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC});
+  system_.push_back({.source = "sysfs",
+                     .target = "sys",
+                     .fstype = "sysfs",
+                     .flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC});
+  plan_.system_mounts = {system_.data(), system_.size()};
+  for (const auto& pair : kDevSymlinks) {
+    symlinks_.push_back(pair[0]);
+    symlinks_.push_back(pair[1]);
+  }
+  symlinks_.push_back(nullptr);
+  plan_.dev_symlinks = symlinks_.data();
+  masked_.assign(std::begin(kMaskedPaths), std::end(kMaskedPaths));
+  masked_.push_back(nullptr);
+  plan_.masked_paths = masked_.data();
+  readonly_.assign(std::begin(kReadonlyPaths), std::end(kReadonlyPaths));
+  readonly_.push_back(nullptr);
+  plan_.readonly_paths = readonly_.data();
+  for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
+    etc_.push_back({.source = keep((inputs_.run_dir / f).string()),
+                    .target = keep(std::string("etc/") + f),
+                    .flags = MS_BIND,
+                    .target_is_file = true});
+  }
+  plan_.etc_files = {etc_.data(), etc_.size()};
+}
+
+void PlanStorage::add_extra_mounts(const ProcessSpec& spec) {
+  for (const auto& m : spec.mounts) {
+    if (m.target.empty() || m.target.front() != '/') {
+      throw common::Error(common::ErrorKind::kSandbox,
+                          "mount target must be an absolute path: '" + m.target + "'");
+    }
+    extra_.push_back(op_from(m, m.target));
+  }
+  plan_.extra_mounts = {extra_.data(), extra_.size()};
+}
+
+void PlanStorage::add_secrets(const ProcessSpec& spec) {
+  for (size_t i = 0; i < spec.secrets.size(); ++i) {
+    const SecretFile& s = spec.secrets[i];
+    if (s.content.size() > kMaxSecretBytes) {
+      throw common::Error(common::ErrorKind::kSandbox,
+                          "secret for " + s.target + " is larger than 512 KiB");
+    }
+    secrets_.push_back({.source = keep((inputs_.run_dir / "secrets" / std::to_string(i)).string()),
+                        .target = keep(relative(s.target)),
+                        .flags = MS_BIND,
+                        .target_is_file = true,
+                        .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        .content = s.content.data(),
+                        .content_size = s.content.size(),
+                        .file_mode = s.mode,
+                        .file_uid = s.uid,
+                        .file_gid = s.gid});
+  }
+  plan_.secrets = {secrets_.data(), secrets_.size()};
+}
+
+void PlanStorage::add_process(const ProcessSpec& spec) {
+  for (const auto& a : spec.args) argv_.push_back(const_cast<char*>(keep(a)));
+  argv_.push_back(nullptr);
+  const char* path = kDefaultPath;
+  for (const auto& e : spec.env) {
+    const char* kept = keep(e);
+    envp_.push_back(const_cast<char*>(kept));
+    if (e.rfind("PATH=", 0) == 0) path = kept + 5;
+  }
+  envp_.push_back(nullptr);
+  plan_.argv = argv_.data();
+  plan_.envp = envp_.data();
+  plan_.path_search = path;
+  std::string cwd = spec.cwd.empty() ? "/" : spec.cwd;
+  if (cwd.front() != '/') cwd = "/" + cwd;
+  plan_.cwd_absolute = keep(cwd);
+  plan_.cwd = keep(relative(cwd));
+}
+
+}  // namespace mybuild::sandbox::internal

@@ -1,0 +1,123 @@
+#include "sandbox/records.h"
+
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/log.h"
+#include "sandbox/cgroup.h"
+
+namespace mybuild::sandbox {
+namespace {
+
+constexpr const char* kRecordFile = "record";
+// Files a run directory may hold; removed by name so that a rootfs still mounted on `root`
+// by mistake can never be recursed into.
+constexpr const char* kRunFiles[] = {"hosts", "resolv.conf", "hostname", kRecordFile};
+constexpr const char* kRunDirs[] = {"root", "secrets"};
+
+// Field 22 of /proc/<pid>/stat: distinguishes our pid from a later process reusing it.
+std::string start_time(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  return field;
+}
+
+void remove_run_dir(const std::filesystem::path& dir) noexcept {
+  for (const char* f : kRunFiles) ::unlink((dir / f).c_str());
+  for (const char* d : kRunDirs) ::rmdir((dir / d).c_str());
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+    common::log::warn("rmdir " + dir.string() + ": " + std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+std::string new_run_id() {
+  static std::atomic<unsigned> counter{0};
+  unsigned random = 0;
+  if (::getrandom(&random, sizeof(random), 0) != sizeof(random)) random = 0;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%d-%u-%08x", static_cast<int>(::getpid()), counter++, random);
+  return buf;
+}
+
+RunRecord::RunRecord(const std::filesystem::path& state_dir, std::string id)
+    : dir_(state_dir / id), id_(std::move(id)) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec || ::mkdir(dir_.c_str(), 0700) != 0) {
+    throw common::Error(common::ErrorKind::kSandbox,
+                        "creating run record " + dir_.string() + ": " +
+                            (ec ? ec.message() : std::string(std::strerror(errno))));
+  }
+  pid_t self = ::getpid();
+  common::write_file_atomic(dir_ / kRecordFile,
+                            "owner " + std::to_string(self) + " " + start_time(self) + "\n", 0600);
+}
+
+RunRecord::~RunRecord() { remove_run_dir(dir_); }
+
+void RunRecord::add_cgroups(const std::vector<std::filesystem::path>& dirs) {
+  std::string text = common::read_file(dir_ / kRecordFile);
+  for (const auto& d : dirs) text += "cgroup " + d.string() + "\n";
+  common::write_file_atomic(dir_ / kRecordFile, text, 0600);
+}
+
+int clean_stale_runs(const std::filesystem::path& state_dir) noexcept {
+  int cleaned = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(state_dir, ec)) {
+    try {
+      std::ifstream in(entry.path() / kRecordFile);
+      std::string kind, line;
+      pid_t owner = 0;
+      std::string owner_start;
+      std::vector<std::filesystem::path> cgroups;
+      while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        fields >> kind;
+        if (kind == "owner") {
+          fields >> owner >> owner_start;
+        } else if (kind == "cgroup") {
+          std::string rest;
+          std::getline(fields >> std::ws, rest);
+          cgroups.emplace_back(rest);
+        }
+      }
+      // No owner line yet: a run being created right now, or a crash in the first
+      // instructions; only the latter is old.
+      if (owner == 0) continue;
+      if (::kill(owner, 0) == 0 || errno == EPERM) {
+        if (start_time(owner) == owner_start) continue;  // still running
+      }
+      for (auto it = cgroups.rbegin(); it != cgroups.rend(); ++it) {
+        // Only ever our own leaf directories.
+        if (it->filename().string().rfind("mybuild-", 0) == 0) remove_cgroup_dir(*it);
+      }
+      remove_run_dir(entry.path());
+      ++cleaned;
+    } catch (const std::exception& e) {
+      common::log::warn("cleaning " + entry.path().string() + ": " + e.what());
+    }
+  }
+  return cleaned;
+}
+
+}  // namespace mybuild::sandbox

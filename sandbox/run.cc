@@ -1,0 +1,260 @@
+// sandbox::run, the parent's side: prepare everything (record, cgroup, generated /etc files,
+// seccomp program, child plan), clone the step's PID 1, hand it the credentials once its rootfs
+// is mounted, then stream output until the main process exits, a timeout or a cancel.
+#include "sandbox/run.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/log.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/internal/child_process.h"
+#include "sandbox/internal/plan.h"
+#include "sandbox/network.h"
+#include "sandbox/records.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/user.h"
+
+namespace mybuild::sandbox {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using internal::ChildProcess;
+using internal::Credentials;
+using internal::StepError;
+
+constexpr int kPollMs = 50;
+
+struct Pipe {
+  common::UniqueFd read, write;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) common::throw_errno("pipe2", "sandbox");
+  return {common::UniqueFd(fds[0]), common::UniqueFd(fds[1])};
+}
+
+[[noreturn]] void throw_step(const StepError& e, const ProcessSpec& spec) {
+  std::string what = internal::step_name(e.step);
+  if (e.step == internal::Step::kExec) what += " " + spec.args.front();
+  throw common::Error(common::ErrorKind::kSandbox, what + ": " + std::strerror(e.err));
+}
+
+// Reads a small file of the rootfs through the child's mount namespace, resolving symlinks
+// inside the rootfs only.
+std::string read_in_root(int rootfd, const char* rel) {
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+  if (fd < 0) return "";
+  common::FdReader reader{common::UniqueFd(static_cast<int>(fd))};
+  return common::read_all(reader, 4 << 20);
+}
+
+Credentials resolve_credentials(const ProcessSpec& spec, pid_t child, const char* root_path) {
+  std::string root = "/proc/" + std::to_string(child) + "/root" + root_path;
+  common::UniqueFd rootfd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfd) common::throw_errno("open", root);
+  ResolvedUser user = resolve_user(spec.user, read_in_root(rootfd.get(), "etc/passwd"),
+                                   read_in_root(rootfd.get(), "etc/group"));
+  Credentials creds;
+  creds.uid = user.uid;
+  creds.gid = user.gid;
+  for (uint32_t g : user.groups) {
+    if (creds.ngroups == sizeof(creds.groups) / sizeof(creds.groups[0])) break;
+    creds.groups[creds.ngroups++] = g;
+  }
+  return creds;
+}
+
+// Waits (cancellably) for PID 1 to say its rootfs is mounted; a setup error before that point
+// arrives on the error pipe.
+void await_rootfs(int sync_fd, int error_fd, const ProcessSpec& spec, common::CancelToken& cancel) {
+  while (true) {
+    cancel.check(spec.description);
+    pollfd p{sync_fd, POLLIN, 0};
+    int n = ::poll(&p, 1, kPollMs);
+    if (n < 0 && errno != EINTR) common::throw_errno("poll", "sandbox sync");
+    if (n <= 0) continue;
+    char c = 0;
+    if (::read(sync_fd, &c, 1) == 1 && c == 'R') return;
+    StepError e{};
+    if (::read(error_fd, &e, sizeof(e)) == sizeof(e)) throw_step(e, spec);
+    throw common::Error(common::ErrorKind::kSandbox, "sandbox init exited during setup");
+  }
+}
+
+struct Supervised {
+  int main_status = 0;
+  bool have_status = false;
+  bool timed_out = false;
+};
+
+// Streams output until the main process has exited and every writer of the output pipe is gone.
+Supervised supervise(ChildProcess& child, int error_fd, int output_fd, int status_fd,
+                     const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
+  Supervised s;
+  std::optional<Clock::time_point> deadline;
+  if (spec.timeout) deadline = Clock::now() + *spec.timeout;
+  bool error_open = true, output_open = true, status_open = true;
+  std::vector<char> buf(64 * 1024);
+  while (output_open || status_open) {
+    if (cancel.cancelled()) {
+      child.kill();
+      cancel.check(spec.description);
+    }
+    if (deadline && !s.timed_out && Clock::now() >= *deadline) {
+      s.timed_out = true;
+      child.kill();
+    }
+    pollfd fds[3] = {{error_open ? error_fd : -1, POLLIN, 0},
+                     {output_open ? output_fd : -1, POLLIN, 0},
+                     {status_open ? status_fd : -1, POLLIN, 0}};
+    int n = ::poll(fds, 3, kPollMs);
+    if (n < 0 && errno != EINTR) common::throw_errno("poll", "sandbox output");
+    if (n <= 0) continue;
+    if (fds[0].revents != 0) {
+      StepError e{};
+      ssize_t r = ::read(error_fd, &e, sizeof(e));
+      if (r == sizeof(e)) throw_step(e, spec);
+      error_open = false;  // EOF: the exec succeeded
+    }
+    if (fds[1].revents != 0) {
+      ssize_t r = ::read(output_fd, buf.data(), buf.size());
+      if (r > 0) {
+        output.write(std::string_view(buf.data(), static_cast<size_t>(r)));
+      } else if (r == 0 || errno != EINTR) {
+        output_open = false;
+      }
+    }
+    if (fds[2].revents != 0) {
+      ssize_t r = ::read(status_fd, &s.main_status, sizeof(s.main_status));
+      s.have_status = r == sizeof(s.main_status);
+      status_open = false;
+    }
+  }
+  return s;
+}
+
+unsigned long namespace_flags(const ProcessSpec& spec) {
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (spec.network == NetworkMode::kNone) flags |= CLONE_NEWNET;
+  return flags;
+}
+
+const SeccompProgram& default_seccomp() {
+  // Immutable once built; the same program serves every step.
+  static const SeccompProgram program = SeccompProgram::docker_default();
+  return program;
+}
+
+std::string host_resolv_conf() {
+  try {
+    return common::read_file("/etc/resolv.conf", 1 << 20);
+  } catch (const common::Error&) {
+    return "";
+  }
+}
+
+ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
+  cancel.check(spec.description);
+  clean_stale_runs(spec.state_dir);
+  RunRecord record(spec.state_dir, new_run_id());
+  const auto& dir = record.dir();
+  common::write_file_atomic(dir / "hosts", generate_hosts(spec.hostname));
+  common::write_file_atomic(dir / "resolv.conf",
+                            generate_resolv_conf(spec.network, host_resolv_conf()));
+  common::write_file_atomic(dir / "hostname", spec.hostname + "\n");
+  for (const char* sub : {"root", "secrets"}) {
+    if (::mkdir((dir / sub).c_str(), 0700) != 0) common::throw_errno("mkdir", (dir / sub).string());
+  }
+
+  auto cgroup = Cgroup::create(probe_cgroups(), record.id(), spec.limits);
+  record.add_cgroups(cgroup->dirs());
+
+  Pipe error = make_pipe(), out = make_pipe(), status = make_pipe();
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    common::throw_errno("socketpair", "sandbox");
+  }
+  common::UniqueFd sync_parent(sv[0]), sync_child(sv[1]);
+  common::UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devnull) common::throw_errno("open", "/dev/null");
+
+  internal::PlanStorage storage(
+      spec, {.run_dir = dir,
+             .cgroup_procs_fds = cgroup->procs_fds(),
+             .seccomp_program = spec.insecure ? nullptr : default_seccomp().program(),
+             .error_fd = error.write.get(),
+             .sync_fd = sync_child.get(),
+             .output_fd = out.write.get(),
+             .status_fd = status.write.get(),
+             .devnull_fd = devnull.get()});
+  ChildProcess child =
+      ChildProcess::spawn(storage.plan(), namespace_flags(spec), cgroup->clone_into_fd());
+  error.write.reset();
+  out.write.reset();
+  status.write.reset();
+  sync_child.reset();
+
+  await_rootfs(sync_parent.get(), error.read.get(), spec, cancel);
+  Credentials creds = resolve_credentials(spec, child.pid(), storage.plan().root_path);
+  if (::write(sync_parent.get(), &creds, sizeof(creds)) != sizeof(creds)) {
+    // PID 1 died meanwhile; the error pipe says why.
+    StepError e{};
+    if (::read(error.read.get(), &e, sizeof(e)) == sizeof(e)) throw_step(e, spec);
+    common::throw_errno("write", "sandbox sync");
+  }
+  Supervised s =
+      supervise(child, error.read.get(), out.read.get(), status.read.get(), spec, cancel, output);
+  rusage usage{};
+  child.wait(&usage);
+
+  ExitStatus result;
+  if (s.have_status && WIFEXITED(s.main_status)) {
+    result.code = WEXITSTATUS(s.main_status);
+  } else if (s.have_status && WIFSIGNALED(s.main_status)) {
+    result.signal = WTERMSIG(s.main_status);
+    result.code = 128 + result.signal;
+  } else {
+    result.signal = SIGKILL;  // PID 1 itself was killed (timeout, or the OOM killer chose it)
+    result.code = 128 + SIGKILL;
+  }
+  result.timed_out = s.timed_out;
+  result.oom_killed = cgroup->oom_killed();
+  result.memory_limit = spec.limits.memory_bytes;
+  result.usage.peak_memory_bytes = cgroup->peak_memory();
+  auto rusage_cpu = std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                    std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  result.usage.cpu_time = cgroup->cpu_time().value_or(
+      std::chrono::duration_cast<std::chrono::microseconds>(rusage_cpu));
+  return result;
+}
+
+}  // namespace
+
+ExitStatus run(const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
+  try {
+    return run_step(spec, cancel, output);
+  } catch (common::Error& e) {
+    e.add_context(spec.description);
+    throw;
+  }
+}
+
+}  // namespace mybuild::sandbox

@@ -1,0 +1,87 @@
+// What one sandboxed process is given (ProcessSpec) and how it ended (ExitStatus). Plain data;
+// sandbox::run (sandbox/run.h) is what acts on it. The sandbox never knows what a layer is: its
+// root filesystem is either a list of mounts (the snapshotter's active snapshot) or a directory.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/mount.h"
+
+namespace mybuild::sandbox {
+
+// --network for RUN. kDefault is what `docker build` gives a RUN step: network access. Docker
+// does it with a bridge and NAT; mybuild is daemonless and sets up no bridge, so kDefault shares
+// the host's network namespace (as BuildKit's "host" entitlement does) and the step sees the
+// host's resolv.conf. kNone is a fresh network namespace with only `lo` up.
+enum class NetworkMode { kDefault, kNone, kHost };
+
+struct Limits {
+  std::optional<uint64_t> memory_bytes;  // --memory; swap is capped to the same amount
+  // --cpus N becomes quota = N * period. Both unset: no CPU limit.
+  std::optional<uint64_t> cpu_quota_us;
+  uint64_t cpu_period_us = 100000;
+  std::string cpuset_cpus;    // --cpuset-cpus, e.g. "0-1"; empty: inherit
+  uint64_t pids_max = 32768;  // --pids-limit; a safe cap by default (fork bombs stop here)
+};
+
+// A secret made visible as a read-only file on a tmpfs (RUN --mount=type=secret): the content
+// never touches the rootfs or any disk the step can write.
+struct SecretFile {
+  std::string content;  // at most kMaxSecretBytes
+  std::string target;   // absolute path inside the sandbox
+  uint32_t mode = 0400;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+inline constexpr size_t kMaxSecretBytes = 512 * 1024;
+
+struct ProcessSpec {
+  std::vector<std::string> args;  // args[0] is looked up in PATH from `env` when it has no '/'
+  std::vector<std::string> env;   // "K=V"
+  std::string cwd = "/";          // created (owned by root) when missing, as Docker does
+  // "" (root), "uid", "uid:gid", "name", "name:group": names resolve from the rootfs's
+  // /etc/passwd and /etc/group; supplementary groups are those listing the user.
+  std::string user;
+  // The root filesystem: mounts whose target is "" stack onto the root in order (an overlay from
+  // the snapshotter), or, when `rootfs` is empty, the directory `rootfs_dir` bind-mounted.
+  std::vector<common::Mount> rootfs;
+  std::filesystem::path rootfs_dir;
+  // Extra mounts, target absolute inside the sandbox. type "bind" (options "ro"/"rw",
+  // source a host path: cache directories are rw binds) or "tmpfs" (options like "size=64m").
+  std::vector<common::Mount> mounts;
+  std::vector<SecretFile> secrets;
+  std::string hostname = "buildkitsandbox";
+  NetworkMode network = NetworkMode::kDefault;
+  Limits limits;
+  std::optional<std::chrono::milliseconds> timeout;
+  bool insecure = false;  // RUN --security=insecure: all capabilities, no seccomp
+  // Names the step in errors ("RUN make"); the builder sets it.
+  std::string description = "RUN";
+  // Where runs leave records so that a later start can clean up after a kill -9.
+  std::filesystem::path state_dir = "/run/mybuild/sandbox";
+};
+
+struct ResourceUsage {
+  uint64_t peak_memory_bytes = 0;         // 0 when the host has no memory accounting
+  std::chrono::microseconds cpu_time{0};  // user + system of the whole process tree
+};
+
+struct ExitStatus {
+  int code = 0;    // exit code when signal == 0
+  int signal = 0;  // terminating signal of the main process, 0 if it exited
+  bool oom_killed = false;
+  bool timed_out = false;
+  std::optional<uint64_t> memory_limit;  // copied from the spec, for the message
+  ResourceUsage usage;
+
+  bool success() const { return signal == 0 && code == 0 && !oom_killed && !timed_out; }
+  // "exit code 2", "killed by signal 9 (Killed)", "RUN step killed: out of memory, limit 256 MiB"
+  std::string describe() const;
+};
+
+}  // namespace mybuild::sandbox

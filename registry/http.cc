@@ -39,7 +39,7 @@ struct Exchange {
   CURL* handle = nullptr;
   std::string_view body_left;
   std::exception_ptr error;
-  bool body_truncated = false;
+  bool body_started = false;
 };
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
@@ -69,6 +69,10 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     long status = 0;
     curl_easy_getinfo(ex->handle, CURLINFO_RESPONSE_CODE, &status);
     if (ex->request->sink && status >= 200 && status < 300) {
+      if (!ex->body_started) {
+        ex->body_started = true;
+        if (ex->request->before_body) ex->request->before_body(status, *ex->response);
+      }
       ex->request->sink->write({data, len});
       ex->response->streamed += len;
     } else if (ex->response->body.size() + len <= ex->request->max_body) {

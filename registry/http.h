@@ -34,6 +34,9 @@ struct HttpRequest {
   // answer) it is collected into HttpResponse::body up to `max_body` bytes.
   common::Writer* sink = nullptr;
   size_t max_body = 4 << 20;
+  // Called once, before the first byte of a 2xx body reaches `sink`, with the status and
+  // headers (a resumed download learns here whether the server honoured its Range).
+  std::function<void(long status, const struct HttpResponse&)> before_body;
   bool follow_redirects = true;
   const common::CancelToken* cancel = nullptr;
 };

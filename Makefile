@@ -23,10 +23,10 @@ build: $(BUILD_DIR)/build.ninja
 
 $(ASAN_DIR)/build.ninja:
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYBUILD_WERROR=ON \
-	  -DMYBUILD_SANITIZE=address,undefined
+	  -DMYBUILD_SANITIZE=address,undefined "-DMYBUILD_SANITIZED_LABELS=$(ASAN_LABELS)"
 
 build-asan: $(ASAN_DIR)/build.ninja
-	cmake --build $(ASAN_DIR) -j $(JOBS) --target $(foreach l,$(ASAN_LABELS),$(l)_tests)
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target sanitized_tests
 
 test: deps build build-asan
 	tools/check_layers.sh

@@ -1,6 +1,11 @@
 # mybuild_add_test(NAME name SOURCES a_test.cc ... LIBS lib ... LABELS module [ENV K=V ...])
 # One GoogleTest executable; every TEST becomes its own ctest entry, labelled with its module so
 # `ctest -L parser` selects one module (the sanitizer build runs labels, not the whole suite).
+# `make test` builds the target `sanitized_tests` in the ASan+UBSan tree: every test executable
+# with a label in MYBUILD_SANITIZED_LABELS.
+set(MYBUILD_SANITIZED_LABELS "parser" CACHE STRING "Labels whose tests `make test` also runs under sanitizers")
+add_custom_target(sanitized_tests)
+
 function(mybuild_add_test)
   cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
@@ -13,6 +18,11 @@ function(mybuild_add_test)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  foreach(label IN LISTS T_LABELS)
+    if(label IN_LIST MYBUILD_SANITIZED_LABELS)
+      add_dependencies(sanitized_tests ${T_NAME})
+    endif()
+  endforeach()
   gtest_discover_tests(${T_NAME}
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${T_ENV}")

@@ -32,8 +32,8 @@ struct Limits {
 // A secret made visible as a read-only file on a tmpfs (RUN --mount=type=secret): the content
 // never touches the rootfs or any disk the step can write.
 struct SecretFile {
-  std::string content;  // at most kMaxSecretBytes
-  std::string target;   // absolute path inside the sandbox
+  std::string content{};  // at most kMaxSecretBytes
+  std::string target{};   // absolute path inside the sandbox
   uint32_t mode = 0400;
   uint32_t uid = 0;
   uint32_t gid = 0;
@@ -76,8 +76,8 @@ struct ExitStatus {
   int signal = 0;  // terminating signal of the main process, 0 if it exited
   bool oom_killed = false;
   bool timed_out = false;
-  std::optional<uint64_t> memory_limit;  // copied from the spec, for the message
-  ResourceUsage usage;
+  std::optional<uint64_t> memory_limit{};  // copied from the spec, for the message
+  ResourceUsage usage{};
 
   bool success() const { return signal == 0 && code == 0 && !oom_killed && !timed_out; }
   // "exit code 2", "killed by signal 9 (Killed)", "RUN step killed: out of memory, limit 256 MiB"

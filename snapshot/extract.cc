@@ -121,15 +121,16 @@ class Extractor {
   int parent_fd(const std::vector<std::string>& parent) {
     std::string key;
     for (const auto& p : parent) key += p + '/';
-    if (!cached_fd_ || key != cached_key_) {
+    if (!cached_fd_ || cached_stale_ || key != cached_key_) {
       cached_fd_ = root_.open_dir(parent, true);
       cached_key_ = std::move(key);
+      cached_stale_ = false;
     }
     return cached_fd_.get();
   }
   // Anything that removes or replaces a directory or symlink may change what a cached parent
-  // path means; forget it.
-  void invalidate_parent() { cached_fd_.reset(); }
+  // path means; look it up again next time (the fd stays open: the caller may be using it).
+  void invalidate_parent() { cached_stale_ = true; }
 
   void entry(archive_entry* e) {
     std::vector<std::string> parts;
@@ -396,6 +397,7 @@ class Extractor {
   std::vector<DirTime> dir_times_;
   std::string cached_key_;
   UniqueFd cached_fd_;
+  bool cached_stale_ = false;
 };
 
 }  // namespace

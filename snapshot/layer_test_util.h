@@ -97,13 +97,22 @@ class TarBuilder {
     return *this;
   }
   TarBuilder& dir(const std::string& path, uint32_t mode = 0755) {
-    return entry({.path = path, .type = TarEntry::Type::kDir, .mode = mode});
+    return entry(make(path, TarEntry::Type::kDir, mode, ""));
   }
   TarBuilder& symlink(const std::string& path, const std::string& target) {
-    return entry({.path = path, .type = TarEntry::Type::kSymlink, .mode = 0777, .link = target});
+    return entry(make(path, TarEntry::Type::kSymlink, 0777, target));
   }
   TarBuilder& hardlink(const std::string& path, const std::string& target) {
-    return entry({.path = path, .type = TarEntry::Type::kHardlink, .link = target});
+    return entry(make(path, TarEntry::Type::kHardlink, 0644, target));
+  }
+  static TarEntry make(const std::string& path, TarEntry::Type type, uint32_t mode,
+                       const std::string& link) {
+    TarEntry e;
+    e.path = path;
+    e.type = type;
+    e.mode = mode;
+    e.link = link;
+    return e;
   }
   TarBuilder& entry(const TarEntry& e) {
     tar_.add(e);

@@ -1,0 +1,207 @@
+// Crafted hostile layers: each must end contained (everything inside the root) or with a clear
+// error naming the entry; the canary outside the root must never change.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "common/error.h"
+#include "common/temp_dir.h"
+#include "snapshot/extract.h"
+#include "snapshot/layer_test_util.h"
+
+namespace mybuild::snapshot {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::describe_tree;
+using testing::TarBuilder;
+using testing::write_text;
+
+class MaliciousTar : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_text(outside_.path() / "canary", "untouched");
+    before_ = describe_tree(outside_.path());
+  }
+  void TearDown() override {
+    EXPECT_EQ(describe_tree(outside_.path()), before_) << "the host was touched";
+  }
+
+  // Applies and returns "" or the error message.
+  std::string apply(const std::string& tar, ApplyOptions o = {}) {
+    try {
+      common::StringReader in(tar);
+      apply_layer(in, root_.path(), o);
+      return "";
+    } catch (const common::Error& e) {
+      return e.full_message();
+    }
+  }
+  std::string out() const { return outside_.path().string(); }
+
+  common::TempDir root_{"malicious-root-"};
+  common::TempDir outside_{"malicious-outside-"};
+  std::string before_;
+};
+
+TEST_F(MaliciousTar, DotDotIsRefusedNamingTheEntry) {
+  std::string err = apply(TarBuilder().file("a/../../escape", "x").take());
+  EXPECT_NE(err.find("a/../../escape"), std::string::npos) << err;
+  EXPECT_NE(err.find(".."), std::string::npos) << err;
+}
+
+TEST_F(MaliciousTar, AbsolutePathLandsInsideTheRoot) {
+  EXPECT_EQ(apply(TarBuilder().file(out() + "/canary", "pwned").take()), "");
+  EXPECT_TRUE(fs::exists(root_.path() / fs::path(out()).relative_path() / "canary"));
+}
+
+TEST_F(MaliciousTar, WriteThroughAbsoluteSymlinkStaysInside) {
+  std::string err = apply(TarBuilder().symlink("evil", out()).file("evil/canary", "pwned").take());
+  if (err.empty()) {
+    EXPECT_TRUE(fs::exists(root_.path() / fs::path(out()).relative_path() / "canary"));
+  } else {
+    EXPECT_NE(err.find("evil/canary"), std::string::npos) << err;
+  }
+}
+
+TEST_F(MaliciousTar, WriteThroughRelativeSymlinkChainStaysInside) {
+  std::string up = "../../../../../../../../../../..";
+  std::string err = apply(TarBuilder()
+                              .dir("d")
+                              .symlink("d/l1", "../l2")
+                              .symlink("l2", up + out())
+                              .file("d/l1/canary", "pwned")
+                              .file("d/l1/new", "new")
+                              .take());
+  // The chain ends at a path that does not exist inside the root: a clear error, not a
+  // directory made outside.
+  EXPECT_NE(err.find("d/l1/canary"), std::string::npos) << err;
+  // When the target exists inside the root, the chain resolves there.
+  fs::create_directories(root_.path() / fs::path(out()).relative_path());
+  EXPECT_EQ(apply(TarBuilder().file("d/l1/new", "new").take()), "");
+  EXPECT_TRUE(fs::exists(root_.path() / fs::path(out()).relative_path() / "new"));
+}
+
+TEST_F(MaliciousTar, FinalSymlinkIsReplacedNotFollowed) {
+  EXPECT_EQ(apply(TarBuilder().symlink("f", out() + "/canary").file("f", "pwned").take()), "");
+  EXPECT_FALSE(fs::is_symlink(root_.path() / "f"));
+}
+
+TEST_F(MaliciousTar, HardLinkOutsideIsRefusedOrContained) {
+  std::string err = apply(TarBuilder().hardlink("h", out() + "/canary").take());
+  EXPECT_NE(err.find("\"h\""), std::string::npos) << err;
+  err = apply(TarBuilder().hardlink("h2", "../canary").take());
+  EXPECT_NE(err.find("h2"), std::string::npos) << err;
+  // Through a symlink: resolves inside the root, where there is no canary.
+  err = apply(TarBuilder().symlink("s", out()).hardlink("h3", "s/canary").take());
+  EXPECT_NE(err.find("h3"), std::string::npos) << err;
+}
+
+TEST_F(MaliciousTar, HardLinkThenWriteDoesNotReachOutside) {
+  // A hard link to an inside file, then a symlink swap and rewrite: the rewrite replaces the
+  // name, it never writes through it.
+  EXPECT_EQ(apply(TarBuilder()
+                      .file("inside", "a")
+                      .hardlink("h", "inside")
+                      .symlink("h", out() + "/canary")
+                      .file("h", "pwned")
+                      .take()),
+            "");
+  EXPECT_EQ(describe_tree(root_.path(), false).find("canary"), std::string::npos);
+}
+
+TEST_F(MaliciousTar, SymlinkReplacedByDirectoryMidArchive) {
+  EXPECT_EQ(apply(TarBuilder().symlink("x", out()).dir("x").file("x/canary", "pwned").take()), "");
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(root_.path() / "x")));
+  EXPECT_TRUE(fs::exists(root_.path() / "x/canary"));
+}
+
+TEST_F(MaliciousTar, WhiteoutThroughSymlinkDeletesNothingOutside) {
+  std::string err = apply(TarBuilder().symlink("s", out()).file("s/.wh.canary", "").take());
+  EXPECT_TRUE(err.empty() || err.find("s/.wh.canary") != std::string::npos) << err;
+  err = apply(TarBuilder().file("../.wh.canary", "").take());
+  EXPECT_NE(err.find(".."), std::string::npos) << err;
+}
+
+TEST_F(MaliciousTar, AbsurdSizeIsRefusedBeforeWriting) {
+  common::StringWriter raw;
+  {
+    TarWriter w(raw);
+    TarEntry e;
+    e.path = "huge";
+    e.size = int64_t{1} << 40;  // 1 TiB claimed, nothing behind it
+    w.add(e);
+  }  // dropped unfinished: the stream is just the header
+  ApplyOptions o;
+  o.max_entry_size = 1 << 20;
+  std::string err = apply(raw.str(), o);
+  EXPECT_NE(err.find("\"huge\""), std::string::npos) << err;
+  EXPECT_NE(err.find("limit"), std::string::npos) << err;
+  // With the default limits the truncated data is a clear error too.
+  err = apply(raw.str());
+  EXPECT_NE(err.find("huge"), std::string::npos) << err;
+}
+
+TEST_F(MaliciousTar, TooManyEntriesIsRefused) {
+  TarBuilder b;
+  for (int i = 0; i < 50; ++i) b.file("f" + std::to_string(i), "");
+  ApplyOptions o;
+  o.max_entries = 20;
+  std::string err = apply(b.take(), o);
+  EXPECT_NE(err.find("more than 20 entries"), std::string::npos) << err;
+}
+
+TEST_F(MaliciousTar, TotalSizeLimit) {
+  TarBuilder b;
+  for (int i = 0; i < 10; ++i) b.file("f" + std::to_string(i), std::string(1000, 'x'));
+  ApplyOptions o;
+  o.max_total_size = 5000;
+  std::string err = apply(b.take(), o);
+  EXPECT_NE(err.find("size limit"), std::string::npos) << err;
+}
+
+TEST_F(MaliciousTar, ForgedOverlayXattrsAreDropped) {
+  if (::geteuid() != 0) GTEST_SKIP() << "trusted.* xattrs need root";
+  TarEntry e = TarBuilder::make("d", TarEntry::Type::kDir, 0755, "");
+  e.xattrs = {{"trusted.overlay.opaque", "y"}, {"trusted.overlay.redirect", "/etc"}};
+  EXPECT_EQ(apply(TarBuilder().entry(e).take()), "");
+  char v[8];
+  EXPECT_LT(::getxattr((root_.path() / "d").c_str(), "trusted.overlay.opaque", v, sizeof v), 0);
+  EXPECT_LT(::getxattr((root_.path() / "d").c_str(), "trusted.overlay.redirect", v, sizeof v), 0);
+}
+
+TEST_F(MaliciousTar, DeviceNodesWhenUnprivilegedAreSkipped) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to drop to an unprivileged user";
+  TarEntry dev = TarBuilder::make("sda", TarEntry::Type::kBlock, 0666, "");
+  dev.dev_major = 8;
+  std::string tar = TarBuilder().entry(dev).file("after", "ok").take();
+  ASSERT_EQ(::chown(root_.path().c_str(), 65534, 65534), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+    try {
+      common::StringReader in(tar);
+      apply_layer(in, root_.path());
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(root_.path() / "sda")));
+  EXPECT_TRUE(fs::exists(root_.path() / "after"));
+}
+
+TEST_F(MaliciousTar, GarbageIsAnIntegrityError) {
+  std::string err = apply(std::string(4096, 'G'));
+  EXPECT_FALSE(err.empty());
+}
+
+}  // namespace
+}  // namespace mybuild::snapshot

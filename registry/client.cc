@@ -117,6 +117,8 @@ std::string Client::origin_base(const std::string& domain) {
         probe.url = base + "/v2/";
         probe.cancel = options_.cancel;
         transport_.perform(probe);
+      } catch (const TlsVerifyError&) {
+        throw;  // it speaks TLS with a certificate we do not trust: no silent downgrade
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::kNetwork) throw;
         common::log::debug("https to " + domain + " failed (" + e.message() +
@@ -146,17 +148,26 @@ void Client::ping(const std::string& base) {
     std::lock_guard lk(mu_);
     if (pinged_[base]) return;
   }
-  HttpResponse r = send(
-      base, {},
-      [&] {
-        HttpRequest req;
-        req.url = base + "/v2/";
-        return req;
-      },
-      options_.max_attempts);
-  // 200: open registry; 401 was learnt by send(). Anything else is not fatal here: the real
-  // request will say what is wrong with a better message.
-  (void)r;
+  // Unauthenticated on purpose, as docker does: a 401 here only teaches us the challenge;
+  // tokens are asked for with the scope of the real request. Other answers are not fatal: the
+  // real request will explain them better.
+  for (int attempt = 1;; ++attempt) {
+    HttpRequest req;
+    req.url = base + "/v2/";
+    req.cancel = options_.cancel;
+    try {
+      HttpResponse r = transport_.perform(req);
+      if (r.status == 401) auth_.learn_challenge(url_host_port(base), r);
+      if (transient_status(r.status) && attempt < options_.max_attempts) {
+        backoff(attempt, retry_after(r));
+        continue;
+      }
+      break;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kNetwork || attempt >= options_.max_attempts) throw;
+      backoff(attempt, std::nullopt);
+    }
+  }
   std::lock_guard lk(mu_);
   pinged_[base] = true;
 }

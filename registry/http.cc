@@ -330,7 +330,15 @@ HttpResponse Transport::perform(const HttpRequest& req) {
   if (rc != CURLE_OK) {
     std::string why = curl_easy_strerror(rc);
     if (errbuf[0] && why != errbuf) why += " (" + std::string(errbuf) + ")";
-    throw Error(ErrorKind::kNetwork, req.method + " " + req.url + ": " + why);
+    std::string msg = req.method + " " + req.url + ": " + why;
+    if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+      throw TlsVerifyError(
+          msg + "; if the registry uses a private CA, put it in " +
+          (options_.certs_dirs.empty()
+               ? std::string("a certs.d directory")
+               : (options_.certs_dirs.front() / url_host_port(req.url)).string() + "/ca.crt"));
+    }
+    throw Error(ErrorKind::kNetwork, msg);
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
   char* eff = nullptr;

@@ -18,9 +18,18 @@
 #include <vector>
 
 #include "common/cancel.h"
+#include "common/error.h"
 #include "common/io.h"
 
 namespace mybuild::registry {
+
+// The server's certificate did not verify (a subclass so callers can tell it from a server
+// that does not speak TLS at all: only the latter may fall back to plain HTTP).
+class TlsVerifyError : public common::Error {
+ public:
+  explicit TlsVerifyError(std::string message)
+      : common::Error(common::ErrorKind::kNetwork, std::move(message)) {}
+};
 
 struct HttpRequest {
   std::string method = "GET";

@@ -16,8 +16,8 @@ void must(const std::vector<std::string>& argv) {
 void make_cert(const std::filesystem::path& dir, const std::string& name, const std::string& cn,
                const TestPki* ca, const std::string& san) {
   auto key = dir / (name + ".key"), csr = dir / (name + ".csr"), crt = dir / (name + ".crt");
-  must({"/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key.string(),
-        "-subj", "/CN=" + cn, "-out", csr.string()});
+  must({"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-keyout", key.string(), "-subj", "/CN=" + cn, "-out", csr.string()});
   auto ext = dir / (name + ".ext");
   common::write_file_atomic(
       ext, san.empty() ? "basicConstraints=critical,CA:TRUE\n" : "subjectAltName=" + san + "\n");

@@ -27,7 +27,7 @@ struct TokenServerOptions {
   bool anonymous_pull = true;
 };
 
-// token_server.py: issues RS256 JWTs the registry verifies through their x5c chain.
+// token_server.py: issues ES256 JWTs the registry verifies through their x5c chain.
 class TokenServer {
  public:
   TokenServer(const TestPki& pki, TokenServerOptions options = {});

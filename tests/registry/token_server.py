@@ -6,7 +6,7 @@ usage: token_server.py PORT SIGNING_KEY SIGNING_CERT USER PASSWORD ANON_PULL ISS
 
 GET /token with Basic USER:PASSWORD grants what is asked; without credentials only pull (when
 ANON_PULL is 1); wrong credentials get 401. POST /token (OAuth2) accepts grant_type=password
-(returns a refresh_token) and grant_type=refresh_token. Tokens are RS256 JWTs whose x5c header
+(returns a refresh_token) and grant_type=refresh_token. Tokens are ES256 JWTs whose x5c header
 carries the signing certificate, which the registry trusts through its rootcertbundle. Each
 issued token appends one line to ISSUED_LOG so tests can count token requests.
 """
@@ -49,7 +49,7 @@ def token(service, scopes, account, authenticated):
               "access": grant(scopes, authenticated)}
     with open(issued_log, "a") as f:
         f.write(json.dumps(claims["access"]) + "\n")
-    return jwt.encode(claims, KEY, algorithm="RS256", headers={"x5c": X5C})
+    return jwt.encode(claims, KEY, algorithm="ES256", headers={"x5c": X5C})
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

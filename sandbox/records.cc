@@ -1,5 +1,6 @@
 #include "sandbox/records.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -49,6 +50,12 @@ void remove_run_dir(const std::filesystem::path& dir) noexcept {
 
 }  // namespace
 
+void write_run_file(const std::filesystem::path& path, std::string_view data, int mode) {
+  common::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd) common::throw_errno("open", path.string());
+  common::FdWriter(fd.get()).write(data);
+}
+
 std::string new_run_id() {
   static std::atomic<unsigned> counter{0};
   unsigned random = 0;
@@ -68,8 +75,8 @@ RunRecord::RunRecord(const std::filesystem::path& state_dir, std::string id)
                             (ec ? ec.message() : std::string(std::strerror(errno))));
   }
   pid_t self = ::getpid();
-  common::write_file_atomic(dir_ / kRecordFile,
-                            "owner " + std::to_string(self) + " " + start_time(self) + "\n", 0600);
+  write_run_file(dir_ / kRecordFile,
+                 "owner " + std::to_string(self) + " " + start_time(self) + "\n", 0600);
 }
 
 RunRecord::~RunRecord() { remove_run_dir(dir_); }
@@ -77,7 +84,7 @@ RunRecord::~RunRecord() { remove_run_dir(dir_); }
 void RunRecord::add_cgroups(const std::vector<std::filesystem::path>& dirs) {
   std::string text = common::read_file(dir_ / kRecordFile);
   for (const auto& d : dirs) text += "cgroup " + d.string() + "\n";
-  common::write_file_atomic(dir_ / kRecordFile, text, 0600);
+  write_run_file(dir_ / kRecordFile, text, 0600);
 }
 
 int clean_stale_runs(const std::filesystem::path& state_dir) noexcept {

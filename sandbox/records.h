@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mybuild::sandbox {
@@ -31,6 +32,11 @@ class RunRecord {
 
 // Removes what dead runs left behind; returns how many runs were cleaned. Never throws.
 int clean_stale_runs(const std::filesystem::path& state_dir) noexcept;
+
+// Writes a small file of a run directory. No fsync and no rename: these files matter only
+// while this boot lasts (a kill -9 leaves them in the page cache), and fsync cost ~10 ms each
+// (measured: five per step doubled the start time of /bin/true).
+void write_run_file(const std::filesystem::path& path, std::string_view data, int mode = 0644);
 
 // A new unique run id ("<pid>-<counter>-<random>").
 std::string new_run_id();

@@ -176,10 +176,9 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   clean_stale_runs(spec.state_dir);
   RunRecord record(spec.state_dir, new_run_id());
   const auto& dir = record.dir();
-  common::write_file_atomic(dir / "hosts", generate_hosts(spec.hostname));
-  common::write_file_atomic(dir / "resolv.conf",
-                            generate_resolv_conf(spec.network, host_resolv_conf()));
-  common::write_file_atomic(dir / "hostname", spec.hostname + "\n");
+  write_run_file(dir / "hosts", generate_hosts(spec.hostname));
+  write_run_file(dir / "resolv.conf", generate_resolv_conf(spec.network, host_resolv_conf()));
+  write_run_file(dir / "hostname", spec.hostname + "\n");
   for (const char* sub : {"root", "secrets"}) {
     if (::mkdir((dir / sub).c_str(), 0700) != 0) common::throw_errno("mkdir", (dir / sub).string());
   }

@@ -1,0 +1,127 @@
+// Escape tests (issue 6): from inside a step, nothing of the host can be seen, reached or
+// changed. Each test would pass on the host itself only if the isolation were missing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/temp_dir.h"
+#include "tests/sandbox/fixture.h"
+
+namespace mybuild::sandbox {
+namespace {
+
+using EscapeTest = SandboxTest;
+
+TEST_F(EscapeTest, HostProcessesAreInvisible) {
+  std::string self = std::to_string(::getpid());
+  // Only init, the shell and the pipeline's own processes: PIDs 1..5.
+  std::string out = sh("test -e /proc/" + self +
+                       " && echo visible; ls /proc | grep '^[0-9]' | sort -n | tail -1");
+  EXPECT_LE(std::stoi(out), 5) << out;
+  EXPECT_EQ(sh("kill -0 " + self + " 2>/dev/null && echo reachable || echo no"), "no\n");
+}
+
+TEST_F(EscapeTest, ProcRootCwdAndSymlinksStayInTheRootfs) {
+  namespace fs = std::filesystem;
+  common::TempDir host("mybuild-host-");
+  common::write_file_atomic(host.path() / "secret", "host data\n");
+  fs::create_symlink(host.path(), rootfs_->path() / "abs");
+  fs::create_symlink("../../../../../../.." + host.path().string(), rootfs_->path() / "rel");
+  std::string target = host.path().string();
+  // /proc/1/root is our init's: the step may not even look (ptrace access check).
+  EXPECT_EQ(sh("cat /proc/1/root" + target +
+               "/secret 2>/dev/null; cat /abs/secret 2>/dev/null;"
+               " cat /rel/secret 2>/dev/null; cd /proc/self/cwd/../../../..; cat ." +
+               target +
+               "/secret 2>/dev/null; ls /proc/self/root/ | grep -c -x bin;"
+               " ls /proc/1/root/ 2>/dev/null | grep -c -x work; echo end"),
+            "1\n0\nend\n");
+  // A mount whose target is a symlink to a host path is resolved inside the rootfs: there it
+  // dangles, so setup fails, and nothing reaches the host directory.
+  ProcessSpec s = spec("true");
+  s.mounts = {{"tmpfs", "tmpfs", "/abs", {"size=1m"}}};
+  EXPECT_THROW(testing::run_collect(s), common::Error);
+  EXPECT_EQ(fs::directory_iterator(host.path())->path().filename(), "secret");
+  // Pointing inside the rootfs works: the mount lands where the symlink leads, in the rootfs.
+  fs::create_directories(rootfs_->path() / "real");
+  fs::create_symlink("/real", rootfs_->path() / "link");
+  ProcessSpec ok = spec("echo inside > /link/f && cat /real/f");
+  ok.mounts = {{"tmpfs", "tmpfs", "/link", {"size=1m"}}};
+  EXPECT_EQ(testing::run_collect(ok).output, "inside\n");
+  EXPECT_FALSE(fs::exists(rootfs_->path() / "real/f"));  // it was on the tmpfs
+}
+
+TEST_F(EscapeTest, PrivilegedOperationsFail) {
+  EXPECT_EQ(sh("mount -t tmpfs none /mnt 2>/dev/null || echo mount-denied;"
+               " umount /proc 2>/dev/null || echo umount-denied;"
+               " mkdir -p /new/old; pivot_root /new /new/old 2>/dev/null || echo pivot-denied;"
+               " unshare -U true 2>/dev/null || echo userns-denied;"
+               " unshare -m true 2>/dev/null || echo mountns-denied;"
+               " nsenter -t 1 -n true 2>/dev/null || echo setns-denied;"
+               " chroot / true && echo chroot-allowed;"
+               " (echo 1 > /proc/sys/kernel/panic) 2>/dev/null || echo procsys-ro;"
+               " touch /sys/x 2>/dev/null || echo sys-ro"),
+            "mount-denied\numount-denied\npivot-denied\nuserns-denied\nmountns-denied\n"
+            "setns-denied\nchroot-allowed\nprocsys-ro\nsys-ro\n");
+}
+
+TEST_F(EscapeTest, DockerDefaultCapabilitiesNoNewPrivsAndSeccomp) {
+  EXPECT_EQ(sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "
+               "/proc/self/status"),
+            "CapInh:\t0000000000000000\nCapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\n"
+            "CapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n");
+  ProcessSpec s = spec("grep -E '^(CapEff|CapBnd):' /proc/self/status");
+  s.user = "app";
+  EXPECT_EQ(testing::run_collect(s).output,
+            "CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n");
+}
+
+TEST_F(EscapeTest, SensitiveProcPathsAreMasked) {
+  // Some kernels (this VM's) have no /proc/kcore or /proc/sysrq-trigger: absent is fine too.
+  std::string script =
+      "for p in /proc/kcore /proc/sysrq-trigger /proc/timer_list /proc/keys; do"
+      " if [ -e $p ]; then stat -c %t:%T $p; else echo absent; fi; done;"
+      " ls /proc/acpi 2>/dev/null | wc -l; ls /sys/firmware | wc -l";
+  std::string out = sh(script);
+  std::istringstream lines(out);
+  std::string line;
+  for (int i = 0; i < 4 && std::getline(lines, line); ++i) {
+    EXPECT_TRUE(line == "1:3" || line == "absent") << "path " << i << ": " << line;
+  }
+  EXPECT_EQ(out.substr(out.size() - 4), "0\n0\n");
+  EXPECT_NE(out.find("1:3"), std::string::npos) << "nothing was masked: " << out;
+}
+
+TEST_F(EscapeTest, NetworkNoneHasOnlyLoopbackUp) {
+  ProcessSpec s = spec("ls /sys/class/net; cat /sys/class/net/lo/operstate; cat /etc/resolv.conf");
+  s.network = NetworkMode::kNone;
+  auto r = testing::run_collect(s);
+  EXPECT_EQ(r.output, "lo\nunknown\n");
+  ProcessSpec host = spec("ls /sys/class/net | grep -c -v '^lo$'");
+  host.network = NetworkMode::kHost;
+  // The host network (the default) shows the host's interfaces: at least one besides lo.
+  EXPECT_NE(testing::run_collect(host).output, "0\n");
+}
+
+TEST_F(EscapeTest, MinimalDev) {
+  EXPECT_EQ(sh("ls /dev | tr '\\n' ' '; echo; for l in fd stdin ptmx; do readlink /dev/$l; done"),
+            "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero \n"
+            "/proc/self/fd\n/proc/self/fd/0\npts/ptmx\n");
+  EXPECT_EQ(sh("head -c 4 /dev/urandom | wc -c; echo x > /dev/null && echo ok"), "4\nok\n");
+}
+
+TEST_F(EscapeTest, WritesLandOnlyInTheRootfsGiven) {
+  EXPECT_EQ(sh("echo data > /newfile; mkdir -p /a/b; echo ok"), "ok\n");
+  EXPECT_EQ(common::read_file(rootfs_->path() / "newfile"), "data\n");
+  EXPECT_TRUE(std::filesystem::is_directory(rootfs_->path() / "a/b"));
+  EXPECT_FALSE(std::filesystem::exists("/newfile"));
+  EXPECT_FALSE(std::filesystem::exists("/a/b"));
+}
+
+}  // namespace
+}  // namespace mybuild::sandbox

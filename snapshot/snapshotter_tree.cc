@@ -195,12 +195,23 @@ class TreeCopier {
   std::map<std::pair<dev_t, ino_t>, std::string> first_links_;  // inode -> path of first copy
 };
 
+// A bind mount of the same filesystem keeps st_dev, so st_dev alone cannot see it; statx's
+// STATX_ATTR_MOUNT_ROOT (Linux 5.8) can. Older kernels fall back to st_dev.
+bool is_mount_root(int dirfd, const std::string& name, dev_t parent_dev, dev_t dev) {
+  struct statx stx {};
+  if (::statx(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+      (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+    return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  }
+  return dev != parent_dev;
+}
+
 void remove_entries(int dirfd, dev_t dev, const fs::path& shown) {
   for (const auto& name : list_dir(dirfd, shown)) {
     fs::path child = shown / name;
     struct stat st = lstat_at(dirfd, name, child);
     if (S_ISDIR(st.st_mode)) {
-      if (st.st_dev != dev) {
+      if (is_mount_root(dirfd, name, dev, st.st_dev)) {
         throw common::Error(common::ErrorKind::kResource,
                             "remove " + child.string() + ": a filesystem is mounted there");
       }

@@ -1,6 +1,12 @@
 #include "snapshot/overlay_snapshotter.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
 
 #include "snapshot/snapshotter_suite.h"
 
@@ -55,4 +61,94 @@ TEST_F(OverlaySnapshotterTest, SingleLayerViewIsAReadOnlyBind) {
             mounts[0].options.end());
 }
 
+}  // namespace mybuild::snapshot::testing
+
+namespace mybuild::snapshot::testing {
+namespace {
+
+// Runs `body` in a child process inside new user and mount namespaces (uid and gid 0 mapped to
+// themselves, as rootless mybuild under newuidmap would see it). Returns "" on success, else
+// what failed.
+template <typename Body>
+std::string in_user_namespace(Body body) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid < 0) return "fork failed";
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    std::string error;
+    try {
+      if (::unshare(CLONE_NEWUSER) != 0) throw std::runtime_error("unshare(CLONE_NEWUSER)");
+      write_text("/proc/self/setgroups", "deny");
+      write_text("/proc/self/uid_map", "0 0 1");
+      write_text("/proc/self/gid_map", "0 0 1");
+      if (::unshare(CLONE_NEWNS) != 0) throw std::runtime_error("unshare(CLONE_NEWNS)");
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        throw std::runtime_error("making / private");
+      }
+      body();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    (void)!::write(pipe_fds[1], error.data(), error.size());
+    ::_exit(error.empty() ? 0 : 1);
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0) message.append(buf, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status)) return "the child died: " + message;
+  if (WEXITSTATUS(status) != 0 && message.empty()) return "the child failed";
+  return message;
+}
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what);
+}
+
+TEST(OverlayUserNamespaceTest, LayersAndWhiteoutsWorkInsideAUserNamespace) {
+  if (auto why = mount_skip_reason()) GTEST_SKIP() << *why;
+  common::TempDir root("mybuild-snapshotter-userns-");
+  std::string error = in_user_namespace([&] {
+    if (auto why = OverlaySnapshotter::probe(root.path())) {
+      throw std::runtime_error("skip: " + *why);
+    }
+    Database db(root.path() / "metadata.db");
+    auto s = make_snapshotter("overlay", root.path(), db);
+    auto step = [&](const std::string& name, const std::string& parent, auto change) {
+      ActiveSnapshot a(*s, name + "-active", parent);
+      {
+        MountGuard m(a.mounts(), a.mount_point());
+        change(m.target());
+      }
+      a.commit(name);
+    };
+    step("l1", "", [](const std::filesystem::path& r) { write_text(r / "a", "1"); });
+    step("l2", "l1", [](const std::filesystem::path& r) {
+      std::filesystem::remove(r / "a");
+      write_text(r / "b", "2");
+    });
+    step("l3", "l2", [](const std::filesystem::path& r) { write_text(r / "c", "3"); });
+    auto mounts = s->view("v", "l3");
+    const auto& options = mounts.at(0).options;
+    require(std::find(options.begin(), options.end(), "userxattr") != options.end(),
+            "no userxattr option inside a user namespace");
+    {
+      MountGuard m(mounts, s->mount_point("v"));
+      require(!exists_nofollow(m.target() / "a"), "a deleted file came back");
+      require(read_text(m.target() / "b") == "2", "b is wrong");
+      require(read_text(m.target() / "c") == "3", "c is wrong");
+    }
+    s->remove("v");
+  });
+  if (error.starts_with("skip: ")) GTEST_SKIP() << "overlay in a user namespace: " << error;
+  EXPECT_EQ(error, "") << "overlay inside a user namespace";
+}
+
+}  // namespace
 }  // namespace mybuild::snapshot::testing

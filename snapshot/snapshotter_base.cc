@@ -61,16 +61,21 @@ std::vector<common::Mount> DirectorySnapshotter::create(std::string_view key, Sn
     make_dir(snapshot_dir(record.id) / "rootfs", 0755);
     create_files(record, parents);
     return mounts_of(record, parents);
-  } catch (Error& e) {
+  } catch (...) {
+    // Whatever failed (a copy, std::bad_alloc), neither the record nor the files may stay.
     try {
       remove_tree(snapshot_dir(record.id));
       records_.erase_id(record.id);
     } catch (const std::exception& cleanup) {
       common::log::warn(std::string("cleaning up a failed snapshot: ") + cleanup.what());
     }
-    e.add_context("creating " + std::string(to_string(kind)) + " snapshot \"" + std::string(key) +
-                  "\"");
-    throw;
+    try {
+      throw;
+    } catch (Error& e) {
+      e.add_context("creating " + std::string(to_string(kind)) + " snapshot \"" + std::string(key) +
+                    "\"");
+      throw;
+    }
   }
 }
 

@@ -58,6 +58,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.require_subcommand(0, 1);
   add_build_command(app, global);
   add_debug_command(app, global);
+  add_prune_command(app, global, out);
+  add_login_commands(app, global, out, err);
   add_placeholder_commands(app);
 
   auto args = with_default_subcommand(argc, argv);

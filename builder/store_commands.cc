@@ -1,0 +1,34 @@
+#include "builder/store_commands.h"
+
+#include <system_error>
+
+#include "common/error.h"
+#include "snapshot/content_store.h"
+#include "snapshot/database.h"
+#include "snapshot/gc.h"
+
+namespace mybuild::builder {
+
+PruneResult prune_store(const std::filesystem::path& root, const PruneOptions& options) {
+  PruneResult result;
+  std::error_code ec;
+  if (!std::filesystem::exists(root / "oci", ec)) return result;
+  try {
+    snapshot::ContentStore content(root);
+    snapshot::Database db(snapshot::metadata_path(root));
+    snapshot::GarbageCollector gc(content, db);
+    // The build cache registers its records as roots here (gc.add_roots) once it exists.
+    auto report = gc.collect({.dry_run = options.dry_run});
+    for (const auto& blob : report.removed) result.removed.push_back(blob.digest.str());
+    result.bytes_removed = report.bytes_removed;
+    result.blobs_kept = report.blobs_kept;
+    result.ingest_removed = report.ingest_removed;
+    result.leases_expired = report.leases_expired;
+  } catch (common::Error& e) {
+    e.add_context("pruning " + root.string());
+    throw;
+  }
+  return result;
+}
+
+}  // namespace mybuild::builder

@@ -59,7 +59,6 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_build_command(app, global);
   add_debug_command(app, global);
   add_prune_command(app, global, out);
-  add_login_commands(app, global, out, err);
   add_placeholder_commands(app);
 
   auto args = with_default_subcommand(argc, argv);

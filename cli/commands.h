@@ -12,10 +12,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global);
 void add_debug_command(CLI::App& app, GlobalOptions& global);
 // Output goes to `out` (the app's stdout), so tests can read it.
 void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
-// `login` and `logout` (cli/login_command.cc); messages go to `out`/`err`.
-void add_login_commands(CLI::App& app, GlobalOptions& global, std::ostream& out,
-                        std::ostream& err);
-// images push pull tag rmi inspect import run doctor: filled by later work.
+// images push pull tag rmi inspect login logout import run doctor: filled by later work.
 void add_placeholder_commands(CLI::App& app);
 
 // The subcommand names, for the "mybuild -t x ." -> "mybuild build -t x ." rewrite.

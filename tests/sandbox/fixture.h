@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -19,7 +20,11 @@ class SandboxTest : public ::testing::Test {
     if (!testing::find_static_busybox()) GTEST_SKIP() << "needs busybox-static";
     rootfs_.emplace();
   }
-  ProcessSpec spec(const std::string& script) { return testing::shell_spec(*rootfs_, script); }
+  ProcessSpec spec(const std::string& script) {
+    ProcessSpec s = testing::shell_spec(*rootfs_, script);
+    if (!state_dir_.empty()) s.state_dir = state_dir_;
+    return s;
+  }
   // Runs script and returns its output, expecting success.
   std::string sh(const std::string& script) {
     auto r = testing::run_collect(spec(script));
@@ -27,6 +32,7 @@ class SandboxTest : public ::testing::Test {
     return r.output;
   }
   std::optional<testing::BusyboxRootfs> rootfs_;
+  std::filesystem::path state_dir_;  // empty: shell_spec's default
 };
 
 }  // namespace mybuild::sandbox

@@ -73,6 +73,17 @@ int TokenServer::tokens_issued() const {
   }
 }
 
+ScriptServer::ScriptServer(const std::string& script, std::vector<std::string> args)
+    : dir_("mybuild-script-"), port_(free_port()) {
+  std::vector<std::string> argv = {
+      python3().string(), MYBUILD_SOURCE_DIR "/tests/registry/" + script, std::to_string(port_)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  proc_ = std::make_unique<ChildProcess>(argv, dir_.path() / "log");
+  if (!wait_for_port(port_, 20, proc_.get())) {
+    throw std::runtime_error(script + " did not start: " + proc_->log_tail());
+  }
+}
+
 RegistryServer::RegistryServer(RegistryOptions o) : dir_("mybuild-registry-"), port_(free_port()) {
   std::string cfg =
       "version: 0.1\n"

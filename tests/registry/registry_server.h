@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/temp_dir.h"
 #include "tests/registry/child_process.h"
@@ -57,6 +58,21 @@ class RegistryServer {
   std::string domain() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string log_tail() const { return proc_->log_tail(); }
   const std::filesystem::path& dir() const { return dir_.path(); }
+
+ private:
+  common::TempDir dir_;
+  int port_;
+  std::unique_ptr<ChildProcess> proc_;
+};
+
+// A python3 helper from tests/registry (fault_proxy.py, evil_registry.py) on a free port; the
+// script gets the port first, then `args`.
+class ScriptServer {
+ public:
+  ScriptServer(const std::string& script, std::vector<std::string> args);
+  int port() const { return port_; }
+  std::string domain() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string log_tail() const { return proc_->log_tail(); }
 
  private:
   common::TempDir dir_;

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""A fault-injecting HTTP proxy between mybuild's registry client and a real docker-registry.
+
+usage: fault_proxy.py PORT UPSTREAM_PORT RULES_JSON LOG
+
+RULES_JSON (re-read on every request) is a list of rules
+  {"method": "GET", "path": "/blobs/", "action": "reset", "count": 1}
+applied, in order, to the first `count` matching requests; then requests pass through.
+Actions: reset (forward, send half the body, then a TCP RST), status500, status429 (with
+Retry-After: 1), html502, stall (never answer), corrupt (flip one byte of the body).
+Every request is logged to LOG as "METHOD PATH RANGE ACTION".
+"""
+import http.client
+import http.server
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+
+port, upstream, rules_file, log_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+lock = threading.Lock()
+used = {}
+
+
+def pick(method, path):
+    try:
+        rules = json.load(open(rules_file))
+    except (OSError, ValueError):
+        rules = []
+    with lock:
+        for i, r in enumerate(rules):
+            if r.get("method", method) == method and r.get("path", "") in path:
+                if used.get(i, 0) < r.get("count", 1):
+                    used[i] = used.get(i, 0) + 1
+                    return r["action"]
+    return "pass"
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_any(self):
+        action = pick(self.command, self.path)
+        with open(log_file, "a") as f:
+            f.write("%s %s %s %s\n" % (self.command, self.path, self.headers.get("Range", "-"), action))
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        body = self.rfile.read(length) if length else b""
+        if action == "stall":
+            time.sleep(3600)
+        if action in ("status500", "status429", "html502"):
+            status = {"status500": 500, "status429": 429, "html502": 502}[action]
+            data = (b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+                    if action == "html502" else
+                    b'{"errors":[{"code":"UNAVAILABLE","message":"injected"}]}')
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html" if action == "html502" else "application/json")
+            if action == "status429":
+                self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items()}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        if action == "corrupt" and data:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if action == "reset":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        self.wfile.write(data)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
+
+
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Proxy).serve_forever()

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "common/error.h"
@@ -112,6 +114,46 @@ TEST_F(SnapshotterFactoryTest, OverlayAndNativeGiveTheSameTrees) {
   EXPECT_EQ(trees[0], trees[1]);
   EXPECT_NE(trees[0].find("etc/passwd mode=100600 uid=7 gid=8"), std::string::npos) << trees[0];
   EXPECT_EQ(trees[0].find("conf.d/a"), std::string::npos) << trees[0];
+}
+
+// Two mybuild processes on one root: each change is one transaction and ids are never shared,
+// so both finish and every snapshot is intact.
+TEST_F(SnapshotterFactoryTest, TwoProcessesShareOneRoot) {
+  constexpr int kEach = 15;
+  auto work = [&](const std::string& who) {
+    Database db(root_.path() / "metadata.db");
+    auto s = make_snapshotter("native", root_.path(), db);
+    std::string parent;
+    for (int i = 0; i < kEach; ++i) {
+      std::string name = who;
+      name += std::to_string(i);
+      s->prepare(name + "-active", parent);
+      write_text(s->dir(name + "-active") / name, name);
+      s->commit(name, name + "-active");
+      parent = name;
+    }
+  };
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      work("child-");
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  work("parent-");
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child process failed";
+  Database db(root_.path() / "metadata.db");
+  auto s = make_snapshotter("native", root_.path(), db);
+  EXPECT_EQ(s->list().size(), 2u * kEach);
+  for (const char* top : {"child-14", "parent-14"}) {
+    std::string tree = describe_tree(s->dir(top), false);
+    EXPECT_EQ(std::count(tree.begin(), tree.end(), '\n'), kEach) << tree;
+  }
 }
 
 }  // namespace

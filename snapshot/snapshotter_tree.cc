@@ -206,21 +206,31 @@ bool is_mount_root(int dirfd, const std::string& name, dev_t parent_dev, dev_t d
   return dev != parent_dev;
 }
 
+// ENOENT is success throughout: another process's recovery may be deleting the same orphan.
 void remove_entries(int dirfd, dev_t dev, const fs::path& shown) {
   for (const auto& name : list_dir(dirfd, shown)) {
     fs::path child = shown / name;
-    struct stat st = lstat_at(dirfd, name, child);
+    struct stat st {};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
+      throw_errno("lstat", child.string());
+    }
     if (S_ISDIR(st.st_mode)) {
       if (is_mount_root(dirfd, name, dev, st.st_dev)) {
         throw common::Error(common::ErrorKind::kResource,
                             "remove " + child.string() + ": a filesystem is mounted there");
       }
+      int sub = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0 && errno == ENOENT) continue;
+      if (sub < 0) throw_errno("open", child.string());
       {
-        UniqueFd sub = open_dir_at(dirfd, name, child);
-        remove_entries(sub.get(), dev, child);
+        UniqueFd owned(sub);
+        remove_entries(sub, dev, child);
       }
-      if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("rmdir", child.string());
-    } else if (::unlinkat(dirfd, name.c_str(), 0) != 0) {
+      if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        throw_errno("rmdir", child.string());
+      }
+    } else if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
       throw_errno("unlink", child.string());
     }
   }

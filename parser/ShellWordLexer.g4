@@ -8,12 +8,18 @@ lexer grammar ShellWordLexer;
 @lexer::members {
   // The escape token of the Dockerfile ('\\' unless `# escape=` says otherwise).
   size_t escape_ = '\\';
-  bool at_escape() { return _input->LA(1) == escape_; }
+  // Right-edge predicate of the escape rules: does the token being matched start with the
+  // escape token? Tested after the characters are read (not before) so that the DFA of the lexer
+  // can still cache its transitions out of the start state of each mode.
+  bool starts_with_escape() {
+    const auto length = static_cast<ssize_t>(_input->index() - tokenStartCharIndex);
+    return _input->LA(-length) == escape_;
+  }
 }
 
 // ---- unquoted text (lex.go processStopOn with stop char EOF) ----
 // An escape takes the next character, whatever it is; at the end of input it stands alone.
-ESC : {at_escape()}? . .? ;
+ESC : [\\`] .? {starts_with_escape()}? ;
 SQ_OPEN : '\'' -> pushMode(SINGLE_QUOTED) ;
 DQ_OPEN : '"' -> pushMode(DOUBLE_QUOTED) ;
 DOLLAR_BRACE : '${' -> pushMode(PARAM_NAME) ;
@@ -35,7 +41,7 @@ SQ_CLOSE : '\'' -> popMode ;
 
 mode DOUBLE_QUOTED;
 DQ_CLOSE : '"' -> popMode ;
-DQ_ESC : {at_escape()}? . .? -> type(ESC) ;
+DQ_ESC : [\\`] .? {starts_with_escape()}? -> type(ESC) ;
 DQ_DOLLAR_BRACE : '${' -> type(DOLLAR_BRACE), pushMode(PARAM_NAME) ;
 DQ_DOLLAR_NAME : '$' NAME -> type(DOLLAR_NAME) ;
 DQ_DOLLAR : '$' -> type(DOLLAR) ;
@@ -59,7 +65,7 @@ BAD_OP : ':' . | . ;
 mode PARAM_WORD;
 // lex.go processStopOn('}'): the first unescaped, unquoted '}' ends the word.
 WORD_CLOSE : '}' -> popMode ;
-W_ESC : {at_escape()}? . .? -> type(ESC) ;
+W_ESC : [\\`] .? {starts_with_escape()}? -> type(ESC) ;
 W_SQ_OPEN : '\'' -> type(SQ_OPEN), pushMode(SINGLE_QUOTED) ;
 W_DQ_OPEN : '"' -> type(DQ_OPEN), pushMode(DOUBLE_QUOTED) ;
 W_DOLLAR_BRACE : '${' -> type(DOLLAR_BRACE), pushMode(PARAM_NAME) ;
@@ -72,7 +78,7 @@ mode PATTERN;
 // lex.go processStopOn('/'): the pattern of ${V/pattern/replacement} ends at the first
 // unescaped, unquoted '/'; the replacement is then read like any other word up to '}'.
 PATTERN_END : '/' -> mode(PARAM_WORD) ;
-P_ESC : {at_escape()}? . .? -> type(ESC) ;
+P_ESC : [\\`] .? {starts_with_escape()}? -> type(ESC) ;
 P_SQ_OPEN : '\'' -> type(SQ_OPEN), pushMode(SINGLE_QUOTED) ;
 P_DQ_OPEN : '"' -> type(DQ_OPEN), pushMode(DOUBLE_QUOTED) ;
 P_DOLLAR_BRACE : '${' -> type(DOLLAR_BRACE), pushMode(PARAM_NAME) ;

@@ -1,16 +1,25 @@
 #include "snapshot/overlay_snapshotter.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/log.h"
 #include "common/temp_dir.h"
 #include "snapshot/mount_guard.h"
+#include "snapshot/mount_ops.h"
+#include "snapshot/snapshotter_records.h"
+#include "snapshot/snapshotter_tree.h"
 
 namespace mybuild::snapshot {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr std::string_view kProbePrefix = ".overlay-probe-";
 
 bool in_user_namespace() {
   try {
@@ -46,6 +55,28 @@ void make_dir(const fs::path& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0) common::throw_errno("mkdir", path.string());
 }
 
+// A probe killed half way leaves its scratch directory (and maybe its mount); its name carries
+// the prober's pid, so the next probe removes those of processes that are gone.
+void remove_stale_probes(const fs::path& parent) {
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(kProbePrefix)) continue;
+    // "<prefix><pid>-XXXXXX": atoll stops at the dash.
+    int64_t pid = std::atoll(name.c_str() + kProbePrefix.size());
+    if (pid > 0 && !process_start_time(pid)) stale.push_back(entry.path());
+  }
+  for (const auto& path : stale) {
+    try {
+      unmount_tree(path);
+      remove_tree(path);
+    } catch (const std::exception& e) {
+      common::log::warn("removing stale overlay probe " + path.string() + ": " + e.what());
+    }
+  }
+}
+
 std::string join_lowers(const std::vector<fs::path>& lowers) {
   std::string out = "lowerdir=";
   for (size_t i = 0; i < lowers.size(); ++i) {
@@ -64,7 +95,8 @@ std::optional<std::string> OverlaySnapshotter::probe(const fs::path& root) {
   try {
     fs::path parent = root / "snapshots";
     fs::create_directories(parent);
-    common::TempDir scratch(".overlay-probe-", parent);
+    remove_stale_probes(parent);
+    common::TempDir scratch(std::string(kProbePrefix) + std::to_string(::getpid()) + "-", parent);
     for (const char* d : {"lower1", "lower2", "upper", "work", "merged"}) {
       make_dir(scratch.path() / d, 0755);
     }

@@ -48,6 +48,11 @@ TEST_F(SnapshotterFactoryTest, NamesPickTheDriverAndAutoProbes) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kUsage);
     EXPECT_NE(e.message().find("zfs"), std::string::npos);
   }
+  // A probe left by a process that is gone (pid 999999999 cannot exist) is removed by the next.
+  auto stale = root_.path() / "snapshots" / ".overlay-probe-999999999-abcdef";
+  std::filesystem::create_directories(stale / "upper");
+  OverlaySnapshotter::probe(root_.path());
+  EXPECT_FALSE(std::filesystem::exists(stale));
   // The probe cleans up after itself.
   for (const auto& entry : std::filesystem::directory_iterator(root_.path() / "snapshots")) {
     EXPECT_FALSE(entry.path().filename().string().starts_with(".overlay-probe-")) << entry.path();

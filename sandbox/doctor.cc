@@ -1,0 +1,263 @@
+#include "sandbox/doctor.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/temp_dir.h"
+#include "sandbox/cgroup.h"
+
+namespace mybuild::sandbox {
+namespace {
+
+using State = DoctorCheck::State;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool write_text(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+// Tries an overlay mount on dirs in a temp dir, in a child (with a user namespace when
+// `in_userns`), so the probe leaves no mount behind whatever happens. Returns 0 or errno.
+int try_overlay(bool in_userns) {
+  common::TempDir dir("mybuild-doctor-");
+  for (const char* d : {"lower", "upper", "work", "merged"}) {
+    std::filesystem::create_directory(dir.path() / d);
+  }
+  std::string data = "lowerdir=" + (dir.path() / "lower").string() +
+                     ",upperdir=" + (dir.path() / "upper").string() +
+                     ",workdir=" + (dir.path() / "work").string();
+  std::string target = (dir.path() / "merged").string();
+  uid_t uid = ::geteuid();
+  gid_t gid = ::getegid();
+  pid_t pid = ::fork();
+  if (pid < 0) return errno;
+  if (pid == 0) {
+    int flags = CLONE_NEWNS | (in_userns ? CLONE_NEWUSER : 0);
+    if (::unshare(flags) != 0) ::_exit(errno);
+    if (in_userns && (!write_text("/proc/self/setgroups", "deny") ||
+                      !write_text("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") ||
+                      !write_text("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1"))) {
+      ::_exit(errno != 0 ? errno : EPERM);
+    }
+    ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+    if (::mount("overlay", target.c_str(), "overlay", 0, data.c_str()) != 0) ::_exit(errno);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+DoctorCheck check_overlay() {
+  DoctorCheck c{"overlayfs"};
+  if (read_text("/proc/filesystems").find("overlay") == std::string::npos) {
+    // Not loaded yet is common; a mount attempt loads it when the module exists.
+  }
+  int rc = try_overlay(false);
+  if (rc == 0) {
+    c.detail = "overlay mounts work";
+  } else {
+    c.state = State::kMissing;
+    c.detail = std::string("overlay mount failed: ") + std::strerror(rc);
+    c.fix = "modprobe overlay  (mybuild falls back to copying snapshots, which is slower)";
+  }
+  return c;
+}
+
+DoctorCheck check_userns() {
+  DoctorCheck c{"user namespaces"};
+  std::string max = read_text("/proc/sys/user/max_user_namespaces");
+  if (!max.empty() && std::stol(max) == 0) {
+    c.state = State::kMissing;
+    c.detail = "user.max_user_namespaces is 0";
+    c.fix = "sysctl -w user.max_user_namespaces=15000";
+    return c;
+  }
+  std::string restrict_apparmor =
+      read_text("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(::unshare(CLONE_NEWUSER) == 0 ? 0 : errno);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+  if (rc != 0) {
+    c.state = State::kMissing;
+    c.detail = std::string("unshare(CLONE_NEWUSER): ") + std::strerror(rc);
+    c.fix = !restrict_apparmor.empty() && restrict_apparmor[0] == '1'
+                ? "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+                : "sysctl -w kernel.unprivileged_userns_clone=1  (Debian kernels before 6.x)";
+    return c;
+  }
+  c.detail = "creating a user namespace works";
+  int overlay = try_overlay(true);
+  if (overlay == 0) {
+    c.detail += "; overlay mounts inside one work (kernel >= 5.11)";
+  } else {
+    c.state = State::kWarning;
+    c.detail += std::string("; overlay inside one fails: ") + std::strerror(overlay);
+    c.fix =
+        "rootless builds need Linux >= 5.11 for overlay in a user namespace "
+        "(or fuse-overlayfs); mybuild falls back to copying";
+  }
+  return c;
+}
+
+DoctorCheck check_cgroups() {
+  DoctorCheck c{"cgroups"};
+  CgroupProbe probe = probe_cgroups();
+  std::string controllers;
+  for (const auto& name : probe.controllers) controllers += (controllers.empty() ? "" : " ") + name;
+  switch (probe.mode) {
+    case CgroupMode::kV2:
+      c.detail = "cgroup v2 at " + probe.dirs.front().second.string() +
+                 ", delegated controllers: " + controllers;
+      break;
+    case CgroupMode::kV1:
+      c.detail = "cgroup v1 (hybrid or legacy host), controllers: " + controllers;
+      c.state = State::kWarning;
+      c.fix = "works; for cgroup v2 boot with systemd.unified_cgroup_hierarchy=1";
+      break;
+    case CgroupMode::kNone:
+      c.state = State::kMissing;
+      c.detail = "no cgroup hierarchy usable from this process";
+      c.fix = ::geteuid() == 0
+                  ? "mount -t cgroup2 none /sys/fs/cgroup"
+                  : "systemd-run --user --scope -p Delegate=yes mybuild ...  (delegates memory, "
+                    "pids and cpu to your user)";
+      break;
+  }
+  return c;
+}
+
+std::string user_name() {
+  const char* sudo = std::getenv("SUDO_USER");
+  if (sudo != nullptr && *sudo != '\0') return sudo;
+  passwd* pw = ::getpwuid(::getuid());
+  return pw != nullptr ? pw->pw_name : std::to_string(::getuid());
+}
+
+DoctorCheck check_subid(const char* file) {
+  std::string name = user_name();
+  DoctorCheck c{std::string(file)};
+  std::istringstream in(read_text(file));
+  std::string line;
+  unsigned long total = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string who, start, count;
+    if (std::getline(fields, who, ':') && std::getline(fields, start, ':') &&
+        std::getline(fields, count) && (who == name || who == std::to_string(::getuid()))) {
+      total += std::stoul(count);
+    }
+  }
+  if (total >= 65536) {
+    c.detail = std::to_string(total) + " ids for " + name;
+  } else {
+    c.state = State::kMissing;
+    c.detail = total == 0 ? "no range for " + name
+                          : std::to_string(total) + " ids for " + name + " (65536 needed)";
+    c.fix = std::string("usermod --add-") +
+            (std::string(file) == "/etc/subuid" ? "subuids" : "subgids") + " 100000-165535 " + name;
+  }
+  return c;
+}
+
+DoctorCheck check_newuidmap() {
+  DoctorCheck c{"newuidmap/newgidmap"};
+  for (const char* tool : {"/usr/bin/newuidmap", "/usr/bin/newgidmap"}) {
+    struct stat st {};
+    if (::stat(tool, &st) != 0) {
+      c.state = State::kMissing;
+      c.detail = std::string(tool) + " not found";
+      c.fix = "apt-get install uidmap";
+      return c;
+    }
+  }
+  c.detail = "present (Debian uidmap)";
+  return c;
+}
+
+DoctorCheck check_seccomp() {
+  DoctorCheck c{"seccomp"};
+  if (::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 ||
+      read_text("/proc/self/status").find("Seccomp_filters") == std::string::npos) {
+    c.state = State::kMissing;
+    c.detail = "the kernel has no seccomp filter support";
+    c.fix = "use a kernel built with CONFIG_SECCOMP_FILTER=y";
+    return c;
+  }
+  c.detail = "seccomp filters supported";
+  return c;
+}
+
+DoctorCheck check_binfmt() {
+  DoctorCheck c{"binfmt_misc (foreign-platform RUN)"};
+  std::error_code ec;
+  std::vector<std::string> qemu;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/sys/fs/binfmt_misc", ec)) {
+    std::string name = e.path().filename();
+    if (name.rfind("qemu-", 0) == 0) qemu.push_back(name.substr(5));
+  }
+  if (ec || !std::filesystem::exists("/proc/sys/fs/binfmt_misc/status")) {
+    c.state = State::kWarning;
+    c.detail = "binfmt_misc is not mounted";
+    c.fix =
+        "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "
+        "apt-get install qemu-user-static";
+    return c;
+  }
+  if (qemu.empty()) {
+    c.state = State::kWarning;
+    c.detail = "no qemu handlers registered (only native-platform RUN)";
+    c.fix = "apt-get install qemu-user-static binfmt-support";
+    return c;
+  }
+  for (const auto& q : qemu) c.detail += (c.detail.empty() ? "qemu: " : " ") + q;
+  return c;
+}
+
+}  // namespace
+
+std::vector<DoctorCheck> run_doctor() {
+  std::vector<DoctorCheck> checks;
+  auto guarded = [&](const char* name, DoctorCheck (*probe)()) {
+    try {
+      checks.push_back(probe());
+    } catch (const std::exception& e) {
+      checks.push_back({name, State::kMissing, std::string("probe failed: ") + e.what(), ""});
+    }
+  };
+  guarded("overlayfs", check_overlay);
+  guarded("user namespaces", check_userns);
+  guarded("cgroups", check_cgroups);
+  guarded("/etc/subuid", [] { return check_subid("/etc/subuid"); });
+  guarded("/etc/subgid", [] { return check_subid("/etc/subgid"); });
+  guarded("newuidmap/newgidmap", check_newuidmap);
+  guarded("seccomp", check_seccomp);
+  guarded("binfmt_misc", check_binfmt);
+  return checks;
+}
+
+}  // namespace mybuild::sandbox

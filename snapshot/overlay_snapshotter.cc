@@ -89,7 +89,14 @@ std::string join_lowers(const std::vector<fs::path>& lowers) {
 }  // namespace
 
 OverlaySnapshotter::OverlaySnapshotter(const fs::path& root, Database& db)
-    : DirectorySnapshotter("overlay", root, db), base_options_(host_options()) {}
+    : DirectorySnapshotter("overlay", root, db), base_options_(host_options()) {
+  // Overlay's option string separates options with ',' and layers with ':'.
+  if (root.string().find_first_of(",:") != std::string::npos) {
+    throw common::Error(common::ErrorKind::kUsage,
+                        "the overlay snapshotter cannot use a root whose path has ',' or ':' (" +
+                            root.string() + "); use another --root or --snapshotter native");
+  }
+}
 
 std::optional<std::string> OverlaySnapshotter::probe(const fs::path& root) {
   try {

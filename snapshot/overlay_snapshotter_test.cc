@@ -150,5 +150,16 @@ TEST(OverlayUserNamespaceTest, LayersAndWhiteoutsWorkInsideAUserNamespace) {
   EXPECT_EQ(error, "") << "overlay inside a user namespace";
 }
 
+TEST(OverlayRootTest, PathsOverlayCannotExpressAreRefused) {
+  common::TempDir dir("mybuild-snapshotter-");
+  Database db(dir.path() / "metadata.db");
+  try {
+    OverlaySnapshotter s(dir.path() / "a,b", db);
+    ADD_FAILURE() << "a root with a comma was accepted";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kUsage);
+  }
+}
+
 }  // namespace
 }  // namespace mybuild::snapshot::testing

@@ -1,0 +1,22 @@
+// Unpacking a build context sent as a tar stream (`mybuild build - < context.tar`). The tar is
+// untrusted input, so extraction refuses what could write outside the destination: entries
+// with a `..` component or an absolute name (an error naming the entry), hard links whose
+// target breaks the same rules, and any write through a symlink the archive itself created
+// (libarchive's SECURE_SYMLINKS). Symlinks are kept as they are: where they point is resolved
+// later, clamped inside the context root (context_path.h). Device nodes, fifos and sockets
+// are skipped with a warning: a build context has no use for them. Owners are not restored
+// (COPY makes files 0:0 anyway); modes and mtimes are, as they reach the layer.
+#pragma once
+
+#include <filesystem>
+
+#include "common/io.h"
+
+namespace mybuild::builder {
+
+// Extracts `tar` (plain, gzip, bzip2, xz or zstd, detected from its bytes) into the existing
+// empty directory `dest`. Throws Error(kUsage) for an unsafe entry, kIntegrity for a corrupt
+// archive, and rethrows whatever `tar.read` throws.
+void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest);
+
+}  // namespace mybuild::builder

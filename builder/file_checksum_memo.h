@@ -1,0 +1,71 @@
+// FileHashMemo: remembers the SHA-256 of a file's content by its identity (device, inode,
+// size, mtime ns, ctime ns), persisted in SQLite so that an unchanged context is not re-read on
+// the next run (DEVELOPERS.md, "Hash contexts once").
+//
+// Why this can never give a stale digest: any write to a file changes its ctime, and ctime
+// cannot be set from user space (utimensat restores mtime, not ctime). One gap remains: ctime
+// comes from the kernel's coarse clock, so a write in the same clock tick as an earlier
+// hashing leaves it unchanged (git's "racy clean" problem). Callers therefore only remember a
+// digest whose ctime is older than the moment hashing started minus one coarse tick
+// (`safe_to_remember`); such a file cannot change without getting a newer ctime.
+//
+// The database is its own file (default <state root>/builder/file-hashes.db), written through
+// snapshot::Database; the table is owned by this class. Not thread-safe: one thread looks up
+// and stores (the hashing itself runs on a pool, see file_checksum.h).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <utility>
+
+#include "common/digest.h"
+#include "snapshot/database.h"
+
+namespace mybuild::builder {
+
+struct FileIdentity {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+// From a stat result.
+FileIdentity file_identity(const struct stat& st);
+
+// Whether a digest of a file with identity `id`, whose reading started at `started_ns`
+// (CLOCK_REALTIME), may be remembered: see the racy-clean note above.
+bool safe_to_remember(const FileIdentity& id, int64_t started_ns);
+int64_t realtime_now_ns();
+
+class FileHashMemo {
+ public:
+  // Opens or creates the memo database. Throws Error(kResource) naming the file.
+  explicit FileHashMemo(const std::filesystem::path& db_file);
+  ~FileHashMemo();
+  FileHashMemo(const FileHashMemo&) = delete;
+  FileHashMemo& operator=(const FileHashMemo&) = delete;
+
+  // The remembered digest when every field of `id` matches; nullopt otherwise.
+  std::optional<common::Digest> lookup(const FileIdentity& id);
+  // Remembers digests in one transaction (replacing older entries for the same inode).
+  void store(std::span<const std::pair<FileIdentity, common::Digest>> entries);
+
+  // Groups many lookups in one read transaction (much faster for 100,000 files).
+  void begin_reads();
+  void end_reads();
+
+ private:
+  std::unique_ptr<snapshot::Database> db_;
+  std::optional<snapshot::Statement> lookup_;  // declared after db_: destroyed before it
+  bool reading_ = false;
+};
+
+}  // namespace mybuild::builder

@@ -1,0 +1,288 @@
+#include "builder/copy_into.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <vector>
+
+#include "builder/context_path.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "common/log.h"
+#include "common/unique_fd.h"
+
+namespace mybuild::builder {
+namespace {
+
+using common::Error;
+using common::ErrorKind;
+
+constexpr mode_t kDefaultDirMode = 0755;  // fsutil defaultDirectoryMode
+
+std::string parent_of(const std::string& rel) {
+  const size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+
+bool names_directory(std::string_view dest) {
+  return dest.empty() || dest.back() == '/' || dest == "." ||
+         (dest.size() >= 2 && dest.substr(dest.size() - 2) == "/.");
+}
+
+class Copier {
+ public:
+  Copier(const std::filesystem::path& root, const BuildContext& ctx, const CopyOptions& opts)
+      : root_(root), ctx_(ctx), opts_(opts) {}
+
+  // Creates every missing directory of `rel` (inside the root), refusing to pass a symlink.
+  void ensure_dirs(const std::string& rel) {
+    std::string at;
+    size_t i = 0;
+    while (i < rel.size()) {
+      size_t j = rel.find('/', i);
+      if (j == std::string::npos) j = rel.size();
+      at = join_rel(at, rel.substr(i, j - i));
+      i = j + 1;
+      struct stat st {};
+      const auto host = dest(at);
+      if (::lstat(host.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+          throw Error(ErrorKind::kResource, "cannot copy to non-directory: /" + at);
+        }
+        continue;
+      }
+      if (errno != ENOENT) common::throw_errno("lstat", "/" + at);
+      const mode_t mode =
+          opts_.chmod && opts_.chmod->octal() ? *opts_.chmod->octal() : kDefaultDirMode;
+      if (::mkdir(host.c_str(), 0700) != 0) common::throw_errno("mkdir", "/" + at);
+      if (::lchown(host.c_str(), opts_.owner.uid, opts_.owner.gid) != 0) {
+        common::throw_errno("lchown", "/" + at);
+      }
+      if (::chmod(host.c_str(), mode) != 0) common::throw_errno("chmod", "/" + at);
+      ++stats_.dirs;
+    }
+  }
+
+  // Copies context entry `src` (root-relative in the context) to `dst` (root-relative in the
+  // destination). `top` is the destination directory of a directory source: it keeps its own
+  // mode and owner and only takes the source's timestamps (fsutil: overwriteTargetMetadata
+  // false at the top, true below).
+  void copy(const std::string& src, const std::string& dst, bool top) {
+    struct stat st {};
+    const auto from = ctx_.host_path(src);
+    if (::lstat(from.c_str(), &st) != 0) common::throw_errno("lstat", from.string());
+    struct stat tst {};
+    const auto to = dest(dst);
+    const bool exists = ::lstat(to.c_str(), &tst) == 0;
+    if (!exists && errno != ENOENT) common::throw_errno("lstat", "/" + dst);
+    if (S_ISDIR(st.st_mode)) {
+      copy_directory(src, dst, st, exists ? &tst : nullptr, top);
+      return;
+    }
+    if (exists && S_ISDIR(tst.st_mode)) {
+      throw Error(ErrorKind::kResource, "cannot replace directory /" + dst + " with a file");
+    }
+    if (exists && ::unlink(to.c_str()) != 0) common::throw_errno("unlink", "/" + dst);
+    if (S_ISREG(st.st_mode)) {
+      if (st.st_nlink > 1) {
+        auto [it, fresh] = links_.try_emplace({st.st_dev, st.st_ino}, dst);
+        if (!fresh) {  // the same inode was copied already: keep them one inode
+          if (::link(dest(it->second).c_str(), to.c_str()) != 0) {
+            common::throw_errno("link", "/" + dst);
+          }
+          ++stats_.hardlinks;
+          return;
+        }
+      }
+      copy_data(from, to, dst);
+      ++stats_.files;
+    } else if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
+      const auto target = std::filesystem::read_symlink(from, ec);
+      if (ec) common::throw_errno("readlink", from.string(), ec.value());
+      if (::symlink(target.c_str(), to.c_str()) != 0) common::throw_errno("symlink", "/" + dst);
+      ++stats_.symlinks;
+    } else if (::mknod(to.c_str(), st.st_mode & (S_IFMT | 07777), st.st_rdev) != 0) {
+      common::throw_errno("mknod", "/" + dst);
+    }
+    apply_metadata(st, from, dst);
+  }
+
+  CopyStats stats() const { return stats_; }
+  std::filesystem::path dest(const std::string& rel) const {
+    return rel.empty() ? root_ : root_ / rel;
+  }
+
+ private:
+  void copy_directory(const std::string& src, const std::string& dst, const struct stat& st,
+                      const struct stat* existing, bool top) {
+    if (existing && !S_ISDIR(existing->st_mode)) {
+      throw Error(ErrorKind::kResource, "cannot copy to non-directory: /" + dst);
+    }
+    if (!existing) {
+      if (::mkdir(dest(dst).c_str(), 0700) != 0) common::throw_errno("mkdir", "/" + dst);
+      ++stats_.dirs;
+    }
+    for (const std::string& name : ctx_.list(src)) {
+      copy(join_rel(src, name), join_rel(dst, name), false);
+    }
+    if (existing && top) {
+      set_times(st, dst);
+    } else {
+      apply_metadata(st, ctx_.host_path(src), dst);
+    }
+  }
+
+  void copy_data(const std::filesystem::path& from, const std::filesystem::path& to,
+                 const std::string& dst) {
+    common::UniqueFd in = common::open_file(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    common::UniqueFd out(
+        ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) common::throw_errno("open", "/" + dst);
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0) common::throw_errno("fstat", from.string());
+    stats_.bytes += static_cast<uint64_t>(st.st_size);
+    if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
+      ++stats_.reflinked_files;
+      return;
+    }
+    bool kernel_copy = true;
+    for (;;) {
+      ssize_t n = -1;
+      if (kernel_copy) {
+        n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
+                      errno == EPERM)) {
+          kernel_copy = false;  // e.g. across filesystems on older kernels, or /proc-like files
+          continue;
+        }
+      } else {
+        n = copy_chunk(in.get(), out.get(), from, dst);
+      }
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        common::throw_errno("copy_file_range", "/" + dst);
+      }
+      if (n == 0) break;
+    }
+  }
+
+  ssize_t copy_chunk(int in, int out, const std::filesystem::path& from, const std::string& dst) {
+    if (buffer_.empty()) buffer_.resize(common::kCopyBufferSize);
+    const ssize_t n = ::read(in, buffer_.data(), buffer_.size());
+    if (n < 0) common::throw_errno("read", from.string());
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(out, buffer_.data() + done, static_cast<size_t>(n - done));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        common::throw_errno("write", "/" + dst);
+      }
+      done += w;
+    }
+    return n;
+  }
+
+  void apply_metadata(const struct stat& st, const std::filesystem::path& from,
+                      const std::string& dst) {
+    const auto to = dest(dst);
+    // Owner first: chown clears set-id bits, so the mode must come after it.
+    if (::lchown(to.c_str(), opts_.owner.uid, opts_.owner.gid) != 0) {
+      common::throw_errno("lchown", "/" + dst);
+    }
+    copy_xattrs(from, to);
+    if (!S_ISLNK(st.st_mode)) {
+      const mode_t mode = opts_.chmod ? opts_.chmod->apply(st.st_mode & 07777, S_ISDIR(st.st_mode))
+                                      : (st.st_mode & 07777);
+      if (::chmod(to.c_str(), mode) != 0) common::throw_errno("chmod", "/" + dst);
+    }
+    set_times(st, dst);
+  }
+
+  void set_times(const struct stat& st, const std::string& dst) {
+    const struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (::utimensat(AT_FDCWD, dest(dst).c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+      common::throw_errno("utimensat", "/" + dst);
+    }
+  }
+
+  // xattrs reach the layer in BuildKit too; like BuildKit, a filesystem that refuses one
+  // (security.*, a tmpfs without user xattrs) is logged, not fatal.
+  void copy_xattrs(const std::filesystem::path& from, const std::filesystem::path& to) {
+    ssize_t size = ::llistxattr(from.c_str(), nullptr, 0);
+    if (size <= 0) return;
+    std::string names(static_cast<size_t>(size), '\0');
+    size = ::llistxattr(from.c_str(), names.data(), names.size());
+    if (size <= 0) return;
+    names.resize(static_cast<size_t>(size));
+    for (size_t i = 0; i < names.size(); i += std::char_traits<char>::length(&names[i]) + 1) {
+      const char* name = &names[i];
+      const ssize_t len = ::lgetxattr(from.c_str(), name, nullptr, 0);
+      if (len < 0) continue;
+      std::string value(static_cast<size_t>(len), '\0');
+      const ssize_t got = ::lgetxattr(from.c_str(), name, value.data(), value.size());
+      if (got < 0 ||
+          ::lsetxattr(to.c_str(), name, value.data(), static_cast<size_t>(got), 0) != 0) {
+        common::log::debug("copy: xattr " + std::string(name) + " not copied to " + to.string());
+      }
+    }
+  }
+
+  const std::filesystem::path& root_;
+  const BuildContext& ctx_;
+  const CopyOptions& opts_;
+  CopyStats stats_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+CopyStats copy_into(const std::filesystem::path& dest_root, std::string_view dest,
+                    const BuildContext& context, std::span<const CopySource> sources,
+                    size_t source_count_as_written, const CopyOptions& options) {
+  bool dest_is_dir = names_directory(dest);
+  if (source_count_as_written > 1 && !dest_is_dir) {
+    // BuildKit's dockerfile2llb message, word for word: users search for it.
+    throw Error(ErrorKind::kDockerfile,
+                "When using COPY with more than one source file, the destination must be a "
+                "directory and end with a /");
+  }
+  if (sources.size() > 1) dest_is_dir = true;  // a wildcard matched several files
+  RootPathOptions ropts;
+  ropts.allow_missing = true;
+  const auto dest_rel = resolve_in_root(dest_root, dest, ropts);
+  if (!dest_rel) {
+    throw Error(ErrorKind::kResource,
+                "destination " + std::string(dest) + ": a parent is not a directory");
+  }
+  Copier copier(dest_root, context, options);
+  struct stat st {};
+  if (::lstat(copier.dest(*dest_rel).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    dest_is_dir = true;
+  }
+  for (const CopySource& src : sources) {
+    try {
+      if (src.is_dir) {
+        copier.ensure_dirs(*dest_rel);
+        copier.copy(src.rel, *dest_rel, true);
+      } else {
+        const std::string target = dest_is_dir ? join_rel(*dest_rel, src.name) : *dest_rel;
+        copier.ensure_dirs(parent_of(target));
+        copier.copy(src.rel, target, true);
+      }
+    } catch (Error& e) {
+      e.add_context("copying \"" + src.as_written + "\" to " + std::string(dest));
+      throw;
+    }
+  }
+  return copier.stats();
+}
+
+}  // namespace mybuild::builder

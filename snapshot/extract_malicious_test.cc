@@ -147,7 +147,7 @@ TEST_F(MaliciousTar, AbsurdSizeIsRefusedBeforeWriting) {
 
 TEST_F(MaliciousTar, TooManyEntriesIsRefused) {
   TarBuilder b;
-  for (int i = 0; i < 50; ++i) b.file("f" + std::to_string(i), "");
+  for (int i = 0; i < 50; ++i) b.file(std::to_string(i) + ".f", "");
   ApplyOptions o;
   o.max_entries = 20;
   std::string err = apply(b.take(), o);
@@ -156,7 +156,7 @@ TEST_F(MaliciousTar, TooManyEntriesIsRefused) {
 
 TEST_F(MaliciousTar, TotalSizeLimit) {
   TarBuilder b;
-  for (int i = 0; i < 10; ++i) b.file("f" + std::to_string(i), std::string(1000, 'x'));
+  for (int i = 0; i < 10; ++i) b.file(std::to_string(i) + ".f", std::string(1000, 'x'));
   ApplyOptions o;
   o.max_total_size = 5000;
   std::string err = apply(b.take(), o);

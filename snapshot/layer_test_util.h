@@ -43,23 +43,26 @@ inline std::string describe_tree(const fs::path& root, bool with_mtime = true) {
     struct stat st {};
     ::lstat(it->path().c_str(), &st);
     std::string line = fs::relative(it->path(), root).string();
-    line += " mode=" + std::to_string(st.st_mode) + " uid=" + std::to_string(st.st_uid) +
-            " gid=" + std::to_string(st.st_gid);
-    if (with_mtime && !S_ISDIR(st.st_mode)) line += " mtime=" + std::to_string(st.st_mtim.tv_sec);
+    line.append(" mode=").append(std::to_string(st.st_mode));
+    line.append(" uid=").append(std::to_string(st.st_uid));
+    line.append(" gid=").append(std::to_string(st.st_gid));
+    if (with_mtime && !S_ISDIR(st.st_mode)) {
+      line.append(" mtime=").append(std::to_string(st.st_mtim.tv_sec));
+    }
     if (S_ISREG(st.st_mode)) {
       std::ifstream in(it->path(), std::ios::binary);
       std::string data((std::istreambuf_iterator<char>(in)), {});
-      line += " size=" + std::to_string(data.size());
+      line.append(" size=").append(std::to_string(data.size()));
       if (data.size() < 100) line += " data=" + data;
       if (st.st_nlink > 1) {
         auto [p, fresh] = inodes.try_emplace(st.st_ino, static_cast<int>(inodes.size()));
-        line += " link#" + std::to_string(p->second);
+        line.append(" link#").append(std::to_string(p->second));
       }
     } else if (S_ISLNK(st.st_mode)) {
       line += " -> " + fs::read_symlink(it->path()).string();
     } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-      line +=
-          " rdev=" + std::to_string(major(st.st_rdev)) + "," + std::to_string(minor(st.st_rdev));
+      line.append(" rdev=").append(std::to_string(major(st.st_rdev)));
+      line.append(",").append(std::to_string(minor(st.st_rdev)));
     }
     if (!S_ISLNK(st.st_mode)) {
       char keys[4096];

@@ -47,10 +47,10 @@ TarSummary read_layer(const std::string& blob) {
   archive_entry* e = nullptr;
   while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
     std::string line = archive_entry_pathname(e);
-    line += " " + std::to_string(archive_entry_filetype(e)) + " " +
-            std::to_string(archive_entry_mtime(e));
-    if (archive_entry_hardlink(e)) line += " hard=" + std::string(archive_entry_hardlink(e));
-    if (archive_entry_symlink(e)) line += " sym=" + std::string(archive_entry_symlink(e));
+    line.append(" ").append(std::to_string(archive_entry_filetype(e)));
+    line.append(" ").append(std::to_string(archive_entry_mtime(e)));
+    if (archive_entry_hardlink(e)) line.append(" hard=").append(archive_entry_hardlink(e));
+    if (archive_entry_symlink(e)) line.append(" sym=").append(archive_entry_symlink(e));
     if (archive_entry_atime_is_set(e) || archive_entry_ctime_is_set(e)) line += " HAS-ATIME";
     if (archive_entry_uname(e) && *archive_entry_uname(e)) line += " HAS-UNAME";
     s.lines.push_back(line);

@@ -50,7 +50,8 @@ DockerignoreMatcher DockerignoreMatcher::from_file(std::string_view content) {
 bool DockerignoreMatcher::excluded(std::string_view path) const {
   if (path == ".") return false;
   const std::string parent = parent_of(path);
-  std::vector<std::string> ancestors;  // "a", "a/b", ... of the parent, built on first need
+  std::vector<std::string> ancestors;       // "a", "a/b", ... of the parent, built on first need
+  std::vector<std::size_t> prefix_lengths;  // their lengths, when they are prefixes of path
   bool matched = false;
   for (const DockerignorePattern& pattern : patterns_) {
     // Only a pattern that can change the answer is evaluated (patternmatcher does the same,
@@ -65,14 +66,23 @@ bool DockerignoreMatcher::excluded(std::string_view path) const {
           ancestors.push_back(parent.substr(0, pos));
           if (pos != std::string::npos) ++pos;
         } while (pos != std::string::npos);
-      }
-      for (const std::string& ancestor : ancestors) {
-        try {
-          match = pattern.matches(ancestor);
-        } catch (const common::Error&) {
-          match = false;  // patternmatcher ignores errors on parent directories
+        if (path.substr(0, parent.size()) == parent) {
+          for (const std::string& a : ancestors) prefix_lengths.push_back(a.size());
         }
-        if (match) break;
+      }
+      if (!prefix_lengths.empty()) {
+        // The usual case (a clean path): every ancestor is a prefix of the path, checked in
+        // one pass instead of one match per ancestor.
+        match = pattern.matches_any_prefix(path, prefix_lengths);
+      } else {
+        for (const std::string& ancestor : ancestors) {
+          try {
+            match = pattern.matches(ancestor);
+          } catch (const common::Error&) {
+            match = false;  // patternmatcher ignores errors on parent directories
+          }
+          if (match) break;
+        }
       }
     }
     if (match) matched = !pattern.exception();

@@ -74,5 +74,17 @@ TEST(DockerignoreMatcher, HostileInputDoesNotHang) {
   EXPECT_TRUE(invalid.excluded(std::string("a\0b", 3)));
 }
 
+// Regression (fuzz timeout): many general patterns against a path with hundreds of parents used
+// to cost one NFA run per pattern per parent; parents are now prefixes checked in one pass.
+TEST(DockerignoreMatcher, DeepPathWithManyPatternsIsLinearPerPattern) {
+  std::vector<std::string> patterns;
+  for (int i = 0; i < 300; ++i) patterns.push_back("*/q" + std::to_string(i) + "*");
+  const DockerignoreMatcher m(patterns);
+  std::string deep = "a";
+  for (int i = 0; i < 1500; ++i) deep += "/b";
+  EXPECT_FALSE(m.excluded(deep));
+  EXPECT_TRUE(m.excluded("a/q7x/" + deep));  // a parent matches
+}
+
 }  // namespace
 }  // namespace mybuild::parser

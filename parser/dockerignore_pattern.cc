@@ -161,8 +161,10 @@ bool DockerignorePattern::matches(std::string_view path) const {
       return path.ends_with(suffix) ||
              (!suffix.empty() && suffix[0] == '/' && path == suffix.substr(1));
     }
-    case MatchType::kGeneral:
-      return match_tokens(decode_utf8(path));
+    case MatchType::kGeneral: {
+      const std::u32string runes = decode_utf8(path);
+      return run_tokens(runes)[runes.size()] != 0;
+    }
   }
   return false;
 }
@@ -170,7 +172,7 @@ bool DockerignorePattern::matches(std::string_view path) const {
 // A set-of-positions NFA over the tokens: linear in tokens x path, no backtracking, no
 // recursion, whatever the input. `.` in the regexp does not match a newline; classes and
 // `[^/]` do, as in Go.
-bool DockerignorePattern::match_tokens(std::u32string_view path) const {
+std::vector<char> DockerignorePattern::run_tokens(std::u32string_view path) const {
   const std::size_t n = path.size();
   std::vector<char> current(n + 1, 0), next(n + 1, 0);
   current[0] = 1;
@@ -206,7 +208,36 @@ bool DockerignorePattern::match_tokens(std::u32string_view path) const {
     }
     current.swap(next);
   }
-  return current[n] != 0;
+  return current;
+}
+
+bool DockerignorePattern::matches_any_prefix(std::string_view path,
+                                             const std::vector<std::size_t>& lengths) const {
+  if (bad_range_) return false;
+  if (type_ != MatchType::kGeneral) {
+    for (std::size_t length : lengths) {
+      if (matches(path.substr(0, length))) return true;
+    }
+    return false;
+  }
+  // Rune index of every byte offset that starts a rune (or ends the path).
+  std::u32string runes;
+  std::vector<std::size_t> rune_at(path.size() + 1, static_cast<std::size_t>(-1));
+  for (std::size_t offset = 0; offset < path.size();) {
+    rune_at[offset] = runes.size();
+    const DecodedRune d = decode_rune(path.substr(offset));
+    runes.push_back(d.rune);
+    offset += d.width;
+  }
+  rune_at[path.size()] = runes.size();
+  const std::vector<char> accepted = run_tokens(runes);
+  for (std::size_t length : lengths) {
+    if (length <= path.size() && rune_at[length] != static_cast<std::size_t>(-1) &&
+        accepted[rune_at[length]]) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool DockerignorePattern::may_match_below(std::string_view dir) const {

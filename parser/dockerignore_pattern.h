@@ -26,6 +26,12 @@ class DockerignorePattern {
   // Throws common::Error(kDockerfile) for a pattern with a reversed range.
   bool matches(std::string_view path) const;
 
+  // Whether the pattern matches any of the prefixes path[0, n) for n in `lengths` (the
+  // ancestors of a path). One pass over `path`, so checking every parent of a deep path stays
+  // linear. A pattern with a reversed range matches nothing here (patternmatcher ignores errors
+  // on parent directories).
+  bool matches_any_prefix(std::string_view path, const std::vector<std::size_t>& lengths) const;
+
   // Whether some path strictly below directory `dir` could match (used to decide whether an
   // excluded directory must still be walked). Conservative: true when unsure.
   bool may_match_below(std::string_view dir) const;
@@ -47,7 +53,8 @@ class DockerignorePattern {
   enum class MatchType { kExact, kPrefix, kSuffix, kGeneral };
 
   void compile();
-  bool match_tokens(std::u32string_view path) const;
+  // The NFA run over `path`; element q says whether the tokens match path[0, q) (in runes).
+  std::vector<char> run_tokens(std::u32string_view path) const;
 
   std::string text_;
   bool exception_;

@@ -12,9 +12,9 @@
 namespace mybuild::snapshot {
 namespace {
 
-using testing::mount_skip_reason;
-using testing::read_text;
-using testing::write_text;
+using snapshotter_testing::mount_skip_reason;
+using snapshotter_testing::read_text;
+using snapshotter_testing::write_text;
 
 class MountGuardTest : public ::testing::Test {
  protected:

@@ -2,7 +2,7 @@
 
 #include "snapshot/snapshotter_suite.h"
 
-namespace mybuild::snapshot::testing {
+namespace mybuild::snapshot::snapshotter_testing {
 
 struct NativeDriver {
   static constexpr const char* kName = "native";
@@ -22,4 +22,4 @@ TEST_F(NativeSnapshotterTest, ActiveSnapshotIsAPrivateCopy) {
   EXPECT_FALSE(s_->upper_dir("child")) << "native has no upper dir to diff";
 }
 
-}  // namespace mybuild::snapshot::testing
+}  // namespace mybuild::snapshot::snapshotter_testing

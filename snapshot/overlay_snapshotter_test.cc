@@ -10,7 +10,7 @@
 
 #include "snapshot/snapshotter_suite.h"
 
-namespace mybuild::snapshot::testing {
+namespace mybuild::snapshot::snapshotter_testing {
 
 struct OverlayDriver {
   static constexpr const char* kName = "overlay";
@@ -61,9 +61,9 @@ TEST_F(OverlaySnapshotterTest, SingleLayerViewIsAReadOnlyBind) {
             mounts[0].options.end());
 }
 
-}  // namespace mybuild::snapshot::testing
+}  // namespace mybuild::snapshot::snapshotter_testing
 
-namespace mybuild::snapshot::testing {
+namespace mybuild::snapshot::snapshotter_testing {
 namespace {
 
 // Runs `body` in a child process inside new user and mount namespaces (uid and gid 0 mapped to
@@ -162,4 +162,4 @@ TEST(OverlayRootTest, PathsOverlayCannotExpressAreRefused) {
 }
 
 }  // namespace
-}  // namespace mybuild::snapshot::testing
+}  // namespace mybuild::snapshot::snapshotter_testing

@@ -29,7 +29,7 @@
 #include "snapshot/snapshotter.h"
 #include "snapshot/snapshotter_test_util.h"
 
-namespace mybuild::snapshot::testing {
+namespace mybuild::snapshot::snapshotter_testing {
 
 template <typename Driver>
 class SnapshotterSuite : public ::testing::Test {
@@ -351,4 +351,4 @@ REGISTER_TYPED_TEST_SUITE_P(SnapshotterSuite, PrepareCommitChainAndView, ViewsAr
                             ActiveSnapshotIsRemovedUnlessCommitted,
                             ReopenKeepsCommittedAndLiveActive, CrashedProcessIsCleanedUpOnOpen);
 
-}  // namespace mybuild::snapshot::testing
+}  // namespace mybuild::snapshot::snapshotter_testing

@@ -16,7 +16,7 @@
 #include "snapshot/overlay_snapshotter.h"
 #include "snapshot/snapshotter_test_util.h"
 
-namespace mybuild::snapshot::testing {
+namespace mybuild::snapshot::snapshotter_testing {
 namespace {
 
 class SnapshotterFactoryTest : public ::testing::Test {
@@ -162,4 +162,4 @@ TEST_F(SnapshotterFactoryTest, TwoProcessesShareOneRoot) {
 }
 
 }  // namespace
-}  // namespace mybuild::snapshot::testing
+}  // namespace mybuild::snapshot::snapshotter_testing

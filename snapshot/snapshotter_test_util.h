@@ -1,6 +1,8 @@
 // Helpers shared by the snapshotter tests: a private mount namespace per test process (so the
 // "no mount leaked" check sees only our own mounts, not those of tests running beside us),
-// small file helpers, and a printable listing of a tree for comparing snapshots.
+// small file helpers, and a printable listing of a tree for comparing snapshots. Their own
+// namespace: the one snapshot test binary also links other helpers of the same names, and two
+// inline functions with one signature would silently be merged (an ODR violation).
 #pragma once
 
 #include <sched.h>
@@ -18,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace mybuild::snapshot::testing {
+namespace mybuild::snapshot::snapshotter_testing {
 
 // nullopt when the process may mount; else why not (for GTEST_SKIP).
 inline std::optional<std::string> mount_skip_reason() {
@@ -86,4 +88,4 @@ inline std::string describe_tree(const std::filesystem::path& dir, bool with_tim
   return out;
 }
 
-}  // namespace mybuild::snapshot::testing
+}  // namespace mybuild::snapshot::snapshotter_testing

@@ -15,9 +15,9 @@
 namespace mybuild::snapshot {
 namespace {
 
-using testing::describe_tree;
-using testing::exists_nofollow;
-using testing::write_text;
+using snapshotter_testing::describe_tree;
+using snapshotter_testing::exists_nofollow;
+using snapshotter_testing::write_text;
 namespace fs = std::filesystem;
 
 TEST(SnapshotterTreeTest, CopyPreservesEverythingATreeHolds) {
@@ -58,7 +58,7 @@ TEST(SnapshotterTreeTest, CopyPreservesEverythingATreeHolds) {
 }
 
 TEST(SnapshotterTreeTest, RemoveNeverCrossesAMountOrFollowsALink) {
-  if (auto why = testing::mount_skip_reason()) GTEST_SKIP() << *why;
+  if (auto why = snapshotter_testing::mount_skip_reason()) GTEST_SKIP() << *why;
   common::TempDir dir("mybuild-tree-");
   fs::path victim = dir.path() / "outside", tree = dir.path() / "tree";
   fs::create_directories(victim);

@@ -175,9 +175,12 @@ DoctorCheck check_subid(const char* file) {
   if (total >= 65536) {
     c.detail = std::to_string(total) + " ids for " + name;
   } else {
-    c.state = State::kMissing;
+    // Only rootless builds need subordinate ids; root runs without a user namespace.
+    bool rootless = ::geteuid() != 0 || std::getenv("SUDO_USER") != nullptr;
+    c.state = rootless ? State::kMissing : State::kWarning;
     c.detail = total == 0 ? "no range for " + name
                           : std::to_string(total) + " ids for " + name + " (65536 needed)";
+    if (!rootless) c.detail += " (needed only for rootless builds)";
     c.fix = std::string("usermod --add-") +
             (std::string(file) == "/etc/subuid" ? "subuids" : "subgids") + " 100000-165535 " + name;
   }

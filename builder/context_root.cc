@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "builder/context_dockerignore.h"
 #include "builder/context_path.h"
 #include "builder/context_tar.h"
 #include "common/error.h"
@@ -66,10 +67,7 @@ BuildContext BuildContext::open_directory(const std::filesystem::path& dir,
   std::unique_ptr<ContextFilter> filter;
   auto ignore = choose_ignore_file(root, options.dockerfile);
   if (ignore) {
-    if (!options.filter_factory) {
-      throw Error(ErrorKind::kInternal,
-                  "no .dockerignore matcher configured to read " + ignore->string());
-    }
+    if (!options.filter_factory) options.filter_factory = dockerignore_filter_factory();
     const std::string text = common::read_file(*ignore, kMaxIgnoreFile);
     filter = options.filter_factory(text, ignore->string());
     common::log::debug("build context " + root.string() + ": applying " + ignore->string());

@@ -31,8 +31,7 @@ struct ContextOptions {
   // The Dockerfile: absolute, or relative to the context root; empty means "<root>/Dockerfile".
   // It may live outside the context (docker build -f ../x.Dockerfile .).
   std::filesystem::path dockerfile;
-  // Parses the chosen .dockerignore. Required when one exists (kInternal otherwise: silently
-  // ignoring exclusions would leak files the user meant to keep out).
+  // Parses the chosen .dockerignore; empty means the real matcher (context_dockerignore.h).
   ContextFilterFactory filter_factory;
 };
 

@@ -70,13 +70,28 @@ TEST_F(ContextRoot, DockerfileOutsideTheContextStillFindsItsIgnoreFile) {
   EXPECT_FALSE(ctx.resolve("a"));
 }
 
-TEST_F(ContextRoot, IgnoreFileWithoutMatcherIsAnInternalError) {
-  write(root_ / ".dockerignore", "a\n");
+// The default matcher is the parser's, with Docker's pattern language.
+TEST_F(ContextRoot, DefaultMatcherSpeaksDockerPatterns) {
+  write(root_ / ".dockerignore", "# logs\n**/*.log\n!keep/*.log\n/build\n");
+  write(root_ / "a/b/x.log", "x");
+  write(root_ / "keep/y.log", "y");
+  write(root_ / "build/out", "o");
+  write(root_ / "src/build", "not the root one");
+  BuildContext ctx = BuildContext::open_directory(root_, {});
+  EXPECT_FALSE(ctx.resolve("a/b/x.log"));
+  EXPECT_TRUE(ctx.resolve("keep/y.log"));
+  EXPECT_FALSE(ctx.resolve("build/out"));
+  EXPECT_TRUE(ctx.resolve("src/build"));
+}
+
+TEST_F(ContextRoot, MalformedIgnorePatternNamesTheFile) {
+  write(root_ / ".dockerignore", "!\n");
   try {
     BuildContext::open_directory(root_, {});
     FAIL();
   } catch (const common::Error& e) {
-    EXPECT_EQ(e.kind(), common::ErrorKind::kInternal);
+    EXPECT_EQ(e.kind(), common::ErrorKind::kDockerfile);
+    EXPECT_NE(e.full_message().find(".dockerignore"), std::string::npos) << e.full_message();
   }
 }
 

@@ -15,7 +15,8 @@ namespace {
 
 constexpr std::string_view kSubcommands[] = {"build",  "debug",  "images",  "push",  "pull",
                                              "tag",    "rmi",    "inspect", "prune", "login",
-                                             "logout", "doctor", "help"};
+                                             "logout", "doctor", "help",
+                                             "import"};
 
 // `mybuild -t app:v1 .` means `mybuild build -t app:v1 .`: insert "build" before the first
 // argument that is neither a global option nor a subcommand name.
@@ -59,6 +60,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_build_command(app, global);
   add_debug_command(app, global);
   add_prune_command(app, global, out);
+  add_import_command(app, global, out);
   add_doctor_command(app, out);
   add_placeholder_commands(app);
 

@@ -12,6 +12,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global);
 void add_debug_command(CLI::App& app, GlobalOptions& global);
 // Output goes to `out` (the app's stdout), so tests can read it.
 void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
+// `import ROOTFS.tar REF` (cli/import_command.cc): prints the new image id to `out`.
+void add_import_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 // `doctor` (cli/doctor_command.cc): what this host allows the sandbox, printed to `out`.
 void add_doctor_command(CLI::App& app, std::ostream& out);
 // images push pull tag rmi inspect login logout import run doctor: filled by later work.

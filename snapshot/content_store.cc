@@ -136,7 +136,13 @@ ContentStore::ContentStore(const fs::path& root) : layout_(root / "oci"), ingest
   make_dirs(ingest_);
   fs::path layout_file = layout_ / "oci-layout";
   if (::access(layout_file.c_str(), F_OK) != 0) {
-    common::write_file_atomic(layout_file, kOciLayoutFile);
+    try {
+      common::write_file_atomic(layout_file, kOciLayoutFile);
+    } catch (const Error&) {
+      // Threads of one process opening a fresh root share write_file_atomic's per-pid temp
+      // name, so one rename can lose; what matters is that some opener wrote the file.
+      if (::access(layout_file.c_str(), F_OK) != 0) throw;
+    }
   }
   clean_ingest();
 }

@@ -46,6 +46,25 @@ TEST(ContentStore, CreatesAnOciLayout) {
   EXPECT_TRUE(store.list().empty());
 }
 
+TEST(ContentStore, ThreadsOpeningAFreshRootAtOnce) {
+  common::TempDir root;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      try {
+        ContentStore store(root.path());
+        ++ok;
+      } catch (...) {
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 8);
+  EXPECT_EQ(common::read_file(root.path() / "oci" / "oci-layout"),
+            R"({"imageLayoutVersion":"1.0.0"})");
+}
+
 TEST(ContentStore, RoundTripStreamsInChunks) {
   common::TempDir root;
   ContentStore store(root.path());

@@ -1,5 +1,10 @@
+#include <iostream>
+
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/io.h"
+#include "parser/dump.h"
+#include "parser/parse.h"
 
 namespace mybuild::cli {
 
@@ -10,7 +15,12 @@ void add_debug_command(CLI::App& app, GlobalOptions& /*global*/) {
   auto* parse = debug->add_subcommand("parse", "Print a Dockerfile's syntax tree as BuildKit does");
   parse->add_option("file", *file, "Dockerfile to parse")->required();
   parse->callback([file] {
-    throw common::Error(common::ErrorKind::kInternal, "debug parse: not implemented yet");
+    // Dockerfiles larger than this are not Dockerfiles; the limit keeps a mistaken path (a
+    // disk image, a log) from being read whole.
+    constexpr size_t kMaxDockerfile = size_t{256} << 20;
+    std::string text = common::read_file(*file, kMaxDockerfile);
+    parser::RawDockerfile parsed = parser::parse_dockerfile(text, *file);
+    std::cout << parser::dump(parsed.nodes) << std::flush;
   });
 }
 

@@ -1,0 +1,13 @@
+// Go's time.ParseDuration, which HEALTHCHECK's --interval/--timeout/--start-period use:
+// "30s", "1m30s", "1.5h", "500ms", "10us". No sign, at least one unit.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace mybuild::parser::internal {
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+
+}  // namespace mybuild::parser::internal

@@ -86,7 +86,8 @@ TEST_F(GcTest, KeepsWhatTagsReachAndRemovesTheRest) {
   EXPECT_TRUE(content_.contains(kept.digest));
   EXPECT_TRUE(content_.contains(idx.digest));
   EXPECT_TRUE(content_.contains(partial.digest));
-  for (auto& c : json::parse(content_.read_small(kept.digest))["layers"]) {
+  json kept_manifest = json::parse(content_.read_small(kept.digest));  // outlives the loop
+  for (auto& c : kept_manifest["layers"]) {
     EXPECT_TRUE(content_.contains(Digest::parse(c["digest"].get<std::string>())));
   }
   // Untagging makes everything collectable.

@@ -62,6 +62,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_prune_command(app, global, out);
   add_import_command(app, global, out);
   add_doctor_command(app, out);
+  add_login_commands(app, global, out, err);
   add_placeholder_commands(app);
 
   auto args = with_default_subcommand(argc, argv);

@@ -1,7 +1,9 @@
 #include "cli/app.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -56,11 +58,25 @@ TEST(Cli, DefaultSubcommandIsBuild) {
 }
 
 TEST(Cli, PlaceholdersSayNotImplemented) {
-  for (const char* cmd : {"images", "push", "pull", "tag", "rmi", "inspect", "login", "logout"}) {
+  for (const char* cmd : {"images", "push", "pull", "tag", "rmi", "inspect"}) {
     auto r = run_args({cmd});
     EXPECT_EQ(r.code, kExitFailure) << cmd;
     EXPECT_NE(r.err.find("not implemented yet"), std::string::npos) << cmd << ": " << r.err;
   }
+}
+
+TEST(Cli, LogoutWithoutCredentialsAndLoginUsage) {
+  char dir[] = "/tmp/mybuild-cli-login-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  ::setenv("DOCKER_CONFIG", dir, 1);
+  auto r = run_args({"logout", "localhost:5999"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Not logged in to localhost:5999\n");
+  auto l = run_args({"login", "--password-stdin", "localhost:5999"});
+  EXPECT_EQ(l.code, kExitUsage);
+  EXPECT_NE(l.err.find("--username"), std::string::npos) << l.err;
+  ::unsetenv("DOCKER_CONFIG");
+  ::rmdir(dir);
 }
 
 }  // namespace

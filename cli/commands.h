@@ -16,7 +16,10 @@ void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 void add_import_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 // `doctor` (cli/doctor_command.cc): what this host allows the sandbox, printed to `out`.
 void add_doctor_command(CLI::App& app, std::ostream& out);
-// images push pull tag rmi inspect login logout import run doctor: filled by later work.
+// `login` and `logout` (cli/login_command.cc); messages go to `out`/`err`.
+void add_login_commands(CLI::App& app, GlobalOptions& global, std::ostream& out,
+                        std::ostream& err);
+// images push pull tag rmi inspect import run doctor: filled by later work.
 void add_placeholder_commands(CLI::App& app);
 
 // The subcommand names, for the "mybuild -t x ." -> "mybuild build -t x ." rewrite.

@@ -19,8 +19,6 @@ constexpr std::array kPlaceholders = {
     Placeholder{"tag", "Create a tag that refers to an image"},
     Placeholder{"rmi", "Remove images from the local store"},
     Placeholder{"inspect", "Show an image's manifest and config"},
-    Placeholder{"login", "Log in to a registry"},
-    Placeholder{"logout", "Log out from a registry"},
 };
 
 }  // namespace

@@ -1,0 +1,27 @@
+#include "builder/registry_login.h"
+
+#include "registry/client.h"
+#include "registry/docker_config.h"
+
+namespace mybuild::builder {
+
+std::string login_server(std::string_view arg) {
+  if (auto p = arg.find("://"); p != std::string_view::npos) arg.remove_prefix(p + 3);
+  arg = arg.substr(0, arg.find('/'));
+  if (arg.empty() || arg == "index.docker.io" || arg == "registry-1.docker.io") {
+    return std::string(registry::kDockerHubDomain);
+  }
+  return std::string(arg);
+}
+
+std::string login(const std::string& server, const std::string& username,
+                  const std::string& password) {
+  registry::Credentials creds{username, password, "", "the credentials given"};
+  registry::Client client;
+  client.check_login(server, creds);
+  return registry::DockerConfig().store(server, creds);
+}
+
+bool logout(const std::string& server) { return registry::DockerConfig().erase(server); }
+
+}  // namespace mybuild::builder

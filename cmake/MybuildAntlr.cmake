@@ -7,6 +7,18 @@
 find_program(ANTLR4_TOOL antlr4 REQUIRED)
 find_package(antlr4-runtime REQUIRED)
 
+# Clang 14 rejects misc/InterpreterDataReader.h of libantlr4-runtime-dev 4.9 (a defaulted
+# constructor of a struct with a reference member). Nothing of ours uses it, so for clang (the
+# fuzz build) a copy of antlr4-runtime.h without that one include is put ahead of the system
+# header; its other includes still resolve in /usr/include/antlr4-runtime.
+set(MYBUILD_ANTLR_SHIM_DIR "")
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  set(MYBUILD_ANTLR_SHIM_DIR ${CMAKE_BINARY_DIR}/antlr4-shim)
+  file(READ /usr/include/antlr4-runtime/antlr4-runtime.h _antlr_umbrella)
+  string(REPLACE "#include \"misc/InterpreterDataReader.h\"" "" _antlr_umbrella "${_antlr_umbrella}")
+  file(WRITE ${MYBUILD_ANTLR_SHIM_DIR}/antlr4-runtime.h "${_antlr_umbrella}")
+endif()
+
 function(mybuild_antlr_library)
   cmake_parse_arguments(A "" "NAME;NAMESPACE" "GRAMMARS" ${ARGN})
   set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/${A_NAME})
@@ -45,7 +57,8 @@ function(mybuild_antlr_library)
   endforeach()
   list(FILTER all_sources INCLUDE REGEX "\\.cpp$")
   add_library(${A_NAME} STATIC ${all_sources})
-  target_include_directories(${A_NAME} SYSTEM PUBLIC ${out_dir} /usr/include/antlr4-runtime)
+  target_include_directories(${A_NAME} SYSTEM BEFORE PUBLIC ${MYBUILD_ANTLR_SHIM_DIR} ${out_dir}
+                             /usr/include/antlr4-runtime)
   target_compile_options(${A_NAME} PRIVATE -fno-char8_t -w)
   target_link_libraries(${A_NAME} PUBLIC antlr4_static)
 endfunction()

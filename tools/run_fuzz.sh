@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build-fuzz}
 seconds=${2:-300}
 mkdir -p fuzz-corpus fuzz-artifacts
+export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 pids=()
 status=0
 for exe in "$build"/fuzz/fuzz_*; do

@@ -37,6 +37,17 @@ std::optional<std::string> run(const std::string& cmd) {
 
 bool have(const char* tool) { return run(std::string("command -v ") + tool).has_value(); }
 
+// umoci (Go's archive/tar) rounds mtimes to the nearest second, so a file written at x.6 s comes
+// back at x+1. Whole-second mtimes make the trees comparable without hiding a real difference.
+void truncate_mtimes_to_seconds(const fs::path& root) {
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    struct stat st;
+    if (::lstat(e.path().c_str(), &st) != 0) continue;
+    struct timespec times[2] = {{st.st_atim.tv_sec, 0}, {st.st_mtim.tv_sec, 0}};
+    ::utimensat(AT_FDCWD, e.path().c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+}
+
 // A busybox rootfs: the static binary and a few applet links, as the demo's base image.
 void make_busybox_rootfs(const fs::path& root) {
   fs::create_directories(root / "bin");
@@ -121,6 +132,7 @@ TEST_F(LayersInterop, UmociLayersWithWhiteoutsUnpackToUmocisTree) {
   ::link((r / "a/keep").c_str(), (r / "a/hard").c_str());
   ::mkfifo((r / "fifo").c_str(), 0600);
   ::lchown((r / "a/keep").c_str(), 1000, 1000);
+  truncate_mtimes_to_seconds(r);
   ASSERT_TRUE(run("umoci repack --image " + l + ":v1 " + b));
   // A second layer on top of v1, from a fresh unpack of v1.
   fs::path bundle2 = work_.path() / "bundle2";
@@ -131,6 +143,7 @@ TEST_F(LayersInterop, UmociLayersWithWhiteoutsUnpackToUmocisTree) {
   fs::remove_all(r / "d");
   write_text(r / "d/new", "new");
   write_text(r / "a/keep", "changed");
+  truncate_mtimes_to_seconds(r);
   ASSERT_TRUE(run("umoci repack --image " + l + ":v2 " + b));
 
   // Resolve v2 -> manifest -> layers, and apply them in order with apply_layer.

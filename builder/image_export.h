@@ -1,0 +1,40 @@
+// Build outputs other than the local store (`-o/--output`, docker buildx's exporters):
+//   type=oci,dest=PATH[,tar=false]  an OCI image layout, as a tar (default) or a directory
+//   type=docker,dest=PATH           a `docker save` tar (manifest.json, repositories, config and
+//                                   layers) that `docker load` and `podman load` accept
+//   type=tar,dest=PATH              the final filesystem as one tar
+//   type=local,dest=DIR             the final filesystem as a directory
+// dest=- writes a tar to stdout. Every output is written to a temp name beside dest and renamed
+// into place, so a failed export never leaves a half-written file.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/descriptor.h"
+#include "snapshot/content_store.h"
+
+namespace mybuild::builder {
+
+struct OutputSpec {
+  std::string type;                         // oci | docker | tar | local | image | registry
+  std::string dest;                         // path, or "-" for stdout
+  bool tar = true;                          // oci only: false writes a directory layout
+  std::map<std::string, std::string> attrs;  // every key=value given, as written
+};
+
+// Parses one --output value: "type=oci,dest=out.tar", or a bare path (BuildKit: a path alone
+// means type=local,dest=PATH; "-" alone means type=tar,dest=-). Throws Error(kUsage) for an
+// unknown type, a missing dest, or a malformed value.
+OutputSpec parse_output(std::string_view text);
+
+// Writes the image `manifest` (a manifest descriptor in `content`) as `spec` says. `names` are
+// the image's tags (normalised references): they become ref.name annotations (oci), RepoTags
+// (docker). Throws kUsage for type=image/registry (the build handles those), kResource on I/O.
+void export_image(const snapshot::ContentStore& content, const common::Descriptor& manifest,
+                  const std::vector<std::string>& names, const OutputSpec& spec);
+
+}  // namespace mybuild::builder

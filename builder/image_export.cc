@@ -1,0 +1,40 @@
+// export_image: picks the exporter for an --output spec (the pieces are the export_*.cc files;
+// builder/export_internal.h is their map).
+#include "builder/image_export.h"
+
+#include <string>
+
+#include "builder/export_internal.h"
+#include "common/error.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+
+void export_image(const snapshot::ContentStore& content, const common::Descriptor& manifest,
+                  const std::vector<std::string>& names, const OutputSpec& spec) {
+  if (spec.type == "image" || spec.type == "registry") {
+    throw Error(ErrorKind::kUsage,
+                "type=" + spec.type + " is handled by the build, not by export_image");
+  }
+  OutputSpec out = spec;
+  // "out/" names the directory "out": its parent is ".", not "out".
+  while (out.dest.size() > 1 && out.dest.back() == '/') out.dest.pop_back();
+  if (out.dest.empty()) throw Error(ErrorKind::kUsage, "type=" + spec.type + " needs dest=PATH");
+  try {
+    if (out.type == "oci" || out.type == "docker") {
+      export_internal::export_layout(content, manifest, names, out);
+    } else if (out.type == "tar" || out.type == "local") {
+      export_internal::export_rootfs(content, manifest, out);
+    } else {
+      throw Error(ErrorKind::kUsage, "unknown output type \"" + spec.type + "\"");
+    }
+  } catch (Error& e) {
+    e.add_context("exporting " + manifest.digest.str() + " as type=" + spec.type + " to " +
+                  (spec.dest == "-" ? std::string("stdout") : spec.dest));
+    throw;
+  }
+}
+
+}  // namespace mybuild::builder

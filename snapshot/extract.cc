@@ -57,6 +57,7 @@ class Extractor {
       : root_(root, options.resolver),
         options_(options),
         tar_(tar),
+        in_buf_(common::kCopyBufferSize),
         buf_(common::kCopyBufferSize),
         privileged_(::geteuid() == 0) {
     a_ = archive_read_new();
@@ -99,8 +100,8 @@ class Extractor {
   static la_ssize_t on_read(archive*, void* self_ptr, const void** out) {
     auto* self = static_cast<Extractor*>(self_ptr);
     try {
-      size_t n = self->tar_.read(self->buf_);
-      *out = self->buf_.data();
+      size_t n = self->tar_.read(self->in_buf_);
+      *out = self->in_buf_.data();
       return static_cast<la_ssize_t>(n);
     } catch (...) {
       self->error_ = std::current_exception();
@@ -387,6 +388,10 @@ class Extractor {
   RootDir root_;
   const ApplyOptions& options_;
   common::Reader& tar_;
+  // Two buffers: libarchive keeps pointing into the input one between callbacks while
+  // archive_read_data copies file content out into the other. One shared buffer corrupted
+  // every file that spanned a read (found by a 2 MB busybox binary).
+  std::vector<char> in_buf_;
   std::vector<char> buf_;
   bool privileged_;
   archive* a_ = nullptr;

@@ -58,7 +58,7 @@ struct Copy : InstructionCommon {
   std::optional<bool> unpack;           // ADD
 };
 
-struct Env : InstructionCommon {
+struct EnvInstruction : InstructionCommon {  // ENV (word_env.h has the variables type `Env`)
   std::vector<KeyValue> pairs;
 };
 struct Label : InstructionCommon {
@@ -113,7 +113,7 @@ struct Maintainer : InstructionCommon {
 };
 
 struct Onbuild;
-using Instruction = std::variant<Run, Copy, Env, Label, Arg, Cmd, Entrypoint, Shell, Healthcheck,
+using Instruction = std::variant<Run, Copy, EnvInstruction, Label, Arg, Cmd, Entrypoint, Shell, Healthcheck,
                                  Expose, Volume, User, Workdir, Stopsignal, Maintainer, Onbuild>;
 
 // ONBUILD: the trigger text is what goes into the image config; `instruction` is it parsed

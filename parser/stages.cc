@@ -233,7 +233,7 @@ Instruction to_instruction(const Node& node) {
   if (k == "healthcheck") return to_healthcheck(node);
   if (k == "onbuild") return to_onbuild(node);
   if (k == "env") {
-    Env out = simple<Env>(node);
+    EnvInstruction out = simple<EnvInstruction>(node);
     out.pairs = pairs_of(node);
     return out;
   }

@@ -70,7 +70,7 @@ TEST(Stages, MultiStageWithGlobalArgsAndTypedInstructions) {
   EXPECT_TRUE(copy.link);
   EXPECT_EQ(copy.sources, std::vector<std::string>{"/out/app"});
   EXPECT_EQ(copy.destination, "/bin/");
-  const Env& env = std::get<Env>(final_stage.instructions[1]);
+  const EnvInstruction& env = std::get<EnvInstruction>(final_stage.instructions[1]);
   ASSERT_EQ(env.pairs.size(), 2u);
   EXPECT_EQ(env.pairs[1].key, "B");
   EXPECT_EQ(env.pairs[1].value, "\"x y\"");  // unexpanded: quotes go with word expansion

@@ -57,7 +57,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   });
   app.fallthrough();  // global options are accepted after the subcommand too
   app.require_subcommand(0, 1);
-  add_build_command(app, global);
+  add_build_command(app, global, out, err);
   add_debug_command(app, global);
   add_prune_command(app, global, out);
   add_import_command(app, global, out);

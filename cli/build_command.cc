@@ -1,10 +1,198 @@
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "builder/build.h"
 #include "cli/build_flags.h"
+#include "cli/progress.h"
 #include "cli/commands.h"
 #include "common/error.h"
 
 namespace mybuild::cli {
 
-void add_build_command(CLI::App& app, GlobalOptions& /*global*/) {
+namespace {
+
+using common::Error;
+using common::ErrorKind;
+
+// "512m", "1g", "1073741824", "100k" -> bytes (docker's RAMInBytes: binary units).
+uint64_t parse_memory(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  std::string unit = end ? end : "";
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  double mult = 1;
+  if (unit == "k" || unit == "kb") mult = 1024;
+  else if (unit == "m" || unit == "mb") mult = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb") mult = 1024.0 * 1024 * 1024;
+  else if (!unit.empty() && unit != "b") throw Error(ErrorKind::kUsage, "invalid --memory value: " + text);
+  if (text.empty() || end == text.c_str() || v <= 0) throw Error(ErrorKind::kUsage, "invalid --memory value: " + text);
+  return static_cast<uint64_t>(v * mult);
+}
+
+std::pair<std::string, std::string> split_kv(const std::string& text, const char* flag) {
+  auto eq = text.find('=');
+  if (eq == 0) throw Error(ErrorKind::kUsage, std::string("invalid ") + flag + " value: " + text);
+  if (eq == std::string::npos) return {text, ""};
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+// SIGINT/SIGTERM cancel the build (the steps' process trees are killed, snapshots removed)
+// instead of killing mybuild half way. Blocked here, waited for by one thread.
+class SignalCanceller {
+ public:
+  explicit SignalCanceller(common::CancelToken& cancel) : cancel_(cancel) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+    thread_ = std::thread([this, set] {
+      while (!done_) {
+        timespec timeout{0, 100 * 1000 * 1000};
+        int sig = sigtimedwait(&set, nullptr, &timeout);
+        if (sig == SIGINT || sig == SIGTERM) cancel_.cancel();
+      }
+    });
+  }
+  ~SignalCanceller() {
+    done_ = true;
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  common::CancelToken& cancel_;
+  sigset_t old_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, std::ostream& err) {
+  builder::BuildRequest r;
+  r.store_root = resolve_root(global);
+  if (f.context == "-") {
+    if (f.file == "-") throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");
+    r.context_from_stdin = true;
+  } else {
+    r.context_dir = f.context;
+  }
+  if (f.file == "-") {
+    r.dockerfile_text = std::string(std::istreambuf_iterator<char>(std::cin), {});
+  } else if (!f.file.empty()) {
+    r.dockerfile = f.file;
+  }
+  r.tags = f.tags;
+  for (const auto& a : f.build_args) {
+    auto [k, v] = split_kv(a, "--build-arg");
+    if (a.find('=') == std::string::npos) {
+      // `--build-arg K` takes K from the environment; unset means not given (docker's rule).
+      const char* env = std::getenv(k.c_str());
+      if (env == nullptr) continue;
+      v = env;
+    }
+    r.build_args[k] = v;
+  }
+  if (auto it = r.build_args.find("SOURCE_DATE_EPOCH"); it != r.build_args.end()) {
+    r.source_date_epoch = std::strtoll(it->second.c_str(), nullptr, 10);
+  }
+  r.target = f.target;
+  r.no_cache = f.no_cache;
+  r.no_cache_filter = f.no_cache_filter;
+  r.pull = f.pull;
+  r.platform = f.platform;
+  for (const auto& l : f.labels) {
+    auto [k, v] = split_kv(l, "--label");
+    r.labels[k] = v;
+  }
+  r.push = f.push;
+  for (const auto& o : f.outputs) r.outputs.push_back(builder::parse_output(o));
+  r.network = f.network;
+  if (!f.memory.empty()) r.memory_bytes = parse_memory(f.memory);
+  if (!f.cpus.empty()) {
+    char* end = nullptr;
+    double cpus = std::strtod(f.cpus.c_str(), &end);
+    if (end == f.cpus.c_str() || *end != '\0' || !(cpus > 0)) throw Error(ErrorKind::kUsage, "invalid --cpus value: " + f.cpus);
+    r.cpus = cpus;
+  }
+  r.jobs = f.jobs;
+  r.skip_unused_stages = f.skip_unused_stages;
+  r.explain_cache = f.explain_cache;
+  r.compression = f.compression;
+  r.compression_level = f.compression_level;
+  r.insecure_registries = f.insecure_registries;
+  for (const auto& a : f.allow) {
+    if (a == "security.insecure") r.allow_insecure = true;
+    else if (a != "network.host") throw Error(ErrorKind::kUsage, "unknown entitlement: " + a);
+  }
+  for (const auto& s : f.secrets) {
+    std::string id, src, env_name;
+    size_t pos = 0;
+    while (pos <= s.size()) {
+      size_t comma = s.find(',', pos);
+      std::string field = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      auto [k, v] = split_kv(field, "--secret");
+      if (k == "id") id = v;
+      else if (k == "src" || k == "source") src = v;
+      else if (k == "env") env_name = v;
+      else if (k != "type") throw Error(ErrorKind::kUsage, "invalid --secret field: " + field);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    if (id.empty()) throw Error(ErrorKind::kUsage, "--secret needs id=NAME: " + s);
+    // docker buildx: src=FILE, or env=VAR, or neither (then an env var or a file named like id).
+    if (!env_name.empty() || (src.empty() && std::getenv(id.c_str()) != nullptr)) {
+      const char* value = std::getenv((env_name.empty() ? id : env_name).c_str());
+      if (value == nullptr) throw Error(ErrorKind::kUsage, "--secret " + s + ": environment variable not set");
+      r.secrets[id] = value;
+      continue;
+    }
+    if (src.empty()) src = id;
+    std::ifstream file(src, std::ios::binary);
+    if (!file) throw Error(ErrorKind::kNotFound, "--secret " + s + ": cannot read " + src);
+    r.secrets[id] = std::string(std::istreambuf_iterator<char>(file), {});
+  }
+
+  bool terminal = ::isatty(STDERR_FILENO) == 1;
+  std::ostringstream discard;
+  auto progress = make_progress(f.progress, f.quiet ? static_cast<std::ostream&>(discard) : err, terminal);
+  common::CancelToken cancel;
+  builder::BuildResult result;
+  {
+    SignalCanceller signals(cancel);
+    result = builder::build(r, *progress, cancel);
+  }
+  if (f.quiet) out << result.config_digest.str() << "\n";
+  if (!f.iidfile.empty()) {
+    std::ofstream iid(f.iidfile);
+    iid << result.config_digest.str();
+    if (!iid) throw Error(ErrorKind::kResource, "cannot write --iidfile " + f.iidfile);
+  }
+  if (!f.metadata_file.empty()) {
+    nlohmann::json meta = {{"containerimage.digest", result.manifest.digest.str()},
+                           {"containerimage.config.digest", result.config_digest.str()},
+                           {"containerimage.descriptor", result.manifest}};
+    std::string names;
+    for (const auto& n : result.names) names += (names.empty() ? "" : ",") + n;
+    if (!names.empty()) meta["image.name"] = names;
+    std::ofstream mf(f.metadata_file);
+    mf << meta.dump(2) << "\n";
+    if (!mf) throw Error(ErrorKind::kResource, "cannot write --metadata-file " + f.metadata_file);
+  }
+}
+
+}  // namespace
+
+
+void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, std::ostream& err) {
   auto flags = std::make_shared<BuildFlags>();  // shared: owned by the callback and the options
   auto* b = app.add_subcommand("build", "Build an image from a Dockerfile (the default command)");
   b->add_option("context", flags->context, "Build context: a directory, or - for a tar on stdin");
@@ -37,13 +225,9 @@ void add_build_command(CLI::App& app, GlobalOptions& /*global*/) {
   b->add_option("--compression-level", flags->compression_level, "Compression level");
   b->add_option("--allow", flags->allow, "Allow an entitlement (security.insecure)");
   b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)");
-  b->callback([flags] {
-    throw common::Error(common::ErrorKind::kInternal,
-                        "mybuild build: building images is not implemented yet "
-                        "(use 'mybuild debug parse " +
-                            (flags->file.empty() ? flags->context + "/Dockerfile" : flags->file) +
-                            "' to check a Dockerfile)");
-  });
+  b->add_option("--insecure-registry", flags->insecure_registries,
+                "Registry (host:port) reached over plain HTTP for pulls and --push");
+  b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });
 }
 
 }  // namespace mybuild::cli

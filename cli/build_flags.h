@@ -33,6 +33,7 @@ struct BuildFlags {
   int compression_level = -1;
   std::vector<std::string> allow;
   std::vector<std::string> secrets;
+  std::vector<std::string> insecure_registries;
 };
 
 }  // namespace mybuild::cli

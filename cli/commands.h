@@ -8,7 +8,8 @@
 
 namespace mybuild::cli {
 
-void add_build_command(CLI::App& app, GlobalOptions& global);
+// `build` (cli/build_command.cc): progress goes to `err`, the image id (with -q) to `out`.
+void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, std::ostream& err);
 void add_debug_command(CLI::App& app, GlobalOptions& global);
 // Output goes to `out` (the app's stdout), so tests can read it.
 void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out);

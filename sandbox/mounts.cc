@@ -196,7 +196,8 @@ int make_readonly(int rootfd, const char* const* paths) {
 // each secret file; the ops' sources point into it and are bind-mounted read-only afterwards.
 int stage_secrets(const char* staging, const MountList& secrets) {
   if (secrets.count == 0) return 0;
-  if (::mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0) {
+  // Not noexec: each file is bind-mounted on its own, noexec unless it is an executable script.
+  if (::mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0) {
     return errno;
   }
   for (size_t i = 0; i < secrets.count; ++i) {

@@ -211,7 +211,9 @@ void PlanStorage::add_secrets(const ProcessSpec& spec) {
                         .target = keep(relative(s.target)),
                         .flags = MS_BIND,
                         .target_is_file = true,
-                        .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        // An executable "secret" is a RUN heredoc script (/dev/pipes/<name>).
+                        .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV |
+                                         ((s.mode & 0111) != 0 ? 0UL : static_cast<unsigned long>(MS_NOEXEC)),
                         .content = s.content.data(),
                         .content_size = s.content.size(),
                         .file_mode = s.mode,

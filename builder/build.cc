@@ -1,0 +1,297 @@
+#include "builder/build.h"
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
+
+#include "builder/build_session.h"
+#include "builder/image_push.h"
+#include "builder/image_writer.h"
+#include "builder/stage_builder.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "parser/stages.h"
+#include "registry/reference.h"
+#include "snapshot/leases.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string rfc3339(int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+struct DockerfileSource {
+  std::string text;
+  std::string name;  // for error messages
+  std::filesystem::path path;  // empty when it came on stdin
+};
+
+DockerfileSource read_dockerfile(const BuildRequest& r) {
+  DockerfileSource src;
+  if (r.dockerfile_text) {
+    src.text = *r.dockerfile_text;
+    src.name = "Dockerfile";
+    return src;
+  }
+  src.path = r.dockerfile.empty() ? r.context_dir / "Dockerfile" : r.dockerfile;
+  src.name = src.path.string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(src.path, ec)) {
+    throw Error(ErrorKind::kNotFound,
+                "failed to read dockerfile: open " + src.path.string() + ": no such file or directory");
+  }
+  src.text = common::read_file(src.path, 16 << 20);
+  return src;
+}
+
+void check_syntax_directive(const parser::Dockerfile& file, ProgressSink& progress) {
+  for (const auto& d : file.directives) {
+    if (d.name != "syntax") continue;
+    std::string v = d.value;
+    // docker/dockerfile:1, :1.7, :1-labs, docker.io/docker/dockerfile:1.x@sha256:...
+    for (const char* prefix : {"docker.io/", "index.docker.io/"}) {
+      if (v.rfind(prefix, 0) == 0) v = v.substr(std::string(prefix).size());
+    }
+    if (v.rfind("docker/dockerfile", 0) == 0 || v.rfind("docker/dockerfile-upstream", 0) == 0) continue;
+    progress.message("WARN: # syntax=" + d.value +
+                     " names a frontend image; mybuild does not run frontends and builds the "
+                     "Dockerfile with its own stable syntax");
+  }
+}
+
+}  // namespace
+
+LocalImage BuildSession::base_image(const std::string& ref_text, const common::Platform& platform,
+                                    const StepId& step) {
+  registry::Reference ref = registry::parse_reference(ref_text);
+  std::string key = ref.str() + "|" + platform.str();
+  std::lock_guard lock(pull_mu);
+  if (auto it = pulled.find(key); it != pulled.end()) return it->second;
+  std::optional<LocalImage> image;
+  if (!request.pull) {
+    image = store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
+      return find_local_image(store.content(), images, ref, platform);
+    });
+  }
+  if (!image) {
+    progress.step_log(step, "pulling " + ref.str() + " for " + platform.str() + "\n");
+    if (!client) {
+      registry::ClientOptions options;
+      options.insecure_registries = request.insecure_registries;
+      options.cancel = &cancel;
+      client = std::make_unique<registry::Client>(options);
+    }
+    // A connection of its own: the pull streams for a while and must not hold the store's
+    // lock that other stages need for their cache lookups.
+    snapshot::Database db(snapshot::metadata_path(store.root()));
+    snapshot::ImageStore images(store.content(), db);
+    image = pull_image(store.content(), images, *client, ref, platform);
+  }
+  pulled[key] = *image;
+  return *image;
+}
+
+std::optional<CacheRecord> BuildSession::cache_lookup(const std::string& key) {
+  return store.with_db([&](snapshot::Database& db, snapshot::ImageStore&) {
+    return BuildCache(db).lookup(key);
+  });
+}
+
+std::optional<CacheRecord> BuildSession::cache_last(const std::string& locator) {
+  return store.with_db([&](snapshot::Database& db, snapshot::ImageStore&) {
+    return BuildCache(db).last_for(locator);
+  });
+}
+
+void BuildSession::cache_store(const CacheRecord& record) {
+  store.with_db([&](snapshot::Database& db, snapshot::ImageStore&) {
+    BuildCache(db).store(record);
+    return 0;
+  });
+}
+
+BuildResult build(const BuildRequest& request, ProgressSink& progress, common::CancelToken& cancel) {
+  auto started = Clock::now();
+  DockerfileSource source = read_dockerfile(request);
+  parser::Dockerfile dockerfile = parser::parse_typed(source.text, source.name);
+  for (const auto& w : dockerfile.warnings) {
+    std::string where = w.range.file + ":" + std::to_string(w.range.line);
+    progress.message("WARN: " + w.message + " (" + where + ")");
+  }
+  check_syntax_directive(dockerfile, progress);
+  common::Platform platform =
+      request.platform.empty() ? common::Platform::host() : common::Platform::parse(request.platform);
+  if (!(platform.os == common::Platform::host().os &&
+        platform.architecture == common::Platform::host().architecture)) {
+    progress.message("WARN: building for " + platform.str() + " on " + common::Platform::host().str() +
+                     ": RUN steps need QEMU binfmt support for that platform");
+  }
+  BuildPlan plan = plan_build(dockerfile, request.build_args, request.target, platform,
+                              request.skip_unused_stages);
+  std::vector<std::string> names;
+  for (const auto& t : request.tags) names.push_back(registry::parse_reference(t).str());
+
+  ContextOptions copts;
+  if (!source.path.empty()) copts.dockerfile = std::filesystem::absolute(source.path);
+  std::optional<BuildContext> context;
+  if (request.context_from_stdin) {
+    common::FdReader in(common::UniqueFd(::dup(0)));
+    context.emplace(BuildContext::open_tar(in, copts));
+  } else {
+    context.emplace(BuildContext::open_directory(request.context_dir, copts));
+  }
+
+  std::filesystem::create_directories(request.store_root);
+  BuildStore store(request.store_root);
+  snapshot::Database lease_db(snapshot::metadata_path(request.store_root));
+  std::string label = "build";
+  for (const auto& n : names) label += " " + n;
+  snapshot::LeaseGuard lease(lease_db, std::chrono::hours(24), label);
+
+  int jobs = request.jobs > 0 ? request.jobs : static_cast<int>(std::thread::hardware_concurrency());
+  if (jobs < 1) jobs = 1;
+  if (jobs > 64) jobs = 64;
+  std::counting_semaphore<64> slots(jobs);
+
+  BuildSession session(request, store, *context, progress, cancel, dockerfile, plan);
+  int64_t now = request.source_date_epoch.value_or(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  session.created = rfc3339(now);
+  session.layer_options.compression = snapshot::parse_compression(request.compression);
+  if (request.compression_level >= 0) session.layer_options.level = request.compression_level;
+  session.layer_options.source_date_epoch = request.source_date_epoch;
+  session.slots = &slots;
+  session.memo = std::make_unique<FileHashMemo>(request.store_root / "checksums.db");
+
+  // One thread per needed stage; a stage waits for the stages it reads from.
+  std::map<int, std::promise<StageResult>> promises;
+  std::map<int, std::shared_future<StageResult>> futures;
+  for (int i : plan.needed) futures[i] = promises[i].get_future().share();
+  session.stage_result = [&](int index) -> const StageResult& {
+    auto it = futures.find(index);
+    if (it == futures.end()) throw Error(ErrorKind::kInternal, "stage " + std::to_string(index) + " was not planned");
+    return it->second.get();
+  };
+  std::mutex error_mu;
+  std::exception_ptr first_error;
+  bool first_is_cancel = false;
+  std::vector<std::thread> threads;
+  for (int i : plan.needed) {
+    threads.emplace_back([&, i] {
+      try {
+        StageBuilder builder(session, dockerfile.stages[i], plan.stages[i]);
+        promises[i].set_value(builder.build());
+      } catch (...) {
+        auto error = std::current_exception();
+        {
+          std::lock_guard lock(error_mu);
+          bool is_cancel = false;
+          try {
+            std::rethrow_exception(error);
+          } catch (const Error& e) {
+            is_cancel = e.kind() == ErrorKind::kCancelled;
+          } catch (...) {
+          }
+          // The error to report is the first real one, not a sibling's "cancelled".
+          if (!first_error || (first_is_cancel && !is_cancel)) {
+            first_error = error;
+            first_is_cancel = is_cancel;
+          }
+        }
+        cancel.cancel();  // the other stages stop at their next step
+        promises[i].set_exception(error);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (first_error) std::rethrow_exception(first_error);
+
+  StageResult result = futures[plan.target].get();
+  for (const auto& [k, v] : request.labels) result.config.config.labels[k] = v;
+
+  StepId export_step{session.next_step(), "exporting to image"};
+  auto export_started = Clock::now();
+  progress.step_state(export_step, StepState::kStarted, {});
+  WrittenImage image = write_image(store.content(), result.config, result.layers);
+  lease.add(image.manifest.digest);
+  store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
+    for (const auto& n : names) images.tag(n, image.manifest);
+    return 0;
+  });
+  progress.step_log(export_step, "writing image " + image.config.digest.str() + "\n");
+  for (const auto& n : names) progress.step_log(export_step, "naming to " + n + "\n");
+  for (const auto& out : request.outputs) {
+    if (out.type == "image" || out.type == "registry") continue;
+    progress.step_log(export_step, "exporting " + out.type + " to " + out.dest + "\n");
+    export_image(store.content(), image.manifest, names, out);
+  }
+  progress.step_state(export_step, StepState::kDone, Clock::now() - export_started);
+
+  bool push = request.push;
+  for (const auto& out : request.outputs) push |= out.type == "registry" || (out.type == "image" && out.attrs.count("push") && out.attrs.at("push") == "true");
+  if (push) {
+    if (names.empty()) throw Error(ErrorKind::kUsage, "--push needs at least one -t/--tag");
+    registry::ClientOptions options;
+    options.insecure_registries = request.insecure_registries;
+    options.cancel = &cancel;
+    registry::Client client(options);
+    for (const auto& n : names) {
+      StepId push_step{session.next_step(), "pushing " + n};
+      auto push_started = Clock::now();
+      progress.step_state(push_step, StepState::kStarted, {});
+      try {
+        PushReport report = push_image(store.content(), image.manifest, client, registry::parse_reference(n),
+                                       [&](std::string_view line) { progress.step_log(push_step, std::string(line) + "\n"); });
+        progress.step_log(push_step, n + ": digest: " + report.digest.str() + "\n");
+      } catch (...) {
+        progress.step_state(push_step, StepState::kFailed, Clock::now() - push_started);
+        throw;
+      }
+      progress.step_state(push_step, StepState::kDone, Clock::now() - push_started);
+    }
+  }
+
+  // --build-arg that no ARG declared (BuildKit's warning).
+  std::vector<std::string> unused;
+  for (const auto& [k, v] : request.build_args) {
+    bool proxy = k == "HTTP_PROXY" || k == "http_proxy" || k == "HTTPS_PROXY" || k == "https_proxy" ||
+                 k == "FTP_PROXY" || k == "ftp_proxy" || k == "NO_PROXY" || k == "no_proxy" ||
+                 k == "ALL_PROXY" || k == "all_proxy";
+    bool global = false;
+    for (const auto& g : dockerfile.global_args)
+      for (const auto& d : g.args) global |= d.name == k;
+    if (!proxy && !global && !session.consumed_args.count(k)) unused.push_back(k);
+  }
+  if (!unused.empty()) {
+    std::string list;
+    for (const auto& u : unused) list += (list.empty() ? "" : " ") + u;
+    progress.message("WARN: one or more build args were not consumed: [" + list + "]");
+  }
+
+  BuildResult out;
+  out.manifest = image.manifest;
+  out.config_digest = image.config.digest;
+  out.names = names;
+  out.steps = session.total_steps;
+  out.cached_steps = session.cached_steps;
+  (void)started;
+  return out;
+}
+
+}  // namespace mybuild::builder

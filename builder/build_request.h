@@ -1,0 +1,59 @@
+// What `mybuild build` is asked to do (BuildRequest) and what it made (BuildResult): plain data
+// between the CLI and builder::build (build.h).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "builder/image_export.h"
+#include "common/descriptor.h"
+
+namespace mybuild::builder {
+
+struct BuildRequest {
+  std::filesystem::path store_root;
+  // The context directory; empty with `context_tar` set: a tar stream (`-`) read from stdin.
+  std::filesystem::path context_dir;
+  bool context_from_stdin = false;
+  // The Dockerfile: a path (absolute, or relative to the current directory as docker takes
+  // -f), empty for <context>/Dockerfile; `dockerfile_text` set means it came on stdin (-f -).
+  std::filesystem::path dockerfile;
+  std::optional<std::string> dockerfile_text;
+  std::vector<std::string> tags;  // as the user wrote them; normalised by the build
+  std::map<std::string, std::string> build_args;
+  std::string target;  // empty: the last stage
+  bool no_cache = false;
+  std::vector<std::string> no_cache_filter;  // stage names whose steps always run
+  bool pull = false;
+  std::string platform;  // empty: the host's
+  std::map<std::string, std::string> labels;
+  bool push = false;
+  std::vector<OutputSpec> outputs;
+  std::string network = "default";  // default | none | host
+  std::optional<uint64_t> memory_bytes;
+  std::optional<double> cpus;
+  int jobs = 0;  // parallel stages; 0 = the core count
+  bool skip_unused_stages = true;
+  bool explain_cache = false;
+  std::string compression = "gzip";  // of the layers written into the store
+  int compression_level = -1;
+  std::vector<std::string> insecure_registries;
+  std::map<std::string, std::string> secrets;  // id -> content (RUN --mount=type=secret)
+  bool allow_insecure = false;                 // --allow security.insecure
+  std::optional<int64_t> source_date_epoch;    // SOURCE_DATE_EPOCH build arg / env
+};
+
+struct BuildResult {
+  common::Descriptor manifest;  // the image manifest in the store
+  common::Digest config_digest;
+  std::vector<std::string> names;  // normalised tags
+  int steps = 0;
+  int cached_steps = 0;
+};
+
+}  // namespace mybuild::builder

@@ -1,0 +1,37 @@
+// RUN --mount values (BuildKit's instructions/commands_runmount.go): a CSV of key=value fields.
+//   type=bind (default)  target, source, from, rw|readwrite
+//   type=cache           target, id (default: target), sharing, from, source, mode, uid, gid
+//   type=tmpfs           target, size
+//   type=secret          id, target|dst (default /run/secrets/<id>), required, mode, uid, gid, env
+//   type=ssh             not supported: a clear error
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace mybuild::builder {
+
+struct RunMount {
+  std::string type = "bind";
+  std::string target;
+  std::string source;
+  std::optional<std::string> from;
+  std::string id;
+  bool readonly = true;  // bind: read-only unless rw; cache: read-write unless ro
+  std::string sharing = "shared";
+  std::optional<uint32_t> mode;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  bool required = false;
+  std::optional<uint64_t> size_bytes;  // tmpfs
+  std::optional<std::string> env;     // secret as an env variable
+};
+
+// Parses one --mount value (already expanded). Throws Error(kDockerfile) naming the field.
+RunMount parse_run_mount(std::string_view text);
+
+}  // namespace mybuild::builder

@@ -1,0 +1,103 @@
+// StageBuilder::layer_step: the part every filesystem step shares -- cache key, lookup,
+// explanation of a miss, running the step on a fresh snapshot, the diff, the record.
+#include <chrono>
+
+#include "builder/stage_builder.h"
+#include "common/error.h"
+#include "snapshot/mount_guard.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Holds one of the --jobs slots for the life of a step.
+class Slot {
+ public:
+  explicit Slot(std::counting_semaphore<64>* s) : s_(s) {
+    if (s_) s_->acquire();
+  }
+  ~Slot() {
+    if (s_) s_->release();
+  }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+ private:
+  std::counting_semaphore<64>* s_;
+};
+
+}  // namespace
+
+void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommon& where,
+                              StepInputs in, const std::string& created_by, const Action& act) {
+  ++s_.total_steps;
+  in.inputs["parent"] = state_.chain.empty() ? "scratch" : state_.chain;
+  in.inputs["platform"] = state_.config.platform.str();
+  in.inputs["layer format"] = std::string(snapshot::to_string(s_.layer_options.compression));
+  std::string inputs = in.inputs.dump();
+  std::string key = common::Digest::sha256_of(inputs).str();
+  std::string loc = locator();
+
+  auto apply = [&](const std::optional<LayerRef>& layer) {
+    if (layer) {
+      state_.chain = chain_id(state_.chain, layer->diff_id);
+      state_.layers.push_back(*layer);
+    }
+    add_history(created_by, !layer.has_value());
+  };
+
+  if (!no_cache_) {
+    if (auto hit = s_.cache_lookup(key)) {
+      if (!hit->layer || s_.store.content().contains(hit->layer->blob.digest)) {
+        s_.progress.step_state(step, StepState::kStarted, {});
+        apply(hit->layer);
+        ++s_.cached_steps;
+        s_.progress.step_state(step, StepState::kCached, {});
+        return;
+      }
+    }
+  }
+  if (s_.request.explain_cache) {
+    std::string reason =
+        no_cache_ ? std::string("cache disabled (--no-cache)") : explain_miss(inputs, s_.cache_last(loc));
+    s_.progress.cache_miss(step, reason);
+  }
+  Slot slot(s_.slots);
+  auto started = Clock::now();
+  s_.progress.step_state(step, StepState::kStarted, {});
+  try {
+    std::string parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
+    ScopedSnapshot snap(s_.store, "step", parent);
+    {
+      snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
+      act(rootfs.target(), step);
+      rootfs.unmount();
+    }
+    s_.cancel.check("build");
+    std::optional<LayerRef> layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
+    if (layer) snap.commit(chain_id(parent, layer->diff_id));
+    CacheRecord record;
+    record.key = key;
+    record.layer = layer;
+    record.locator = loc;
+    record.inputs = inputs;
+    s_.cache_store(record);
+    apply(layer);
+  } catch (Error& e) {
+    s_.progress.step_state(step, e.kind() == ErrorKind::kCancelled ? StepState::kCancelled
+                                                                    : StepState::kFailed,
+                           Clock::now() - started);
+    if (!e.where()) e.set_where(where.range);
+    throw;
+  } catch (...) {
+    s_.progress.step_state(step, StepState::kFailed, Clock::now() - started);
+    throw;
+  }
+  s_.progress.step_state(step, StepState::kDone, Clock::now() - started);
+}
+
+}  // namespace mybuild::builder

@@ -1,0 +1,263 @@
+// COPY, ADD and WORKDIR: the filesystem steps that read files (the context, another stage, a
+// heredoc) or make directories.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "builder/context_path.h"
+#include "builder/context_tar.h"
+#include "builder/copy_into.h"
+#include "builder/file_checksum.h"
+#include "builder/stage_builder.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "common/temp_dir.h"
+#include "snapshot/extract_root.h"
+#include "snapshot/mount_guard.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+
+namespace {
+
+ContextOptions include_all() {
+  ContextOptions o;
+  o.filter_factory = [](std::string_view, std::string_view) {
+    return std::make_unique<IncludeAllFilter>();
+  };
+  return o;
+}
+
+// Where a COPY reads from when it is not the build context: a mounted view of another stage or
+// image, or a temp dir holding heredoc files.
+struct SourceTree {
+  std::unique_ptr<ScopedSnapshot> view;
+  std::unique_ptr<snapshot::MountGuard> guard;
+  std::unique_ptr<common::TempDir> temp;
+  std::optional<BuildContext> context;
+};
+
+// Whether the file starts like an archive ADD unpacks (tar, or gzip/bzip2/xz/zstd of one).
+bool looks_like_archive(const std::filesystem::path& file) {
+  common::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return false;
+  unsigned char b[512];
+  ssize_t n = ::pread(fd.get(), b, sizeof b, 0);
+  if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return true;
+  if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return true;
+  if (n >= 6 && b[0] == 0xfd && b[1] == '7' && b[2] == 'z' && b[3] == 'X' && b[4] == 'Z') return true;
+  if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return true;
+  if (n >= 262 && std::string_view(reinterpret_cast<char*>(b) + 257, 5) == "ustar") return true;
+  return false;
+}
+
+bool is_url(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0 || s.rfind("git@", 0) == 0;
+}
+
+}  // namespace
+
+std::string StageBuilder::expand_flag(const std::optional<std::string>& value) const {
+  return value ? expand(*value) : std::string();
+}
+
+void StageBuilder::do_copy(const parser::Copy& copy) {
+  const std::string op = copy.is_add ? "ADD" : "COPY";
+  if (!copy.excludes.empty()) {
+    throw Error(ErrorKind::kDockerfile, op + " --exclude is not supported by mybuild yet", copy.range);
+  }
+  if (copy.parents) {
+    throw Error(ErrorKind::kDockerfile, op + " --parents is not supported by mybuild yet", copy.range);
+  }
+  std::vector<std::string> srcs;
+  bool heredoc_sources = false;
+  for (const auto& s : copy.sources) {
+    if (s.rfind("<<", 0) == 0) {
+      heredoc_sources = true;
+      srcs.push_back(s);
+    } else {
+      srcs.push_back(expand(s));
+    }
+  }
+  for (const auto& s : srcs) {
+    if (is_url(s)) {
+      if (!copy.is_add) {
+        throw Error(ErrorKind::kDockerfile, "COPY cannot read a URL (" + s + "): use ADD", copy.range);
+      }
+      throw Error(ErrorKind::kDockerfile, "ADD of a URL (" + s + ") is not supported by mybuild yet",
+                  copy.range);
+    }
+  }
+  std::string dest = expand(copy.destination);
+  std::string from = expand_flag(copy.from);
+  std::string chown = expand_flag(copy.chown);
+  std::string chmod = expand_flag(copy.chmod);
+  std::optional<ChmodSpec> chmod_spec;
+  if (!chmod.empty()) chmod_spec = ChmodSpec::parse(chmod);
+  // A relative destination is relative to WORKDIR; a trailing '/' keeps its meaning.
+  if (dest.empty() || dest[0] != '/') {
+    std::string wd = state_.config.config.working_dir.empty() ? "/" : state_.config.config.working_dir;
+    bool dir = dest.empty() || dest.back() == '/' || dest == "." || dest.ends_with("/.");
+    std::string joined = wd;
+    joined += '/';
+    joined += dest;
+    std::string absolute(1, '/');
+    absolute.append(clean_in_root(joined));
+    if (dir && absolute.back() != '/') absolute.push_back('/');
+    dest = std::move(absolute);
+  }
+
+  std::string created_by = op;
+  if (!from.empty()) created_by += " --from=" + from;
+  if (!chown.empty()) created_by += " --chown=" + chown;
+  if (!chmod.empty()) created_by += " --chmod=" + chmod;
+  for (const auto& s : srcs) created_by += " " + s;
+  created_by += " " + dest + " # buildkit";
+
+  // The tree the sources come from.
+  SourceTree tree;
+  const BuildContext* ctx = &s_.context;
+  std::string from_chain;
+  if (!from.empty()) {
+    std::vector<LayerRef> layers;
+    if (auto st = find_stage(s_.plan.stages, from, plan_.index)) {
+      layers = s_.stage_result(*st).layers;
+    } else {
+      StepId load{s_.next_step(), "[internal] load " + from};
+      LocalImage image = s_.base_image(from, state_.config.platform, load);
+      ImageConfig cfg = ImageConfig::parse(s_.store.content().read_small(image.config.digest));
+      for (size_t i = 0; i < image.layers.size() && i < cfg.diff_ids.size(); ++i)
+        layers.push_back({image.layers[i], cfg.diff_ids[i]});
+    }
+    from_chain = s_.store.ensure_snapshot(layers, s_.cancel);
+    tree.view = std::make_unique<ScopedSnapshot>(s_.store, "from", from_chain, ScopedSnapshot::Kind::kView);
+    tree.guard = std::make_unique<snapshot::MountGuard>(tree.view->mounts(), tree.view->mount_point());
+    tree.context.emplace(BuildContext::open_directory(tree.guard->target(), include_all()));
+    ctx = &*tree.context;
+  } else if (heredoc_sources) {
+    tree.temp = std::make_unique<common::TempDir>("mybuild-heredoc-");
+    for (auto& s : srcs) {
+      if (s.rfind("<<", 0) != 0) {
+        throw Error(ErrorKind::kDockerfile, op + " cannot mix heredoc and file sources", copy.range);
+      }
+      std::string name = s.substr(2);
+      if (!name.empty() && name[0] == '-') name = name.substr(1);
+      if (name.size() >= 2 && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
+      const parser::Heredoc* h = nullptr;
+      for (const auto& cand : copy.heredocs) {
+        if (cand.name == name) h = &cand;
+      }
+      if (h == nullptr) throw Error(ErrorKind::kDockerfile, "heredoc " + s + " has no body", copy.range);
+      std::string content = h->content;
+      if (h->chomp) {
+        std::string out;
+        bool line_start = true;
+        for (char c : content) {
+          if (line_start && c == '\t') continue;
+          line_start = c == '\n';
+          out += c;
+        }
+        content = out;
+      }
+      std::ofstream f(tree.temp->path() / name, std::ios::binary);
+      f << content;
+      f.close();
+      ::chmod((tree.temp->path() / name).c_str(), 0644);
+      s = name;
+    }
+    tree.context.emplace(BuildContext::open_directory(tree.temp->path(), include_all()));
+    ctx = &*tree.context;
+  }
+  std::vector<CopySource> sources = resolve_copy_sources(*ctx, srcs);
+
+  StepId step{s_.next_step(), step_name(created_by.substr(0, created_by.size() - 10))};
+  StepInputs in;
+  in.inputs["op"] = op;
+  in.inputs["instruction"] = created_by;
+  in.inputs["dest"] = dest;
+  in.inputs["chown"] = chown;
+  in.inputs["chmod"] = chmod;
+  if (!from_chain.empty()) in.inputs["from"] = from_chain;
+  if (copy.unpack) in.inputs["unpack"] = *copy.unpack;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    std::span<const CopySource> one(&sources[i], 1);
+    common::Digest d;
+    if (ctx == &s_.context) {
+      std::lock_guard lock(s_.memo_mu);
+      d = checksum_sources(*ctx, one, s_.memo.get());
+    } else {
+      d = checksum_sources(*ctx, one, nullptr);
+    }
+    std::string name = "files of " + sources[i].as_written;
+    if (sources.size() > srcs.size() || in.inputs.contains(name)) name += " (" + sources[i].rel + ")";
+    in.inputs[name] = d.str();
+  }
+
+  layer_step(step, copy, std::move(in), created_by,
+             [&](const std::filesystem::path& rootfs, const StepId&) {
+    CopyOptions options;
+    if (!chown.empty()) options.owner = resolve_chown(chown, rootfs);
+    options.chmod = chmod_spec;
+    std::vector<CopySource> plain;
+    std::vector<const CopySource*> archives;
+    for (const auto& src : sources) {
+      bool unpack = copy.is_add && copy.unpack.value_or(true) && !src.is_dir &&
+                    looks_like_archive(ctx->host_path(src.rel));
+      if (unpack) archives.push_back(&src);
+      else plain.push_back(src);
+    }
+    if (!plain.empty()) copy_into(rootfs, dest, *ctx, plain, srcs.size(), options);
+    for (const CopySource* a : archives) {
+      common::TempDir unpacked("mybuild-add-");
+      try {
+        common::FdReader archive(common::open_file(ctx->host_path(a->rel), O_RDONLY));
+        unpack_context_tar(archive, unpacked.path());
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::kIntegrity) throw;
+        // Compressed but not a tar: ADD copies such a file as it is.
+        std::vector<CopySource> one = {*a};
+        copy_into(rootfs, dest, *ctx, one, srcs.size(), options);
+        continue;
+      }
+      BuildContext archive_ctx = BuildContext::open_directory(unpacked.path(), include_all());
+      auto all = resolve_copy_sources(archive_ctx, std::vector<std::string>{"."});
+      std::string dir_dest = dest.back() == '/' ? dest : dest + "/";
+      copy_into(rootfs, dir_dest, archive_ctx, all, 1, options);
+    }
+  });
+}
+
+void StageBuilder::do_workdir(const parser::Workdir& workdir) {
+  std::string path = expand(workdir.path);
+  std::string current = state_.config.config.working_dir.empty() ? "/" : state_.config.config.working_dir;
+  std::string joined = path;
+  if (!path.starts_with("/")) {
+    joined = current;
+    joined += '/';
+    joined += path;
+  }
+  std::string wd = "/";
+  wd += clean_in_root(joined);
+  state_.config.config.working_dir = wd;
+  std::string created_by = "WORKDIR " + wd;
+  if (wd == "/") {
+    add_history(created_by, true);
+    return;
+  }
+  StepId step{s_.next_step(), step_name(created_by)};
+  StepInputs in;
+  in.inputs["op"] = "WORKDIR";
+  in.inputs["path"] = wd;
+  layer_step(step, workdir, std::move(in), created_by,
+             [&](const std::filesystem::path& rootfs, const StepId&) {
+    snapshot::RootDir root(rootfs);
+    std::vector<std::string> components;
+    snapshot::split_entry_path(wd, components);
+    root.open_dir(components, true);
+  });
+}
+
+}  // namespace mybuild::builder

@@ -1,0 +1,292 @@
+// RUN: the command (shell form through SHELL, exec form, heredoc scripts), its mounts, and the
+// sandboxed process over a snapshot of the stage's filesystem.
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <deque>
+#include <fstream>
+#include <sstream>
+
+#include "builder/history_text.h"
+#include "builder/copy_sources.h"
+#include "builder/file_checksum.h"
+#include "builder/run_mounts.h"
+#include "builder/stage_builder.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "common/temp_dir.h"
+#include "common/unique_fd.h"
+#include "sandbox/run.h"
+#include "snapshot/mount_guard.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+
+namespace {
+
+// Sends RUN output to the progress sink as it comes and keeps the last lines for the error.
+class StepOutput : public common::Writer {
+ public:
+  StepOutput(ProgressSink& progress, const StepId& step) : progress_(progress), step_(step) {}
+  void write(std::string_view data) override {
+    progress_.step_log(step_, data);
+    for (char c : data) {
+      if (c == '\n') {
+        lines_.push_back(std::move(current_));
+        current_.clear();
+        if (lines_.size() > 10) lines_.pop_front();
+      } else if (current_.size() < 400) {
+        current_ += c;
+      }
+    }
+  }
+  std::string tail() const {
+    std::string out;
+    for (const auto& l : lines_) out += "  " + l + "\n";
+    if (!current_.empty()) out += "  " + current_ + "\n";
+    return out;
+  }
+
+ private:
+  ProgressSink& progress_;
+  StepId step_;
+  std::deque<std::string> lines_;
+  std::string current_;
+};
+
+std::string strip_tabs(const std::string& content) {
+  std::string out;
+  bool line_start = true;
+  for (char c : content) {
+    if (line_start && c == '\t') continue;
+    line_start = c == '\n';
+    out += c;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ' ';
+    out += v[i];
+  }
+  return out;
+}
+
+// What RUN --mount needs kept alive during the step: mounted views of other stages, temp dirs.
+struct MountResources {
+  std::vector<std::unique_ptr<ScopedSnapshot>> views;
+  std::vector<std::unique_ptr<snapshot::MountGuard>> guards;
+  std::vector<std::unique_ptr<common::TempDir>> temps;
+  std::vector<common::UniqueFd> locks;
+};
+
+}  // namespace
+
+void StageBuilder::do_run(const parser::Run& run) {
+  std::vector<std::string> args;
+  std::vector<sandbox::SecretFile> scripts;
+  if (run.command.exec_form) {
+    args = run.command.args;
+  } else {
+    std::string cmd = run.command.args.empty() ? "" : run.command.args[0];
+    std::vector<std::string> shell = state_.config.config.shell && !state_.config.config.shell->empty()
+                                         ? *state_.config.config.shell
+                                         : std::vector<std::string>{"/bin/sh", "-c"};
+    std::string trimmed = cmd;
+    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.pop_back();
+    if (run.heredocs.size() == 1 && trimmed.rfind("<<", 0) == 0 &&
+        trimmed.find_first_of(" \t") == std::string::npos) {
+      // The heredoc is the whole command: a script file, run by the shell so that a shebang
+      // line picks its interpreter (BuildKit mounts it at /dev/pipes/<name>).
+      const auto& h = run.heredocs[0];
+      sandbox::SecretFile script;
+      script.content = h.chomp ? strip_tabs(h.content) : h.content;
+      script.target = "/dev/pipes/" + h.name;
+      script.mode = 0755;
+      scripts.push_back(script);
+      args = shell;
+      args.push_back(script.target);
+    } else {
+      for (const auto& h : run.heredocs) cmd += "\n" + h.content + h.name;
+      args = shell;
+      args.push_back(cmd);
+    }
+  }
+  // BuildKit's runCommandString: the stage's build args prefix the command in history.
+  std::vector<std::string> arg_env;
+  for (const auto& [name, value] : args_) {
+    if (state_.config.config.get_env(name)) continue;
+    arg_env.push_back(name + "=" + value.value_or(""));
+  }
+  std::string command_text = join(args);
+  std::string created_by = "RUN ";
+  if (!arg_env.empty()) {
+    created_by += '|';
+    created_by += std::to_string(arg_env.size());
+    created_by += ' ';
+    created_by += join(arg_env);
+    created_by += ' ';
+  }
+  created_by += command_text + " # buildkit";
+
+  std::vector<RunMount> mounts;
+  for (const auto& m : run.mounts) mounts.push_back(parse_run_mount(expand(m)));
+  std::string network = run.network.value_or(s_.request.network);
+  if (run.security && *run.security == "insecure" && !s_.request.allow_insecure) {
+    throw Error(ErrorKind::kUsage,
+                "RUN --security=insecure needs the entitlement: build with --allow security.insecure",
+                run.range);
+  }
+
+  StepId step{s_.next_step(), step_name("RUN " + command_text)};
+  StepInputs in;
+  in.inputs["op"] = "RUN";
+  in.inputs["command"] = args;
+  in.inputs["env"] = run_env();
+  in.inputs["user"] = state_.config.config.user;
+  in.inputs["workdir"] = state_.config.config.working_dir;
+  in.inputs["network"] = network;
+  in.inputs["mounts"] = run.mounts;
+  for (const auto& sc : scripts) in.inputs["script " + sc.target] = sc.content;
+  if (run.security) in.inputs["security"] = *run.security;
+  for (const auto& m : mounts) {
+    if (m.type == "bind" && m.from) {
+      if (auto st = find_stage(s_.plan.stages, *m.from, plan_.index)) {
+        in.inputs["mount from " + *m.from] = s_.stage_result(*st).chain;
+      }
+    }
+  }
+  // A bind of the context makes the result depend on its files: key them like COPY does.
+  for (const auto& m : mounts) {
+    if (m.type != "bind" || m.from) continue;
+    std::vector<std::string> src = {m.source.empty() ? "." : m.source};
+    auto sources = resolve_copy_sources(s_.context, src);
+    std::lock_guard lock(s_.memo_mu);
+    in.inputs["mount context " + m.source] =
+        checksum_sources(s_.context, sources, s_.memo.get()).str();
+  }
+
+  layer_step(step, run, std::move(in), created_by,
+             [&](const std::filesystem::path& rootfs, const StepId& id) {
+    sandbox::ProcessSpec spec;
+    spec.args = args;
+    spec.env = run_env();
+    for (const auto& [k, v] : s_.request.build_args) {
+      // Proxy args reach RUN without an ARG, and never the image (BuildKit's allowlist).
+      static const char* kProxy[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+                                     "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy",
+                                     "ALL_PROXY", "all_proxy"};
+      for (const char* p : kProxy) {
+        if (k == p) spec.env.push_back(k + "=" + v);
+      }
+    }
+    spec.cwd = state_.config.config.working_dir.empty() ? "/" : state_.config.config.working_dir;
+    spec.user = state_.config.config.user;
+    spec.rootfs_dir = rootfs;
+    spec.network = network == "none"   ? sandbox::NetworkMode::kNone
+                   : network == "host" ? sandbox::NetworkMode::kHost
+                                       : sandbox::NetworkMode::kDefault;
+    spec.insecure = run.security && *run.security == "insecure";
+    if (s_.request.memory_bytes) spec.limits.memory_bytes = s_.request.memory_bytes;
+    if (s_.request.cpus) {
+      spec.limits.cpu_quota_us = static_cast<uint64_t>(*s_.request.cpus * 100000);
+    }
+    spec.description = "RUN " + command_text;
+    spec.state_dir = s_.store.root() / "run" / "sandbox";
+    spec.secrets = scripts;
+    MountResources keep;
+    for (const auto& m : mounts) {
+      if (m.type == "tmpfs") {
+        std::vector<std::string> opts;
+        if (m.size_bytes) opts.push_back("size=" + std::to_string(*m.size_bytes));
+        spec.mounts.push_back({"tmpfs", "tmpfs", m.target, opts});
+      } else if (m.type == "secret") {
+        auto it = s_.request.secrets.find(m.id);
+        if (it == s_.request.secrets.end()) {
+          if (m.required) {
+            throw Error(ErrorKind::kUsage, "secret " + m.id + " is required but was not given (--secret id=" + m.id + ",src=FILE)");
+          }
+          continue;
+        }
+        if (m.env) {
+          spec.env.push_back(*m.env + "=" + it->second);
+          if (m.target.empty()) continue;
+        }
+        sandbox::SecretFile secret;
+        secret.content = it->second;
+        secret.target = m.target;
+        secret.mode = m.mode.value_or(0400);
+        secret.uid = m.uid;
+        secret.gid = m.gid;
+        spec.secrets.push_back(secret);
+      } else if (m.type == "cache") {
+        std::string id_hash(common::Digest::sha256_of(m.id).hex().substr(0, 24));
+        std::filesystem::path dir = s_.store.root() / "cache-mounts" / id_hash;
+        std::filesystem::create_directories(dir);
+        ::chmod(dir.c_str(), m.mode.value_or(0755));
+        if (::chown(dir.c_str(), m.uid, m.gid) != 0) { /* best effort, as root it works */ }
+        if (m.sharing == "locked") {
+          common::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+          if (fd.get() >= 0) ::flock(fd.get(), LOCK_EX);
+          keep.locks.push_back(std::move(fd));
+        }
+        spec.mounts.push_back({"bind", dir.string(), m.target, {m.readonly ? "ro" : "rw"}});
+      } else if (m.type == "bind") {
+        std::filesystem::path source_root;
+        const BuildContext* ctx = &s_.context;
+        std::optional<BuildContext> stage_ctx;
+        if (m.from) {
+          auto st = find_stage(s_.plan.stages, *m.from, plan_.index);
+          std::vector<LayerRef> layers;
+          if (st) {
+            layers = s_.stage_result(*st).layers;
+          } else {
+            LocalImage image = s_.base_image(*m.from, state_.config.platform, id);
+            ImageConfig cfg = ImageConfig::parse(s_.store.content().read_small(image.config.digest));
+            for (size_t i = 0; i < image.layers.size() && i < cfg.diff_ids.size(); ++i)
+              layers.push_back({image.layers[i], cfg.diff_ids[i]});
+          }
+          std::string chain = s_.store.ensure_snapshot(layers, s_.cancel);
+          auto view = std::make_unique<ScopedSnapshot>(s_.store, "mount", chain, ScopedSnapshot::Kind::kView);
+          auto guard = std::make_unique<snapshot::MountGuard>(view->mounts(), view->mount_point());
+          ContextOptions copts;
+          copts.filter_factory = [](std::string_view, std::string_view) {
+            return std::make_unique<IncludeAllFilter>();
+          };
+          stage_ctx.emplace(BuildContext::open_directory(guard->target(), copts));
+          ctx = &*stage_ctx;
+          keep.views.push_back(std::move(view));
+          keep.guards.push_back(std::move(guard));
+        }
+        auto rel = ctx->resolve(m.source.empty() ? "." : m.source);
+        if (!rel) throw Error(ErrorKind::kNotFound, "RUN --mount source \"" + m.source + "\": not found");
+        std::filesystem::path host = ctx->host_path(*rel);
+        if (!m.readonly) {
+          // rw binds are scratch space: writes are thrown away, the source never changes.
+          auto temp = std::make_unique<common::TempDir>("mybuild-bind-", s_.store.root() / "tmp");
+          std::filesystem::copy(host, temp->path(), std::filesystem::copy_options::recursive |
+                                                        std::filesystem::copy_options::copy_symlinks);
+          host = temp->path();
+          keep.temps.push_back(std::move(temp));
+        }
+        spec.mounts.push_back({"bind", host.string(), m.target, {m.readonly ? "ro" : "rw"}});
+      }
+    }
+    StepOutput output(s_.progress, id);
+    sandbox::ExitStatus status = sandbox::run(spec, s_.cancel, output);
+    if (!status.success()) {
+      std::string message = "process \"" + command_text + "\" did not complete successfully: " +
+                            status.describe();
+      std::string tail = output.tail();
+      if (!tail.empty()) message += "\nlast output:\n" + tail;
+      throw Error(ErrorKind::kSandbox, message);
+    }
+  });
+}
+
+}  // namespace mybuild::builder

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,8 +57,10 @@ std::vector<Descriptor> named_entries(const Descriptor& root,
                                       const std::vector<std::string>& names) {
   if (names.empty()) return {root};
   std::vector<Descriptor> out;
+  std::set<std::string> seen;
   for (const std::string& name : names) {
     ExportName n = export_name(name);
+    if (!seen.insert(n.full).second) continue;  // "app" and "app:latest" are one name
     Descriptor d = root;
     d.annotations[std::string(kImageNameAnnotation)] = n.full;
     d.annotations[std::string(snapshot::kRefNameAnnotation)] = n.ref_name;
@@ -77,7 +80,10 @@ std::string docker_manifest_json(const ImageManifest& m, const std::vector<std::
   nlohmann::json item;
   item["Config"] = blob_path(m.config.digest);
   nlohmann::json tags = nlohmann::json::array();
-  for (const std::string& name : names) tags.push_back(export_name(name).familiar);
+  for (const std::string& name : names) {
+    std::string tag = export_name(name).familiar;
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+  }
   item["RepoTags"] = names.empty() ? nlohmann::json(nullptr) : tags;
   nlohmann::json layers = nlohmann::json::array();
   for (const Descriptor& l : m.layers) layers.push_back(blob_path(l.digest));

@@ -113,6 +113,13 @@ TEST_F(ExportLayout, IndexNamesEachTagAsBuildKitDoes) {
   EXPECT_EQ(a1["org.opencontainers.image.ref.name"], "latest");
 }
 
+TEST_F(ExportLayout, ANameGivenTwiceIsOneEntry) {
+  TarListing tar = list_tar(export_tar("docker", {"app", "docker.io/library/app:latest"}));
+  EXPECT_EQ(nlohmann::json::parse(tar.data["index.json"])["manifests"].size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(tar.data["manifest.json"])[0]["RepoTags"],
+            nlohmann::json({"app:latest"}));
+}
+
 TEST_F(ExportLayout, UnnamedImageHasOneBareIndexEntry) {
   TarListing tar = list_tar(export_tar("oci", {}));
   auto index = nlohmann::json::parse(tar.data["index.json"]);
@@ -221,6 +228,11 @@ TEST_F(ExportLayout, BadDestinationsAreClearErrors) {
                          "type=oci,tar=false,dest=" + out("file").string()),
             ErrorKind::kUsage);
   EXPECT_EQ(export_error(content_, image_.manifest, {}, "type=image,name=x"), ErrorKind::kUsage);
+  // Specs built by hand get the checks parse_output makes.
+  OutputSpec to_stdout{.type = "oci", .dest = "-", .tar = false, .attrs = {}};
+  EXPECT_THROW(export_image(content_, image_.manifest, {}, to_stdout), Error);
+  OutputSpec docker_dir{.type = "docker", .dest = out("dd").string(), .tar = false, .attrs = {}};
+  EXPECT_THROW(export_image(content_, image_.manifest, {}, docker_dir), Error);
   EXPECT_EQ(export_error(content_, image_.manifest, {"Upper:x"},
                          "type=oci,dest=" + out("x.tar").string()),
             ErrorKind::kUsage);

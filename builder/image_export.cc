@@ -22,6 +22,13 @@ void export_image(const snapshot::ContentStore& content, const common::Descripto
   // "out/" names the directory "out": its parent is ".", not "out".
   while (out.dest.size() > 1 && out.dest.back() == '/') out.dest.pop_back();
   if (out.dest.empty()) throw Error(ErrorKind::kUsage, "type=" + spec.type + " needs dest=PATH");
+  // parse_output refuses these too; a spec built by hand must not create a directory named "-".
+  if (!out.tar && out.type != "oci") {
+    throw Error(ErrorKind::kUsage, "tar=false is supported by type=oci only");
+  }
+  if (out.dest == "-" && (out.type == "local" || !out.tar)) {
+    throw Error(ErrorKind::kUsage, "type=" + spec.type + " writes a directory, not to stdout");
+  }
   try {
     if (out.type == "oci" || out.type == "docker") {
       export_internal::export_layout(content, manifest, names, out);

@@ -173,7 +173,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   }
   std::vector<CopySource> sources = resolve_copy_sources(*ctx, srcs);
 
-  StepId step{s_.next_step(), step_name(created_by.substr(0, created_by.size() - 10))};
+  StepId step{s_.next_step(), step_name(created_by.substr(0, created_by.size() - std::string_view(" # buildkit").size()))};
   StepInputs in;
   in.inputs["op"] = op;
   in.inputs["instruction"] = created_by;

@@ -195,18 +195,25 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
 void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, std::ostream& err) {
   auto flags = std::make_shared<BuildFlags>();  // shared: owned by the callback and the options
   auto* b = app.add_subcommand("build", "Build an image from a Dockerfile (the default command)");
+  // Every repeatable flag takes exactly one value per use (docker's -t a -t b), so that
+  // `-t app:v1 DIR` leaves DIR to the context.
   b->add_option("context", flags->context, "Build context: a directory, or - for a tar on stdin");
-  b->add_option("-t,--tag", flags->tags, "Name and optionally a tag (name:tag); repeatable");
+  b->add_option("-t,--tag", flags->tags, "Name and optionally a tag (name:tag); repeatable")
+      ->allow_extra_args(false);
   b->add_option("-f,--file", flags->file, "Dockerfile path (default: CONTEXT/Dockerfile; - = stdin)");
-  b->add_option("--build-arg", flags->build_args, "Set a build-time variable (K=V, or K from env)");
+  b->add_option("--build-arg", flags->build_args, "Set a build-time variable (K=V, or K from env)")
+      ->allow_extra_args(false);
   b->add_option("--target", flags->target, "Build only up to this stage");
   b->add_flag("--no-cache", flags->no_cache, "Do not use the build cache");
-  b->add_option("--no-cache-filter", flags->no_cache_filter, "Do not cache these stages");
+  b->add_option("--no-cache-filter", flags->no_cache_filter, "Do not cache these stages")
+      ->allow_extra_args(false);
   b->add_flag("--pull", flags->pull, "Always check the registry for newer base images");
   b->add_option("--platform", flags->platform, "Target platform (os/arch[/variant])");
-  b->add_option("--label", flags->labels, "Set image metadata (K=V)");
+  b->add_option("--label", flags->labels, "Set image metadata (K=V)")
+      ->allow_extra_args(false);
   b->add_flag("--push", flags->push, "Push every tag after the build");
-  b->add_option("-o,--output", flags->outputs, "Output: type=oci|docker|local|tar,dest=PATH");
+  b->add_option("-o,--output", flags->outputs, "Output: type=oci|docker|local|tar,dest=PATH")
+      ->allow_extra_args(false);
   b->add_option("--iidfile", flags->iidfile, "Write the image config digest to this file");
   b->add_option("--metadata-file", flags->metadata_file, "Write build result metadata as JSON");
   b->add_option("--progress", flags->progress, "Progress output: auto, tty, plain, rawjson")
@@ -223,10 +230,13 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--compression", flags->compression, "Layer compression: gzip, zstd, none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
   b->add_option("--compression-level", flags->compression_level, "Compression level");
-  b->add_option("--allow", flags->allow, "Allow an entitlement (security.insecure)");
-  b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)");
+  b->add_option("--allow", flags->allow, "Allow an entitlement (security.insecure)")
+      ->allow_extra_args(false);
+  b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)")
+      ->allow_extra_args(false);
   b->add_option("--insecure-registry", flags->insecure_registries,
-                "Registry (host:port) reached over plain HTTP for pulls and --push");
+                "Registry (host:port) reached over plain HTTP for pulls and --push")
+      ->allow_extra_args(false);
   b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });
 }
 

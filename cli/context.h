@@ -8,6 +8,7 @@ namespace mybuild::cli {
 struct GlobalOptions {
   bool debug = false;
   std::string root;  // --root / MYBUILD_ROOT; empty = the default (see default_root())
+  int exit_code = 0;  // what a successful command exits with (`run`: its process's code)
 };
 
 // The state root: --root, else $MYBUILD_ROOT, else /var/lib/mybuild as root, else

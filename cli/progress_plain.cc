@@ -6,6 +6,9 @@
 #include <string>
 
 #include "cli/progress.h"
+#include "cli/progress_tty.h"
+
+#include <unistd.h>
 
 namespace mybuild::cli {
 namespace {
@@ -141,8 +144,10 @@ class RawJsonProgress : public builder::ProgressSink {
 std::unique_ptr<builder::ProgressSink> make_progress(std::string_view mode, std::ostream& out,
                                                      bool out_is_terminal) {
   if (mode == "rawjson") return std::make_unique<RawJsonProgress>(out);
-  // The live tty view is not written yet; a terminal gets the plain view meanwhile.
-  (void)out_is_terminal;
+  // tty when asked, or by default on a terminal; CI logs and pipes get plain (BuildKit's auto).
+  if (mode == "tty" || (mode == "auto" && out_is_terminal)) {
+    return make_tty_progress(out, STDERR_FILENO);
+  }
   return std::make_unique<PlainProgress>(out);
 }
 

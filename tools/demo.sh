@@ -1,30 +1,46 @@
 #!/usr/bin/env bash
-# `make demo`: what mybuild can do today, on samples/.
-#   1. parse every sample Dockerfile and print its instructions (BuildKit's dump format);
-#   2. make an offline busybox base image with `mybuild import` (as `docker import` does) in a
-#      demo state root, and show the OCI layout entry it wrote.
-# The image build itself (`mybuild -t demo:v1 samples/hello`) comes with the builder issue.
+# `make demo`: mybuild's main job on a sample, offline.
+#   1. make a busybox base image with `mybuild import` (busybox-static: one static binary, a
+#      whole userland), as `docker import` would;
+#   2. build samples/hello with `mybuild -t demo:v1 samples/hello` (plain progress);
+#   3. build it again: every step comes from the cache;
+#   4. list the image, run it in the sandbox, and export it as an OCI tar with -o type=oci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mybuild=$(realpath "${1:-build/cli/mybuild}")
+root=$(realpath -m build/demo-root)
 "$mybuild" --version
-for df in $(find samples -name Dockerfile -o -name '*.Dockerfile' | sort); do
-  echo
-  echo "== mybuild debug parse $df"
-  "$mybuild" debug parse "$df"
-done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/rootfs/bin"
-cp /bin/busybox "$work/rootfs/bin/busybox"  # busybox-static: one static binary, a whole userland
-for applet in sh ls echo cat; do ln -s busybox "$work/rootfs/bin/$applet"; done
-# The rootfs tarball is the user's input here (like `docker import`'s), so any tar will do.
-tar -C "$work/rootfs" -cf "$work/busybox-rootfs.tar" .
-root=build/demo-root
-echo
-echo "== mybuild --root $root import busybox-rootfs.tar busybox:demo"
-"$mybuild" --root "$root" import "$work/busybox-rootfs.tar" busybox:demo
-echo "OCI layout index ($root/oci/index.json):"
-cat "$root/oci/index.json"
-echo
+mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for applet in $("$work/rootfs/bin/busybox" --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$work/rootfs/bin/$applet"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+  > "$work/rootfs/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$work/rootfs/etc/group"
+chmod 1777 "$work/rootfs/tmp"
+tar --numeric-owner -C "$work/rootfs" -cf "$work/busybox-rootfs.tar" .
+
+step() { echo; echo "== $*"; }
+step "mybuild --root $root import busybox-rootfs.tar busybox:latest"
+"$mybuild" --root "$root" import "$work/busybox-rootfs.tar" busybox:latest
+
+step "mybuild --root $root -t demo:v1 samples/hello"
+"$mybuild" --root "$root" -t demo:v1 --progress plain samples/hello
+
+step "again: every step is cached"
+"$mybuild" --root "$root" -t demo:v1 --progress plain samples/hello
+
+step "mybuild --root $root images"
+"$mybuild" --root "$root" images
+
+step "mybuild --root $root run demo:v1 reader"
+"$mybuild" --root "$root" run demo:v1 reader
+
+step "mybuild --root $root -t demo:v1 -o type=oci,dest=build/demo-v1.oci.tar samples/hello"
+"$mybuild" --root "$root" -t demo:v1 --progress plain -o type=oci,dest=build/demo-v1.oci.tar samples/hello
+ls -l build/demo-v1.oci.tar
+tar -tf build/demo-v1.oci.tar | head -n 8

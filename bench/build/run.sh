@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench/build: issue 7's build benchmark. A context of 5,000 files / 300 MB, a Dockerfile with
+# a COPY of it and three RUN steps on a busybox base; times `mybuild build` cold (empty cache),
+# fully cached, and after a one-file change. Prints a table with issue 7's targets and what this
+# machine measured for BuildKit (docker 20.10) and buildah on the same shape of build.
+set -euo pipefail
+build=$(realpath "${1:-build}")
+mybuild=$build/cli/mybuild
+files=${BUILD_BENCH_FILES:-5000}
+total_mb=${BUILD_BENCH_MB:-300}
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/build-bench-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# Base image: busybox-static, imported.
+mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for a in sh ls wc du cat echo find sort md5sum; do ln -s busybox "$work/rootfs/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$work/rootfs/etc/passwd"
+tar -C "$work/rootfs" -cf "$work/busybox.tar" .
+
+# The context: 10 big files carry most of the bytes, the rest are small source-like files.
+ctx=$work/ctx
+mkdir -p "$ctx/src" "$ctx/assets"
+big=$(( total_mb * 1024 * 1024 * 9 / 10 / 10 ))
+for i in $(seq 1 10); do head -c "$big" /dev/urandom > "$ctx/assets/blob$i.bin"; done
+small=$(( total_mb * 1024 * 1024 / 10 / (files - 10) ))
+head -c $(( small * (files - 10) )) /dev/urandom > "$work/pool"
+split -a 4 -b "$small" "$work/pool" "$ctx/src/f"
+rm "$work/pool"
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM busybox
+COPY . /ctx
+RUN find /ctx -type f | wc -l > /count
+RUN du -sk /ctx > /size
+RUN cat /count /size > /summary
+DOCKERFILE
+
+root=$work/root
+"$mybuild" --root "$root" import "$work/busybox.tar" busybox:latest > /dev/null
+run() {  # prints seconds
+  local start end
+  start=$(date +%s.%N)
+  "$mybuild" --root "$root" build -q -t bench:v1 ${BUILD_BENCH_FLAGS:-} "$ctx" > /dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc
+}
+cold=$(run)
+cached=$(run)
+echo "changed" >> "$ctx/src/faaaa"
+onefile=$(run)
+
+printf '%-28s %10s %10s %10s %10s\n' "build ($files files, ${total_mb} MB)" mybuild target BuildKit buildah
+printf '%-28s %9.2fs %9ss %9ss %9ss\n' "cold" "$cold" "<5" 13.1 21.6
+printf '%-28s %9.2fs %9ss %9ss %9ss\n' "fully cached" "$cached" "<0.15" 0.46 5.3
+printf '%-28s %9.2fs %9ss %9ss %9ss\n' "one file changed" "$onefile" "<2" 10.5 26

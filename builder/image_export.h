@@ -4,8 +4,13 @@
 //                                   layers) that `docker load` and `podman load` accept
 //   type=tar,dest=PATH              the final filesystem as one tar
 //   type=local,dest=DIR             the final filesystem as a directory
-// dest=- writes a tar to stdout. Every output is written to a temp name beside dest and renamed
-// into place, so a failed export never leaves a half-written file.
+// dest=- writes a tar to stdout (refused when stdout is a terminal, as buildx does); an existing
+// device or FIFO at dest is written through. Every other output is written to a temp name
+// beside dest and renamed into place, so a failed export never leaves a half-written file.
+// An existing directory dest is merged into as BuildKit does: type=local copies the tree into
+// it; type=oci,tar=false adds blobs and replaces same-named index.json entries. Blobs stream
+// from the store (never read whole) with their digests checked; the layout tars are
+// reproducible (sorted, mtime 0, owner 0:0). Implementation map: builder/export_internal.h.
 #pragma once
 
 #include <filesystem>

@@ -75,8 +75,11 @@ void BuildCache::store(const CacheRecord& r) {
 }
 
 std::vector<common::Descriptor> BuildCache::roots(snapshot::Database& db) {
-  migrate(db);
   std::vector<common::Descriptor> out;
+  // Called inside the collector's transaction: no migration here, a store that never built has
+  // no table and so no roots.
+  auto exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache'");
+  if (!exists.step()) return out;
   auto st = db.prepare("SELECT DISTINCT layer_digest FROM build_cache WHERE layer_digest IS NOT NULL");
   while (st.step()) {
     common::Descriptor d;

@@ -122,7 +122,8 @@ BuildPlan plan_build(const parser::Dockerfile& file,
         std::string from = parser::expand_word(raw, plan.global_args, wopts);
         if (auto s = find_stage(plan.stages, from, stage.index)) {
           sp.depends_on.insert(*s);
-        } else if (find_stage(std::vector<StagePlan>(plan.stages.begin(), plan.stages.end()), from, -1)) {
+        } else if (std::any_of(file.stages.begin() + stage.index, file.stages.end(),
+                               [&](const parser::Stage& later) { return lower(later.name) == lower(from); })) {
           throw Error(ErrorKind::kDockerfile, "stage \"" + from + "\" is used before it is defined",
                       parser::common_of(ins).range);
         } else if (all_digits(from)) {

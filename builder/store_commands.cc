@@ -1,5 +1,7 @@
 #include "builder/store_commands.h"
 
+#include "builder/build_cache.h"
+
 #include <system_error>
 
 #include "common/error.h"
@@ -17,7 +19,8 @@ PruneResult prune_store(const std::filesystem::path& root, const PruneOptions& o
     snapshot::ContentStore content(root);
     snapshot::Database db(snapshot::metadata_path(root));
     snapshot::GarbageCollector gc(content, db);
-    // The build cache registers its records as roots here (gc.add_roots) once it exists.
+    // Layers the build cache refers to stay: a cache hit reuses them without rebuilding.
+    gc.add_roots("build cache", [](snapshot::Database& d) { return BuildCache::roots(d); });
     auto report = gc.collect({.dry_run = options.dry_run});
     for (const auto& blob : report.removed) result.removed.push_back(blob.digest.str());
     result.bytes_removed = report.bytes_removed;

@@ -25,7 +25,8 @@ struct PushReport {
   int64_t bytes_uploaded = 0;
 };
 
-// Called after each blob with one line for the user ("pushed sha256:ab12... (3.1 MB)").
+// Called after each blob with one line for the user, as docker push prints them
+// ("ab12cd34ef56: Pushed (3.1 MB)", "...: Layer already exists"); one call at a time.
 using PushLog = std::function<void(std::string_view line)>;
 
 // Pushes `target` (a manifest or index descriptor from the local store) as `dest`. Throws

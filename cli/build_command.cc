@@ -54,10 +54,11 @@ class SignalCanceller {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);  // the destructor's wake-up call
     pthread_sigmask(SIG_BLOCK, &set, &old_);
     thread_ = std::thread([this, set] {
       while (!done_) {
-        timespec timeout{0, 100 * 1000 * 1000};
+        timespec timeout{1, 0};
         int sig = sigtimedwait(&set, nullptr, &timeout);
         if (sig == SIGINT || sig == SIGTERM) cancel_.cancel();
       }
@@ -65,6 +66,7 @@ class SignalCanceller {
   }
   ~SignalCanceller() {
     done_ = true;
+    pthread_kill(thread_.native_handle(), SIGUSR1);
     thread_.join();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }

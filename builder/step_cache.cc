@@ -46,6 +46,7 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     if (layer) {
       state_.chain = chain_id(state_.chain, layer->diff_id);
       state_.layers.push_back(*layer);
+      state_.config.diff_ids.push_back(layer->diff_id);
     }
     add_history(created_by, !layer.has_value());
   };

@@ -3,12 +3,17 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace mybuild::cli {
 
 std::string resolve_root(const GlobalOptions& opts) {
-  if (!opts.root.empty()) return opts.root;
-  if (const char* env = std::getenv("MYBUILD_ROOT"); env && *env) return env;
+  // Absolute: the sandbox resolves paths under the root from other mount namespaces, where a
+  // relative path means something else.
+  if (!opts.root.empty()) return std::filesystem::absolute(opts.root).lexically_normal().string();
+  if (const char* env = std::getenv("MYBUILD_ROOT"); env && *env) {
+    return std::filesystem::absolute(env).lexically_normal().string();
+  }
   if (::geteuid() == 0) return "/var/lib/mybuild";
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
     return std::string(xdg) + "/mybuild";

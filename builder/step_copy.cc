@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
+#include <functional>
 
 #include "builder/context_path.h"
 #include "builder/context_tar.h"
@@ -52,6 +54,47 @@ bool looks_like_archive(const std::filesystem::path& file) {
   if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return true;
   if (n >= 262 && std::string_view(reinterpret_cast<char*>(b) + 257, 5) == "ustar") return true;
   return false;
+}
+
+// Expands $NAME and ${...} in a COPY heredoc body, leaving quotes and everything else as they
+// are (BuildKit processes heredoc bodies with quote processing off); `\$` is a literal '$'.
+std::string expand_heredoc_body(const std::string& body,
+                                const std::function<std::string(const std::string&)>& expand) {
+  std::string out;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '\\' && i + 1 < body.size() && body[i + 1] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    if (c != '$' || i + 1 >= body.size()) {
+      out += c;
+      continue;
+    }
+    size_t end = i + 1;
+    if (body[end] == '{') {
+      int depth = 0;
+      for (; end < body.size(); ++end) {
+        if (body[end] == '{') ++depth;
+        if (body[end] == '}' && --depth == 0) break;
+      }
+      if (end >= body.size()) {
+        out += body.substr(i);
+        break;
+      }
+      ++end;
+    } else {
+      while (end < body.size() && (std::isalnum(static_cast<unsigned char>(body[end])) || body[end] == '_')) ++end;
+      if (end == i + 1) {
+        out += c;
+        continue;
+      }
+    }
+    out += expand(body.substr(i, end - i));
+    i = end - 1;
+  }
+  return out;
 }
 
 bool is_url(const std::string& s) {
@@ -161,6 +204,9 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
           out += c;
         }
         content = out;
+      }
+      if (h->expand) {
+        content = expand_heredoc_body(content, [&](const std::string& word) { return expand(word); });
       }
       std::ofstream f(tree.temp->path() / name, std::ios::binary);
       f << content;

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <fstream>
 #include <functional>
 
+#include "builder/add_url.h"
 #include "builder/context_path.h"
 #include "builder/context_tar.h"
 #include "builder/copy_into.h"
@@ -125,14 +127,24 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       srcs.push_back(expand(s));
     }
   }
+  size_t urls = 0;
   for (const auto& s : srcs) {
-    if (is_url(s)) {
-      if (!copy.is_add) {
-        throw Error(ErrorKind::kDockerfile, "COPY cannot read a URL (" + s + "): use ADD", copy.range);
-      }
-      throw Error(ErrorKind::kDockerfile, "ADD of a URL (" + s + ") is not supported by mybuild yet",
+    if (!is_url(s)) continue;
+    ++urls;
+    if (!copy.is_add) {
+      throw Error(ErrorKind::kDockerfile, "COPY cannot read a URL (" + s + "): use ADD", copy.range);
+    }
+    if (s.rfind("git@", 0) == 0 || s.ends_with(".git")) {
+      throw Error(ErrorKind::kDockerfile, "ADD of a git repository (" + s + ") is not supported by mybuild yet",
                   copy.range);
     }
+  }
+  if (urls > 0 && urls != srcs.size()) {
+    throw Error(ErrorKind::kDockerfile, "ADD cannot mix URL and local sources in one instruction (mybuild)",
+                copy.range);
+  }
+  if (copy.checksum && urls == 0) {
+    throw Error(ErrorKind::kDockerfile, "ADD --checksum is only for URL sources", copy.range);
   }
   std::string dest = expand(copy.destination);
   std::string from = expand_flag(copy.from);
@@ -179,6 +191,26 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     tree.view = std::make_unique<ScopedSnapshot>(s_.store, "from", from_chain, ScopedSnapshot::Kind::kView);
     tree.guard = std::make_unique<snapshot::MountGuard>(tree.view->mounts(), tree.view->mount_point());
     tree.context.emplace(BuildContext::open_directory(tree.guard->target(), include_all()));
+    ctx = &*tree.context;
+  } else if (urls > 0) {
+    // Remote files are fetched first: their content is part of the cache key.
+    tree.temp = std::make_unique<common::TempDir>("mybuild-add-url-", s_.store.root() / "tmp");
+    std::optional<std::string> checksum;
+    if (copy.checksum) checksum = expand(*copy.checksum);
+    for (auto& s : srcs) {
+      StepId fetch{s_.next_step(), "[internal] fetch " + s};
+      auto t0 = std::chrono::steady_clock::now();
+      s_.progress.step_state(fetch, StepState::kStarted, {});
+      try {
+        s = download_url(s, tree.temp->path(), checksum, s_.cancel).name;
+      } catch (Error& e) {
+        s_.progress.step_state(fetch, StepState::kFailed, std::chrono::steady_clock::now() - t0);
+        e.set_where(copy.range);
+        throw;
+      }
+      s_.progress.step_state(fetch, StepState::kDone, std::chrono::steady_clock::now() - t0);
+    }
+    tree.context.emplace(BuildContext::open_directory(tree.temp->path(), include_all()));
     ctx = &*tree.context;
   } else if (heredoc_sources) {
     tree.temp = std::make_unique<common::TempDir>("mybuild-heredoc-");
@@ -250,7 +282,8 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     std::vector<CopySource> plain;
     std::vector<const CopySource*> archives;
     for (const auto& src : sources) {
-      bool unpack = copy.is_add && copy.unpack.value_or(true) && !src.is_dir &&
+      // Remote archives are not unpacked (Docker's rule); local ones are unless --unpack=false.
+      bool unpack = copy.is_add && urls == 0 && copy.unpack.value_or(true) && !src.is_dir &&
                     looks_like_archive(ctx->host_path(src.rel));
       if (unpack) archives.push_back(&src);
       else plain.push_back(src);

@@ -63,7 +63,12 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_import_command(app, global, out);
   add_doctor_command(app, out);
   add_login_commands(app, global, out, err);
-  add_placeholder_commands(app);
+  add_images_command(app, global, out);
+  add_tag_command(app, global);
+  add_rmi_command(app, global, out, err);
+  add_inspect_command(app, global, out, err);
+  add_pull_command(app, global, out);
+  add_push_command(app, global, out);
 
   auto args = with_default_subcommand(argc, argv);
   if (args.empty()) {

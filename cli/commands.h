@@ -20,8 +20,16 @@ void add_doctor_command(CLI::App& app, std::ostream& out);
 // `login` and `logout` (cli/login_command.cc); messages go to `out`/`err`.
 void add_login_commands(CLI::App& app, GlobalOptions& global, std::ostream& out,
                         std::ostream& err);
-// images push pull tag rmi inspect import run doctor: filled by later work.
-void add_placeholder_commands(CLI::App& app);
+// The image commands over the local store (cli/<name>_command.cc); tables and JSON go to `out`,
+// per-name failures of rmi/inspect to `err` (the last one is thrown, as every command's error).
+void add_images_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
+void add_tag_command(CLI::App& app, GlobalOptions& global);
+void add_rmi_command(CLI::App& app, GlobalOptions& global, std::ostream& out, std::ostream& err);
+void add_inspect_command(CLI::App& app, GlobalOptions& global, std::ostream& out,
+                         std::ostream& err);
+// `pull` and `push` against registries; progress lines go to `out` as docker prints them.
+void add_pull_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
+void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 
 // The subcommand names, for the "mybuild -t x ." -> "mybuild build -t x ." rewrite.
 bool is_subcommand_name(std::string_view word);

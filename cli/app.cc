@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view kSubcommands[] = {"build",  "debug",  "images",  "push",  "pull",
                                              "tag",    "rmi",    "inspect", "prune", "login",
                                              "logout", "doctor", "help",
-                                             "import"};
+                                             "import", "run"};
 
 // `mybuild -t app:v1 .` means `mybuild build -t app:v1 .`: insert "build" before the first
 // argument that is neither a global option nor a subcommand name.
@@ -69,6 +69,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_inspect_command(app, global, out, err);
   add_pull_command(app, global, out);
   add_push_command(app, global, out);
+  add_run_command(app, global, out);
 
   auto args = with_default_subcommand(argc, argv);
   if (args.empty()) {
@@ -96,7 +97,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   } catch (const std::exception& e) {
     return report_error(e, err, global.debug);
   }
-  return kExitOk;
+  return global.exit_code;
 }
 
 }  // namespace mybuild::cli

@@ -30,6 +30,9 @@ void add_inspect_command(CLI::App& app, GlobalOptions& global, std::ostream& out
 // `pull` and `push` against registries; progress lines go to `out` as docker prints them.
 void add_pull_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
+// `run IMAGE [CMD...]` (cli/run_command.cc): the process's output goes to `out`; mybuild exits
+// with its exit code (GlobalOptions::exit_code).
+void add_run_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 
 // The subcommand names, for the "mybuild -t x ." -> "mybuild build -t x ." rewrite.
 bool is_subcommand_name(std::string_view word);

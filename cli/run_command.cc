@@ -13,6 +13,7 @@ namespace {
 struct RunFlags {
   builder::RunRequest request;
   std::string entrypoint;
+  std::string image;
 };
 
 // Writes the process's output to `out` as it comes.
@@ -34,20 +35,23 @@ void add_run_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
   auto flags = std::make_shared<RunFlags>();
   auto* cmd = app.add_subcommand(
       "run", "Run a command from an image of the local store in the sandbox (as docker run --rm)");
-  cmd->add_option("-e,--env", flags->request.env, "Set an environment variable (K=V)");
+  cmd->add_option("-e,--env", flags->request.env, "Set an environment variable (K=V)")
+      ->allow_extra_args(false);
   cmd->add_option("-u,--user", flags->request.user, "User (name or uid[:gid])");
   cmd->add_option("--network", flags->request.network, "none (default), host or default")
       ->check(CLI::IsMember({"none", "host", "default"}));
   cmd->add_option("--entrypoint", flags->entrypoint, "Replace the image's ENTRYPOINT");
-  cmd->prefix_command();  // IMAGE and everything after it are the command, not our flags
+  cmd->add_option("image", flags->image, "Image in the local store")->required();
+  // Everything after IMAGE is the command, not our flags (`run img sh -c 'x'`).
+  cmd->prefix_command();
+  cmd->allow_extras();
+  cmd->fallthrough(false);  // an option in the command (sh -c) is not ours nor the parent's
   cmd->footer("Usage: mybuild run [FLAGS] IMAGE [COMMAND [ARG...]]");
   cmd->callback([flags, cmd, &global, &out] {
-    std::vector<std::string> rest = cmd->remaining();
-    if (rest.empty()) throw common::Error(common::ErrorKind::kUsage, "mybuild run needs an IMAGE");
     builder::RunRequest request = flags->request;
     request.store_root = resolve_root(global);
-    request.image = rest[0];
-    request.command.assign(rest.begin() + 1, rest.end());
+    request.image = flags->image;
+    request.command = cmd->remaining();
     if (cmd->count("--entrypoint") > 0) {
       request.entrypoint_set = true;
       if (!flags->entrypoint.empty()) request.entrypoint = {flags->entrypoint};

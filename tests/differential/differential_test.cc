@@ -10,10 +10,14 @@
 //   prepare.sh          optional: run in the copied context first (makes archives, modes)
 //   build_args          optional: one K=V per line, given to both as --build-arg
 //   known_differences   the expected differences and their reasons
+// MYBUILD_DIFF_KEEP=1 in the environment keeps each test's work dir (both images exported as
+// OCI layouts) for a closer look.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <fstream>
 
 #include "tests/differential/builders.h"
@@ -60,6 +64,12 @@ class Differential : public ::testing::TestWithParam<std::string> {
     make_busybox_rootfs_tar(work_.path(), tar, kBaseMtime);
     share_base(mybuild_, buildah_, tar, "busybox:latest");
   }
+  void TearDown() override {
+    // MYBUILD_DIFF_KEEP=1 keeps the exported images (out-mybuild/, out-buildah/) to look into.
+    if (std::getenv("MYBUILD_DIFF_KEEP") != nullptr) {
+      std::cerr << "kept " << work_.release().string() << "\n";
+    }
+  }
 
   common::TempDir work_{"mybuild-differential-"};
   Mybuild mybuild_{MYBUILD_BINARY, work_.path()};
@@ -83,7 +93,7 @@ TEST_P(Differential, SameImageAsBuildah) {
   // `mybuild import` writes one history entry, the base of every case's final stage.
   CheckResult r = check_same_as_buildah(mybuild_, buildah_, request, for_buildah,
                                         dir / "known_differences", work_.path(), 1);
-  EXPECT_EQ(r.failure, "");
+  EXPECT_TRUE(r.failure.empty()) << r.failure;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Differential, ::testing::ValuesIn(case_names()),

@@ -152,12 +152,14 @@ void compare_effects(const std::string& prefix, const LayerEffect& m, const Laye
   }
 }
 
-// Normalisation: buildah 1.28 commits the mount points it makes for a RUN (/dev, /proc, /sys,
-// /run as empty directories; /etc/hosts, /etc/hostname, /etc/resolv.conf as empty files) into
-// the RUN's layer when the base lacks them. BuildKit removes its mount stubs after the RUN
-// (executor/stubs.go), and so must mybuild, so they are dropped from buildah's side only.
+// Normalisation: buildah 1.28 commits the mount points it makes for a RUN into the RUN's layer
+// when the base lacks them: /etc/hosts, /etc/hostname and /etc/resolv.conf as empty files, /run
+// as an empty directory (its tmpfs). BuildKit removes its /etc/hosts and /etc/resolv.conf stubs
+// after the RUN (executor/stubs.go) and mounts nothing on /etc/hostname or /run, so these are
+// dropped from buildah's side only: the same entries in mybuild's layer are differences. /dev,
+// /proc and /sys are not dropped: runc under BuildKit leaves those mount points too.
 void drop_buildah_mount_stubs(const Tree& lower, std::vector<Entry>& entries) {
-  static const std::set<std::string> kDirs = {"dev", "proc", "sys", "run"};
+  static const std::set<std::string> kDirs = {"run"};
   static const std::set<std::string> kFiles = {"etc/hosts", "etc/hostname", "etc/resolv.conf"};
   std::erase_if(entries, [&](const Entry& e) {
     if (lower.count(e.path) != 0) return false;

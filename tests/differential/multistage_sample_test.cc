@@ -70,7 +70,7 @@ TEST_F(MultistageSample, SameImageAsBuildahAndTheBinaryRuns) {
   CheckResult r = check_same_as_buildah(
       mybuild_, buildah_, request, request,
       kSource / "tests/differential/multistage-c.known_differences", work_.path(), 1);
-  EXPECT_EQ(r.failure, "");
+  EXPECT_TRUE(r.failure.empty()) << r.failure;
   if (r.mybuild_image.layers.empty()) return;
 
   // Only the binary reaches the final image: busybox's layer, then COPY --from's.

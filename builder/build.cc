@@ -42,14 +42,19 @@ struct DockerfileSource {
   std::filesystem::path path;  // empty when it came on stdin
 };
 
-DockerfileSource read_dockerfile(const BuildRequest& r) {
+// `context_root` is set for a context that came as a tar: the Dockerfile is inside it.
+DockerfileSource read_dockerfile(const BuildRequest& r, const std::filesystem::path& context_root) {
   DockerfileSource src;
   if (r.dockerfile_text) {
     src.text = *r.dockerfile_text;
     src.name = "Dockerfile";
     return src;
   }
-  src.path = r.dockerfile.empty() ? r.context_dir / "Dockerfile" : r.dockerfile;
+  if (!context_root.empty()) {
+    src.path = context_root / (r.dockerfile.empty() ? std::filesystem::path("Dockerfile") : r.dockerfile.relative_path());
+  } else {
+    src.path = r.dockerfile.empty() ? r.context_dir / "Dockerfile" : r.dockerfile;
+  }
   src.name = src.path.string();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(src.path, ec)) {
@@ -128,7 +133,19 @@ void BuildSession::cache_store(const CacheRecord& record) {
 
 BuildResult build(const BuildRequest& request, ProgressSink& progress, common::CancelToken& cancel) {
   auto started = Clock::now();
-  DockerfileSource source = read_dockerfile(request);
+  // The context first when it is a tar on stdin: the Dockerfile is one of its files.
+  std::optional<BuildContext> context;
+  ContextOptions copts;
+  if (request.context_from_stdin) {
+    if (!request.dockerfile.empty()) copts.dockerfile = request.dockerfile.relative_path();
+    common::FdReader in(common::UniqueFd(::dup(0)));
+    context.emplace(BuildContext::open_tar(in, copts));
+  }
+  DockerfileSource source = read_dockerfile(request, context ? context->root() : std::filesystem::path());
+  if (!context) {
+    if (!source.path.empty()) copts.dockerfile = std::filesystem::absolute(source.path);
+    context.emplace(BuildContext::open_directory(request.context_dir, copts));
+  }
   parser::Dockerfile dockerfile = parser::parse_typed(source.text, source.name);
   for (const auto& w : dockerfile.warnings) {
     std::string where = w.range.file + ":" + std::to_string(w.range.line);
@@ -147,15 +164,6 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   std::vector<std::string> names;
   for (const auto& t : request.tags) names.push_back(registry::parse_reference(t).str());
 
-  ContextOptions copts;
-  if (!source.path.empty()) copts.dockerfile = std::filesystem::absolute(source.path);
-  std::optional<BuildContext> context;
-  if (request.context_from_stdin) {
-    common::FdReader in(common::UniqueFd(::dup(0)));
-    context.emplace(BuildContext::open_tar(in, copts));
-  } else {
-    context.emplace(BuildContext::open_directory(request.context_dir, copts));
-  }
 
   std::filesystem::create_directories(request.store_root);
   BuildStore store(request.store_root);

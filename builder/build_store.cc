@@ -85,8 +85,7 @@ std::string BuildStore::ensure_snapshot(const std::vector<LayerRef>& layers,
       snapshotter_->remove(active.release());
       throw;
     }
-    std::lock_guard lock(mu_);
-    active.commit(chains[i]);
+    commit_snapshot(active.release(), chains[i]);
   }
   return chain;
 }
@@ -118,12 +117,21 @@ std::optional<LayerRef> BuildStore::write_diff(const std::string& key, const std
 
 void BuildStore::commit_snapshot(const std::string& key, const std::string& chain) {
   std::lock_guard lock(mu_);
-  auto info = snapshotter_->stat(chain);
-  if (info && info->kind == snapshot::SnapshotKind::kCommitted) {
+  auto committed = [&] {
+    auto info = snapshotter_->stat(chain);
+    return info && info->kind == snapshot::SnapshotKind::kCommitted;
+  };
+  if (committed()) {
     snapshotter_->remove(key);
     return;
   }
-  snapshotter_->commit(chain, key);
+  try {
+    snapshotter_->commit(chain, key);
+  } catch (const Error&) {
+    // Another mybuild process on this root committed the same content first: use theirs.
+    if (!committed()) throw;
+    snapshotter_->remove(key);
+  }
 }
 
 ScopedSnapshot::ScopedSnapshot(BuildStore& store, const std::string& what,

@@ -174,7 +174,7 @@ StageResult StageBuilder::build() {
   if (!state_.config.config.get_env("PATH")) state_.config.config.set_env("PATH", kDefaultPath);
   // A new image: nothing of the parent's creation time survives but its history.
   state_.config.created = s_.created;
-  if (!plan_.base_stage) run_onbuild_triggers();
+  run_onbuild_triggers();  // the base's ONBUILD, whether an image or an earlier stage
   for (const auto& instruction : stage_.instructions) {
     ++position_;
     s_.cancel.check("build");
@@ -229,7 +229,7 @@ void StageBuilder::do_arg(const parser::Arg& arg) {
     }
     s_.consume_arg(decl.name);
     std::string text = decl.name;
-    if (decl.default_value) text += "=" + expand(*decl.default_value);
+    if (value) text += "=" + *value;
     commit.push_back(text);
     args_.emplace_back(decl.name, value);
   }
@@ -343,14 +343,8 @@ void StageBuilder::do_config(const parser::Instruction& instruction) {
     state_.config.author = m->name;
     add_history("MAINTAINER " + m->name, true);
   } else if (const auto* ob = std::get_if<parser::Onbuild>(&instruction)) {
-    std::string expr = ltrim(ob->expression);
-    // BuildKit stores the trigger with its keyword in upper case.
-    auto space = expr.find_first_of(" \t");
-    std::string keyword = expr.substr(0, space);
-    for (auto& ch : keyword) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    expr = keyword + (space == std::string::npos ? "" : expr.substr(space));
-    c.on_build.push_back(expr);
-    add_history("ONBUILD " + expr, true);
+    // BuildKit's dispatchOnbuild: the trigger as written, and no history entry.
+    c.on_build.push_back(ltrim(ob->expression));
   } else {
     throw Error(ErrorKind::kInternal, "instruction " + parser::common_of(instruction).keyword +
                                           " has no handler");

@@ -143,7 +143,8 @@ BuildPlan plan_build(const parser::Dockerfile& file,
   } else {
     auto t = find_stage(plan.stages, target, -1);
     if (!t || all_digits(target)) {
-      throw Error(ErrorKind::kUsage, "target stage \"" + target + "\" could not be found");
+      // A Dockerfile content error as BuildKit reports it (exit 1), not a usage error.
+      throw Error(ErrorKind::kDockerfile, "target stage \"" + target + "\" could not be found");
     }
     plan.target = *t;
   }

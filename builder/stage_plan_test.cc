@@ -45,7 +45,7 @@ TEST(StagePlan, TargetAndBuildArgsAndAllStages) {
     plan(kMulti, "nope");
     FAIL();
   } catch (const common::Error& e) {
-    EXPECT_EQ(e.kind(), common::ErrorKind::kUsage);
+    EXPECT_EQ(e.kind(), common::ErrorKind::kDockerfile);
     EXPECT_NE(std::string(e.what()).find("target stage \"nope\" could not be found"), std::string::npos);
   }
 }

@@ -147,6 +147,13 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     throw Error(ErrorKind::kDockerfile, "ADD --checksum is only for URL sources", copy.range);
   }
   std::string dest = expand(copy.destination);
+  // BuildKit's history text: flags but --from, the sources and the destination as written.
+  std::string created_by = op;
+  std::string chown_text = expand_flag(copy.chown), chmod_text = expand_flag(copy.chmod);
+  if (!chown_text.empty()) created_by += " --chown=" + chown_text;
+  if (!chmod_text.empty()) created_by += " --chmod=" + chmod_text;
+  for (const auto& s : srcs) created_by += " " + s;
+  created_by += " " + dest + " # buildkit";
   std::string from = expand_flag(copy.from);
   std::string chown = expand_flag(copy.chown);
   std::string chmod = expand_flag(copy.chmod);
@@ -165,12 +172,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     dest = std::move(absolute);
   }
 
-  std::string created_by = op;
-  if (!from.empty()) created_by += " --from=" + from;
-  if (!chown.empty()) created_by += " --chown=" + chown;
-  if (!chmod.empty()) created_by += " --chmod=" + chmod;
-  for (const auto& s : srcs) created_by += " " + s;
-  created_by += " " + dest + " # buildkit";
+
 
   // The tree the sources come from.
   SourceTree tree;
@@ -251,7 +253,9 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   }
   std::vector<CopySource> sources = resolve_copy_sources(*ctx, srcs);
 
-  StepId step{s_.next_step(), step_name(created_by.substr(0, created_by.size() - std::string_view(" # buildkit").size()))};
+  std::string display = created_by.substr(0, created_by.size() - std::string_view(" # buildkit").size());
+  if (!from.empty()) display.insert(op.size(), " --from=" + from);
+  StepId step{s_.next_step(), step_name(display)};
   StepInputs in;
   in.inputs["op"] = op;
   in.inputs["instruction"] = created_by;
@@ -330,12 +334,36 @@ void StageBuilder::do_workdir(const parser::Workdir& workdir) {
   StepInputs in;
   in.inputs["op"] = "WORKDIR";
   in.inputs["path"] = wd;
+  std::string user = state_.config.config.user;
+  in.inputs["user"] = user;
   layer_step(step, workdir, std::move(in), created_by,
              [&](const std::filesystem::path& rootfs, const StepId&) {
     snapshot::RootDir root(rootfs);
     std::vector<std::string> components;
     snapshot::split_entry_path(wd, components);
+    // Which directories are new: BuildKit makes them owned by the USER in effect.
+    std::vector<std::string> created;
+    std::string prefix;
+    for (const auto& c : components) {
+      prefix += (prefix.empty() ? "" : "/") + c;
+      int fd = root.open_at(prefix, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        ::close(fd);
+      } else {
+        created.push_back(prefix);
+      }
+    }
     root.open_dir(components, true);
+    if (!user.empty() && !created.empty()) {
+      Owner owner = resolve_chown(user, rootfs);
+      for (const auto& rel : created) {
+        int fd = root.open_at(rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) continue;
+        int rc = ::fchownat(fd, "", owner.uid, owner.gid, AT_EMPTY_PATH);
+        ::close(fd);
+        if (rc != 0) common::throw_errno("chown", wd);
+      }
+    }
   });
 }
 

@@ -101,16 +101,22 @@ void StageBuilder::do_run(const parser::Run& run) {
     while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.pop_back();
     if (run.heredocs.size() == 1 && trimmed.rfind("<<", 0) == 0 &&
         trimmed.find_first_of(" \t") == std::string::npos) {
-      // The heredoc is the whole command: a script file, run by the shell so that a shebang
-      // line picks its interpreter (BuildKit mounts it at /dev/pipes/<name>).
+      // The heredoc is the whole command (BuildKit dispatchRun): with a shebang it becomes a
+      // script file at /dev/pipes/<name> that the shell runs (the kernel picks the interpreter);
+      // without one its text is the shell command.
       const auto& h = run.heredocs[0];
-      sandbox::SecretFile script;
-      script.content = h.chomp ? strip_tabs(h.content) : h.content;
-      script.target = "/dev/pipes/" + h.name;
-      script.mode = 0755;
-      scripts.push_back(script);
+      std::string content = h.chomp ? strip_tabs(h.content) : h.content;
       args = shell;
-      args.push_back(script.target);
+      if (content.rfind("#!", 0) == 0) {
+        sandbox::SecretFile script;
+        script.content = content;
+        script.target = "/dev/pipes/" + h.name;
+        script.mode = 0755;
+        scripts.push_back(script);
+        args.push_back(script.target);
+      } else {
+        args.push_back(content);
+      }
     } else {
       for (const auto& h : run.heredocs) cmd += "\n" + h.content + h.name;
       args = shell;
@@ -120,8 +126,9 @@ void StageBuilder::do_run(const parser::Run& run) {
   // BuildKit's runCommandString: the stage's build args prefix the command in history.
   std::vector<std::string> arg_env;
   for (const auto& [name, value] : args_) {
-    if (state_.config.config.get_env(name)) continue;
-    arg_env.push_back(name + "=" + value.value_or(""));
+    // BuildKit's runCommandString: every ARG of the stage, with the value ENV gives it if any.
+    auto env_value = state_.config.config.get_env(name);
+    arg_env.push_back(name + "=" + (env_value ? *env_value : value.value_or("")));
   }
   std::string command_text = join(args);
   std::string created_by = "RUN ";

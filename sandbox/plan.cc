@@ -1,6 +1,7 @@
 #include "sandbox/internal/plan.h"
 
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <utility>
@@ -196,6 +197,11 @@ void PlanStorage::add_extra_mounts(const ProcessSpec& spec) {
                           "mount target must be an absolute path: '" + m.target + "'");
     }
     extra_.push_back(op_from(m, m.target));
+    // A bind of a single file needs a file to mount on, not a directory.
+    struct stat st {};
+    if (m.type == "bind" && ::stat(m.source.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+      extra_.back().target_is_file = true;
+    }
   }
   plan_.extra_mounts = {extra_.data(), extra_.size()};
 }

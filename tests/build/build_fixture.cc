@@ -18,10 +18,10 @@ namespace {
 const char* kBinary = MYBUILD_BINARY;
 
 // Applets the tests' RUN steps use (the task's list plus awk for a shebang interpreter).
-const char* kApplets[] = {"sh",    "ls",    "cat",  "echo", "mkdir", "rm",    "touch", "id",
-                          "env",   "test",  "stat", "wc",   "grep",  "sed",   "head",  "tail",
-                          "chmod", "chown", "ln",   "printf", "true", "false", "sleep", "whoami",
-                          "awk",   "pwd",   "[",    "tr"};
+const char* kApplets[] = {"sh",    "ls",    "cat",    "echo",  "mkdir", "rm",     "touch",
+                          "id",    "env",   "test",   "stat",  "wc",    "grep",   "sed",
+                          "head",  "tail",  "chmod",  "chown", "ln",    "printf", "true",
+                          "false", "sleep", "whoami", "awk",   "pwd",   "[",      "tr"};
 
 pid_t spawn(const std::vector<std::string>& argv, const RunOptions& opts, const fs::path& out,
             const fs::path& err) {
@@ -172,12 +172,14 @@ fs::path make_busybox_tar(const fs::path& dir, const std::map<std::string, std::
 
 void BuildTest::SetUp() {
   if (::geteuid() != 0) GTEST_SKIP() << "the build suite runs RUN steps in namespaces as root";
-  if (!fs::exists("/bin/busybox")) GTEST_SKIP() << "busybox-static is not installed (deps/build_tests.txt)";
+  if (!fs::exists("/bin/busybox"))
+    GTEST_SKIP() << "busybox-static is not installed (deps/build_tests.txt)";
   fs::create_directories(ctx());
   import_base("busybox:latest");
 }
 
-void BuildTest::import_base(const std::string& name, const std::map<std::string, std::string>& extra,
+void BuildTest::import_base(const std::string& name,
+                            const std::map<std::string, std::string>& extra,
                             const std::string& platform) {
   fs::path tar = make_busybox_tar(work(), extra);
   std::vector<std::string> args = {"import", "--compression", "none", tar.string(), name};

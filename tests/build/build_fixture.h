@@ -28,14 +28,16 @@ struct Ran {
   std::string out, err;
   bool ok() const { return code == 0; }
   // For failure messages: both streams.
-  std::string both() const { return "exit " + std::to_string(code) + "\nstdout:\n" + out + "\nstderr:\n" + err; }
+  std::string both() const {
+    return "exit " + std::to_string(code) + "\nstdout:\n" + out + "\nstderr:\n" + err;
+  }
 };
 
 struct RunOptions {
-  fs::path cwd;                          // default: the test's work dir
-  std::optional<fs::path> stdin_file;    // default: /dev/null
+  fs::path cwd;                            // default: the test's work dir
+  std::optional<fs::path> stdin_file;      // default: /dev/null
   std::map<std::string, std::string> env;  // added to the environment
-  int timeout_seconds = 120;             // killed (and reported as 137) after this
+  int timeout_seconds = 120;               // killed (and reported as 137) after this
 };
 
 // Runs argv[0] (searched in PATH) with stdout/stderr captured through files (no pipe
@@ -58,7 +60,8 @@ bool have_tool(const std::string& name);
 // A busybox root filesystem as a plain tar (/usr/bin/tar): the static binary, the applets the
 // tests use, /etc/passwd and /etc/group with root and app (1000:1000), /tmp, /home/app.
 // `extra` adds files (path -> content), e.g. a marker that tells two bases apart.
-fs::path make_busybox_tar(const fs::path& dir, const std::map<std::string, std::string>& extra = {});
+fs::path make_busybox_tar(const fs::path& dir,
+                          const std::map<std::string, std::string>& extra = {});
 
 class BuildTest : public ::testing::Test {
  protected:
@@ -85,7 +88,9 @@ class BuildTest : public ::testing::Test {
                    const std::string& platform = "");
 
   StoredImage image(const std::string& ref) { return read_stored_image(layout(), ref); }
-  std::optional<std::string> manifest_of(const std::string& ref) { return find_manifest(layout(), ref); }
+  std::optional<std::string> manifest_of(const std::string& ref) {
+    return find_manifest(layout(), ref);
+  }
 
   // Builds `text` (written to a Dockerfile of its own in a separate context) as a check on an
   // earlier image: the RUN steps in it exit non-zero when the image is not as expected.
@@ -99,7 +104,8 @@ class BuildTest : public ::testing::Test {
 
 // Number of "#N CACHED" lines and of step lines ("#N [") in plain progress output.
 int count_cached(const std::string& progress);
-// The step lines of plain progress output whose step ended CACHED, by name ("[stage-0 2/3] COPY ...").
+// The step lines of plain progress output whose step ended CACHED, by name ("[stage-0 2/3] COPY
+// ...").
 std::vector<std::string> cached_steps(const std::string& progress);
 std::vector<std::string> run_steps(const std::string& progress);  // steps that ended DONE
 

@@ -52,7 +52,8 @@ TEST_F(BuildConfig, ArgDefaultsAndBuildArgReachRunButNotTheImage) {
   EXPECT_EQ(h[2], "ARG Z");
   EXPECT_EQ(h[3], "RUN |3 X=def Y=given Z= /bin/sh -c echo \"$X-$Y-${Z:-unset}\" > /xy # buildkit");
   // BuildKit's dispatchArg writes the value a --build-arg gave.
-  if (h[1] != "ARG Y=given") GTEST_SKIP() << "BUG B6: history says '" << h[1] << "', BuildKit 'ARG Y=given'";
+  if (h[1] != "ARG Y=given")
+    GTEST_SKIP() << "BUG B6: history says '" << h[1] << "', BuildKit 'ARG Y=given'";
 }
 
 TEST_F(BuildConfig, GlobalArgBeforeFromChoosesTheBase) {
@@ -101,7 +102,8 @@ TEST_F(BuildConfig, EnvWinsOverArgAndBuildArg) {
   // BuildKit's runCommandString lists every ARG of the stage, with the value the step sees.
   std::string run = img.build_history().back();
   if (run != "RUN |1 V=env /bin/sh -c echo $V > /v # buildkit") {
-    GTEST_SKIP() << "BUG B7: history says '" << run << "', BuildKit 'RUN |1 V=env /bin/sh -c echo $V > /v # buildkit'";
+    GTEST_SKIP() << "BUG B7: history says '" << run
+                 << "', BuildKit 'RUN |1 V=env /bin/sh -c echo $V > /v # buildkit'";
   }
 }
 
@@ -250,8 +252,9 @@ TEST_F(BuildConfig, LabelsMergeWithTheBaseAndCliLabelsWin) {
   Ran r = build({"-t", "app:v1", "--label", "c=override", "--label", "d=cli"});
   ASSERT_TRUE(r.ok()) << r.both();
   StoredImage img = image("app:v1");
-  EXPECT_EQ(img.runtime()["Labels"],
-            json::parse(R"({"a": "1", "b": "child", "c": "override", "d": "cli", "with space": "v"})"));
+  EXPECT_EQ(
+      img.runtime()["Labels"],
+      json::parse(R"({"a": "1", "b": "child", "c": "override", "d": "cli", "with space": "v"})"));
   EXPECT_EQ(img.build_history().back(), "LABEL b=child c=x y with space=v");
 }
 
@@ -271,7 +274,8 @@ TEST_F(BuildConfig, StopSignalIsRecordedAndValidated) {
 TEST_F(BuildConfig, HealthcheckDurationsInNanosecondsAndNone) {
   dockerfile(
       "FROM busybox AS checked\n"
-      "HEALTHCHECK --interval=30s --timeout=5s --start-period=1m30s --retries=4 CMD [\"/bin/true\"]\n"
+      "HEALTHCHECK --interval=30s --timeout=5s --start-period=1m30s --retries=4 CMD "
+      "[\"/bin/true\"]\n"
       "FROM checked AS unchecked\n"
       "HEALTHCHECK NONE\n");
   ASSERT_TRUE(build({"-t", "checked:v1", "--target", "checked"}).ok());
@@ -297,7 +301,8 @@ TEST_F(BuildConfig, MaintainerBecomesAuthor) {
 }
 
 TEST_F(BuildConfig, OnbuildIsRecordedThenTriggeredInAChildBuild) {
-  dockerfile("FROM busybox\nONBUILD RUN echo triggered > /trigger\nonbuild run echo lower > /lower\n");
+  dockerfile(
+      "FROM busybox\nONBUILD RUN echo triggered > /trigger\nonbuild run echo lower > /lower\n");
   Ran r = build({"-t", "base:v1"});
   ASSERT_TRUE(r.ok()) << r.both();
   StoredImage base = image("base:v1");
@@ -319,8 +324,9 @@ TEST_F(BuildConfig, OnbuildIsRecordedThenTriggeredInAChildBuild) {
   EXPECT_EQ(child.content("/lower"), "lower\n");
   EXPECT_FALSE(child.runtime().contains("OnBuild")) << "triggers are consumed, not inherited";
   if (b13) {
-    GTEST_SKIP() << "BUG B13: OnBuild records 'RUN echo lower > /lower' for 'onbuild run echo lower "
-                    "> /lower'; BuildKit keeps 'run echo lower > /lower'";
+    GTEST_SKIP()
+        << "BUG B13: OnBuild records 'RUN echo lower > /lower' for 'onbuild run echo lower "
+           "> /lower'; BuildKit keeps 'run echo lower > /lower'";
   }
 }
 
@@ -330,7 +336,8 @@ TEST_F(BuildConfig, OnbuildWritesNoHistoryEntry) {
   ASSERT_TRUE(build({"-t", "app:v1"}).ok());
   auto h = image("app:v1").build_history();
   if (h.size() == 2 && h[0] == "ONBUILD RUN true") {
-    GTEST_SKIP() << "BUG B5: ONBUILD writes a history entry 'ONBUILD RUN true'; BuildKit writes none";
+    GTEST_SKIP()
+        << "BUG B5: ONBUILD writes a history entry 'ONBUILD RUN true'; BuildKit writes none";
   }
   EXPECT_THAT(h, ElementsAre("ENV A=1"));
 }
@@ -354,11 +361,12 @@ TEST_F(BuildConfig, HistoryAsBuildKitWritesIt) {
     EXPECT_TRUE(history[i].contains("created")) << history[i].dump();
     got.emplace_back(history[i].value("created_by", ""), history[i].value("empty_layer", false));
   }
-  EXPECT_THAT(got, ElementsAre(std::pair<std::string, bool>{"ENV A=b", true},
-                               std::pair<std::string, bool>{"COPY a.txt /a.txt # buildkit", false},
-                               std::pair<std::string, bool>{"RUN /bin/sh -c echo hi # buildkit", false},
-                               std::pair<std::string, bool>{"LABEL k=v", true},
-                               std::pair<std::string, bool>{"CMD [\"sh\"]", true}));
+  EXPECT_THAT(got,
+              ElementsAre(std::pair<std::string, bool>{"ENV A=b", true},
+                          std::pair<std::string, bool>{"COPY a.txt /a.txt # buildkit", false},
+                          std::pair<std::string, bool>{"RUN /bin/sh -c echo hi # buildkit", false},
+                          std::pair<std::string, bool>{"LABEL k=v", true},
+                          std::pair<std::string, bool>{"CMD [\"sh\"]", true}));
   EXPECT_EQ(img.config["created"], history[5]["created"]);
 }
 
@@ -393,7 +401,8 @@ TEST_F(BuildConfig, CopyHistoryNamesTheDestinationAsWritten) {
   ASSERT_TRUE(r.ok()) << r.both();
   auto h = image("app:v1").build_history();
   ASSERT_EQ(h.size(), 3u);
-  std::string want1 = "COPY --chmod=600 a.txt . # buildkit", want2 = "COPY /etc/group rel/ # buildkit";
+  std::string want1 = "COPY --chmod=600 a.txt . # buildkit",
+              want2 = "COPY /etc/group rel/ # buildkit";
   if (h[1] != want1 || h[2] != want2) {
     GTEST_SKIP() << "BUG B8: history '" << h[1] << "' and '" << h[2] << "'; BuildKit '" << want1
                  << "' and '" << want2 << "'";

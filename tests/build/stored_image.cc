@@ -46,7 +46,12 @@ LayerListing list_layer(const fs::path& file, const std::string& digest, const s
   while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
     FileEntry f;
     mode_t t = archive_entry_filetype(e);
-    f.type = S_ISDIR(t) ? 'd' : S_ISLNK(t) ? 'l' : S_ISCHR(t) ? 'c' : S_ISBLK(t) ? 'b' : S_ISFIFO(t) ? 'p' : 'f';
+    f.type = S_ISDIR(t)    ? 'd'
+             : S_ISLNK(t)  ? 'l'
+             : S_ISCHR(t)  ? 'c'
+             : S_ISBLK(t)  ? 'b'
+             : S_ISFIFO(t) ? 'p'
+                           : 'f';
     if (archive_entry_hardlink(e) != nullptr) {
       f.type = 'h';
       f.link = normalise_path(archive_entry_hardlink(e));
@@ -59,7 +64,8 @@ LayerListing list_layer(const fs::path& file, const std::string& digest, const s
     f.mtime = archive_entry_mtime(e);
     if (f.type == 'f' && f.size <= (1 << 20)) {
       f.content.resize(static_cast<size_t>(f.size));
-      la_ssize_t n = f.size > 0 ? archive_read_data(a.get(), f.content.data(), f.content.size()) : 0;
+      la_ssize_t n =
+          f.size > 0 ? archive_read_data(a.get(), f.content.data(), f.content.size()) : 0;
       if (n < 0 || n != f.size) throw std::runtime_error("short read in layer " + digest);
     }
     out.entries.emplace_back(normalise_path(archive_entry_pathname(e)), std::move(f));
@@ -144,7 +150,8 @@ std::vector<std::string> StoredImage::build_history() const {
   std::vector<std::string> out;
   if (!config.contains("history")) return out;
   for (const auto& h : config["history"]) {
-    if (h.value("comment", "") == "buildkit.dockerfile.v0") out.push_back(h.value("created_by", ""));
+    if (h.value("comment", "") == "buildkit.dockerfile.v0")
+      out.push_back(h.value("created_by", ""));
   }
   return out;
 }
@@ -185,7 +192,8 @@ StoredImage read_manifest(const fs::path& layout, const std::string& digest) {
   img.manifest = json::parse(read_text(blob(layout, digest)));
   img.config = json::parse(read_text(blob(layout, img.manifest["config"]["digest"])));
   for (const auto& l : img.manifest["layers"]) {
-    img.layers.push_back(list_layer(blob(layout, l["digest"]), l["digest"], l.value("mediaType", "")));
+    img.layers.push_back(
+        list_layer(blob(layout, l["digest"]), l["digest"], l.value("mediaType", "")));
     apply_layer(img.files, img.layers.back());
   }
   return img;

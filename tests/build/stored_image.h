@@ -58,7 +58,8 @@ std::string normalise_path(std::string path);
 
 // The manifest digest the layout's index.json gives `ref`; tries the name as given, with
 // ":latest" added, and with or without "docker.io/library/". nullopt when not tagged.
-std::optional<std::string> find_manifest(const std::filesystem::path& layout, const std::string& ref);
+std::optional<std::string> find_manifest(const std::filesystem::path& layout,
+                                         const std::string& ref);
 
 // Reads `ref` from the OCI layout; throws std::runtime_error naming what is missing.
 StoredImage read_stored_image(const std::filesystem::path& layout, const std::string& ref);

@@ -1,0 +1,223 @@
+// RUN end to end: the forms of the command, its failure, its network, and RUN --mount of every
+// type, checked in the layers the step produced.
+#include <algorithm>
+
+#include "tests/build/build_fixture.h"
+
+namespace mybuild::build_testing {
+namespace {
+
+using BuildRun = BuildTest;
+
+// Whether any layer of `img` holds `needle` in a file's content.
+bool any_layer_contains(const StoredImage& img, const std::string& needle) {
+  for (const auto& layer : img.layers) {
+    for (const auto& [path, e] : layer.entries) {
+      if (e.content.find(needle) != std::string::npos) return true;
+    }
+  }
+  return false;
+}
+
+std::string layer_paths(const LayerListing& layer) {
+  std::string out;
+  for (const auto& [path, e] : layer.entries) out += path + " ";
+  return out;
+}
+
+TEST_F(BuildRun, ShellFormAndExecForm) {
+  dockerfile(
+      "FROM busybox\n"
+      "ENV WORD=expanded\n"
+      "RUN echo \"a  b\" $WORD > /shell\n"
+      "RUN [\"/bin/touch\", \"/exec-$WORD\"]\n"
+      "RUN [\"/bin/sh\", \"-c\", \"echo exec-sh > /exec-sh\"]\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.content("/shell"), "a  b expanded\n");
+  EXPECT_TRUE(img.has("/exec-$WORD")) << "exec form is not run through a shell";
+  EXPECT_EQ(img.content("/exec-sh"), "exec-sh\n");
+  auto h = img.build_history();
+  EXPECT_EQ(h[2], "RUN /bin/touch /exec-$WORD # buildkit");
+  EXPECT_EQ(h[3], "RUN /bin/sh -c echo exec-sh > /exec-sh # buildkit");
+}
+
+TEST_F(BuildRun, HeredocScriptWithoutShebangRunsInTheShell) {
+  dockerfile(
+      "FROM busybox\n"
+      "RUN <<EOF\n"
+      "echo one > /h\n"
+      "echo two >> /h\n"
+      "EOF\n"
+      "RUN <<EOF sh -c 'cat > /from-stdin'\n"
+      "piped\n"
+      "EOF\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.content("/h"), "one\ntwo\n");
+  EXPECT_EQ(img.content("/from-stdin"), "piped\n") << "a heredoc after a command is its stdin";
+  // BuildKit's dispatchRun: without "#!" the heredoc's text is the shell's -c argument.
+  std::string want = "RUN /bin/sh -c echo one > /h\necho two >> /h\n # buildkit";
+  if (img.build_history()[0] != want) {
+    GTEST_SKIP() << "BUG B9: history '" << img.build_history()[0] << "', BuildKit '" << want << "'";
+  }
+}
+
+TEST_F(BuildRun, HeredocScriptWithShebangUsesItsInterpreter) {
+  dockerfile(
+      "FROM busybox\n"
+      "RUN <<EOF\n"
+      "#!/bin/awk -f\n"
+      "BEGIN { print \"from awk\" > \"/awk-out\" }\n"
+      "EOF\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.content("/awk-out"), "from awk\n");
+  EXPECT_EQ(img.build_history()[0], "RUN /bin/sh -c /dev/pipes/EOF # buildkit");
+  EXPECT_FALSE(img.has("/dev/pipes/EOF")) << "the script is not left in the image";
+}
+
+TEST_F(BuildRun, FailingRunExitsOneNamesTheCommandAndLeavesTagsAlone) {
+  dockerfile("FROM busybox\nRUN echo good > /good\n");
+  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  auto before = manifest_of("app:v1");
+  ASSERT_TRUE(before);
+
+  dockerfile("FROM busybox\nRUN echo good > /good\nRUN echo last words; exit 3\nRUN echo never\n");
+  Ran r = build({"-t", "app:v1", "-t", "fresh:v1"});
+  EXPECT_EQ(r.code, 1) << r.both();
+  EXPECT_NE(r.err.find("/bin/sh -c echo last words; exit 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exit code"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("last words"), std::string::npos) << "the step's last output is shown\n"
+                                                         << r.err;
+  EXPECT_NE(r.err.find("3 | RUN echo last words; exit 3"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("never\n"), std::string::npos) << "nothing runs after the failure";
+  EXPECT_EQ(manifest_of("app:v1"), before) << "a failed build does not move the tag";
+  EXPECT_FALSE(manifest_of("fresh:v1")) << "a failed build does not create the tag";
+}
+
+TEST_F(BuildRun, NetworkNoneLeavesOnlyLoopback) {
+  // /proc/net/dev: two header lines, then one line per interface of the step's namespace.
+  dockerfile(
+      "FROM busybox\n"
+      "RUN --network=none tail -n +3 /proc/net/dev | sed 's/:.*//; s/ //g' > /ifaces\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  EXPECT_EQ(image("app:v1").content("/ifaces"), "lo\n");
+  EXPECT_EQ(image("app:v1").build_history()[0],
+            "RUN /bin/sh -c tail -n +3 /proc/net/dev | sed 's/:.*//; s/ //g' > /ifaces # buildkit");
+
+  dockerfile("FROM busybox\nRUN tail -n +3 /proc/net/dev | sed 's/:.*//; s/ //g' > /ifaces\n");
+  r = build({"-t", "app:v2", "--network", "none"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  EXPECT_EQ(image("app:v2").content("/ifaces"), "lo\n") << "--network none applies to every RUN";
+}
+
+TEST_F(BuildRun, CacheMountPersistsBetweenBuildsAndStaysOutOfTheImage) {
+  dockerfile(
+      "FROM busybox\n"
+      "RUN --mount=type=cache,target=/var/cache/app "
+      "echo run >> /var/cache/app/log && wc -l < /var/cache/app/log > /count\n");
+  ASSERT_TRUE(build({"-t", "app:v1", "--no-cache"}).ok());
+  EXPECT_EQ(image("app:v1").content("/count"), "1\n");
+  Ran r = build({"-t", "app:v2", "--no-cache"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v2");
+  EXPECT_EQ(img.content("/count"), "2\n") << "the second build saw the first one's file";
+  EXPECT_FALSE(img.has("/var/cache/app/log"));
+}
+
+TEST_F(BuildRun, TmpfsMountIsATmpfsAndLeavesNothing) {
+  dockerfile(
+      "FROM busybox\n"
+      "RUN --mount=type=tmpfs,target=/scratch "
+      "echo x > /scratch/f && grep -q ' /scratch tmpfs ' /proc/mounts && touch /ok\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_TRUE(img.has("/ok"));
+  EXPECT_FALSE(img.has("/scratch/f"));
+}
+
+TEST_F(BuildRun, SecretIsVisibleOnlyDuringItsStep) {
+  // The Dockerfile names the secret only in upper case: "s3cr3t-value" anywhere is a leak.
+  write_file(work() / "token.txt", "s3cr3t-value");
+  dockerfile(
+      "FROM busybox\n"
+      "RUN --mount=type=secret,id=tok test \"$(tr a-z A-Z < /run/secrets/tok)\" = S3CR3T-VALUE && "
+      "touch /ok\n"
+      "RUN --mount=type=secret,id=tok,target=/etc/tok.conf grep -q s3cr3t /etc/tok.conf && touch "
+      "/ok2\n"
+      "RUN test ! -s /run/secrets/tok && test ! -s /etc/tok.conf && touch /ok3\n");
+  Ran r = build({"-t", "app:v1", "--secret", "id=tok,src=" + (work() / "token.txt").string()});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_TRUE(img.has("/ok") && img.has("/ok2") && img.has("/ok3"));
+  EXPECT_FALSE(any_layer_contains(img, "s3cr3t-value")) << "the secret reached a layer";
+  EXPECT_EQ(r.err.find("s3cr3t-value"), std::string::npos)
+      << "the secret reached the progress output";
+  EXPECT_EQ(img.config.dump().find("s3cr3t-value"), std::string::npos);
+  bool stubs_left = img.has("/run/secrets/tok") || img.has("/etc/tok.conf");
+
+  // A required secret that was not given fails the build with its id.
+  dockerfile(
+      "FROM busybox\nRUN --mount=type=secret,id=missing,required cat /run/secrets/missing\n");
+  r = build({"-t", "bad:v1"});
+  EXPECT_EQ(r.code != 0, true) << r.both();
+  EXPECT_NE(r.err.find("missing"), std::string::npos) << r.err;
+  // BuildKit removes the empty files it created as mount points for the secrets.
+  if (stubs_left) GTEST_SKIP() << "BUG B12: empty secret mount points stay in the image";
+}
+
+TEST_F(BuildRun, BindMountFromTheContextIsReadOnlyAndNotCommitted) {
+  write("src/a.txt", "from context\n");
+  dockerfile(
+      "FROM busybox\n"
+      "RUN --mount=type=bind,source=src,target=/src cat /src/a.txt > /copied && "
+      "! touch /src/new 2>/dev/null\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.content("/copied"), "from context\n");
+  EXPECT_FALSE(img.has("/src/a.txt"));
+  EXPECT_FALSE(fs::exists(ctx() / "src/new"));
+  // BuildKit's MountStubsCleaner removes the empty mount point it had to create.
+  if (img.layer_has(1, "src")) {
+    GTEST_SKIP() << "BUG B12: the RUN layer keeps the mount point: " << layer_paths(img.layers[1]);
+  }
+}
+
+TEST_F(BuildRun, BindMountOfASingleFile) {
+  write("conf.txt", "single file\n");
+  dockerfile(
+      "FROM busybox\nRUN --mount=type=bind,source=conf.txt,target=/etc/app.conf cat /etc/app.conf "
+      "> /copied\n");
+  Ran r = build({"-t", "app:v1"});
+  if (!r.ok() && r.err.find("Not a directory") != std::string::npos) {
+    GTEST_SKIP() << "BUG B11: binding one file fails: " << r.err;
+  }
+  ASSERT_TRUE(r.ok()) << r.both();
+  EXPECT_EQ(image("app:v1").content("/copied"), "single file\n");
+}
+
+TEST_F(BuildRun, RunLayerHoldsOnlyWhatTheCommandChanged) {
+  dockerfile("FROM busybox\nRUN echo x > /made\n");
+  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  StoredImage img = image("app:v1");
+  ASSERT_EQ(img.layers.size(), 2u);
+  EXPECT_TRUE(img.layer_has(1, "made"));
+  // BuildKit removes the empty /etc/hosts and /etc/resolv.conf stubs it mounted over.
+  for (const char* stub : {"etc/hosts", "etc/resolv.conf"}) {
+    if (img.layer_has(1, stub)) {
+      GTEST_SKIP() << "BUG B12: the RUN layer holds the sandbox's stub " << stub << ": "
+                   << layer_paths(img.layers[1]);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mybuild::build_testing

@@ -81,7 +81,8 @@ void make_busybox_rootfs_tar(const fs::path& work, const fs::path& tar, int64_t 
   ::chmod((root / "bin/busybox").c_str(), 0755);
   std::istringstream applets(must({"/bin/busybox", "--list"}).out);
   for (std::string applet; std::getline(applets, applet);) {
-    if (!applet.empty() && applet != "busybox") fs::create_symlink("busybox", root / "bin" / applet);
+    if (!applet.empty() && applet != "busybox")
+      fs::create_symlink("busybox", root / "bin" / applet);
   }
   write_file(root / "etc/passwd",
              "root:x:0:0:root:/root:/bin/sh\n"
@@ -126,8 +127,9 @@ std::string Mybuild::import(const fs::path& tar, const std::string& name) {
 }
 
 Ran Mybuild::build(const BuildRequest& r) {
-  std::vector<std::string> argv = {binary_.string(), "--root", root_.string(), "build",
-                                   "--progress", "plain", "-t", r.tag, "-f", r.dockerfile.string()};
+  std::vector<std::string> argv = {
+      binary_.string(), "--root", root_.string(), "build", "--progress",
+      "plain",          "-t",     r.tag,          "-f",    r.dockerfile.string()};
   for (const auto& a : r.build_args) argv.insert(argv.end(), {"--build-arg", a});
   if (!r.target.empty()) argv.insert(argv.end(), {"--target", r.target});
   argv.push_back(r.context.string());
@@ -136,8 +138,7 @@ Ran Mybuild::build(const BuildRequest& r) {
 
 std::string Mybuild::stored_ref(const std::string& tag) const {
   std::vector<std::string> refs = list_refs(layout());
-  for (const std::string& candidate :
-       {tag, "docker.io/library/" + tag, "localhost/" + tag}) {
+  for (const std::string& candidate : {tag, "docker.io/library/" + tag, "localhost/" + tag}) {
     if (std::find(refs.begin(), refs.end(), candidate) != refs.end()) return candidate;
   }
   std::string known;
@@ -180,8 +181,9 @@ Buildah::~Buildah() {
 }
 
 std::vector<std::string> Buildah::base_args() const {
-  return {"buildah", "--root", (dir_ / "root").string(), "--runroot", (dir_ / "run").string(),
-          "--storage-driver", "vfs"};
+  return {
+      "buildah",          "--root", (dir_ / "root").string(), "--runroot", (dir_ / "run").string(),
+      "--storage-driver", "vfs"};
 }
 
 std::string Buildah::pull_from_layout(const fs::path& layout, const std::string& ref,
@@ -199,8 +201,8 @@ std::string Buildah::pull_from_layout(const fs::path& layout, const std::string&
 
 Ran Buildah::build(const BuildRequest& r) {
   std::vector<std::string> argv = base_args();
-  argv.insert(argv.end(), {"build", "--layers", "--format", "docker", "--pull=never",
-                           "--isolation", "chroot", "-f", r.dockerfile.string(), "-t", r.tag});
+  argv.insert(argv.end(), {"build", "--layers", "--format", "docker", "--pull=never", "--isolation",
+                           "chroot", "-f", r.dockerfile.string(), "-t", r.tag});
   for (const auto& a : r.build_args) argv.insert(argv.end(), {"--build-arg", a});
   if (!r.target.empty()) argv.insert(argv.end(), {"--target", r.target});
   argv.push_back(r.context.string());
@@ -209,8 +211,8 @@ Ran Buildah::build(const BuildRequest& r) {
 
 Image Buildah::export_image(const std::string& tag, const fs::path& dir) {
   std::vector<std::string> argv = base_args();
-  argv.insert(argv.end(), {"push", "--quiet", "--format", "v2s2", tag,
-                           "oci:" + dir.string() + ":image"});
+  argv.insert(argv.end(),
+              {"push", "--quiet", "--format", "v2s2", tag, "oci:" + dir.string() + ":image"});
   must(argv);
   return read_oci_image(dir, "image");
 }

@@ -42,7 +42,7 @@ void pin_mtimes(const std::filesystem::path& root, int64_t mtime);
 struct BuildRequest {
   std::filesystem::path dockerfile;
   std::filesystem::path context;
-  std::string tag;  // "diff-env:latest"
+  std::string tag;                      // "diff-env:latest"
   std::vector<std::string> build_args;  // "K=V"
   std::string target;
 };

@@ -65,12 +65,11 @@ CheckResult check_same_as_buildah(Mybuild& mybuild, Buildah& buildah, const Buil
     if (!seen.count(e)) gone.push_back(e);
   }
   if (!unexpected.empty()) {
-    result.failure += "differences from buildah not in " + known_differences.string() +
-                      " (a mybuild bug, or list it with its reason):\n" + indent(unexpected) +
-                      "mybuild history:\n" +
-                      indent(history_summary(result.mybuild_image, base_history)) +
-                      "buildah history:\n" +
-                      indent(history_summary(result.buildah_image, base_history));
+    result.failure +=
+        "differences from buildah not in " + known_differences.string() +
+        " (a mybuild bug, or list it with its reason):\n" + indent(unexpected) +
+        "mybuild history:\n" + indent(history_summary(result.mybuild_image, base_history)) +
+        "buildah history:\n" + indent(history_summary(result.buildah_image, base_history));
   }
   if (!gone.empty()) {
     result.failure += "known differences no longer seen (remove them from " +

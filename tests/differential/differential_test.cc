@@ -17,8 +17,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 
 #include "tests/differential/builders.h"
 #include "tests/differential/differential_check.h"

@@ -12,9 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kConfigFields[] = {
-    "Env",    "Cmd",         "Entrypoint",  "WorkingDir", "User",  "ExposedPorts",
-    "Volumes", "Labels",     "StopSignal",  "Healthcheck", "Shell", "OnBuild"};
+constexpr const char* kConfigFields[] = {"Env",        "Cmd",          "Entrypoint", "WorkingDir",
+                                         "User",       "ExposedPorts", "Volumes",    "Labels",
+                                         "StopSignal", "Healthcheck",  "Shell",      "OnBuild"};
 
 // Normalisation: an empty value is no value. Buildah writes Docker's v1 config struct (we build
 // with --format docker, the only format that keeps Healthcheck, Shell and OnBuild), which
@@ -43,8 +43,10 @@ void compare_config(const Image& m, const Image& b, std::vector<std::string>& ou
     }
   }
   for (const char* field : {"os", "architecture", "variant"}) {
-    json mv = meaningful(m.config.value(field, json())), bv = meaningful(b.config.value(field, json()));
-    if (mv != bv) out.push_back(std::string(field) + ": mybuild=" + mv.dump() + " buildah=" + bv.dump());
+    json mv = meaningful(m.config.value(field, json())),
+         bv = meaningful(b.config.value(field, json()));
+    if (mv != bv)
+      out.push_back(std::string(field) + ": mybuild=" + mv.dump() + " buildah=" + bv.dump());
   }
 }
 
@@ -115,7 +117,8 @@ void compare_entry(const std::string& where, const Entry& m, const Entry& b,
   auto diff = [&](const std::string& what, const std::string& mv, const std::string& bv) {
     if (mv != bv) out.push_back(where + ": " + what + " mybuild=" + mv + " buildah=" + bv);
   };
-  diff("type", std::string(1, static_cast<char>(m.type)), std::string(1, static_cast<char>(b.type)));
+  diff("type", std::string(1, static_cast<char>(m.type)),
+       std::string(1, static_cast<char>(b.type)));
   diff("mode", octal(m.mode), octal(b.mode));
   diff("owner", std::to_string(m.uid) + ":" + std::to_string(m.gid),
        std::to_string(b.uid) + ":" + std::to_string(b.gid));
@@ -137,9 +140,11 @@ void compare_effects(const std::string& prefix, const LayerEffect& m, const Laye
     auto mi = m.written.find(p), bi = b.written.find(p);
     std::string where = prefix + "/" + p;
     if (bi == b.written.end()) {
-      out.push_back(where + ": written only by mybuild (" + describe(mi->second, o.build_start) + ")");
+      out.push_back(where + ": written only by mybuild (" + describe(mi->second, o.build_start) +
+                    ")");
     } else if (mi == m.written.end()) {
-      out.push_back(where + ": written only by buildah (" + describe(bi->second, o.build_start) + ")");
+      out.push_back(where + ": written only by buildah (" + describe(bi->second, o.build_start) +
+                    ")");
     } else {
       compare_entry(where, mi->second, bi->second, o, out);
     }
@@ -214,8 +219,8 @@ bool compare_history(const std::vector<Step>& m, const std::vector<Step>& b,
                     " buildah=" + json(b[i].text).dump());
     }
     if (m[i].empty_layer != b[i].empty_layer) {
-      out.push_back(where + " " + m[i].keyword + ": empty_layer mybuild=" +
-                    (m[i].empty_layer ? "true" : "false") +
+      out.push_back(where + " " + m[i].keyword +
+                    ": empty_layer mybuild=" + (m[i].empty_layer ? "true" : "false") +
                     " buildah=" + (b[i].empty_layer ? "true" : "false"));
     }
   }

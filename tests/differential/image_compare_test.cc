@@ -44,8 +44,8 @@ Entry whiteout(const std::string& path, Entry::Type type = Entry::kWhiteout) {
   return e;
 }
 
-const std::vector<Entry> kBase = {dir("bin"), file("bin/sh"), dir("etc"), file("etc/passwd"),
-                                  dir("d"), file("d/old1"), file("d/old2")};
+const std::vector<Entry> kBase = {dir("bin"), file("bin/sh"), dir("etc"),    file("etc/passwd"),
+                                  dir("d"),   file("d/old1"), file("d/old2")};
 
 // An image: the base layer, then one layer per RUN with the given entries.
 Image image(std::vector<std::vector<Entry>> layers, json config = json::object()) {
@@ -121,8 +121,9 @@ TEST(ImageCompare, BuildahMountStubsAreDroppedOnlyOnBuildahsSide) {
             std::vector<std::string>{
                 "history[1] RUN: /etc/hosts: written only by mybuild (f 0755 0:0 0B)"});
   // runc leaves /proc under BuildKit too: it is compared, not dropped.
-  EXPECT_EQ(compare(image({{file("x")}}), buildah_image({{file("x"), dir("proc")}})),
-            std::vector<std::string>{"history[1] RUN: /proc: written only by buildah (d 0755 0:0)"});
+  EXPECT_EQ(
+      compare(image({{file("x")}}), buildah_image({{file("x"), dir("proc")}})),
+      std::vector<std::string>{"history[1] RUN: /proc: written only by buildah (d 0755 0:0)"});
   // A /run the build fills is not a stub.
   Image run = buildah_image({{file("x"), dir("proc"), dir("run"), file("run/real")}});
   EXPECT_EQ(compare(clean, run).size(), 2u);
@@ -156,15 +157,15 @@ TEST(ImageCompare, ConfigEmptyValuesAndBuildahVersionLabelAreNormalised) {
 TEST(ImageCompare, HistoryTextIsNormalisedButRunCommandsAndEmptyLayersCompare) {
   Image m = image({});
   m.config["history"].push_back({{"created_by", "ENV A=1"}, {"empty_layer", true}});
-  m.config["history"].push_back({{"created_by", "RUN /bin/sh -c true # buildkit"},
-                                 {"empty_layer", true}});
+  m.config["history"].push_back(
+      {{"created_by", "RUN /bin/sh -c true # buildkit"}, {"empty_layer", true}});
   Image b = buildah_image({});
   b.config["history"].push_back(
       {{"created_by", "/bin/sh -c #(nop) ENV A=1"}, {"empty_layer", true}});
   b.config["history"].push_back({{"created_by", "/bin/sh -c false"}, {"empty_layer", true}});
-  EXPECT_EQ(compare(m, b), std::vector<std::string>{
-                               "history[2] RUN: created_by mybuild=\"RUN /bin/sh -c true\" "
-                               "buildah=\"RUN /bin/sh -c false\""});
+  EXPECT_EQ(compare(m, b),
+            std::vector<std::string>{"history[2] RUN: created_by mybuild=\"RUN /bin/sh -c true\" "
+                                     "buildah=\"RUN /bin/sh -c false\""});
   b.config["history"][1]["empty_layer"] = false;
   b.layers.push_back({"", {file("y")}});
   auto found = compare(m, b);

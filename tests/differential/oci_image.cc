@@ -52,12 +52,18 @@ std::string printable(const void* data, size_t size) {
 Entry::Type entry_type(struct archive_entry* e) {
   if (archive_entry_hardlink(e) != nullptr) return Entry::kHardlink;
   switch (archive_entry_filetype(e)) {
-    case AE_IFDIR: return Entry::kDir;
-    case AE_IFLNK: return Entry::kSymlink;
-    case AE_IFCHR: return Entry::kChar;
-    case AE_IFBLK: return Entry::kBlock;
-    case AE_IFIFO: return Entry::kFifo;
-    default: return Entry::kFile;
+    case AE_IFDIR:
+      return Entry::kDir;
+    case AE_IFLNK:
+      return Entry::kSymlink;
+    case AE_IFCHR:
+      return Entry::kChar;
+    case AE_IFBLK:
+      return Entry::kBlock;
+    case AE_IFIFO:
+      return Entry::kFifo;
+    default:
+      return Entry::kFile;
   }
 }
 
@@ -109,7 +115,7 @@ Entry read_entry(struct archive* a, struct archive_entry* e) {
 
 Layer read_layer(const fs::path& layout, const std::string& digest) {
   std::unique_ptr<struct archive, decltype(&archive_read_free)> a(archive_read_new(),
-                                                                 archive_read_free);
+                                                                  archive_read_free);
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
@@ -157,7 +163,8 @@ Image read_oci_image(const fs::path& layout, const std::string& ref) {
   json manifest = read_blob_json(layout, manifest_digest);
   Image image;
   image.config = read_blob_json(layout, manifest.at("config").at("digest"));
-  for (const auto& l : manifest.at("layers")) image.layers.push_back(read_layer(layout, l.at("digest")));
+  for (const auto& l : manifest.at("layers"))
+    image.layers.push_back(read_layer(layout, l.at("digest")));
   return image;
 }
 

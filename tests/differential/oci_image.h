@@ -43,7 +43,7 @@ struct Layer {
 };
 
 struct Image {
-  nlohmann::json config;    // the whole config blob
+  nlohmann::json config;  // the whole config blob
   std::vector<Layer> layers;
 };
 

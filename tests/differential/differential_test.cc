@@ -97,7 +97,7 @@ TEST_P(Differential, SameImageAsBuildah) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Differential, ::testing::ValuesIn(case_names()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& p) { return p.param; });
 
 }  // namespace
 }  // namespace mybuild::differential

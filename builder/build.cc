@@ -11,6 +11,7 @@
 
 #include "builder/build_session.h"
 #include "builder/image_push.h"
+#include "builder/history_text.h"
 #include "builder/image_writer.h"
 #include "builder/stage_builder.h"
 #include "common/error.h"
@@ -26,15 +27,6 @@ using common::ErrorKind;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::string rfc3339(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 struct DockerfileSource {
   std::string text;

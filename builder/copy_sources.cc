@@ -76,13 +76,14 @@ void expand(const BuildContext& context, const std::string& as_written,
 }  // namespace
 
 std::vector<CopySource> resolve_copy_sources(const BuildContext& context,
-                                             std::span<const std::string> sources) {
+                                             std::span<const std::string> sources,
+                                             bool allow_empty_wildcard) {
   std::vector<CopySource> out;
   for (const std::string& src : sources) {
     if (has_wildcards(src)) {
       const size_t before = out.size();
       expand(context, src, out);
-      if (out.size() == before) {
+      if (out.size() == before && !allow_empty_wildcard) {
         throw Error(ErrorKind::kNotFound, "no source files were specified: \"" + src +
                                               "\" matched no file in the build context");
       }

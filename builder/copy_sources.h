@@ -28,7 +28,10 @@ struct CopySource {
 
 // Resolves every source in order; wildcard matches come in name order. The same path named
 // twice is kept twice (BuildKit copies it twice; the second copy overwrites the first).
+// With `allow_empty_wildcard` (BuildKit's dockerfile COPY/ADD), a wildcard that matches nothing
+// contributes nothing instead of failing.
 std::vector<CopySource> resolve_copy_sources(const BuildContext& context,
-                                             std::span<const std::string> sources);
+                                             std::span<const std::string> sources,
+                                             bool allow_empty_wildcard = false);
 
 }  // namespace mybuild::builder

@@ -1,8 +1,18 @@
 #include "builder/history_text.h"
 
 #include <cstdio>
+#include <ctime>
 
 namespace mybuild::builder {
+
+std::string rfc3339(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string go_quote(std::string_view s) {
   std::string out = "\"";

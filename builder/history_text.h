@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@ std::string go_quote(std::string_view s);
 std::string go_quote_list(const std::vector<std::string>& v);
 // fmt %v of []string: [a b].
 std::string go_list(const std::vector<std::string>& v);
+// RFC 3339 in UTC with whole seconds: "2026-11-23T12:00:00Z".
+std::string rfc3339(int64_t unix_seconds);
 // time.Duration.String(): "30s", "1m30s", "1.5s", "0s", "100ms".
 std::string go_duration(std::chrono::nanoseconds d);
 

@@ -133,9 +133,11 @@ std::vector<std::string> StageBuilder::run_env() const {
   return env;
 }
 
-void StageBuilder::add_history(const std::string& created_by, bool empty_layer) {
+void StageBuilder::add_history(const std::string& created_by, bool empty_layer,
+                               const std::string& created) {
+  if (!created.empty()) last_time_ = created;
   HistoryEntry h;
-  h.created = s_.created;
+  h.created = last_time_;
   h.created_by = created_by;
   h.comment = "buildkit.dockerfile.v0";
   h.empty_layer = empty_layer;
@@ -172,8 +174,7 @@ StageResult StageBuilder::build() {
     s_.progress.step_state(step, StepState::kDone, std::chrono::steady_clock::now() - started);
   }
   if (!state_.config.config.get_env("PATH")) state_.config.config.set_env("PATH", kDefaultPath);
-  // A new image: nothing of the parent's creation time survives but its history.
-  state_.config.created = s_.created;
+  last_time_ = state_.config.created;
   run_onbuild_triggers();  // the base's ONBUILD, whether an image or an earlier stage
   for (const auto& instruction : stage_.instructions) {
     ++position_;
@@ -185,6 +186,8 @@ StageResult StageBuilder::build() {
       throw;
     }
   }
+  // The image was made when its newest layer was (BuildKit): unchanged input, unchanged id.
+  state_.config.created = last_time_.empty() ? s_.created : last_time_;
   return state_;
 }
 

@@ -53,7 +53,9 @@ class StageBuilder {
   // The environment RUN gets: ENV plus ARGs with values that ENV does not override.
   std::vector<std::string> run_env() const;
   std::string step_name(const std::string& text) const;
-  void add_history(const std::string& created_by, bool empty_layer);
+  // `created` empty: the time of the last layer so far (config-only entries), so that a fully
+  // cached rebuild writes the same config and gets the same image id (BuildKit does the same).
+  void add_history(const std::string& created_by, bool empty_layer, const std::string& created = "");
   std::string locator() const;
 
   BuildSession& s_;
@@ -64,7 +66,11 @@ class StageBuilder {
   int position_ = 1;  // BuildKit's [name i/n]: FROM is 1
   int total_ = 1;
   bool no_cache_ = false;
-  bool cmd_set_ = false;  // CMD given in this stage (ENTRYPOINT then keeps it)
+  bool cmd_set_ = false;
+  std::string last_time_;  // RFC 3339 time of the newest layer of this stage's image
+  // Set by a step's action: runs on the snapshot's own directory after it is unmounted and
+  // before the diff (RUN uses it to drop copied-up parents of its mount stubs).
+  std::function<void(const std::filesystem::path& snapshot_dir)> after_unmount_;  // CMD given in this stage (ENTRYPOINT then keeps it)
 };
 
 // BuildKit's default PATH for images that set none.

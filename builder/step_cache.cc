@@ -2,6 +2,7 @@
 // explanation of a miss, running the step on a fresh snapshot, the diff, the record.
 #include <chrono>
 
+#include "builder/history_text.h"
 #include "builder/stage_builder.h"
 #include "common/error.h"
 #include "snapshot/mount_guard.h"
@@ -42,20 +43,20 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
   std::string key = common::Digest::sha256_of(inputs).str();
   std::string loc = locator();
 
-  auto apply = [&](const std::optional<LayerRef>& layer) {
+  auto apply = [&](const std::optional<LayerRef>& layer, int64_t created_at) {
     if (layer) {
       state_.chain = chain_id(state_.chain, layer->diff_id);
       state_.layers.push_back(*layer);
       state_.config.diff_ids.push_back(layer->diff_id);
     }
-    add_history(created_by, !layer.has_value());
+    add_history(created_by, !layer.has_value(), rfc3339(created_at));
   };
 
   if (!no_cache_) {
     if (auto hit = s_.cache_lookup(key)) {
       if (!hit->layer || s_.store.content().contains(hit->layer->blob.digest)) {
         s_.progress.step_state(step, StepState::kStarted, {});
-        apply(hit->layer);
+        apply(hit->layer, hit->created_at);
         ++s_.cached_steps;
         s_.progress.step_state(step, StepState::kCached, {});
         return;
@@ -75,8 +76,15 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     ScopedSnapshot snap(s_.store, "step", parent);
     {
       snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
+      after_unmount_ = nullptr;
       act(rootfs.target(), step);
       rootfs.unmount();
+    }
+    if (after_unmount_) {
+      if (s_.store.dir_format() == snapshot::DirFormat::kOverlayLayer) {
+        after_unmount_(s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); }));
+      }
+      after_unmount_ = nullptr;
     }
     s_.cancel.check("build");
     std::optional<LayerRef> layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
@@ -86,8 +94,10 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     record.layer = layer;
     record.locator = loc;
     record.inputs = inputs;
+    record.created_at = s_.request.source_date_epoch.value_or(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     s_.cache_store(record);
-    apply(layer);
+    apply(layer, record.created_at);
   } catch (Error& e) {
     s_.progress.step_state(step, e.kind() == ErrorKind::kCancelled ? StepState::kCancelled
                                                                     : StepState::kFailed,

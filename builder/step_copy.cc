@@ -251,7 +251,8 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     tree.context.emplace(BuildContext::open_directory(tree.temp->path(), include_all()));
     ctx = &*tree.context;
   }
-  std::vector<CopySource> sources = resolve_copy_sources(*ctx, srcs);
+  // BuildKit allows a wildcard that matches nothing (AllowEmptyWildcard): it copies nothing.
+  std::vector<CopySource> sources = resolve_copy_sources(*ctx, srcs, /*allow_empty_wildcard=*/true);
 
   std::string display = created_by.substr(0, created_by.size() - std::string_view(" # buildkit").size());
   if (!from.empty()) display.insert(op.size(), " --from=" + from);

@@ -12,6 +12,7 @@
 #include "builder/copy_sources.h"
 #include "builder/file_checksum.h"
 #include "builder/run_mounts.h"
+#include "builder/run_stubs.h"
 #include "builder/stage_builder.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -284,8 +285,21 @@ void StageBuilder::do_run(const parser::Run& run) {
         spec.mounts.push_back({"bind", host.string(), m.target, {m.readonly ? "ro" : "rw"}});
       }
     }
+    std::vector<std::string> stub_paths = {"/dev", "/proc", "/sys", "/etc/hosts", "/etc/resolv.conf",
+                                           "/etc/hostname"};
+    for (const auto& m : spec.mounts) stub_paths.push_back(m.target);
+    for (const auto& sec : spec.secrets) stub_paths.push_back(sec.target);
+    auto stubs = std::make_shared<StubCleaner>(rootfs, stub_paths);
     StepOutput output(s_.progress, id);
-    sandbox::ExitStatus status = sandbox::run(spec, s_.cancel, output);
+    sandbox::ExitStatus status;
+    try {
+      status = sandbox::run(spec, s_.cancel, output);
+    } catch (...) {
+      stubs->clean();
+      throw;
+    }
+    stubs->clean();
+    after_unmount_ = [stubs](const std::filesystem::path& upper) { stubs->prune_upper(upper); };
     if (!status.success()) {
       std::string message = "process \"" + command_text + "\" did not complete successfully: " +
                             status.describe();

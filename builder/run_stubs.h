@@ -1,0 +1,35 @@
+// Mount-point stubs of a RUN step: the sandbox needs /dev, /proc, /sys, /etc/hosts,
+// /etc/resolv.conf, /etc/hostname and every --mount target to exist in the rootfs, and makes
+// them when the image lacks them. Left there they would end up in the step's layer (and, with
+// fresh mtimes, break early cut-off). BuildKit's MountStubsCleaner removes them; so do we:
+//
+//   StubCleaner stubs(rootfs, {"/dev", "/etc/hosts", "/run/secrets/token"});  // before the run
+//   ... run ...
+//   stubs.clean();             // still mounted: remove what the run created and left empty,
+//                              // put the mtimes of the directories that held them back
+//   stubs.prune_upper(upper);  // unmounted (overlay): drop the copied-up, now unchanged
+//                              // parent directories from the upper dir, so they are no change
+#pragma once
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mybuild::builder {
+
+class StubCleaner {
+ public:
+  StubCleaner(const std::filesystem::path& rootfs, const std::vector<std::string>& paths);
+  void clean();
+  void prune_upper(const std::filesystem::path& upper) const;
+
+ private:
+  std::filesystem::path rootfs_;
+  std::vector<std::string> created_;                         // relative, deepest last
+  std::vector<std::pair<std::string, struct stat>> parents_;  // existing dirs and their stat
+};
+
+}  // namespace mybuild::builder

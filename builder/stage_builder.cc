@@ -6,6 +6,7 @@
 #include "builder/history_text.h"
 #include "common/error.h"
 #include "parser/stages.h"
+#include "registry/reference.h"
 
 namespace mybuild::builder {
 
@@ -72,6 +73,11 @@ void validate_signal(const std::string& sig, const common::SourceRange& where) {
   throw Error(ErrorKind::kDockerfile, "failed to parse signal: " + sig, where);
 }
 
+bool counts_as_step(const parser::Instruction& ins) {
+  return std::holds_alternative<parser::Run>(ins) || std::holds_alternative<parser::Copy>(ins) ||
+         std::holds_alternative<parser::Workdir>(ins);
+}
+
 std::vector<std::string> shell_of(const ImageConfig& c) {
   if (c.config.shell && !c.config.shell->empty()) return *c.config.shell;
   return {"/bin/sh", "-c"};
@@ -81,7 +87,8 @@ std::vector<std::string> shell_of(const ImageConfig& c) {
 
 StageBuilder::StageBuilder(BuildSession& session, const parser::Stage& stage, const StagePlan& plan)
     : s_(session), stage_(stage), plan_(plan) {
-  total_ = static_cast<int>(stage.instructions.size()) + 1;
+  // BuildKit numbers the steps that are vertices (FROM, RUN, COPY, ADD, WORKDIR).
+  for (const auto& ins : stage.instructions) total_ += counts_as_step(ins) ? 1 : 0;
   no_cache_ = s_.request.no_cache;
   for (const auto& f : s_.request.no_cache_filter) {
     if (f == plan.name || f == plan.display_name) no_cache_ = true;
@@ -89,8 +96,17 @@ StageBuilder::StageBuilder(BuildSession& session, const parser::Stage& stage, co
 }
 
 std::string StageBuilder::step_name(const std::string& text) const {
-  return "[" + plan_.display_name + " " + std::to_string(position_) + "/" + std::to_string(total_) +
-         "] " + text;
+  std::string name = "[";
+  if (s_.dockerfile.stages.size() > 1) {  // one stage: "[2/4] RUN ...", as BuildKit prints
+    name += plan_.display_name;
+    name += ' ';
+  }
+  name += std::to_string(position_);
+  name += '/';
+  name += std::to_string(total_);
+  name += "] ";
+  name += text;
+  return name;
 }
 
 std::string StageBuilder::locator() const {
@@ -150,7 +166,13 @@ StageResult StageBuilder::build() {
   } else if (plan_.scratch) {
     state_.config.platform = plan_.platform;
   } else {
-    StepId step{s_.next_step(), step_name("FROM " + plan_.base)};
+    std::string base_name = plan_.base;
+    try {
+      base_name = registry::parse_reference(plan_.base).str();
+    } catch (const Error&) {
+      // reported by base_image below, with the stage's location
+    }
+    StepId step{s_.next_step(), step_name("FROM " + base_name)};
     auto started = std::chrono::steady_clock::now();
     s_.progress.step_state(step, StepState::kStarted, {});
     try {
@@ -177,7 +199,7 @@ StageResult StageBuilder::build() {
   last_time_ = state_.config.created;
   run_onbuild_triggers();  // the base's ONBUILD, whether an image or an earlier stage
   for (const auto& instruction : stage_.instructions) {
-    ++position_;
+    if (counts_as_step(instruction)) ++position_;
     s_.cancel.check("build");
     try {
       dispatch(instruction);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <sstream>
 
@@ -151,7 +152,15 @@ void StageBuilder::do_run(const parser::Run& run) {
                 run.range);
   }
 
-  StepId step{s_.next_step(), step_name("RUN " + command_text)};
+  // The step as the user wrote it (BuildKit's vertex name), not the argv it became.
+  std::string written = "RUN";
+  for (const auto& f : run.raw_flags) written += " " + f;
+  if (run.command.exec_form) {
+    written += " " + nlohmann::json(run.command.args).dump();
+  } else if (!run.command.args.empty()) {
+    written += " " + run.command.args[0];
+  }
+  StepId step{s_.next_step(), step_name(written)};
   StepInputs in;
   in.inputs["op"] = "RUN";
   in.inputs["command"] = args;

@@ -154,11 +154,16 @@ void StageBuilder::do_run(const parser::Run& run) {
 
   // The step as the user wrote it (BuildKit's vertex name), not the argv it became.
   std::string written = "RUN";
-  for (const auto& f : run.raw_flags) written += " " + f;
+  for (const auto& f : run.raw_flags) {
+    written.push_back(' ');
+    written.append(f);
+  }
   if (run.command.exec_form) {
-    written += " " + nlohmann::json(run.command.args).dump();
+    written.push_back(' ');
+    written.append(nlohmann::json(run.command.args).dump());
   } else if (!run.command.args.empty()) {
-    written += " " + run.command.args[0];
+    written.push_back(' ');
+    written.append(run.command.args[0]);
   }
   StepId step{s_.next_step(), step_name(written)};
   StepInputs in;

@@ -3,8 +3,9 @@
 // directory, and runs the real binary as a subprocess. Results are read from the store with
 // independent readers (stored_image.h), or by building a second Dockerfile on the result.
 //
-// Known bugs: a test whose assertion hits a bug listed in /work/tasks/buildtests-bugs.md skips
-// with "BUG Bn: ..." (CI stays green) only while the bug shows; once fixed it runs for real.
+// Known bugs: a test whose assertion hits a known mybuild bug skips with "BUG Bn: <what, and what
+// BuildKit does>" (CI stays green) only while the bug shows; once it is fixed the test runs for
+// real and guards the fix.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,6 +28,8 @@ struct Ran {
   int code = -1;  // exit code, or 128 + signal
   std::string out, err;
   bool ok() const { return code == 0; }
+  // "" on success, else the exit code and output: ASSERT_EQ(build(...).failure(), "") shows why.
+  std::string failure() const { return ok() ? "" : both(); }
   // For failure messages: both streams.
   std::string both() const {
     return "exit " + std::to_string(code) + "\nstdout:\n" + out + "\nstderr:\n" + err;

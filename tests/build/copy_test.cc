@@ -32,7 +32,7 @@ TEST_F(BuildCopy, DirectoryCopiesItsContentsNotItself) {
   write("dir/x", "x\n");
   write("dir/sub/y", "y\n");
   dockerfile("FROM busybox\nCOPY dir /d/\nCOPY dir /e\n");
-  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   StoredImage img = image("app:v1");
   EXPECT_EQ(img.content("/d/x"), "x\n");
   EXPECT_EQ(img.content("/d/sub/y"), "y\n");
@@ -71,7 +71,7 @@ TEST_F(BuildCopy, TrailingSlashDecidesFileOrDirectory) {
   write("a.txt", "a\n");
   write("b.txt", "b\n");
   dockerfile("FROM busybox\nCOPY a.txt /file\nCOPY a.txt /newdir/\nWORKDIR /w\nCOPY b.txt .\n");
-  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   StoredImage img = image("app:v1");
   ASSERT_NE(img.find("/file"), nullptr);
   EXPECT_EQ(img.find("/file")->type, 'f');
@@ -262,7 +262,7 @@ TEST_F(BuildCopy, MtimeIsKept) {
   };
   ASSERT_EQ(::utime((ctx() / "old.txt").c_str(), &times), 0);
   dockerfile("FROM busybox\nCOPY old.txt /old.txt\n");
-  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   const FileEntry* e = image("app:v1").find("/old.txt");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->mtime, 1000000000);

@@ -82,7 +82,7 @@ TEST_F(BuildRun, HeredocScriptWithShebangUsesItsInterpreter) {
 
 TEST_F(BuildRun, FailingRunExitsOneNamesTheCommandAndLeavesTagsAlone) {
   dockerfile("FROM busybox\nRUN echo good > /good\n");
-  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   auto before = manifest_of("app:v1");
   ASSERT_TRUE(before);
 
@@ -122,7 +122,7 @@ TEST_F(BuildRun, CacheMountPersistsBetweenBuildsAndStaysOutOfTheImage) {
       "FROM busybox\n"
       "RUN --mount=type=cache,target=/var/cache/app "
       "echo run >> /var/cache/app/log && wc -l < /var/cache/app/log > /count\n");
-  ASSERT_TRUE(build({"-t", "app:v1", "--no-cache"}).ok());
+  ASSERT_EQ(build({"-t", "app:v1", "--no-cache"}).failure(), "");
   EXPECT_EQ(image("app:v1").content("/count"), "1\n");
   Ran r = build({"-t", "app:v2", "--no-cache"});
   ASSERT_TRUE(r.ok()) << r.both();
@@ -206,7 +206,7 @@ TEST_F(BuildRun, BindMountOfASingleFile) {
 
 TEST_F(BuildRun, RunLayerHoldsOnlyWhatTheCommandChanged) {
   dockerfile("FROM busybox\nRUN echo x > /made\n");
-  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   StoredImage img = image("app:v1");
   ASSERT_EQ(img.layers.size(), 2u);
   EXPECT_TRUE(img.layer_has(1, "made"));

@@ -96,7 +96,7 @@ TEST_F(BuildStages, FromAnEarlierStageInheritsItsFilesAndConfig) {
 TEST_F(BuildStages, AnImageBuiltHereIsABaseForTheNextBuild) {
   write("a.txt", "a\n");
   dockerfile("FROM busybox\nWORKDIR /app\nCOPY a.txt .\nRUN echo ran > ran\nENV FROM_APP=1\n");
-  ASSERT_TRUE(build({"-t", "app:v1"}).ok());
+  ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   // The second build runs in the first image and fails when its filesystem or config is wrong.
   Ran r = check_with(
       "FROM app:v1\n"

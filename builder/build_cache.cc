@@ -1,6 +1,7 @@
 #include "builder/build_cache.h"
 
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace mybuild::builder {
@@ -102,6 +103,29 @@ std::string explain_miss(const std::string& inputs_json, const std::optional<Cac
   for (auto& [name, value] : now.items()) {
     if (!before.contains(name)) {
       add(name + " is new");
+    } else if (before[name] != value && value.is_array() && before[name].is_array()) {
+      // Lists of K=V (env, build args): name the variables that changed.
+      std::map<std::string, std::string> was, is;
+      auto split = [](const nlohmann::json& list, std::map<std::string, std::string>& vars) {
+        for (const auto& item : list) {
+          if (!item.is_string()) continue;
+          std::string kv = item.get<std::string>();
+          auto eq = kv.find('=');
+          vars[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+        }
+      };
+      split(before[name], was);
+      split(value, is);
+      std::string changed;
+      for (const auto& [k, v] : is) {
+        auto it = was.find(k);
+        if (it == was.end()) changed += (changed.empty() ? "" : ", ") + k + " added";
+        else if (it->second != v) changed += (changed.empty() ? "" : ", ") + k + ": " + it->second + " -> " + v;
+      }
+      for (const auto& [k, v] : was) {
+        if (!is.count(k)) changed += (changed.empty() ? "" : ", ") + k + " removed";
+      }
+      add(name + " changed" + (changed.empty() ? "" : " (" + changed + ")"));
     } else if (before[name] != value) {
       if (value.is_string() && before[name].is_string() && value.get<std::string>().size() < 200)
         add(name + " changed: " + before[name].get<std::string>() + " -> " + value.get<std::string>());

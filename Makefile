@@ -23,7 +23,8 @@ build: $(BUILD_DIR)/build.ninja
 
 $(ASAN_DIR)/build.ninja:
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYBUILD_WERROR=ON \
-	  -DMYBUILD_SANITIZE=address,undefined "-DMYBUILD_SANITIZED_LABELS=$(ASAN_LABELS)"
+	  -DMYBUILD_SANITIZE=address,undefined "-DMYBUILD_SANITIZED_LABELS=$(ASAN_LABELS)" \
+	  -DMYBUILD_PARSE_BINARY=$(abspath $(BUILD_DIR))/cli/mybuild
 
 build-asan: $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS) --target sanitized_tests

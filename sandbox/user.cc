@@ -50,7 +50,9 @@ std::vector<std::vector<std::string_view>> records(std::string_view file, size_t
 
 ResolvedUser resolve_user(std::string_view spec, std::string_view passwd, std::string_view group) {
   ResolvedUser user;
-  if (spec.empty()) spec = "root";
+  // No USER: uid 0 whether or not the image has an /etc/passwd (images FROM scratch often lack
+  // one); its entry, when there is one, still gives HOME.
+  if (spec.empty()) spec = "0";
   std::string_view user_part = spec.substr(0, spec.find(':'));
   std::optional<std::string_view> group_part;
   if (spec.find(':') != std::string_view::npos) group_part = spec.substr(spec.find(':') + 1);

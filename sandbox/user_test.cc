@@ -62,5 +62,11 @@ TEST(ResolveUser, UnknownNamesAreErrorsLikeDocker) {
   EXPECT_THROW(resolve_user("app", "", ""), common::Error);
 }
 
+TEST(ResolveUser, NoUserIsRootEvenWithoutPasswd) {
+  auto u = resolve_user("", "", "");
+  EXPECT_EQ(u.uid, 0u);
+  EXPECT_EQ(u.gid, 0u);
+}
+
 }  // namespace
 }  // namespace mybuild::sandbox

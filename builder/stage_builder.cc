@@ -265,9 +265,13 @@ void StageBuilder::do_arg(const parser::Arg& arg) {
 
 void StageBuilder::do_env(const parser::EnvInstruction& env) {
   std::string created_by = "ENV";
+  // Every pair expands against the variables as they were before this instruction
+  // (`ENV X=new Y=$X` gives Y the old X), as the Dockerfile reference says and buildah does.
+  const parser::Env before = expansion_env();
+  const parser::WordOptions options{s_.dockerfile.escape_token};
   for (const auto& kv : env.pairs) {
-    std::string value = expand(kv.value);
-    std::string key = expand(kv.key);
+    std::string value = parser::expand_word(kv.value, before, options);
+    std::string key = parser::expand_word(kv.key, before, options);
     state_.config.config.set_env(key, value);
     created_by += " " + key + "=" + value;
   }

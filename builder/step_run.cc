@@ -1,9 +1,11 @@
 // RUN: the command (shell form through SHELL, exec form, heredoc scripts), its mounts, and the
 // sandboxed process over a snapshot of the stage's filesystem.
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <fstream>
@@ -20,6 +22,8 @@
 #include "common/temp_dir.h"
 #include "common/unique_fd.h"
 #include "sandbox/run.h"
+#include "sandbox/user.h"
+#include "snapshot/extract_root.h"
 #include "snapshot/mount_guard.h"
 
 namespace mybuild::builder {
@@ -208,6 +212,24 @@ void StageBuilder::do_run(const parser::Run& run) {
       }
     }
     spec.cwd = state_.config.config.working_dir.empty() ? "/" : state_.config.config.working_dir;
+    // HOME from the image's passwd when the image does not set it (runc does this for Docker
+    // and BuildKit). An unknown user is left to the sandbox, which reports it.
+    bool has_home = std::any_of(spec.env.begin(), spec.env.end(),
+                                [](const std::string& e) { return e.rfind("HOME=", 0) == 0; });
+    if (!has_home) {
+      try {
+        snapshot::RootDir root(rootfs);
+        auto read = [&](const char* rel) {
+          int fd = root.open_at(rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+          if (fd < 0) return std::string();
+          common::FdReader reader{common::UniqueFd(fd)};
+          return common::read_all(reader, 4 << 20);
+        };
+        std::string home = sandbox::resolve_user(spec.user, read("etc/passwd"), read("etc/group")).home;
+        spec.env.push_back("HOME=" + home);
+      } catch (const Error&) {
+      }
+    }
     spec.user = state_.config.config.user;
     spec.rootfs_dir = rootfs;
     spec.network = network == "none"   ? sandbox::NetworkMode::kNone

@@ -33,7 +33,7 @@ struct HostState {
   std::set<std::string> cgroups;    // mybuild-* directories under our cgroups
   std::vector<pid_t> children;      // processes whose parent is this test
   std::vector<std::string> runs;    // run records in the state dir
-  int proc_mounts = 0;              // proc/devpts/mqueue mounts in the host namespace
+  int proc_mounts = 0;              // our proc/devpts/mqueue mounts in the host namespace
 
   friend bool operator==(const HostState&, const HostState&) = default;
   friend std::ostream& operator<<(std::ostream& out, const HostState& s) {
@@ -61,11 +61,12 @@ HostState snapshot(const std::filesystem::path& rootfs, const std::filesystem::p
         line.find(state.string()) != std::string::npos) {
       s.mounts.push_back(line);
     }
-    if (line.find(" - proc ") != std::string::npos ||
-        line.find(" - devpts ") != std::string::npos ||
-        line.find(" - mqueue ") != std::string::npos) {
-      ++s.proc_mounts;
-    }
+    // Only ours: other suites running at the same time (podman, buildah) mount proc in the
+    // host namespace too, at paths of their own.
+    bool kernel_fs = line.find(" - proc ") != std::string::npos ||
+                     line.find(" - devpts ") != std::string::npos ||
+                     line.find(" - mqueue ") != std::string::npos;
+    if (kernel_fs && line.find("mybuild") != std::string::npos) ++s.proc_mounts;
   }
   for (const auto& [controller, dir] : probe_cgroups().dirs) {
     std::error_code ec;

@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "common/error.h"
@@ -119,7 +121,20 @@ Database::Database(const std::filesystem::path& file, std::chrono::milliseconds 
     // WAL: readers do not block the writer and a crash leaves the last committed state.
     // synchronous=NORMAL is durable in WAL mode except for the last transactions before a
     // power loss, never corrupt (sqlite.org/pragma.html#pragma_synchronous).
-    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    // Switching a new database to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY
+    // at once (no busy handler) when another process opens the same new file at that moment:
+    // retry within the busy timeout.
+    auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+    for (;;) {
+      int prc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL;", nullptr, nullptr, nullptr);
+      if (prc == SQLITE_OK) break;
+      if ((prc != SQLITE_BUSY && prc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline) {
+        exec("PRAGMA journal_mode=WAL;");  // throws with SQLite's message
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     exec(
         "CREATE TABLE IF NOT EXISTS schema_versions ("
         " component TEXT PRIMARY KEY, version INTEGER NOT NULL);"

@@ -153,3 +153,36 @@ TEST(Database, ConcurrentWritersFromThreadsAndProcesses) {
 
 }  // namespace
 }  // namespace mybuild::snapshot
+
+namespace mybuild::snapshot {
+namespace {
+
+// Several processes opening the same new database at once (two builds on a fresh root): the
+// switch to WAL must wait for the others, not fail with "database is locked".
+TEST(Database, ManyProcessesCreateTheSameFileAtOnce) {
+  for (int round = 0; round < 5; ++round) {
+    common::TempDir dir("db-race-");
+    std::vector<pid_t> children;
+    for (int i = 0; i < 6; ++i) {
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        try {
+          Database db(dir.path() / "new.db");
+          db.migrate("race", {"CREATE TABLE t (x INTEGER)"});
+          ::_exit(0);
+        } catch (...) {
+          ::_exit(1);
+        }
+      }
+      children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mybuild::snapshot

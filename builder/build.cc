@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "builder/build_inputs.h"
 #include "builder/build_session.h"
 #include "builder/image_push.h"
 #include "builder/history_text.h"
@@ -270,9 +271,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   // --build-arg that no ARG declared (BuildKit's warning).
   std::vector<std::string> unused;
   for (const auto& [k, v] : request.build_args) {
-    bool proxy = k == "HTTP_PROXY" || k == "http_proxy" || k == "HTTPS_PROXY" || k == "https_proxy" ||
-                 k == "FTP_PROXY" || k == "ftp_proxy" || k == "NO_PROXY" || k == "no_proxy" ||
-                 k == "ALL_PROXY" || k == "all_proxy";
+    bool proxy = is_proxy_arg(k);
     bool global = false;
     for (const auto& g : dockerfile.global_args)
       for (const auto& d : g.args) global |= d.name == k;

@@ -1,5 +1,6 @@
 #include "builder/image_run.h"
 
+#include "builder/build_inputs.h"
 #include "builder/build_store.h"
 #include "builder/image_config.h"
 #include "builder/image_pull.h"
@@ -23,11 +24,9 @@ int run_image(const RunRequest& request, common::Writer& output, common::CancelT
     throw Error(ErrorKind::kNotFound, "image " + request.image + " is not in the local store (" +
                                           request.store_root.string() + ")");
   }
-  ImageConfig config = ImageConfig::parse(store.content().read_small(image->config.digest));
-  std::vector<LayerRef> layers;
-  for (size_t i = 0; i < image->layers.size() && i < config.diff_ids.size(); ++i) {
-    layers.push_back({image->layers[i], config.diff_ids[i]});
-  }
+  std::string config_json = store.content().read_small(image->config.digest);
+  std::vector<LayerRef> layers = layers_of(*image, config_json);
+  ImageConfig config = ImageConfig::parse(config_json);
   std::string chain = store.ensure_snapshot(layers, cancel);
 
   sandbox::ProcessSpec spec;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "builder/history_text.h"
 #include "builder/image_config.h"
 #include "common/descriptor.h"
 #include "common/error.h"
@@ -26,15 +27,6 @@ using common::Error;
 using common::ErrorKind;
 
 namespace {
-
-std::string rfc3339(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 int64_t created_time(const ImportOptions& options) {
   if (options.created) return *options.created;

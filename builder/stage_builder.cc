@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "builder/build_inputs.h"
 #include "builder/history_text.h"
 #include "common/error.h"
 #include "parser/stages.h"
@@ -177,16 +178,9 @@ StageResult StageBuilder::build() {
     s_.progress.step_state(step, StepState::kStarted, {});
     try {
       LocalImage image = s_.base_image(plan_.base, plan_.platform, step);
-      state_.config = ImageConfig::parse(s_.store.content().read_small(image.config.digest));
-      if (state_.config.diff_ids.size() != image.layers.size()) {
-        throw Error(ErrorKind::kIntegrity, "image " + plan_.base + " has " +
-                                               std::to_string(image.layers.size()) +
-                                               " layers but its config lists " +
-                                               std::to_string(state_.config.diff_ids.size()));
-      }
-      for (size_t i = 0; i < image.layers.size(); ++i) {
-        state_.layers.push_back({image.layers[i], state_.config.diff_ids[i]});
-      }
+      std::string config_json = s_.store.content().read_small(image.config.digest);
+      state_.layers = layers_of(image, config_json);
+      state_.config = ImageConfig::parse(config_json);
       state_.chain = chain_id_of(state_.layers);
     } catch (Error& e) {
       s_.progress.step_state(step, StepState::kFailed, std::chrono::steady_clock::now() - started);

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "builder/add_url.h"
+#include "builder/build_inputs.h"
 #include "builder/context_path.h"
 #include "builder/context_tar.h"
 #include "builder/copy_into.h"
@@ -185,9 +186,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     } else {
       StepId load{s_.next_step(), "[internal] load " + from};
       LocalImage image = s_.base_image(from, state_.config.platform, load);
-      ImageConfig cfg = ImageConfig::parse(s_.store.content().read_small(image.config.digest));
-      for (size_t i = 0; i < image.layers.size() && i < cfg.diff_ids.size(); ++i)
-        layers.push_back({image.layers[i], cfg.diff_ids[i]});
+      layers = layers_of(image, s_.store.content().read_small(image.config.digest));
     }
     from_chain = s_.store.ensure_snapshot(layers, s_.cancel);
     tree.view = std::make_unique<ScopedSnapshot>(s_.store, "from", from_chain, ScopedSnapshot::Kind::kView);
@@ -228,17 +227,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
         if (cand.name == name) h = &cand;
       }
       if (h == nullptr) throw Error(ErrorKind::kDockerfile, "heredoc " + s + " has no body", copy.range);
-      std::string content = h->content;
-      if (h->chomp) {
-        std::string out;
-        bool line_start = true;
-        for (char c : content) {
-          if (line_start && c == '\t') continue;
-          line_start = c == '\n';
-          out += c;
-        }
-        content = out;
-      }
+      std::string content = heredoc_body(*h);
       if (h->expand) {
         content = expand_heredoc_body(content, [&](const std::string& word) { return expand(word); });
       }

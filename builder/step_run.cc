@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "builder/history_text.h"
+#include "builder/build_inputs.h"
 #include "builder/copy_sources.h"
 #include "builder/file_checksum.h"
 #include "builder/run_mounts.h"
@@ -63,17 +64,6 @@ class StepOutput : public common::Writer {
   std::string current_;
 };
 
-std::string strip_tabs(const std::string& content) {
-  std::string out;
-  bool line_start = true;
-  for (char c : content) {
-    if (line_start && c == '\t') continue;
-    line_start = c == '\n';
-    out += c;
-  }
-  return out;
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -111,7 +101,7 @@ void StageBuilder::do_run(const parser::Run& run) {
       // script file at /dev/pipes/<name> that the shell runs (the kernel picks the interpreter);
       // without one its text is the shell command.
       const auto& h = run.heredocs[0];
-      std::string content = h.chomp ? strip_tabs(h.content) : h.content;
+      std::string content = heredoc_body(h);
       args = shell;
       if (content.rfind("#!", 0) == 0) {
         sandbox::SecretFile script;
@@ -204,12 +194,7 @@ void StageBuilder::do_run(const parser::Run& run) {
     spec.env = run_env();
     for (const auto& [k, v] : s_.request.build_args) {
       // Proxy args reach RUN without an ARG, and never the image (BuildKit's allowlist).
-      static const char* kProxy[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
-                                     "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy",
-                                     "ALL_PROXY", "all_proxy"};
-      for (const char* p : kProxy) {
-        if (k == p) spec.env.push_back(k + "=" + v);
-      }
+      if (is_proxy_arg(k)) spec.env.push_back(k + "=" + v);
     }
     spec.cwd = state_.config.config.working_dir.empty() ? "/" : state_.config.config.working_dir;
     // HOME from the image's passwd when the image does not set it (runc does this for Docker
@@ -291,9 +276,7 @@ void StageBuilder::do_run(const parser::Run& run) {
             layers = s_.stage_result(*st).layers;
           } else {
             LocalImage image = s_.base_image(*m.from, state_.config.platform, id);
-            ImageConfig cfg = ImageConfig::parse(s_.store.content().read_small(image.config.digest));
-            for (size_t i = 0; i < image.layers.size() && i < cfg.diff_ids.size(); ++i)
-              layers.push_back({image.layers[i], cfg.diff_ids[i]});
+            layers = layers_of(image, s_.store.content().read_small(image.config.digest));
           }
           std::string chain = s_.store.ensure_snapshot(layers, s_.cancel);
           auto view = std::make_unique<ScopedSnapshot>(s_.store, "mount", chain, ScopedSnapshot::Kind::kView);

@@ -5,6 +5,7 @@
 
 #include "builder/store_commands.h"
 #include "cli/commands.h"
+#include "cli/human_units.h"
 
 namespace mybuild::cli {
 namespace {
@@ -13,20 +14,6 @@ struct PruneFlags {
   bool force = false;
   bool dry_run = false;
 };
-
-// Docker's units.HumanSize: decimal units, about 3 significant digits ("1.23MB", "512B").
-std::string human_size(int64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
-    value /= 1000;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g%s", value, kUnits[unit]);
-  return buf;
-}
 
 }  // namespace
 
@@ -45,7 +32,7 @@ void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out) 
       out << "\n";
     }
     out << (flags->dry_run ? "Total reclaimable space: " : "Total reclaimed space: ")
-        << human_size(result.bytes_removed) << "\n";
+        << human_size(result.bytes_removed, 4) << "\n";
   });
 }
 

@@ -43,7 +43,9 @@ EOL : '\r'? '\n' -> popMode ;
 CONTINUATION : [\\`] [ \t]* '\r'? '\n' {isEscape()}? -> channel(HIDDEN), pushMode(CONTINUED) ;
 // The escape token and the character it escapes (so `\\` at the end of a line does not continue).
 ESCAPED : [\\`] ~[\r\n] {isEscape()}? ;
-TEXT : ~[ \t\f\u000B\r\n\\`]+ ;
+// Words and the blanks between them in one token: the walk and the heredoc scan only join the
+// argument text, and a token per word doubled the lexer's and the tree's allocations.
+TEXT : ~[\r\n\\`]+ ;
 WS : [ \t\f\u000B\r]+ ;
 // A backslash or backtick that is not the escape token, or the escape token right before EOF.
 CHAR : [\\`] ;

@@ -1,25 +1,38 @@
-// The seccomp filter of a RUN step, with the outcome of Docker's default profile
-// (moby profiles/seccomp/default.json) for a container without CAP_SYS_ADMIN: kernel keyrings,
-// bpf, kexec/reboot, module loading, mounting and namespace creation, clock setting, perf,
-// process_vm_* and the like fail with EPERM. Built once in the parent with libseccomp and
-// exported as a classic BPF program, so the child only calls prctl() (no allocation after clone).
+// The seccomp filter of a RUN step: Docker's default profile (sandbox/seccomp_profile.h says
+// which version and what it allows) as an allow-list. Everything not allowed fails with EPERM:
+// kernel keyrings, bpf, kexec, reboot, module loading, mount and namespace creation, clock
+// setting, perf, open_by_handle_at, and any syscall the profile does not name.
 //
-// Difference from Docker, on purpose and stated: Docker's profile is an allow-list (unknown
-// syscalls get ENOSYS/EPERM); this filter denies the dangerous families by name and allows the
-// rest. clone3 gets ENOSYS, as in Docker, so libc falls back to clone, whose flags we can see.
+// Built once in the parent with libseccomp and exported as a classic BPF program, so the child
+// only calls prctl() (no allocation after clone). The program covers the host's architecture
+// and its compatibility ABIs (x86_64: i386 and x32; aarch64: arm), as Docker's archMap does.
+//
+// Syscall numbers above the highest one the profile names (per ABI) fail with ENOSYS, not
+// EPERM, as under runc (libcontainer/seccomp/patchbpf): a syscall newer than this libseccomp
+// (fchmodat2, statmount, ...) then looks absent, and libc falls back to the old one instead of
+// failing. Numbers below that, in the table's gaps or not allowed, get EPERM.
+//
+// RUN --security=insecure gets no filter at all (sandbox/run.cc), as BuildKit's insecure mode
+// has seccomp unconfined.
 #pragma once
 
 #include <linux/filter.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace mybuild::sandbox {
 
 class SeccompProgram {
  public:
-  // Throws Error(kSandbox) when libseccomp cannot build the filter.
+  // Docker's policy for a container keeping Docker's default capabilities (sandbox/caps.h):
+  // what every RUN step gets. Throws Error(kSandbox) when libseccomp cannot build the filter.
   static SeccompProgram docker_default();
+  // The same policy for a container keeping `capabilities` (bit c set: capability c kept):
+  // capability-gated syscalls are allowed when their capability is kept; with CAP_SYS_ADMIN,
+  // clone and clone3 lose their restrictions.
+  static SeccompProgram for_capabilities(uint64_t capabilities);
 
   SeccompProgram(SeccompProgram&& other) noexcept : filter_(std::move(other.filter_)) { link(); }
   SeccompProgram(const SeccompProgram&) = delete;

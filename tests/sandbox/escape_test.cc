@@ -124,5 +124,51 @@ TEST_F(EscapeTest, WritesLandOnlyInTheRootfsGiven) {
   EXPECT_FALSE(std::filesystem::exists("/a/b"));
 }
 
+// Docker's seccomp allow-list (sandbox/seccomp_profile.h) lets a shell's everyday work through.
+TEST_F(EscapeTest, EverydayToolsWorkUnderTheSeccompAllowList) {
+  for (const char* applet : {"tar", "wget", "gzip", "nc", "date", "du", "md5sum"}) {
+    std::filesystem::create_symlink("busybox", rootfs_->path() / "bin" / applet);
+  }
+  EXPECT_EQ(sh("set -e; mkdir -p /w/d; cd /w; echo hi > d/f; cp -a d e; chmod 640 e/f;"
+               " ln -s e/f l; tar czf t.tgz d e l; mkdir x; tar xzf t.tgz -C x; cat x/l;"
+               " stat -c %a x/e/f; ls -l x | grep -c '^[dl]'; readlink x/l; id -u; whoami;"
+               " sleep 0.1; date +%Y >/dev/null; du -s x >/dev/null; md5sum x/d/f | cut -c1-8;"
+               " (wget -h 2>&1 || true) | grep -c -i usage; uname -s;"
+               " sh -c 'echo \"sub $$\" >/dev/null; exit 3' || echo sub-exit=$?;"
+               " grep '^Seccomp:' /proc/self/status"),
+            "hi\n640\n3\ne/f\n0\nroot\n764efa88\n1\nLinux\nsub-exit=3\nSeccomp:\t2\n");
+}
+
+// The seccomp filter answers as Docker's default profile does: a static prober makes each call
+// from inside the step. ptrace itself is allowed (kernel >= 4.8) but pid 1 is out of reach;
+// chroot is allowed with CAP_SYS_CHROOT, which Docker's default set keeps.
+TEST_F(EscapeTest, SeccompDeniesWhatDockersDefaultProfileDenies) {
+  std::filesystem::copy_file(MYBUILD_SECCOMP_PROBE, rootfs_->path() / "bin/seccomp_probe");
+  EXPECT_EQ(sh("seccomp_probe keyctl add_key request_key bpf kexec_load reboot mount"
+               " unshare_user setns ptrace_init open_by_handle_at io_uring_setup socket_vsock"
+               " personality_bsd unused_number clone3 beyond_every_number socket_unix"
+               " personality_query chroot"),
+            "keyctl EPERM\nadd_key EPERM\nrequest_key EPERM\nbpf EPERM\nkexec_load EPERM\n"
+            "reboot EPERM\nmount EPERM\nunshare_user EPERM\nsetns EPERM\nptrace_init EPERM\n"
+            "open_by_handle_at EPERM\nio_uring_setup EPERM\nsocket_vsock EPERM\n"
+            "personality_bsd EPERM\nunused_number EPERM\nclone3 ENOSYS\n"
+            "beyond_every_number ENOSYS\nsocket_unix OK\npersonality_query OK\nchroot OK\n");
+  // A non-root user gets the same filter.
+  ProcessSpec s = spec("seccomp_probe keyctl clone3 socket_unix");
+  s.user = "app";
+  EXPECT_EQ(testing::run_collect(s).output, "keyctl EPERM\nclone3 ENOSYS\nsocket_unix OK\n");
+}
+
+// RUN --security=insecure has no filter, as BuildKit's insecure mode runs seccomp-unconfined.
+TEST_F(EscapeTest, InsecureStepHasNoSeccompFilter) {
+  std::filesystem::copy_file(MYBUILD_SECCOMP_PROBE, rootfs_->path() / "bin/seccomp_probe");
+  ProcessSpec s = spec("grep '^Seccomp:' /proc/self/status; seccomp_probe keyctl socket_vsock");
+  s.insecure = true;
+  auto r = testing::run_collect(s);
+  // AF_VSOCK may be missing from the kernel (EAFNOSUPPORT): anything but the filter's EPERM.
+  EXPECT_EQ(r.output.substr(0, r.output.find("socket_vsock")), "Seccomp:\t0\nkeyctl OK\n");
+  EXPECT_EQ(r.output.find("socket_vsock EPERM"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace mybuild::sandbox

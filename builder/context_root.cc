@@ -108,6 +108,10 @@ std::optional<std::string> BuildContext::resolve(std::string_view path, bool fol
   return resolve_in_root(root_, path, opts);
 }
 
+BuildContext BuildContext::view(std::unique_ptr<ContextFilter> filter) const {
+  return BuildContext(root_, std::move(filter), ignore_file_, nullptr);
+}
+
 std::vector<std::string> BuildContext::list(std::string_view rel) const {
   const std::filesystem::path dir = host_path(rel);
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);

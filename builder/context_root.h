@@ -64,6 +64,10 @@ class BuildContext {
   // The visible entries of directory `rel`, sorted by name (byte order, as Go's os.ReadDir).
   std::vector<std::string> list(std::string_view rel) const;
 
+  // The same root seen through `filter` instead (COPY --exclude and --parents narrow what one
+  // source reads: copy_filter.h). The view owns no temp dir; this context must outlive it.
+  BuildContext view(std::unique_ptr<ContextFilter> filter) const;
+
  private:
   BuildContext(std::filesystem::path root, std::unique_ptr<ContextFilter> filter,
                std::optional<std::filesystem::path> ignore_file,

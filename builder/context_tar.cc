@@ -71,7 +71,8 @@ void check(struct archive* a, int rc, ReadState& state, std::string_view what) {
 
 }  // namespace
 
-void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest) {
+void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
+                        bool keep_owners) {
   ReadState state{&tar, std::vector<char>(common::kCopyBufferSize), nullptr};
   ArchivePtr in(archive_read_new(), archive_read_free);
   ArchivePtr out(archive_write_disk_new(), archive_write_free);
@@ -79,9 +80,11 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest) 
   archive_read_support_format_tar(in.get());
   archive_read_support_format_gnutar(in.get());
   archive_read_support_filter_all(in.get());
+  // Without a user/group lookup set, ARCHIVE_EXTRACT_OWNER uses the entries' numeric ids.
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+                                                ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                                (keep_owners ? ARCHIVE_EXTRACT_OWNER : 0));
   // Not ARCHIVE_EXTRACT_UNLINK: with it, libarchive silently replaces a symlink in the way
   // instead of refusing the entry; a context tar that writes through its own symlink is
   // malformed or hostile, and the user should hear about it.
@@ -108,8 +111,10 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest) 
       const std::string target = safe_name(hardlink, "hard link target");
       archive_entry_set_hardlink(entry, (prefix + target).c_str());
     }
-    archive_entry_set_uid(entry, 0);
-    archive_entry_set_gid(entry, 0);
+    if (!keep_owners) {
+      archive_entry_set_uid(entry, 0);
+      archive_entry_set_gid(entry, 0);
+    }
     rc = archive_write_header(out.get(), entry);
     check(out.get(), rc, state, "extracting " + name);
     if (archive_entry_size(entry) > 0 && type == AE_IFREG) {

@@ -5,7 +5,8 @@
 // (libarchive's SECURE_SYMLINKS). Symlinks are kept as they are: where they point is resolved
 // later, clamped inside the context root (context_path.h). Device nodes, fifos and sockets
 // are skipped with a warning: a build context has no use for them. Owners are not restored
-// (COPY makes files 0:0 anyway); modes and mtimes are, as they reach the layer.
+// (COPY makes files 0:0 anyway) unless `keep_owners` (ADD of a local archive keeps the
+// archive's numeric uid/gid, as BuildKit does); modes and mtimes are, as they reach the layer.
 #pragma once
 
 #include <filesystem>
@@ -17,6 +18,7 @@ namespace mybuild::builder {
 // Extracts `tar` (plain, gzip, bzip2, xz or zstd, detected from its bytes) into the existing
 // empty directory `dest`. Throws Error(kUsage) for an unsafe entry, kIntegrity for a corrupt
 // archive, and rethrows whatever `tar.read` throws.
-void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest);
+void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
+                        bool keep_owners = false);
 
 }  // namespace mybuild::builder

@@ -39,7 +39,10 @@ bool names_directory(std::string_view dest) {
 class Copier {
  public:
   Copier(const std::filesystem::path& root, const BuildContext& ctx, const CopyOptions& opts)
-      : root_(root), ctx_(ctx), opts_(opts) {}
+      : root_(root), ctx_(&ctx), opts_(opts) {}
+
+  // The context the next copy() reads (a source's narrowed view, or the copy's context).
+  void read_from(const BuildContext& ctx) { ctx_ = &ctx; }
 
   // Creates every missing directory of `rel` (inside the root), refusing to pass a symlink.
   void ensure_dirs(const std::string& rel) {
@@ -76,7 +79,7 @@ class Copier {
   // false at the top, true below).
   void copy(const std::string& src, const std::string& dst, bool top) {
     struct stat st {};
-    const auto from = ctx_.host_path(src);
+    const auto from = ctx_->host_path(src);
     if (::lstat(from.c_str(), &st) != 0) common::throw_errno("lstat", from.string());
     struct stat tst {};
     const auto to = dest(dst);
@@ -130,13 +133,13 @@ class Copier {
       if (::mkdir(dest(dst).c_str(), 0700) != 0) common::throw_errno("mkdir", "/" + dst);
       ++stats_.dirs;
     }
-    for (const std::string& name : ctx_.list(src)) {
+    for (const std::string& name : ctx_->list(src)) {
       copy(join_rel(src, name), join_rel(dst, name), false);
     }
     if (existing && top) {
       set_times(st, dst);
     } else {
-      apply_metadata(st, ctx_.host_path(src), dst);
+      apply_metadata(st, ctx_->host_path(src), dst);
     }
   }
 
@@ -193,9 +196,9 @@ class Copier {
                       const std::string& dst) {
     const auto to = dest(dst);
     // Owner first: chown clears set-id bits, so the mode must come after it.
-    if (::lchown(to.c_str(), opts_.owner.uid, opts_.owner.gid) != 0) {
-      common::throw_errno("lchown", "/" + dst);
-    }
+    const uid_t uid = opts_.keep_owner ? st.st_uid : opts_.owner.uid;
+    const gid_t gid = opts_.keep_owner ? st.st_gid : opts_.owner.gid;
+    if (::lchown(to.c_str(), uid, gid) != 0) common::throw_errno("lchown", "/" + dst);
     copy_xattrs(from, to);
     if (!S_ISLNK(st.st_mode)) {
       const mode_t mode = opts_.chmod ? opts_.chmod->apply(st.st_mode & 07777, S_ISDIR(st.st_mode))
@@ -235,7 +238,7 @@ class Copier {
   }
 
   const std::filesystem::path& root_;
-  const BuildContext& ctx_;
+  const BuildContext* ctx_;
   const CopyOptions& opts_;
   CopyStats stats_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
@@ -268,6 +271,7 @@ CopyStats copy_into(const std::filesystem::path& dest_root, std::string_view des
     dest_is_dir = true;
   }
   for (const CopySource& src : sources) {
+    copier.read_from(src.view ? *src.view : context);
     try {
       if (src.is_dir) {
         copier.ensure_dirs(*dest_rel);

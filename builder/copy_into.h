@@ -38,6 +38,10 @@ namespace mybuild::builder {
 struct CopyOptions {
   Owner owner;                     // 0:0 unless --chown
   std::optional<ChmodSpec> chmod;  // --chmod
+  // Copied entries keep their source's uid/gid instead of `owner` (ADD of a local archive
+  // without --chown keeps the archive's owners, as BuildKit's unpack does); the parents the
+  // copy creates still get `owner`.
+  bool keep_owner = false;
 };
 
 struct CopyStats {

@@ -24,6 +24,9 @@ struct CopySource {
                            // component as matched, before following a symlink (fsutil's
                            // filepath.Base(src))
   bool is_dir = false;     // after following symlinks
+  // Read through this view of the context instead of the copy's context, when set: COPY
+  // --exclude and --parents narrow what is below the source (copy_filter.h). Not owned.
+  const BuildContext* view = nullptr;
 };
 
 // Resolves every source in order; wildcard matches come in name order. The same path named

@@ -30,6 +30,9 @@ class StageBuilder {
   using Action = std::function<void(const std::filesystem::path& rootfs, const StepId& step)>;
   struct StepInputs {
     nlohmann::json inputs = nlohmann::json::object();  // name -> value, for key and explanation
+    // COPY --link: the step runs on an empty snapshot and its key leaves the parent out, so
+    // its layer is reused on any base; the layer is then stacked on the current state.
+    bool independent_of_parent = false;
   };
   void layer_step(const StepId& step, const parser::InstructionCommon& where, StepInputs inputs,
                   const std::string& created_by, const Action& act);

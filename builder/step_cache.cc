@@ -36,7 +36,10 @@ class Slot {
 void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommon& where,
                               StepInputs in, const std::string& created_by, const Action& act) {
   ++s_.total_steps;
-  in.inputs["parent"] = state_.chain.empty() ? "scratch" : state_.chain;
+  const bool linked = in.independent_of_parent;
+  in.inputs["parent"] = linked                ? "independent (--link)"
+                        : state_.chain.empty() ? "scratch"
+                                               : state_.chain;
   in.inputs["platform"] = state_.config.platform.str();
   in.inputs["layer format"] = std::string(snapshot::to_string(s_.layer_options.compression));
   std::string inputs = in.inputs.dump();
@@ -72,7 +75,8 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
   auto started = Clock::now();
   s_.progress.step_state(step, StepState::kStarted, {});
   try {
-    std::string parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
+    std::string parent =
+        linked ? std::string() : s_.store.ensure_snapshot(state_.layers, s_.cancel);
     ScopedSnapshot snap(s_.store, "step", parent);
     {
       snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());

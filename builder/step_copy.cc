@@ -12,6 +12,7 @@
 #include "builder/build_inputs.h"
 #include "builder/context_path.h"
 #include "builder/context_tar.h"
+#include "builder/copy_filter.h"
 #include "builder/copy_into.h"
 #include "builder/file_checksum.h"
 #include "builder/stage_builder.h"
@@ -112,11 +113,10 @@ std::string StageBuilder::expand_flag(const std::optional<std::string>& value) c
 
 void StageBuilder::do_copy(const parser::Copy& copy) {
   const std::string op = copy.is_add ? "ADD" : "COPY";
-  if (!copy.excludes.empty()) {
-    throw Error(ErrorKind::kDockerfile, op + " --exclude is not supported by mybuild yet", copy.range);
-  }
-  if (copy.parents) {
-    throw Error(ErrorKind::kDockerfile, op + " --parents is not supported by mybuild yet", copy.range);
+  if (copy.parents && copy.is_add) {
+    // BuildKit's parseAdd has no --parents flag.
+    throw Error(ErrorKind::kDockerfile, "Unknown flag: parents (ADD has no --parents; use COPY)",
+                copy.range);
   }
   std::vector<std::string> srcs;
   bool heredoc_sources = false;
@@ -148,8 +148,10 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     throw Error(ErrorKind::kDockerfile, "ADD --checksum is only for URL sources", copy.range);
   }
   std::string dest = expand(copy.destination);
-  // BuildKit's history text: flags but --from, the sources and the destination as written.
+  // BuildKit's history text: --parents, --chown and --chmod (not --from, --link or --exclude),
+  // the sources and the destination as written.
   std::string created_by = op;
+  if (copy.parents) created_by += " --parents";
   std::string chown_text = expand_flag(copy.chown), chmod_text = expand_flag(copy.chmod);
   if (!chown_text.empty()) created_by += " --chown=" + chown_text;
   if (!chmod_text.empty()) created_by += " --chmod=" + chmod_text;
@@ -241,7 +243,10 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     ctx = &*tree.context;
   }
   // BuildKit allows a wildcard that matches nothing (AllowEmptyWildcard): it copies nothing.
-  std::vector<CopySource> sources = resolve_copy_sources(*ctx, srcs, /*allow_empty_wildcard=*/true);
+  // --exclude and --parents narrow each source to a view of the tree (copy_filter.h); heredoc
+  // and URL sources are single files, which neither flag filters.
+  NarrowedSources narrowed = narrow_sources(*ctx, srcs, copy.excludes, copy.parents);
+  const std::vector<CopySource>& sources = narrowed.sources;
 
   std::string display = created_by.substr(0, created_by.size() - std::string_view(" # buildkit").size());
   if (!from.empty()) display.insert(op.size(), " --from=" + from);
@@ -254,24 +259,55 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   in.inputs["chmod"] = chmod;
   if (!from_chain.empty()) in.inputs["from"] = from_chain;
   if (copy.unpack) in.inputs["unpack"] = *copy.unpack;
+  if (!copy.excludes.empty()) in.inputs["exclude"] = copy.excludes;
   for (size_t i = 0; i < sources.size(); ++i) {
     std::span<const CopySource> one(&sources[i], 1);
+    const BuildContext& read_through = sources[i].view ? *sources[i].view : *ctx;
     common::Digest d;
     if (ctx == &s_.context) {
       std::lock_guard lock(s_.memo_mu);
-      d = checksum_sources(*ctx, one, s_.memo.get());
+      d = checksum_sources(read_through, one, s_.memo.get());
     } else {
-      d = checksum_sources(*ctx, one, nullptr);
+      d = checksum_sources(read_through, one, nullptr);
     }
     std::string name = "files of " + sources[i].as_written;
     if (sources.size() > srcs.size() || in.inputs.contains(name)) name += " (" + sources[i].rel + ")";
     in.inputs[name] = d.str();
   }
 
+  // --link: the files go into an empty layer whose key leaves the parent out (BuildKit merges
+  // it onto the parent with MergeOp). BuildKit links only without --chmod (dispatchCopy:
+  // `cfg.link && cfg.chmod == ""`), so with --chmod it is an ordinary copy there and here.
+  std::optional<Owner> linked_owner;
+  if (copy.link && chmod.empty()) {
+    in.independent_of_parent = true;
+    // The layer cannot read the parent, but a --chown name means the parent's passwd/group:
+    // resolve it first and key the numbers. (BuildKit looks names up in the empty layer and
+    // fails; numbers behave the same in both.)
+    if (!chown.empty()) {
+      if (chown.find_first_not_of("0123456789:") == std::string::npos) {
+        linked_owner = resolve_chown(chown, {});  // numbers: nothing to look up
+      } else {
+        std::string chain = s_.store.ensure_snapshot(state_.layers, s_.cancel);
+        ScopedSnapshot parent(s_.store, "chown", chain, ScopedSnapshot::Kind::kView);
+        snapshot::MountGuard mounted(parent.mounts(), parent.mount_point());
+        linked_owner = resolve_chown(chown, mounted.target());
+      }
+      std::string numbers = std::to_string(linked_owner->uid);
+      numbers += ':';
+      numbers += std::to_string(linked_owner->gid);
+      in.inputs["chown"] = numbers;
+    }
+  }
+
   layer_step(step, copy, std::move(in), created_by,
              [&](const std::filesystem::path& rootfs, const StepId&) {
     CopyOptions options;
-    if (!chown.empty()) options.owner = resolve_chown(chown, rootfs);
+    if (linked_owner) {
+      options.owner = *linked_owner;
+    } else if (!chown.empty()) {
+      options.owner = resolve_chown(chown, rootfs);
+    }
     options.chmod = chmod_spec;
     std::vector<CopySource> plain;
     std::vector<const CopySource*> archives;
@@ -287,7 +323,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       common::TempDir unpacked("mybuild-add-");
       try {
         common::FdReader archive(common::open_file(ctx->host_path(a->rel), O_RDONLY));
-        unpack_context_tar(archive, unpacked.path());
+        unpack_context_tar(archive, unpacked.path(), /*keep_owners=*/chown.empty());
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::kIntegrity) throw;
         // Compressed but not a tar: ADD copies such a file as it is.
@@ -298,7 +334,10 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       BuildContext archive_ctx = BuildContext::open_directory(unpacked.path(), include_all());
       auto all = resolve_copy_sources(archive_ctx, std::vector<std::string>{"."});
       std::string dir_dest = dest.back() == '/' ? dest : dest + "/";
-      copy_into(rootfs, dir_dest, archive_ctx, all, 1, options);
+      // The archive's owners stay unless --chown (BuildKit unpack: mapArchiveHeaderOwner).
+      CopyOptions archive_options = options;
+      archive_options.keep_owner = chown.empty();
+      copy_into(rootfs, dir_dest, archive_ctx, all, 1, archive_options);
     }
   });
 }

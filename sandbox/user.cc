@@ -95,7 +95,7 @@ ResolvedUser resolve_user(std::string_view spec, std::string_view passwd, std::s
     for (const auto& f : groups) {
       if (f.size() < 4) continue;
       auto gid = parse_id(f[2]);
-      if (!gid || *gid == user.gid) continue;
+      if (!gid) continue;
       for (std::string_view member : split(f[3], ',')) {
         if (member == name &&
             std::find(user.groups.begin(), user.groups.end(), *gid) == user.groups.end()) {
@@ -103,6 +103,12 @@ ResolvedUser resolve_user(std::string_view spec, std::string_view passwd, std::s
         }
       }
     }
+  }
+  // The primary gid is a supplementary group too: runc/containerd add it (BuildKit's
+  // ensureAdditionalGids, the CVE-2022-36109 fix), so a file whose group denies access cannot be
+  // read through the primary group after the process drops it.
+  if (std::find(user.groups.begin(), user.groups.end(), user.gid) == user.groups.end()) {
+    user.groups.insert(user.groups.begin(), user.gid);
   }
   return user;
 }

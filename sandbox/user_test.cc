@@ -23,7 +23,7 @@ TEST(ResolveUser, EmptyIsRoot) {
   auto u = resolve_user("", kPasswd, kGroup);
   EXPECT_EQ(u.uid, 0u);
   EXPECT_EQ(u.gid, 0u);
-  EXPECT_EQ(u.groups, std::vector<uint32_t>{10});
+  EXPECT_EQ(u.groups, (std::vector<uint32_t>{0, 10}));
   EXPECT_EQ(u.home, "/root");
 }
 
@@ -31,7 +31,8 @@ TEST(ResolveUser, NameGivesPrimaryGroupAndSupplementaryGroups) {
   auto u = resolve_user("app", kPasswd, kGroup);
   EXPECT_EQ(u.uid, 1000u);
   EXPECT_EQ(u.gid, 1001u);
-  EXPECT_EQ(u.groups, (std::vector<uint32_t>{50, 29}));
+  EXPECT_EQ(u.groups, (std::vector<uint32_t>{1001, 50, 29}))
+      << "the primary gid is a supplementary group too, as runc/BuildKit make it";
   EXPECT_EQ(u.home, "/home/app");
 }
 
@@ -40,14 +41,14 @@ TEST(ResolveUser, NumericUidFoundOrNot) {
   auto unknown = resolve_user("4242", kPasswd, kGroup);
   EXPECT_EQ(unknown.uid, 4242u);
   EXPECT_EQ(unknown.gid, 0u);
-  EXPECT_TRUE(unknown.groups.empty());
+  EXPECT_EQ(unknown.groups, std::vector<uint32_t>{0});
 }
 
 TEST(ResolveUser, ExplicitGroupByNameOrNumberAndNoSupplementary) {
   auto by_name = resolve_user("app:staff", kPasswd, kGroup);
   EXPECT_EQ(by_name.gid, 50u);
-  EXPECT_TRUE(by_name.groups.empty());
-  EXPECT_EQ(resolve_user("1000:7", kPasswd, kGroup).gid, 7u);
+  EXPECT_EQ(by_name.groups, std::vector<uint32_t>{50}) << "only the explicit group";
+  EXPECT_EQ(resolve_user("1000:7", kPasswd, kGroup).groups, std::vector<uint32_t>{7});
 }
 
 TEST(ResolveUser, UnknownNamesAreErrorsLikeDocker) {

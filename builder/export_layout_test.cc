@@ -229,9 +229,19 @@ TEST_F(ExportLayout, BadDestinationsAreClearErrors) {
             ErrorKind::kUsage);
   EXPECT_EQ(export_error(content_, image_.manifest, {}, "type=image,name=x"), ErrorKind::kUsage);
   // Specs built by hand get the checks parse_output makes.
-  OutputSpec to_stdout{.type = "oci", .dest = "-", .tar = false, .attrs = {}};
+  OutputSpec to_stdout{.type = "oci",
+                       .dest = "-",
+                       .tar = false,
+                       .attrs = {},
+                       .compression = {},
+                       .compression_level = {}};
   EXPECT_THROW(export_image(content_, image_.manifest, {}, to_stdout), Error);
-  OutputSpec docker_dir{.type = "docker", .dest = out("dd").string(), .tar = false, .attrs = {}};
+  OutputSpec docker_dir{.type = "docker",
+                        .dest = out("dd").string(),
+                        .tar = false,
+                        .attrs = {},
+                        .compression = {},
+                        .compression_level = {}};
   EXPECT_THROW(export_image(content_, image_.manifest, {}, docker_dir), Error);
   EXPECT_EQ(export_error(content_, image_.manifest, {"Upper:x"},
                          "type=oci,dest=" + out("x.tar").string()),

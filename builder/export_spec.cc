@@ -2,12 +2,14 @@
 // one CSV record of key=value fields, or a bare path.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "builder/image_export.h"
 #include "common/error.h"
+#include "snapshot/compression.h"
 
 namespace mybuild::builder {
 
@@ -100,6 +102,33 @@ bool needs_dest(const std::string& type) {
   return type == "oci" || type == "docker" || type == "tar" || type == "local";
 }
 
+// BuildKit's exporter attributes for layer compression (docs: exporters/oci-docker.md).
+void check_compression(std::string_view text, OutputSpec& spec) {
+  if (auto it = spec.attrs.find("compression"); it != spec.attrs.end()) {
+    if (it->second == "estargz") {
+      bad_output(text, "compression=estargz is not supported (gzip, zstd or uncompressed)");
+    }
+    try {
+      snapshot::parse_compression(it->second);
+    } catch (const Error&) {
+      bad_output(text, "unknown compression \"" + it->second + "\" (gzip, zstd or uncompressed)");
+    }
+    spec.compression = it->second;
+  }
+  if (auto it = spec.attrs.find("compression-level"); it != spec.attrs.end()) {
+    int level = 0;
+    auto [end, ec] =
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), level);
+    if (ec != std::errc() || end != it->second.data() + it->second.size() || level < 0) {
+      bad_output(text, "compression-level=" + it->second + " is not a level (0, 1, 2, ...)");
+    }
+    spec.compression_level = level;
+  }
+  if (auto it = spec.attrs.find("force-compression"); it != spec.attrs.end()) {
+    parse_bool(text, "force-compression", it->second);  // always forced: see image_export.h
+  }
+}
+
 void validate(std::string_view text, OutputSpec& spec) {
   if (spec.type.empty()) bad_output(text, "type is required (type=oci|docker|tar|local|image)");
   if (!needs_dest(spec.type) && spec.type != "image" && spec.type != "registry") {
@@ -112,6 +141,7 @@ void validate(std::string_view text, OutputSpec& spec) {
       bad_output(text, "tar=false is supported by type=oci only");
     }
   }
+  check_compression(text, spec);
   if (needs_dest(spec.type) && spec.dest.empty()) {
     bad_output(text, "type=" + spec.type + " needs dest=PATH (or dest=- for stdout)");
   }

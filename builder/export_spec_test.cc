@@ -113,5 +113,45 @@ TEST(ParseOutput, TrailingCommaIsAnEmptyField) {
   EXPECT_NE(usage_error("type=oci,dest=x,").find("key=value"), std::string::npos);
 }
 
+// BuildKit's exporter attributes for layer compression, and which format an output then sends.
+TEST(ParseOutput, CompressionAttributes) {
+  OutputSpec s = parse_output("type=oci,dest=o.tar,compression=zstd,compression-level=9");
+  EXPECT_EQ(s.compression, "zstd");
+  EXPECT_EQ(s.compression_level, 9);
+  EXPECT_EQ(parse_output("type=docker,dest=d.tar,compression=uncompressed").compression,
+            "uncompressed");
+  EXPECT_FALSE(parse_output("type=oci,dest=o.tar").compression.has_value());
+  EXPECT_TRUE(
+      parse_output("type=oci,dest=o.tar,force-compression=true").attrs.count("force-compression"));
+  EXPECT_NE(usage_error("type=oci,dest=o,compression=brotli").find("brotli"), std::string::npos);
+  EXPECT_NE(usage_error("type=oci,dest=o,compression=estargz").find("not supported"),
+            std::string::npos);
+  EXPECT_NE(usage_error("type=oci,dest=o,compression-level=fast").find("fast"), std::string::npos);
+  EXPECT_NE(usage_error("type=oci,dest=o,compression-level=-1").find("-1"), std::string::npos);
+  usage_error("type=oci,dest=o,force-compression=maybe");
+}
+
+TEST(OutputLayerFormat, AttributesWinOverTheBuildFlags) {
+  using snapshot::Compression;
+  LayerFormat flags{Compression::kGzip, 9};
+  EXPECT_EQ(output_layer_format(parse_output("type=oci,dest=o"), flags), flags);
+  EXPECT_EQ(output_layer_format(parse_output("type=oci,dest=o,compression=zstd"), flags),
+            (LayerFormat{Compression::kZstd, -1}))
+      << "gzip's level 9 does not carry over to zstd";
+  EXPECT_EQ(output_layer_format(parse_output("type=oci,dest=o,compression=gzip"), flags), flags);
+  EXPECT_EQ(output_layer_format(parse_output("type=oci,dest=o,compression-level=1"), flags),
+            (LayerFormat{Compression::kGzip, 1}));
+  EXPECT_EQ(output_layer_format(parse_output("type=oci,dest=o,compression=uncompressed"), flags)
+                .compression,
+            Compression::kNone);
+  try {
+    output_layer_format(parse_output("type=oci,dest=o,compression=zstd,compression-level=40"),
+                        flags);
+    ADD_FAILURE() << "zstd level 40 accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+  }
+}
+
 }  // namespace
 }  // namespace mybuild::builder

@@ -44,4 +44,31 @@ void export_image(const snapshot::ContentStore& content, const common::Descripto
   }
 }
 
+LayerFormat output_layer_format(const OutputSpec& spec, const LayerFormat& fallback) {
+  if (!spec.compression) {
+    return parse_layer_format(snapshot::to_string(fallback.compression),
+                              spec.compression_level.value_or(fallback.level));
+  }
+  LayerFormat f = parse_layer_format(*spec.compression);
+  int level = f.compression == fallback.compression ? fallback.level : snapshot::kDefaultLevel;
+  return parse_layer_format(*spec.compression, spec.compression_level.value_or(level));
+}
+
+void export_image(LayerConverter& converter, const snapshot::ContentStore& content,
+                  const common::Descriptor& manifest, const std::vector<std::string>& names,
+                  const OutputSpec& spec, const LayerFormat& fallback) {
+  if (spec.type != "oci" && spec.type != "docker") {
+    export_image(content, manifest, names, spec);
+    return;
+  }
+  common::Descriptor root;
+  try {
+    root = converter.convert(manifest, output_layer_format(spec, fallback)).root;
+  } catch (Error& e) {
+    e.add_context("exporting " + manifest.digest.str() + " as type=" + spec.type);
+    throw;
+  }
+  export_image(content, root, names, spec);
+}
+
 }  // namespace mybuild::builder

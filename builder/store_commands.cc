@@ -1,6 +1,7 @@
 #include "builder/store_commands.h"
 
 #include "builder/build_cache.h"
+#include "builder/layer_convert.h"
 
 #include <system_error>
 
@@ -21,7 +22,15 @@ PruneResult prune_store(const std::filesystem::path& root, const PruneOptions& o
     snapshot::GarbageCollector gc(content, db);
     // Layers the build cache refers to stay: a cache hit reuses them without rebuilding.
     gc.add_roots("build cache", [](snapshot::Database& d) { return BuildCache::roots(d); });
+    // Layers converted for a push or export stay while their source does (layer_convert.h):
+    // what the roots above reach is marked first, then the conversions of those sources.
+    gc.add_roots("layer conversions", [&content](snapshot::Database& d) {
+      snapshot::GarbageCollector sources(content, d);
+      sources.add_roots("build cache", [](snapshot::Database& dd) { return BuildCache::roots(dd); });
+      return conversion_roots(d, sources.mark());
+    });
     auto report = gc.collect({.dry_run = options.dry_run});
+    if (!options.dry_run) forget_stale_conversions(db, content);
     for (const auto& blob : report.removed) result.removed.push_back(blob.digest.str());
     result.bytes_removed = report.bytes_removed;
     result.blobs_kept = report.blobs_kept;

@@ -14,6 +14,7 @@
 #include "builder/image_push.h"
 #include "builder/history_text.h"
 #include "builder/image_writer.h"
+#include "builder/layer_convert.h"
 #include "builder/stage_builder.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -174,8 +175,15 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   int64_t now = request.source_date_epoch.value_or(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   session.created = rfc3339(now);
-  session.layer_options.compression = snapshot::parse_compression(request.compression);
-  if (request.compression_level >= 0) session.layer_options.level = request.compression_level;
+  // Layers stay uncompressed in the store (fast to write and to unpack, as containerd keeps
+  // them); --compression is what a push or an -o oci|docker output converts them to.
+  session.layer_options.compression = snapshot::Compression::kNone;
+  LayerFormat out_format = parse_layer_format(request.compression, request.compression_level);
+  LayerFormat push_format = out_format;
+  for (const auto& out : request.outputs) {  // checked now: a bad level fails before the build
+    LayerFormat f = output_layer_format(out, out_format);
+    if (out.type == "registry" || out.type == "image") push_format = f;
+  }
   session.layer_options.source_date_epoch = request.source_date_epoch;
   session.slots = &slots;
   session.memo = std::make_unique<FileHashMemo>(request.store_root / "checksums.db");
@@ -237,10 +245,11 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   });
   progress.step_log(export_step, "writing image " + image.config.digest.str() + "\n");
   for (const auto& n : names) progress.step_log(export_step, "naming to " + n + "\n");
+  LayerConverter converter(store.content(), lease_db);
   for (const auto& out : request.outputs) {
     if (out.type == "image" || out.type == "registry") continue;
     progress.step_log(export_step, "exporting " + out.type + " to " + out.dest + "\n");
-    export_image(store.content(), image.manifest, names, out);
+    export_image(converter, store.content(), image.manifest, names, out, out_format);
   }
   progress.step_state(export_step, StepState::kDone, Clock::now() - export_started);
 
@@ -252,13 +261,15 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
     options.insecure_registries = request.insecure_registries;
     options.cancel = &cancel;
     registry::Client client(options);
+    std::optional<common::Descriptor> pushed;  // converted once, for the first name
     for (const auto& n : names) {
       StepId push_step{session.next_step(), "pushing " + n};
       auto push_started = Clock::now();
       progress.step_state(push_step, StepState::kStarted, {});
       try {
-        PushReport report = push_image(store.content(), image.manifest, client, registry::parse_reference(n),
-                                       [&](std::string_view line) { progress.step_log(push_step, std::string(line) + "\n"); });
+        auto log = [&](std::string_view line) { progress.step_log(push_step, std::string(line) + "\n"); };
+        if (!pushed) pushed = converter.convert(image.manifest, push_format, log).root;
+        PushReport report = push_image(store.content(), *pushed, client, registry::parse_reference(n), log);
         progress.step_log(push_step, n + ": digest: " + report.digest.str() + "\n");
       } catch (...) {
         progress.step_state(push_step, StepState::kFailed, Clock::now() - push_started);

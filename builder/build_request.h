@@ -40,7 +40,9 @@ struct BuildRequest {
   int jobs = 0;  // parallel stages; 0 = the core count
   bool skip_unused_stages = true;
   bool explain_cache = false;
-  std::string compression = "gzip";  // of the layers written into the store
+  // Of the layers that leave the store (--push, -o type=oci|docker; an output's compression=
+  // attribute wins). The store itself keeps build layers uncompressed (layer_convert.h).
+  std::string compression = "gzip";
   int compression_level = -1;
   std::vector<std::string> insecure_registries;
   std::map<std::string, std::string> secrets;  // id -> content (RUN --mount=type=secret)

@@ -4,6 +4,7 @@
 
 #include "builder/image_pull.h"
 #include "builder/image_push.h"
+#include "builder/layer_convert.h"
 #include "builder/local_image.h"
 #include "builder/local_store.h"
 #include "common/error.h"
@@ -98,7 +99,8 @@ PullSummary pull_to_store(const std::filesystem::path& root, const std::string& 
 
 PushSummary push_from_store(const std::filesystem::path& root, const std::string& name,
                             const std::string& dest, const RegistryFlags& flags,
-                            const LineLog& log) {
+                            const LineLog& log, const PushCompression& compression) {
+  LayerFormat format = parse_layer_format(compression.compression, compression.level);
   std::string missing = "an image does not exist locally with the tag: " + name;
   if (!store_exists(root)) throw Error(ErrorKind::kNotFound, missing);
   LocalStore store(root);
@@ -113,6 +115,8 @@ PushSummary push_from_store(const std::filesystem::path& root, const std::string
   common::Descriptor target = push_target(store, found->root, name, log);
 
   say(log, "The push refers to repository [" + to.name() + "]");
+  LayerConverter converter(store.content, store.db);  // holds what it writes until the push ends
+  target = converter.convert(target, format, log).root;
   registry::Client client(client_options(flags));
   PushReport report = push_image(store.content, target, client, to, log);
 

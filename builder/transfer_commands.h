@@ -44,12 +44,19 @@ struct PushSummary {
   int64_t bytes_uploaded = 0;
 };
 
+// The compression of the layers a push sends (builder/layer_convert.h): layers stored in
+// another one are converted first, and the conversion is remembered.
+struct PushCompression {
+  std::string compression = "gzip";  // gzip | zstd | none
+  int level = -1;                    // -1: the algorithm's default
+};
+
 // Pushes the local image `name` (name, name@digest or ID prefix) to `dest` (a reference), or to
 // its own name when `dest` is empty. When the store holds only some platforms of an index, the
 // image for this machine's platform (or the one it has) is pushed alone, as docker does, and a
 // line says so. kNotFound when the image is not in the store.
 PushSummary push_from_store(const std::filesystem::path& root, const std::string& name,
                             const std::string& dest, const RegistryFlags& flags,
-                            const LineLog& log);
+                            const LineLog& log, const PushCompression& compression = {});
 
 }  // namespace mybuild::builder

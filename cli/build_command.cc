@@ -229,9 +229,11 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--skip-unused-stages", flags->skip_unused_stages,
                 "Skip stages the target does not need (default true)");
   b->add_flag("--explain-cache", flags->explain_cache, "Say why each cache miss happened");
-  b->add_option("--compression", flags->compression, "Layer compression: gzip, zstd, none")
-      ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  b->add_option("--compression-level", flags->compression_level, "Compression level");
+  b->add_option("--compression", flags->compression,
+                "Layer compression of --push and -o oci|docker: gzip (default), zstd, none")
+      ->check(CLI::IsMember({"gzip", "zstd", "none", "uncompressed"}));
+  b->add_option("--compression-level", flags->compression_level,
+                "Compression level (gzip 0-12, zstd 1-22)");
   b->add_option("--allow", flags->allow, "Allow an entitlement (security.insecure)")
       ->allow_extra_args(false);
   b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)")

@@ -1,6 +1,8 @@
-// `mybuild push NAME[:TAG] [DESTINATION]`, with docker push's output. Without DESTINATION the
-// image goes to the registry and repository its name says; with it (as podman push SOURCE DEST)
-// to DESTINATION, without tagging it locally.
+// `mybuild push [--compression gzip|zstd|none] [--compression-level N] NAME[:TAG] [DESTINATION]`,
+// with docker push's output. Without DESTINATION the image goes to the registry and repository
+// its name says; with it (as podman push SOURCE DEST) to DESTINATION, without tagging it locally.
+// Layers stored in another compression than the one asked for (a build stores them
+// uncompressed) are converted first (builder/layer_convert.h); gzip is docker's default.
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -17,6 +19,7 @@ struct PushFlags {
   std::string name;
   std::string dest;
   builder::RegistryFlags registry;
+  builder::PushCompression compression;
 };
 
 }  // namespace
@@ -27,6 +30,12 @@ void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
   cmd->add_option("name", flags->name, "Local image: NAME[:TAG] or image ID")->required();
   cmd->add_option("destination", flags->dest, "Where to push it (REGISTRY/REPOSITORY[:TAG])");
   add_registry_flags(cmd, flags->registry);
+  cmd->add_option("--compression", flags->compression.compression,
+                  "Layer compression to push: gzip (default), zstd, none; stored layers in "
+                  "another one are converted")
+      ->check(CLI::IsMember({"gzip", "zstd", "none", "uncompressed"}));
+  cmd->add_option("--compression-level", flags->compression.level,
+                  "Compression level (gzip 0-12, zstd 1-22)");
   cmd->callback([flags, &global, &out] {
     std::mutex mu;  // layer lines come from the upload threads
     auto log = [&](std::string_view line) {
@@ -34,7 +43,7 @@ void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       out << line << "\n" << std::flush;
     };
     auto s = builder::push_from_store(resolve_root(global), flags->name, flags->dest,
-                                      flags->registry, log);
+                                      flags->registry, log, flags->compression);
     out << s.tag << ": digest: " << s.digest << " size: " << s.size << "\n";
   });
 }

@@ -48,6 +48,19 @@ TEST_F(BuildCopyFlags, ExcludeFiltersBelowEachSourceWithDockerignorePatterns) {
   // BuildKit (fsutil copy) filters only below a source, never the source a wildcard matched.
   EXPECT_EQ(img.content("/w/top.txt"), "top\n");
   EXPECT_EQ(img.build_history()[0], "COPY dir /d/ # buildkit") << "--exclude is not in history";
+
+  // From another stage too: the patterns apply below the source in that stage's filesystem.
+  dockerfile(
+      "FROM busybox AS files\n"
+      "RUN mkdir -p /out/sub && echo k > /out/k.txt && echo x > /out/x.log && "
+      "echo y > /out/sub/y.log\n"
+      "FROM busybox\n"
+      "COPY --from=files --exclude=*.log /out /e/\n");
+  ASSERT_EQ(build({"-t", "app:v2"}).failure(), "");
+  StoredImage from = image("app:v2");
+  EXPECT_EQ(from.content("/e/k.txt"), "k\n");
+  EXPECT_FALSE(from.has("/e/x.log"));
+  EXPECT_EQ(from.content("/e/sub/y.log"), "y\n");
 }
 
 TEST_F(BuildCopyFlags, ExcludeIsInTheCacheKeyAndExcludedFilesAreNotRead) {

@@ -51,15 +51,28 @@ std::vector<uint32_t> sub_architectures(uint32_t native) {
       return {SCMP_ARCH_X86, SCMP_ARCH_X32};
     case SCMP_ARCH_AARCH64:
       return {SCMP_ARCH_ARM};
+    case SCMP_ARCH_S390X:
+      return {SCMP_ARCH_S390};
     default:
       return {};
   }
 }
 
 profile::HostArch host_arch(uint32_t native) {
-  if (native == SCMP_ARCH_X86_64) return profile::HostArch::kX86_64;
-  if (native == SCMP_ARCH_AARCH64) return profile::HostArch::kAarch64;
-  return profile::HostArch::kOther;
+  switch (native) {
+    case SCMP_ARCH_X86_64:
+      return profile::HostArch::kX86_64;
+    case SCMP_ARCH_AARCH64:
+      return profile::HostArch::kAarch64;
+    case SCMP_ARCH_PPC64LE:
+      return profile::HostArch::kPpc64le;
+    case SCMP_ARCH_S390X:
+      return profile::HostArch::kS390x;
+    case SCMP_ARCH_RISCV64:
+      return profile::HostArch::kRiscv64;
+    default:
+      return profile::HostArch::kOther;
+  }
 }
 
 bool kernel_at_least(int major, int minor) {

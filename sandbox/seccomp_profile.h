@@ -92,7 +92,7 @@ inline constexpr const char* kAllowed[] = {
 };
 // clang-format on
 
-enum class HostArch { kX86_64, kAarch64, kOther };
+enum class HostArch { kX86_64, kAarch64, kPpc64le, kS390x, kRiscv64, kOther };
 
 struct ArchGroup {
   HostArch arch;
@@ -109,6 +109,12 @@ inline constexpr ArchGroup kAllowedOnArch[] = {
     {HostArch::kAarch64, "breakpoint"},
     {HostArch::kAarch64, "cacheflush"},
     {HostArch::kAarch64, "set_tls"},
+    {HostArch::kPpc64le, "sync_file_range2"},
+    {HostArch::kPpc64le, "swapcontext"},
+    {HostArch::kS390x, "s390_pci_mmio_read"},
+    {HostArch::kS390x, "s390_pci_mmio_write"},
+    {HostArch::kS390x, "s390_runtime_instr"},
+    {HostArch::kRiscv64, "riscv_flush_icache"},
 };
 
 struct CapabilityGroup {

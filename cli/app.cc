@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/rootless.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
@@ -17,6 +18,20 @@ constexpr std::string_view kSubcommands[] = {"build",  "debug",  "images",  "pus
                                              "tag",    "rmi",    "inspect", "prune", "login",
                                              "logout", "doctor", "help",
                                              "import", "run"};
+
+// Commands that need no store and no sandbox run as the caller even when unprivileged.
+bool needs_rootless(const CLI::App& app) {
+  auto subs = app.get_subcommands();
+  if (subs.empty()) return false;
+  const std::string& name = subs.front()->get_name();
+  return name != "help" && name != "login" && name != "logout" && name != "doctor" &&
+         name != "debug";
+}
+
+// Thrown in the process that only waited for the rootless child, to exit with its code.
+struct WaitedForRootless {
+  int code;
+};
 
 // `mybuild -t app:v1 .` means `mybuild build -t app:v1 .`: insert "build" before the first
 // argument that is neither a global option nor a subcommand name.
@@ -52,8 +67,13 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.add_flag("--debug", global.debug, "Verbose logs and full error context");
   app.add_option("--root", global.root, "State directory (default /var/lib/mybuild as root)");
   // Runs after the global options are parsed and before any command's callback.
-  app.parse_complete_callback([&global] {
+  app.parse_complete_callback([&global, &app] {
     if (global.debug) common::log::set_level(common::log::Level::kDebug);
+    if (!needs_rootless(app)) return;
+    // Unprivileged: re-enter as root of a user namespace (builder/rootless.h). The state root
+    // is decided out here, so the inside (uid 0) does not pick /var/lib/mybuild.
+    global.root = resolve_root(global);
+    if (auto code = builder::enter_rootless_if_needed()) throw WaitedForRootless{*code};
   });
   app.fallthrough();  // global options are accepted after the subcommand too
   app.require_subcommand(0, 1);
@@ -79,6 +99,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
   try {
     app.parse(reversed);
+  } catch (const WaitedForRootless& done) {
+    return done.code;
   } catch (const CLI::CallForHelp&) {
     out << (app.get_subcommands().empty() ? app.help() : app.get_subcommands().back()->help());
     return kExitOk;

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "builder/rootless.h"
+
 namespace mybuild::cli {
 
 std::string resolve_root(const GlobalOptions& opts) {
@@ -14,7 +16,9 @@ std::string resolve_root(const GlobalOptions& opts) {
   if (const char* env = std::getenv("MYBUILD_ROOT"); env && *env) {
     return std::filesystem::absolute(env).lexically_normal().string();
   }
-  if (::geteuid() == 0) return "/var/lib/mybuild";
+  // Inside a rootless mybuild the uid is 0 too, but the root was passed in (cli/app.cc); this
+  // only guards a caller that forgot.
+  if (::geteuid() == 0 && !builder::running_rootless()) return "/var/lib/mybuild";
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
     return std::string(xdg) + "/mybuild";
   }

@@ -8,12 +8,14 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "sandbox/rootless.h"
 
 namespace mybuild::sandbox {
 namespace {
@@ -50,6 +52,36 @@ std::vector<CgroupMountPoint> cgroup_mounts() {
     out.push_back({after[0], before[4], split_words(after[2], ',')});
   }
   return out;
+}
+
+// Rootless without a writable (delegated) hierarchy: the step runs in the cgroup mybuild is in.
+// Its PID namespace still ends every process with PID 1; only limits and accounting are lost,
+// and the caller is told so once (never a silent limit).
+class NoCgroup final : public Cgroup {
+ public:
+  std::vector<int> procs_fds() const override { return {}; }
+  int clone_into_fd() const override { return -1; }
+  std::vector<std::filesystem::path> dirs() const override { return {}; }
+  bool oom_killed() const override { return false; }
+  uint64_t peak_memory() const override { return 0; }
+  std::optional<std::chrono::microseconds> cpu_time() const override { return std::nullopt; }
+  void kill_all() noexcept override {}
+};
+
+void warn_no_cgroup(const CgroupProbe& probe, const std::string& why) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    std::string how =
+        probe.mode == CgroupMode::kV2
+            ? "delegate memory, pids and cpu to your user (systemd-run --user --scope -p "
+              "Delegate=yes mybuild ...)"
+            : "cgroup v1 cannot be delegated to a user: boot with "
+              "systemd.unified_cgroup_hierarchy=1 and delegate memory, pids and cpu to your user";
+    common::log::warn("rootless: no cgroup for RUN steps (" + why +
+                      "): --memory, --cpus, --cpuset-cpus and --pids-limit are NOT applied and "
+                      "peak memory is not measured; to apply them, " +
+                      how);
+  });
 }
 
 }  // namespace
@@ -111,13 +143,24 @@ CgroupProbe probe_cgroups() {
 
 std::unique_ptr<Cgroup> Cgroup::create(const CgroupProbe& probe, const std::string& name,
                                        const Limits& limits) {
-  switch (probe.mode) {
-    case CgroupMode::kV2:
-      return create_cgroup_v2(probe, name, limits);
-    case CgroupMode::kV1:
-      return create_cgroup_v1(probe, name, limits);
-    case CgroupMode::kNone:
-      break;
+  try {
+    switch (probe.mode) {
+      case CgroupMode::kV2:
+        return create_cgroup_v2(probe, name, limits);
+      case CgroupMode::kV1:
+        return create_cgroup_v1(probe, name, limits);
+      case CgroupMode::kNone:
+        break;
+    }
+  } catch (const common::Error& e) {
+    // As real root a cgroup that cannot be made is an error; rootless it is the usual case.
+    if (!in_user_namespace()) throw;
+    warn_no_cgroup(probe, e.message());
+    return std::make_unique<NoCgroup>();
+  }
+  if (in_user_namespace()) {
+    warn_no_cgroup(probe, "no cgroup hierarchy is usable");
+    return std::make_unique<NoCgroup>();
   }
   throw common::Error(common::ErrorKind::kSandbox,
                       "no usable cgroup hierarchy (run `mybuild doctor`)");

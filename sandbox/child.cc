@@ -62,6 +62,17 @@ bool read_all(int fd, void* data, size_t size) {
   return true;
 }
 
+// Whether /proc/self/setgroups says "deny": a rootless mybuild without a subgid range, where
+// setgroups(2) fails with EPERM and the process keeps the groups it has (all unmapped).
+bool setgroups_denied() {
+  int fd = ::open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[8] = {};
+  ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ::close(fd);
+  return n >= 4 && std::strncmp(buf, "deny", 4) == 0;
+}
+
 pid_t raw_fork() { return static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)); }
 
 void noop_handler(int) {}
@@ -86,8 +97,10 @@ constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
   check_call(plan, Step::kChdir, ::chdir(plan.cwd_absolute));
   if (!plan.insecure)
     check(plan, Step::kCapabilityBounding, drop_bounding_set(plan.capabilities, plan.cap_last));
-  check_call(plan, Step::kGroups,
-             static_cast<int>(::syscall(SYS_setgroups, creds.ngroups, creds.groups)));
+  if (::syscall(SYS_setgroups, creds.ngroups, creds.groups) != 0) {
+    int err = errno;
+    if (err != EPERM || !setgroups_denied()) fail(plan, Step::kGroups, err);
+  }
   check_call(plan, Step::kSetGid,
              static_cast<int>(::syscall(SYS_setresgid, creds.gid, creds.gid, creds.gid)));
   check_call(plan, Step::kSetUid,

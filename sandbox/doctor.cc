@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,7 @@
 
 #include "common/temp_dir.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/idmap.h"
 
 namespace mybuild::sandbox {
 namespace {
@@ -67,11 +69,19 @@ int try_overlay(bool in_userns) {
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
+  // overlay leaves work/work with mode 0; unprivileged, TempDir could not remove it otherwise.
+  ::chmod((dir.path() / "work/work").c_str(), 0700);
   return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
 }
 
 DoctorCheck check_overlay() {
   DoctorCheck c{"overlayfs"};
+  if (::geteuid() != 0) {
+    // Unprivileged, only a user namespace may mount overlay; rootless mybuild works in one
+    // (the next check tries exactly that).
+    c.detail = "mounted by a rootless mybuild inside its user namespace (see user namespaces)";
+    return c;
+  }
   if (read_text("/proc/filesystems").find("overlay") == std::string::npos) {
     // Not loaded yet is common; a mount attempt loads it when the module exists.
   }
@@ -124,6 +134,33 @@ DoctorCheck check_userns() {
   return c;
 }
 
+// What the rootless bootstrap meets: sandbox/cgroup.cc then runs steps without a cgroup and
+// warns at the first RUN; not fatal, so a warning here too.
+void note_rootless_cgroups(const CgroupProbe& probe, DoctorCheck& c) {
+  std::string fix =
+      probe.mode == CgroupMode::kV2
+          ? "systemd-run --user --scope -p Delegate=yes mybuild ...  (delegates memory, pids and "
+            "cpu to your user)"
+          : "cgroup v1 cannot be delegated to a user: boot with "
+            "systemd.unified_cgroup_hierarchy=1 and delegate memory, pids and cpu to your user";
+  std::string effect =
+      ": rootless RUN steps run without a cgroup, so --memory, --cpus, --cpuset-cpus and "
+      "--pids-limit are not applied";
+  if (probe.mode == CgroupMode::kNone) {
+    c.state = State::kWarning;
+    c.detail += effect;
+    c.fix = fix;
+    return;
+  }
+  for (const auto& [controller, dir] : probe.dirs) {
+    if (::access(dir.c_str(), W_OK) == 0) continue;
+    c.state = State::kWarning;
+    c.detail += "; " + dir.string() + " is not writable by you" + effect;
+    c.fix = fix;
+    return;
+  }
+}
+
 DoctorCheck check_cgroups() {
   DoctorCheck c{"cgroups"};
   CgroupProbe probe = probe_cgroups();
@@ -148,6 +185,7 @@ DoctorCheck check_cgroups() {
                     "pids and cpu to your user)";
       break;
   }
+  if (::geteuid() != 0) note_rootless_cgroups(probe, c);
   return c;
 }
 
@@ -161,28 +199,21 @@ std::string user_name() {
 DoctorCheck check_subid(const char* file) {
   std::string name = user_name();
   DoctorCheck c{std::string(file)};
-  std::istringstream in(read_text(file));
-  std::string line;
-  unsigned long total = 0;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string who, start, count;
-    if (std::getline(fields, who, ':') && std::getline(fields, start, ':') &&
-        std::getline(fields, count) && (who == name || who == std::to_string(::getuid()))) {
-      total += std::stoul(count);
-    }
-  }
+  passwd* pw = ::getpwnam(name.c_str());
+  uint32_t uid = pw != nullptr ? pw->pw_uid : ::getuid();
+  uint64_t total = 0;
+  for (const auto& r : read_subid(file, name, uid)) total += r.count;
   if (total >= 65536) {
     c.detail = std::to_string(total) + " ids for " + name;
   } else {
-    // Only rootless builds need subordinate ids; root runs without a user namespace.
+    // Only rootless builds need subordinate ids; root runs without a user namespace. Without
+    // them a rootless mybuild maps only the user (sandbox/rootless.cc says so at every start).
     bool rootless = ::geteuid() != 0 || std::getenv("SUDO_USER") != nullptr;
     c.state = rootless ? State::kMissing : State::kWarning;
     c.detail = total == 0 ? "no range for " + name
                           : std::to_string(total) + " ids for " + name + " (65536 needed)";
     if (!rootless) c.detail += " (needed only for rootless builds)";
-    c.fix = std::string("usermod --add-") +
-            (std::string(file) == "/etc/subuid" ? "subuids" : "subgids") + " 100000-165535 " + name;
+    c.fix = subid_fix(name);
   }
   return c;
 }
@@ -193,8 +224,20 @@ DoctorCheck check_newuidmap() {
     struct stat st {};
     if (::stat(tool, &st) != 0) {
       c.state = State::kMissing;
-      c.detail = std::string(tool) + " not found";
+      c.detail = std::string(tool) + " not found (rootless mybuild then maps only your own id)";
       c.fix = "apt-get install uidmap";
+      return c;
+    }
+    // The tools act for an unprivileged caller only when setuid root (Debian's) or given
+    // cap_setuid/cap_setgid as file capabilities (some distributions); the latter we cannot
+    // tell from a stat, so only "no setuid bit, no security.capability" is reported.
+    char cap[64];
+    if ((st.st_mode & S_ISUID) == 0 && st.st_uid == 0 &&
+        ::getxattr(tool, "security.capability", cap, sizeof(cap)) < 0) {
+      c.state = State::kMissing;
+      c.detail = std::string(tool) + " is neither setuid root nor has file capabilities";
+      c.fix =
+          std::string("chmod u+s ") + tool + "  (or reinstall: apt-get install --reinstall uidmap)";
       return c;
     }
   }

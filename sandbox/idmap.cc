@@ -77,8 +77,8 @@ std::string run_map_tool(const std::string& tool, pid_t pid,
   int rc = ::posix_spawn(&child, tool.c_str(), &actions, nullptr, argv.data(), empty_env);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    throw Error(ErrorKind::kSandbox, "running " + tool + ": " + std::strerror(rc) +
-                                         " (apt-get install uidmap)");
+    throw Error(ErrorKind::kSandbox,
+                "running " + tool + ": " + std::strerror(rc) + " (apt-get install uidmap)");
   }
   write_end.reset();
   std::string output;

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "common/temp_dir.h"
 #include "common/io.h"
+#include "common/temp_dir.h"
 #include "sandbox/rootless.h"
 
 namespace mybuild::sandbox {
@@ -31,8 +31,8 @@ TEST(Subid, MalformedLinesAreSkipped) {
       "alice:10:\n"
       "alice:10:0\n"
       "alice:-1:10\n"
-      "alice:4294967000:1000\n"   // wraps past 2^32
-      "alice:99999999999:1\n"     // not a 32-bit number
+      "alice:4294967000:1000\n"  // wraps past 2^32
+      "alice:99999999999:1\n"    // not a 32-bit number
       "alice:10:20:30\n"
       "alicex:1:1\n"
       ":1:1\n"

@@ -96,6 +96,23 @@ int remount(int rootfd, const char* rel, unsigned long flags) {
   return rc;
 }
 
+// Rootless (a user namespace not owning the host's network namespace) the kernel refuses a new
+// sysfs (EPERM): bind the host's /sys instead, read-only as the sysfs would have been, as
+// rootless podman does. A devpts with gid=5 fails (EINVAL) when gid 5 is not mapped (rootless
+// without a subgid range): mount it without the tty group. Returns 0 or errno.
+int rootless_fallback(int rootfd, const MountOp& op, const char* path, int err) {
+  if (op.fstype == nullptr) return err;
+  if (err == EPERM && std::strcmp(op.fstype, "sysfs") == 0) {
+    if (::mount("/sys", path, nullptr, MS_BIND | MS_REC, nullptr) != 0) return errno;
+    return remount(rootfd, op.target, op.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  }
+  if (err == EINVAL && std::strcmp(op.fstype, "devpts") == 0) {
+    const char* no_tty_group = "newinstance,ptmxmode=0666,mode=0620";
+    return ::mount(op.source, path, op.fstype, op.flags, no_tty_group) == 0 ? 0 : errno;
+  }
+  return err;
+}
+
 }  // namespace
 
 int open_in_root(int rootfd, const char* rel, int flags) {
@@ -118,6 +135,7 @@ int apply_mount(int rootfd, const MountOp& op) {
   char path[40];
   fd_path(fd, path);
   rc = ::mount(op.source, path, op.fstype, op.flags, op.data) == 0 ? 0 : errno;
+  if (rc != 0) rc = rootless_fallback(rootfd, op, path, rc);
   ::close(fd);
   if (rc == 0 && op.remount_flags != 0) rc = remount(rootfd, op.target, op.remount_flags);
   return rc;

@@ -133,8 +133,8 @@ std::optional<int> fork_inside(const RootlessPlan& plan, const sigset_t& old_mas
   ssize_t n = ::read(up.read.get(), &report, sizeof(report));
   if (n != sizeof(report) || report.what != 'U') {
     reap(child, true);
-    std::string why = n == sizeof(report) && report.what == 'E' ? std::strerror(report.err)
-                                                                : "the child exited";
+    std::string why =
+        n == sizeof(report) && report.what == 'E' ? std::strerror(report.err) : "the child exited";
     throw Error(ErrorKind::kSandbox,
                 "rootless: unshare(CLONE_NEWUSER|CLONE_NEWNS): " + why +
                     " (user namespaces must be allowed; run `mybuild doctor`)");
@@ -154,9 +154,9 @@ std::optional<int> fork_inside(const RootlessPlan& plan, const sigset_t& old_mas
   n = ::read(up.read.get(), &report, sizeof(report));
   if (n == sizeof(report) && report.what == 'E') {
     reap(child, true);
-    throw Error(ErrorKind::kSandbox,
-                std::string("rootless: becoming root in the user namespace: ") +
-                    std::strerror(report.err));
+    throw Error(
+        ErrorKind::kSandbox,
+        std::string("rootless: becoming root in the user namespace: ") + std::strerror(report.err));
   }
   return supervise(child, waited);
 }

@@ -33,7 +33,7 @@ bool in_user_namespace();
 bool inside_rootless();
 
 struct RootlessPlan {
-  std::string user;                // the caller's login name
+  std::string user;  // the caller's login name
   std::vector<IdMapping> uids, gids;
   std::vector<std::string> warnings;  // what the caller should hear once (missing ranges, tool)
 };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "snapshot/compression.h"
 #include "snapshot/layer_writer.h"
@@ -44,6 +45,17 @@ class HashingReader : public common::Reader {
   common::Sha256 hash_;
 };
 
+// Root of a user namespace (a rootless mybuild, sandbox/rootless.h) may chown only to mapped ids
+// and may not mknod devices or set trusted.* xattrs: it extracts like an unprivileged user.
+bool in_user_namespace() {
+  try {
+    // The initial namespace maps all 2^32-1 ids from 0 to 0.
+    return common::read_file("/proc/self/uid_map", 4096).find("4294967295") == std::string::npos;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 struct DirTime {
@@ -59,7 +71,7 @@ class Extractor {
         tar_(tar),
         in_buf_(common::kCopyBufferSize),
         buf_(common::kCopyBufferSize),
-        privileged_(::geteuid() == 0) {
+        privileged_(::geteuid() == 0 && !in_user_namespace()) {
     a_ = archive_read_new();
     if (a_ == nullptr) throw Error(ErrorKind::kResource, "archive_read_new: out of memory");
     archive_read_support_format_tar(a_);
@@ -92,6 +104,7 @@ class Extractor {
       }
     }
     set_dir_times();
+    warn_unmapped();
     result.bytes = total_;
     return result;
   }
@@ -215,7 +228,10 @@ class Extractor {
         dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
         if (::mknodat(dirfd, name, kind | 0600, kind == S_IFIFO ? 0 : dev) != 0) {
           if (errno == EPERM && !privileged_) {
-            common::log::warn("skipping device node \"" + current_ + "\": not privileged");
+            // As rootless podman does: a build rarely needs the image's own device nodes (the
+            // sandbox gives every RUN a fresh /dev).
+            common::log::warn("skipping device node \"" + current_ +
+                              "\": mknod is not allowed (unprivileged or rootless)");
             return {};
           }
           common::throw_errno("mknod", base);
@@ -326,7 +342,7 @@ class Extractor {
   void set_owner(int dirfd, const std::string& base, archive_entry* e) {
     if (::fchownat(dirfd, base.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
                    static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0) {
-      owner_failed(base);
+      owner_failed(base, e);
     }
   }
 
@@ -334,13 +350,33 @@ class Extractor {
     // fchownat(AT_EMPTY_PATH) works on the O_PATH descriptor without following anything.
     if (::fchownat(fd, "", static_cast<uid_t>(archive_entry_uid(e)),
                    static_cast<gid_t>(archive_entry_gid(e)), AT_EMPTY_PATH) != 0) {
-      owner_failed(current_);
+      owner_failed(current_, e);
     }
   }
 
-  void owner_failed(const std::string& what) {
+  void owner_failed(const std::string& what, archive_entry* e) {
     if (privileged_ && errno != EINVAL) common::throw_errno("chown", what);
+    if (errno == EINVAL && ::geteuid() == 0) {
+      // Root of a user namespace without that id mapped (rootless, no subuid range): the entry
+      // stays root's. Said once per layer, with the first example and the fix.
+      if (unmapped_++ == 0) {
+        first_unmapped_ = "\"" + current_ + "\" (uid " + std::to_string(archive_entry_uid(e)) +
+                          ", gid " + std::to_string(archive_entry_gid(e)) + ")";
+      }
+      return;
+    }
     common::log::debug("not keeping the owner of \"" + current_ + "\": " + std::strerror(errno));
+  }
+
+  void warn_unmapped() {
+    if (unmapped_ == 0) return;
+    common::log::warn(std::to_string(unmapped_) +
+                      " entries of a layer belong to ids not mapped in this user namespace, "
+                      "first " +
+                      first_unmapped_ +
+                      "; they were kept as root. Give your user subordinate ids (usermod "
+                      "--add-subuids 100000-165535 --add-subgids 100000-165535 <user>) and "
+                      "remove the state root so layers are unpacked again");
   }
 
   void set_link_time(int dirfd, const std::string& base, int64_t mtime) {
@@ -393,7 +429,9 @@ class Extractor {
   // every file that spanned a read (found by a 2 MB busybox binary).
   std::vector<char> in_buf_;
   std::vector<char> buf_;
-  bool privileged_;
+  bool privileged_;  // real root: every chown, mknod and xattr must work
+  int unmapped_ = 0;
+  std::string first_unmapped_;
   archive* a_ = nullptr;
   std::exception_ptr error_;
   std::string current_;

@@ -324,8 +324,14 @@ class Extractor {
     if (options_.whiteouts == WhiteoutMode::kOverlay) {
       UniqueFd dir(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!dir) common::throw_errno("open", "opaque directory");
-      if (::fsetxattr(dir.get(), options_.opaque_xattr.c_str(), "y", 1, 0) != 0) {
-        common::throw_errno("setxattr " + options_.opaque_xattr, "opaque directory");
+      // Root of a user namespace cannot set trusted.*; overlay there is mounted with userxattr
+      // (snapshot/overlay_snapshotter.cc) and reads user.overlay.opaque instead.
+      std::string xattr = options_.opaque_xattr;
+      if (!privileged_ && ::geteuid() == 0 && xattr.starts_with("trusted.overlay.")) {
+        xattr = "user." + xattr.substr(std::string_view("trusted.").size());
+      }
+      if (::fsetxattr(dir.get(), xattr.c_str(), "y", 1, 0) != 0) {
+        common::throw_errno("setxattr " + xattr, "opaque directory");
       }
       return;
     }

@@ -90,7 +90,7 @@ std::string BuildStore::ensure_snapshot(const std::vector<LayerRef>& layers,
   return chain;
 }
 
-std::optional<LayerRef> BuildStore::write_diff(const std::string& key, const std::string& parent,
+LayerRef BuildStore::write_diff(const std::string& key, const std::string& parent,
                                                const snapshot::LayerOptions& options) {
   std::filesystem::path upper, lower;
   with_snapshotter([&](snapshot::Snapshotter& s) {
@@ -109,8 +109,6 @@ std::optional<LayerRef> BuildStore::write_diff(const std::string& key, const std
     }
     layer = snapshot::diff_trees(lower, upper, *writer, options);
   }
-  // An empty tar is two zero blocks (1024 bytes): nothing changed.
-  if (layer.uncompressed_size <= 1024) return std::nullopt;
   writer->commit(layer.descriptor.size, layer.descriptor.digest);
   return LayerRef{layer.descriptor, layer.diff_id};
 }

@@ -64,9 +64,10 @@ class BuildStore {
   // A unique key for an active snapshot of this process.
   std::string new_key(const std::string& what);
 
-  // Writes the diff of active snapshot `key` over `parent` as a layer blob; nullopt when the
-  // step changed nothing (BuildKit then records an empty layer).
-  std::optional<LayerRef> write_diff(const std::string& key, const std::string& parent,
+  // Writes the diff of active snapshot `key` over `parent` as a layer blob. A step that changed
+  // nothing still gets its (empty) layer: BuildKit commits RUN, COPY, ADD and WORKDIR with a
+  // layer whatever the diff (the 32-byte gzip sha256:4f4fb700... in many images).
+  LayerRef write_diff(const std::string& key, const std::string& parent,
                                      const snapshot::LayerOptions& options);
 
   // Commits active `key` as the snapshot of `chain` (or drops it when that snapshot exists

@@ -24,6 +24,19 @@ namespace {
 using common::Error;
 using common::ErrorKind;
 
+// lchown, with EINVAL explained: in a rootless mybuild (builder/rootless.h) without subordinate
+// ids only uid/gid 0 exist, and the kernel answers EINVAL for any other.
+void change_owner(const std::filesystem::path& host, uid_t uid, gid_t gid, const std::string& at) {
+  if (::lchown(host.c_str(), uid, gid) == 0) return;
+  if (errno != EINVAL) common::throw_errno("lchown", at);
+  std::string message = "lchown(" + at + ") to ";
+  message += std::to_string(uid) + ":" + std::to_string(gid);
+  message +=
+      ": the id is not mapped in this user namespace (rootless without subordinate ids;"
+      " fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 <user>)";
+  throw Error(ErrorKind::kSandbox, message);
+}
+
 constexpr mode_t kDefaultDirMode = 0755;  // fsutil defaultDirectoryMode
 
 std::string parent_of(const std::string& rel) {
@@ -65,9 +78,7 @@ class Copier {
       const mode_t mode =
           opts_.chmod && opts_.chmod->octal() ? *opts_.chmod->octal() : kDefaultDirMode;
       if (::mkdir(host.c_str(), 0700) != 0) common::throw_errno("mkdir", "/" + at);
-      if (::lchown(host.c_str(), opts_.owner.uid, opts_.owner.gid) != 0) {
-        common::throw_errno("lchown", "/" + at);
-      }
+      change_owner(host, opts_.owner.uid, opts_.owner.gid, "/" + at);
       if (::chmod(host.c_str(), mode) != 0) common::throw_errno("chmod", "/" + at);
       ++stats_.dirs;
     }
@@ -198,7 +209,7 @@ class Copier {
     // Owner first: chown clears set-id bits, so the mode must come after it.
     const uid_t uid = opts_.keep_owner ? st.st_uid : opts_.owner.uid;
     const gid_t gid = opts_.keep_owner ? st.st_gid : opts_.owner.gid;
-    if (::lchown(to.c_str(), uid, gid) != 0) common::throw_errno("lchown", "/" + dst);
+    change_owner(to, uid, gid, "/" + dst);
     copy_xattrs(from, to);
     if (!S_ISLNK(st.st_mode)) {
       const mode_t mode = opts_.chmod ? opts_.chmod->apply(st.st_mode & 07777, S_ISDIR(st.st_mode))

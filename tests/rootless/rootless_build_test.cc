@@ -191,6 +191,13 @@ TEST_F(RootlessBuildTest, WithoutSubordinateIdsRootOwnedFilesStillBuild) {
   write_file(ctx() / "Dockerfile", "FROM busybox\nRUN echo x > /g && chown 1000 /g\n");
   Ran chown = build(kNoIdUser, "noid:chown");
   EXPECT_EQ(chown.code, 1) << chown.both();
+  // COPY --chown to it is an error naming the ids and the fix.
+  write_file(ctx() / "Dockerfile", "FROM busybox\nCOPY --chown=1000:1000 plain.txt /p\n");
+  Ran copy = build(kNoIdUser, "noid:copy");
+  EXPECT_EQ(copy.code, 1) << copy.both();
+  EXPECT_NE(copy.err.find("lchown(/p) to 1000:1000: the id is not mapped"), std::string::npos)
+      << copy.err;
+  EXPECT_NE(copy.err.find("usermod --add-subuids"), std::string::npos) << copy.err;
 }
 
 TEST_F(RootlessBuildTest, DefaultStateRootIsInTheUsersHome) {

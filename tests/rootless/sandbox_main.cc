@@ -18,6 +18,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "sandbox/rootless.h"
 
@@ -64,8 +65,16 @@ std::string drop_to(const char* name) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   if (!listing(argc, argv)) {
+    std::string probe;  // read while still privileged (see CMakeLists.txt)
+    try {
+      probe = mybuild::common::read_file(MYBUILD_SECCOMP_PROBE_BUILT, 64 << 20);
+    } catch (const std::exception& e) {
+      g_unavailable = e.what();
+    }
     const char* user = std::getenv("MYBUILD_ROOTLESS_TEST_USER");
-    if (::geteuid() == 0) g_unavailable = drop_to(user != nullptr ? user : "mybuild-rootless");
+    if (g_unavailable.empty() && ::geteuid() == 0) {
+      g_unavailable = drop_to(user != nullptr ? user : "mybuild-rootless");
+    }
     if (g_unavailable.empty()) {
       try {
         mybuild::sandbox::RootlessPlan plan = mybuild::sandbox::plan_rootless();
@@ -73,6 +82,8 @@ int main(int argc, char** argv) {
         if (auto code = mybuild::sandbox::enter_rootless(plan)) return *code;  // the parent
         if (::mount("tmpfs", "/run/mybuild-test", "tmpfs", 0, "mode=0755") != 0) {
           g_unavailable = std::string("tmpfs on /run/mybuild-test: ") + std::strerror(errno);
+        } else {
+          mybuild::common::write_file_atomic(MYBUILD_SECCOMP_PROBE, probe, 0755);
         }
       } catch (const std::exception& e) {
         g_unavailable = e.what();

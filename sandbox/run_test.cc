@@ -67,9 +67,10 @@ TEST_F(RunTest, CreatesTheWorkingDirectory) {
 TEST_F(RunTest, ResolvesUsersFromTheRootfs) {
   ProcessSpec s = spec("id");
   s.user = "app";
-  EXPECT_EQ(run_collect(s).output, "uid=1000(app) gid=1000(app) groups=29(audio),50(staff)\n");
+  EXPECT_EQ(run_collect(s).output, "uid=1000(app) gid=1000(app) groups=29(audio),50(staff),1000(app)\n");
   s.user = "1234:50";
-  EXPECT_EQ(run_collect(s).output, "uid=1234 gid=50(staff)\n");
+  // The primary gid is always among the groups, as runc does since CVE-2022-36109.
+  EXPECT_EQ(run_collect(s).output, "uid=1234 gid=50(staff) groups=50(staff)\n");
   s.user = "nosuchuser";
   try {
     run_collect(s);

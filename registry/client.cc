@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/media_types.h"
+#include "registry/insecure.h"
 #include "registry/internal/url.h"
 
 namespace mybuild::registry {
@@ -106,11 +107,7 @@ std::string Client::origin_base(const std::string& domain) {
     base = "https://" + std::string(kDockerHubApiHost);
   } else {
     base = "https://" + domain;
-    bool insecure_ok =
-        is_loopback_host(domain) ||
-        std::find(options_.insecure_registries.begin(), options_.insecure_registries.end(),
-                  domain) != options_.insecure_registries.end();
-    if (insecure_ok) {
+    if (plain_http_allowed(domain, options_.insecure_registries)) {
       // Docker's order for insecure registries: HTTPS first, plain HTTP when TLS fails.
       try {
         HttpRequest probe;
@@ -119,6 +116,8 @@ std::string Client::origin_base(const std::string& domain) {
         transport_.perform(probe);
       } catch (const TlsVerifyError&) {
         throw;  // it speaks TLS with a certificate we do not trust: no silent downgrade
+      } catch (const TlsClosedError&) {
+        throw;  // it speaks TLS and refused us (a client certificate): no downgrade either
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::kNetwork) throw;
         common::log::debug("https to " + domain + " failed (" + e.message() +
@@ -136,11 +135,31 @@ std::vector<std::string> Client::pull_bases(const std::string& domain) {
   if (auto it = options_.mirrors.find(domain); it != options_.mirrors.end()) {
     for (std::string m : it->second) {
       while (!m.empty() && m.back() == '/') m.pop_back();
-      bases.push_back(m.find("://") == std::string::npos ? origin_base(m) : m);
+      std::string base;
+      try {
+        base = m.find("://") == std::string::npos ? origin_base(m) : m;
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kCancelled) throw;
+        common::log::warn("mirror " + m + " of " + domain + " skipped: " + e.message());
+        continue;
+      }
+      std::lock_guard lk(mu_);
+      if (mirrors_down_.count(base)) continue;
+      mirror_bases_.insert(base);
+      bases.push_back(base);
     }
   }
   bases.push_back(origin_base(domain));
   return bases;
+}
+
+void Client::mirror_failed(const std::string& base, const Error& e) {
+  // Unreachable or broken, not merely missing this content: skip it for the rest of this
+  // client's life so that every later blob does not wait for it again (docker falls back per
+  // pull the same way). A 404 or 401 leaves it in use for other content.
+  if (e.kind() != ErrorKind::kNetwork) return;
+  std::lock_guard lk(mu_);
+  if (mirror_bases_.count(base)) mirrors_down_.insert(base);
 }
 
 void Client::ping(const std::string& base) {
@@ -150,7 +169,13 @@ void Client::ping(const std::string& base) {
   }
   // Unauthenticated on purpose, as docker does: a 401 here only teaches us the challenge;
   // tokens are asked for with the scope of the real request. Other answers are not fatal: the
-  // real request will explain them better.
+  // real request will explain them better. A mirror gets two tries: the origin behind it is
+  // the better retry.
+  int attempts = options_.max_attempts;
+  {
+    std::lock_guard lk(mu_);
+    if (mirror_bases_.count(base)) attempts = std::min(attempts, 2);
+  }
   for (int attempt = 1;; ++attempt) {
     HttpRequest req;
     req.url = base + "/v2/";
@@ -158,13 +183,15 @@ void Client::ping(const std::string& base) {
     try {
       HttpResponse r = transport_.perform(req);
       if (r.status == 401) auth_.learn_challenge(url_host_port(base), r);
-      if (transient_status(r.status) && attempt < options_.max_attempts) {
+      if (transient_status(r.status) && attempt < attempts) {
         backoff(attempt, retry_after(r));
         continue;
       }
       break;
+    } catch (const TlsVerifyError&) {
+      throw;  // trust does not come back on a second try
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::kNetwork || attempt >= options_.max_attempts) throw;
+      if (e.kind() != ErrorKind::kNetwork || attempt >= attempts) throw;
       backoff(attempt, std::nullopt);
     }
   }
@@ -202,6 +229,8 @@ HttpResponse Client::send(const std::string& base, const Scopes& scopes,
     HttpResponse r;
     try {
       r = transport_.perform(req);
+    } catch (const TlsVerifyError&) {
+      throw;  // not transient
     } catch (Error& e) {
       if (e.kind() == ErrorKind::kNetwork && attempt < attempts) {
         common::log::warn(e.message() + "; retrying (attempt " + std::to_string(attempt + 1) +
@@ -255,6 +284,7 @@ RawManifest Client::fetch_manifest(const Reference& ref) {
     } catch (Error& e) {
       e.add_context("fetching manifest " + ref.str() + " from " + bases[i]);
       if (e.kind() == ErrorKind::kCancelled || i + 1 == bases.size()) throw;
+      mirror_failed(bases[i], e);
       common::log::warn(e.full_message() + "; trying " + bases[i + 1]);
     }
   }

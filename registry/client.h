@@ -13,12 +13,14 @@
 // configured mirrors of a registry in order, then the registry itself.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +36,10 @@
 namespace mybuild::registry {
 
 struct ClientOptions {
-  int max_concurrent_transfers = 4;
-  std::vector<std::string> insecure_registries;  // domains ("host:port") allowed plain HTTP
+  int max_concurrent_transfers = 4;  // blobs fetched or pushed at once (>= 1)
+  // Registries allowed plain HTTP besides loopback ones: "host[:port]" or CIDRs
+  // (registry/insecure.h, plain_http_allowed).
+  std::vector<std::string> insecure_registries;
   // Pull mirrors per registry domain, tried in order before it: {"docker.io",
   // {"https://mirror.gcr.io"}}. Entries are base URLs or bare host[:port] (then https).
   std::map<std::string, std::vector<std::string>> mirrors;
@@ -109,12 +113,17 @@ class Client {
   // the registry uses Bearer auth). Throws kAuth naming the registry when they are refused.
   void check_login(const std::string& domain, const Credentials& creds);
 
+  // For callers that run their own transfers in parallel (builder/image_push.cc).
+  int max_concurrent_transfers() const { return std::max(1, options_.max_concurrent_transfers); }
+
   class BlobVerifier;  // the verifying, resumable sink of fetch_blob (client_blobs.cc)
 
  private:
   // Base URLs ("https://host:port") serving a domain: mirrors first for pulls, then origin.
   std::vector<std::string> pull_bases(const std::string& domain);
   std::string origin_base(const std::string& domain);
+  // Marks a mirror that failed with a network error as down for the rest of this client.
+  void mirror_failed(const std::string& base, const common::Error& e);
   // GET /v2/ once per base, to learn its auth challenge before the first real request.
   void ping(const std::string& base);
   // Sends what make() builds, adding auth; answers a 401 by learning the challenge once, and
@@ -136,6 +145,8 @@ class Client {
   std::mutex mu_;
   std::map<std::string, std::string> origin_bases_;  // domain -> "https://host:port"
   std::map<std::string, bool> pinged_;
+  std::set<std::string> mirror_bases_;  // bases that are mirrors (pinged with fewer tries)
+  std::set<std::string> mirrors_down_;
 };
 
 }  // namespace mybuild::registry

@@ -108,6 +108,7 @@ void Client::fetch_blob(const Reference& repo, const common::Descriptor& d, comm
             e.kind() == ErrorKind::kIntegrity) {
           throw;
         }
+        mirror_failed(bases[i], e);
         common::log::warn(e.full_message() + "; trying " + bases[i + 1]);
       }
     }

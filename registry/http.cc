@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <vector>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -40,6 +42,7 @@ struct Exchange {
   std::string_view body_left;
   std::exception_ptr error;
   bool body_started = false;
+  bool got_response = false;  // a status line arrived
 };
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
@@ -47,6 +50,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   try {
     std::string_view line(data, size * n);
     if (line.rfind("HTTP/", 0) == 0) {
+      ex->got_response = true;
       ex->response->headers.clear();  // a new response (redirect, 100 Continue) starts
       return size * n;
     }
@@ -126,9 +130,55 @@ struct Transport::TlsFiles {
 
 namespace {
 
-// Adds the per-registry CAs to the context libcurl built from the system bundle, so both are
-// trusted (CURLOPT_CAINFO would replace the system bundle instead).
+// What OpenSSL said about the TLS handshake of this thread's current perform(). Thread-local
+// because libcurl's easy interface runs a transfer's TLS on the calling thread, and the info
+// callback has no safe pointer back to the exchange (its SSL_CTX belongs to a connection that
+// may outlive the exchange in the shared connection cache).
+struct TlsTrace {
+  bool handshake_done = false;
+  int fatal_alert = -1;  // the alert the server sent, if any (RFC 8446 §6)
+};
+thread_local TlsTrace t_tls;
+
+void on_tls_info(const SSL*, int where, int ret) {
+  if (where & SSL_CB_HANDSHAKE_DONE) t_tls.handshake_done = true;
+  if ((where & SSL_CB_READ_ALERT) == SSL_CB_READ_ALERT && (ret >> 8) == SSL3_AL_FATAL) {
+    t_tls.fatal_alert = ret & 0xff;
+  }
+}
+
+// Throws TlsVerifyError or TlsClosedError when the handshake shows that the server refused us;
+// returns when the failure was something else.
+void throw_if_tls_refused(const std::string& msg, const std::string& url,
+                          const std::filesystem::path& client_cert,
+                          const std::vector<std::filesystem::path>& certs_dirs,
+                          const TlsTrace& seen) {
+  if (seen.fatal_alert < 0 && !seen.handshake_done) return;
+  std::string hint;
+  if (!client_cert.empty()) {
+    hint = "it may not accept the client certificate " + client_cert.string();
+  } else {
+    hint = "if it requires a client certificate, put client.cert and client.key in " +
+           (certs_dirs.empty()
+                ? std::string("a certs.d directory")
+                : (certs_dirs.back() / url_host_port(url)).string());
+  }
+  // A fatal alert during the handshake (TLS 1.2 refuses a missing client certificate so): it
+  // speaks TLS and said no.
+  if (seen.fatal_alert >= 0) {
+    throw TlsVerifyError(msg + "; the registry refused the TLS handshake (" +
+                         SSL_alert_desc_string_long(seen.fatal_alert) + "): " + hint);
+  }
+  // TLS 1.3 checks the client's certificate after the client's side of the handshake is done:
+  // the refusal is an alert nobody reads, as the connection is gone when the request is sent.
+  throw TlsClosedError(msg + "; the registry closed the connection after the TLS handshake: " +
+                       hint);
+}
+
+// Watches the handshake (on_tls_info) and adds the per-registry CAs to the context libcurl built
+// from the system bundle, so both are trusted (CURLOPT_CAINFO would replace the system bundle).
 CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
+  SSL_CTX_set_info_callback(static_cast<SSL_CTX*>(ssl_ctx), &on_tls_info);
   const auto* files = static_cast<const std::vector<std::filesystem::path>*>(user);
   X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
   for (const auto& f : *files) {
@@ -220,6 +270,7 @@ Transport::Transport(TransportOptions options) : options_(std::move(options)), s
 
 Transport::~Transport() = default;
 
+
 const Transport::TlsFiles& Transport::tls_for(const std::string& host_port) {
   std::lock_guard lk(tls_mu_);
   auto& slot = tls_[host_port];
@@ -296,10 +347,8 @@ HttpResponse Transport::perform(const HttpRequest& req) {
   check(curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L), "NOPROGRESS");
   check(curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress), "XFERINFOFUNCTION");
   check(curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ex), "XFERINFODATA");
-  if (!tls.ca_files.empty()) {
-    check(curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &on_ssl_ctx), "SSL_CTX_FUNCTION");
-    check(curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &tls.ca_files), "SSL_CTX_DATA");
-  }
+  check(curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &on_ssl_ctx), "SSL_CTX_FUNCTION");
+  check(curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &tls.ca_files), "SSL_CTX_DATA");
   if (!tls.client_cert.empty()) {
     check(curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str()), "SSLCERT");
     check(curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str()), "SSLKEY");
@@ -322,7 +371,9 @@ HttpResponse Transport::perform(const HttpRequest& req) {
     check(curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str()), "CUSTOMREQUEST");
   }
 
+  t_tls = {};
   CURLcode rc = curl_easy_perform(h);
+  TlsTrace tls_seen = t_tls;
   if (ex.error) std::rethrow_exception(ex.error);
   if (rc == CURLE_ABORTED_BY_CALLBACK && req.cancel && req.cancel->cancelled()) {
     throw Error(ErrorKind::kCancelled, req.method + " " + req.url + " cancelled");
@@ -331,6 +382,9 @@ HttpResponse Transport::perform(const HttpRequest& req) {
     std::string why = curl_easy_strerror(rc);
     if (errbuf[0] && why != errbuf) why += " (" + std::string(errbuf) + ")";
     std::string msg = req.method + " " + req.url + ": " + why;
+    if (!ex.got_response) {
+      throw_if_tls_refused(msg, req.url, tls.client_cert, options_.certs_dirs, tls_seen);
+    }
     if (rc == CURLE_PEER_FAILED_VERIFICATION) {
       throw TlsVerifyError(
           msg + "; if the registry uses a private CA, put it in " +

@@ -23,11 +23,22 @@
 
 namespace mybuild::registry {
 
-// The server's certificate did not verify (a subclass so callers can tell it from a server
-// that does not speak TLS at all: only the latter may fall back to plain HTTP).
+// The server speaks TLS but trust failed: its certificate did not verify, or it refused the
+// handshake with an alert (typically: it wants a client certificate we did not send). A
+// subclass so callers can tell it from a server that does not speak TLS at all (only that may
+// fall back to plain HTTP), and so that it is not retried: it is not transient.
 class TlsVerifyError : public common::Error {
  public:
   explicit TlsVerifyError(std::string message)
+      : common::Error(common::ErrorKind::kNetwork, std::move(message)) {}
+};
+
+// The TLS handshake completed, then the connection died before any response: a server that
+// speaks TLS (so no plain-HTTP fallback) and, most often, one that wants a client certificate
+// (TLS 1.3 refuses it after the handshake). Still a network error: it may be transient.
+class TlsClosedError : public common::Error {
+ public:
+  explicit TlsClosedError(std::string message)
       : common::Error(common::ErrorKind::kNetwork, std::move(message)) {}
 };
 

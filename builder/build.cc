@@ -14,6 +14,7 @@
 #include "builder/image_push.h"
 #include "builder/history_text.h"
 #include "builder/image_writer.h"
+#include "builder/registry_options.h"
 #include "builder/layer_convert.h"
 #include "builder/stage_builder.h"
 #include "common/error.h"
@@ -91,8 +92,7 @@ LocalImage BuildSession::base_image(const std::string& ref_text, const common::P
   if (!image) {
     progress.step_log(step, "pulling " + ref.str() + " for " + platform.str() + "\n");
     if (!client) {
-      registry::ClientOptions options;
-      options.insecure_registries = request.insecure_registries;
+      registry::ClientOptions options = registry_client_options(request.registry);
       options.cancel = &cancel;
       client = std::make_unique<registry::Client>(options);
     }
@@ -257,8 +257,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   for (const auto& out : request.outputs) push |= out.type == "registry" || (out.type == "image" && out.attrs.count("push") && out.attrs.at("push") == "true");
   if (push) {
     if (names.empty()) throw Error(ErrorKind::kUsage, "--push needs at least one -t/--tag");
-    registry::ClientOptions options;
-    options.insecure_registries = request.insecure_registries;
+    registry::ClientOptions options = registry_client_options(request.registry);
     options.cancel = &cancel;
     registry::Client client(options);
     std::optional<common::Descriptor> pushed;  // converted once, for the first name

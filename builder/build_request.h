@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "builder/image_export.h"
+#include "builder/registry_options.h"
 #include "common/descriptor.h"
 
 namespace mybuild::builder {
@@ -44,7 +45,7 @@ struct BuildRequest {
   // attribute wins). The store itself keeps build layers uncompressed (layer_convert.h).
   std::string compression = "gzip";
   int compression_level = -1;
-  std::vector<std::string> insecure_registries;
+  RegistryFlags registry;  // with the config file: how base images are pulled and --push goes
   std::map<std::string, std::string> secrets;  // id -> content (RUN --mount=type=secret)
   bool allow_insecure = false;                 // --allow security.insecure
   std::optional<int64_t> source_date_epoch;    // SOURCE_DATE_EPOCH build arg / env

@@ -22,8 +22,6 @@ using common::ErrorKind;
 using nlohmann::json;
 namespace mt = common::media_type;
 
-// Docker's default max-concurrent-uploads is 5; the client's transfers default to 4.
-constexpr size_t kParallelUploads = 4;
 // Indexes of indexes exist (BuildKit attestations nest one level); deeper is a loop or abuse.
 constexpr int kMaxIndexDepth = 8;
 
@@ -138,7 +136,8 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
     }
   };
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < std::min(kParallelUploads, blobs.size()); ++i)
+  size_t parallel = static_cast<size_t>(client.max_concurrent_transfers());
+  for (size_t i = 0; i < std::min(parallel, blobs.size()); ++i)
     threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   if (first_error) std::rethrow_exception(first_error);

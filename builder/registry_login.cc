@@ -1,5 +1,6 @@
 #include "builder/registry_login.h"
 
+#include "builder/registry_options.h"
 #include "registry/client.h"
 #include "registry/docker_config.h"
 
@@ -17,7 +18,8 @@ std::string login_server(std::string_view arg) {
 std::string login(const std::string& server, const std::string& username,
                   const std::string& password) {
   registry::Credentials creds{username, password, "", "the credentials given"};
-  registry::Client client;
+  // The config file's insecure registries and certs apply, as dockerd's do to docker login.
+  registry::Client client(registry_client_options({}));
   client.check_login(server, creds);
   return registry::DockerConfig().store(server, creds);
 }

@@ -1,6 +1,7 @@
 #include "builder/transfer_commands.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "builder/image_pull.h"
 #include "builder/image_push.h"
@@ -18,13 +19,6 @@ namespace {
 using common::Error;
 using common::ErrorKind;
 namespace mt = common::media_type;
-
-registry::ClientOptions client_options(const RegistryFlags& flags) {
-  registry::ClientOptions o;
-  o.insecure_registries = flags.insecure_registries;
-  if (!flags.mirrors.empty()) o.mirrors[std::string(registry::kDockerHubDomain)] = flags.mirrors;
-  return o;
-}
 
 void say(const LineLog& log, std::string_view line) {
   if (log) log(line);
@@ -77,6 +71,7 @@ common::Descriptor push_target(LocalStore& store, const common::Descriptor& root
 PullSummary pull_to_store(const std::filesystem::path& root, const std::string& reference,
                           const std::string& platform, const RegistryFlags& flags,
                           const LineLog& log) {
+  registry::ClientOptions options = registry_client_options(flags);
   registry::Reference given = registry::parse_reference_no_default(reference);
   registry::Reference ref = registry::parse_reference(reference);
   common::Platform wanted =
@@ -86,7 +81,7 @@ PullSummary pull_to_store(const std::filesystem::path& root, const std::string& 
 
   LocalStore store(root);
   auto before = ref.digest ? std::nullopt : store.images.resolve(ref.str());
-  registry::Client client(client_options(flags));
+  registry::Client client(std::move(options));
   LocalImage img = pull_image(store.content, store.images, client, ref, wanted, log);
 
   PullSummary summary;
@@ -101,6 +96,7 @@ PushSummary push_from_store(const std::filesystem::path& root, const std::string
                             const std::string& dest, const RegistryFlags& flags,
                             const LineLog& log, const PushCompression& compression) {
   LayerFormat format = parse_layer_format(compression.compression, compression.level);
+  registry::ClientOptions options = registry_client_options(flags);
   std::string missing = "an image does not exist locally with the tag: " + name;
   if (!store_exists(root)) throw Error(ErrorKind::kNotFound, missing);
   LocalStore store(root);
@@ -117,7 +113,7 @@ PushSummary push_from_store(const std::filesystem::path& root, const std::string
   say(log, "The push refers to repository [" + to.name() + "]");
   LayerConverter converter(store.content, store.db);  // holds what it writes until the push ends
   target = converter.convert(target, format, log).root;
-  registry::Client client(client_options(flags));
+  registry::Client client(std::move(options));
   PushReport report = push_image(store.content, target, client, to, log);
 
   PushSummary summary;

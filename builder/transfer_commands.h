@@ -10,13 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace mybuild::builder {
+#include "builder/registry_options.h"
 
-// What `--insecure-registry` and `--registry-mirror` say (registry::ClientOptions).
-struct RegistryFlags {
-  std::vector<std::string> insecure_registries;  // "host:port" allowed plain HTTP
-  std::vector<std::string> mirrors;              // pull mirrors for docker.io, tried in order
-};
+namespace mybuild::builder {
 
 // One line for the user at a time ("latest: Pulling from library/busybox", "ab12...: Pushed").
 using LineLog = std::function<void(std::string_view line)>;
@@ -29,7 +25,8 @@ struct PullSummary {
 };
 
 // Pulls `reference` for `platform` ("os/arch[/variant]"; empty: this machine's) into the store
-// at `root`. Errors as pull_image's; kUsage for a bad reference or platform.
+// at `root`, reaching the registry as `flags` and the config file say (registry_options.h).
+// Errors as pull_image's; kUsage for a bad reference, platform, flag or config file.
 PullSummary pull_to_store(const std::filesystem::path& root, const std::string& reference,
                           const std::string& platform, const RegistryFlags& flags,
                           const LineLog& log);

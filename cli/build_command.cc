@@ -14,6 +14,7 @@
 #include "cli/build_flags.h"
 #include "cli/progress.h"
 #include "cli/commands.h"
+#include "cli/registry_flags.h"
 #include "common/error.h"
 
 namespace mybuild::cli {
@@ -130,7 +131,7 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   r.explain_cache = f.explain_cache;
   r.compression = f.compression;
   r.compression_level = f.compression_level;
-  r.insecure_registries = f.insecure_registries;
+  r.registry = f.registry;
   for (const auto& a : f.allow) {
     if (a == "security.insecure") r.allow_insecure = true;
     else if (a != "network.host") throw Error(ErrorKind::kUsage, "unknown entitlement: " + a);
@@ -238,9 +239,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
       ->allow_extra_args(false);
   b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)")
       ->allow_extra_args(false);
-  b->add_option("--insecure-registry", flags->insecure_registries,
-                "Registry (host:port) reached over plain HTTP for pulls and --push")
-      ->allow_extra_args(false);
+  add_registry_flags(b, flags->registry);  // base-image pulls and --push
   b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });
 }
 

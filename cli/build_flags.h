@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "builder/registry_options.h"
+
 namespace mybuild::cli {
 
 struct BuildFlags {
@@ -33,7 +35,7 @@ struct BuildFlags {
   int compression_level = -1;
   std::vector<std::string> allow;
   std::vector<std::string> secrets;
-  std::vector<std::string> insecure_registries;
+  builder::RegistryFlags registry;  // --insecure-registry, --registry-mirror, ...
 };
 
 }  // namespace mybuild::cli

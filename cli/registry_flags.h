@@ -1,20 +1,17 @@
-// The registry flags `pull` and `push` share (docker's daemon options, per command here since
-// mybuild has no daemon): --insecure-registry HOST[:PORT] and --registry-mirror URL.
+// The registry flags of every command that reaches a registry (build, pull, push), defined
+// once: --insecure-registry HOST[:PORT]|CIDR and --registry-mirror URL|HOST (repeatable, as
+// dockerd's daemon flags, per command here since mybuild has no daemon) and
+// --max-concurrent-transfers N. They add to / override mybuild's config file
+// (builder/registry_options.h says how).
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-#include "builder/transfer_commands.h"
+#include "builder/registry_options.h"
 
 namespace mybuild::cli {
 
-inline void add_registry_flags(CLI::App* cmd, builder::RegistryFlags& flags) {
-  cmd->add_option("--insecure-registry", flags.insecure_registries,
-                  "Registry (host:port) that may be reached over plain HTTP (repeatable)")
-      ->allow_extra_args(false);
-  cmd->add_option("--registry-mirror", flags.mirrors,
-                  "Pull mirror for docker.io, tried before it (repeatable)")
-      ->allow_extra_args(false);
-}
+// Adds the flags to `cmd`, writing into `flags` (which must outlive the parse).
+void add_registry_flags(CLI::App* cmd, builder::RegistryFlags& flags);
 
 }  // namespace mybuild::cli

@@ -75,14 +75,14 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-bool wait_for_port(int port, int seconds, const ChildProcess* child) {
+bool wait_for_port(int port, int seconds, const ChildProcess* child, const std::string& host) {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < until) {
     int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::inet_pton(AF_INET, host.c_str(), &a.sin_addr);
     int rc = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
     ::close(s);
     if (rc == 0) return true;

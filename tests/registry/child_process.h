@@ -32,8 +32,9 @@ class ChildProcess {
 
 // A loopback TCP port that was free a moment ago.
 int free_port();
-// Waits until something accepts on 127.0.0.1:port; false after `seconds`.
-bool wait_for_port(int port, int seconds, const ChildProcess* child = nullptr);
+// Waits until something accepts on host:port (an IPv4 literal); false after `seconds`.
+bool wait_for_port(int port, int seconds, const ChildProcess* child = nullptr,
+                   const std::string& host = "127.0.0.1");
 // Runs a command to completion; returns its exit status, output in `out`.
 int run_command(const std::vector<std::string>& argv, std::string* out = nullptr);
 

@@ -1,5 +1,10 @@
 #include "tests/registry/registry_server.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -13,14 +18,15 @@ void must(const std::vector<std::string>& argv) {
   if (run_command(argv, &out) != 0) throw std::runtime_error(argv[0] + " failed: " + out);
 }
 
+// `ext`: the x509 extensions; empty makes a CA.
 void make_cert(const std::filesystem::path& dir, const std::string& name, const std::string& cn,
-               const TestPki* ca, const std::string& san) {
+               const TestPki* ca, const std::string& ext_text) {
   auto key = dir / (name + ".key"), csr = dir / (name + ".csr"), crt = dir / (name + ".crt");
   must({"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
         "-nodes", "-keyout", key.string(), "-subj", "/CN=" + cn, "-out", csr.string()});
   auto ext = dir / (name + ".ext");
-  common::write_file_atomic(
-      ext, san.empty() ? "basicConstraints=critical,CA:TRUE\n" : "subjectAltName=" + san + "\n");
+  common::write_file_atomic(ext,
+                            ext_text.empty() ? "basicConstraints=critical,CA:TRUE\n" : ext_text);
   std::vector<std::string> sign = {"/usr/bin/openssl", "x509",     "-req",      "-in",
                                    csr.string(),       "-days",    "2",         "-out",
                                    crt.string(),       "-extfile", ext.string()};
@@ -39,12 +45,32 @@ std::filesystem::path python3() { return "/usr/bin/python3"; }
 
 bool have_registry() { return std::filesystem::exists("/usr/bin/docker-registry"); }
 
+std::string non_loopback_ipv4() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+        !(i->ifa_flags & IFF_UP)) {
+      continue;
+    }
+    char buf[INET_ADDRSTRLEN] = {};
+    auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) found = buf;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
 TestPki::TestPki(const std::filesystem::path& dir) {
   make_cert(dir, "ca", "mybuild test CA", nullptr, "");
   ca_cert = dir / "ca.crt";
-  make_cert(dir, "server", "localhost", this, "IP:127.0.0.1,DNS:localhost");
+  make_cert(dir, "server", "localhost", this, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   server_cert = dir / "server.crt";
   server_key = dir / "server.key";
+  make_cert(dir, "client", "mybuild test client", this, "extendedKeyUsage=clientAuth\n");
+  client_cert = dir / "client.crt";
+  client_key = dir / "client.key";
   make_cert(dir, "signing", "mybuild token signer", nullptr, "");
   signing_cert = dir / "signing.crt";
   signing_key = dir / "signing.key";
@@ -84,7 +110,8 @@ ScriptServer::ScriptServer(const std::string& script, std::vector<std::string> a
   }
 }
 
-RegistryServer::RegistryServer(RegistryOptions o) : dir_("mybuild-registry-"), port_(free_port()) {
+RegistryServer::RegistryServer(RegistryOptions o)
+    : dir_("mybuild-registry-"), host_(o.host), port_(free_port()) {
   std::string cfg =
       "version: 0.1\n"
       "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
@@ -92,11 +119,12 @@ RegistryServer::RegistryServer(RegistryOptions o) : dir_("mybuild-registry-"), p
       (dir_.path() / "data").string() +
       "\n"
       "  delete:\n    enabled: true\n"
-      "http:\n  addr: 127.0.0.1:" +
-      std::to_string(port_) + "\n  secret: mybuild-test\n";
+      "http:\n  addr: " +
+      host_ + ":" + std::to_string(port_) + "\n  secret: mybuild-test\n";
   if (o.tls) {
     cfg += "  tls:\n    certificate: " + o.tls->server_cert.string() +
            "\n    key: " + o.tls->server_key.string() + "\n";
+    if (o.client_ca) cfg += "    clientcas:\n      - " + o.client_ca->ca_cert.string() + "\n";
   }
   if (o.htpasswd) {
     auto file = dir_.path() / "htpasswd";
@@ -118,7 +146,7 @@ RegistryServer::RegistryServer(RegistryOptions o) : dir_("mybuild-registry-"), p
       std::vector<std::string>{"/usr/bin/docker-registry", "serve",
                                (dir_.path() / "config.yml").string()},
       dir_.path() / "log");
-  if (!wait_for_port(port_, 20, proc_.get())) {
+  if (!wait_for_port(port_, 20, proc_.get(), host_)) {
     throw std::runtime_error("docker-registry did not start: " + proc_->log_tail());
   }
 }

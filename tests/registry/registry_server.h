@@ -16,10 +16,12 @@
 
 namespace mybuild::registry::testing {
 
-// A CA and a server certificate for 127.0.0.1/localhost, plus a JWT signing cert.
+// A CA and a server certificate for 127.0.0.1/localhost, a client certificate (clientAuth)
+// from the same CA, plus a JWT signing cert.
 struct TestPki {
   explicit TestPki(const std::filesystem::path& dir);
-  std::filesystem::path ca_cert, server_cert, server_key, signing_cert, signing_key;
+  std::filesystem::path ca_cert, server_cert, server_key, client_cert, client_key, signing_cert,
+      signing_key;
 };
 
 struct TokenServerOptions {
@@ -49,18 +51,22 @@ struct RegistryOptions {
   std::optional<std::pair<std::string, std::string>> htpasswd;  // user, password
   const TokenServer* token = nullptr;
   const TestPki* token_pki = nullptr;
+  // With `tls`: require a client certificate signed by this PKI's CA (http.tls.clientcas).
+  const TestPki* client_ca = nullptr;
+  std::string host = "127.0.0.1";  // the address it listens on (an IPv4 literal)
 };
 
 class RegistryServer {
  public:
   explicit RegistryServer(RegistryOptions options = {});
   int port() const { return port_; }
-  std::string domain() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string domain() const { return host_ + ":" + std::to_string(port_); }
   std::string log_tail() const { return proc_->log_tail(); }
   const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
   common::TempDir dir_;
+  std::string host_;
   int port_;
   std::unique_ptr<ChildProcess> proc_;
 };
@@ -82,6 +88,8 @@ class ScriptServer {
 
 // True when the docker-registry binary is installed (tests skip with a reason otherwise).
 bool have_registry();
+// An IPv4 address of this machine that is not loopback, or "" when it has none.
+std::string non_loopback_ipv4();
 std::filesystem::path python3();
 
 }  // namespace mybuild::registry::testing

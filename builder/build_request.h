@@ -38,6 +38,10 @@ struct BuildRequest {
   std::string network = "default";  // default | none | host
   std::optional<uint64_t> memory_bytes;
   std::optional<double> cpus;
+  std::optional<uint64_t> cpu_quota_us;  // --cpu-quota (per 100 ms period); --cpus wins
+  std::string cpuset_cpus;               // --cpuset-cpus, e.g. "0" or "0-1"
+  std::optional<uint64_t> pids_limit;    // --pids-limit; unset: the sandbox's safe cap
+  std::optional<std::chrono::milliseconds> step_timeout;  // --timeout for each RUN
   int jobs = 0;  // parallel stages; 0 = the core count
   bool skip_unused_stages = true;
   bool explain_cache = false;

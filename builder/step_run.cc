@@ -222,9 +222,13 @@ void StageBuilder::do_run(const parser::Run& run) {
                                        : sandbox::NetworkMode::kDefault;
     spec.insecure = run.security && *run.security == "insecure";
     if (s_.request.memory_bytes) spec.limits.memory_bytes = s_.request.memory_bytes;
+    if (s_.request.cpu_quota_us) spec.limits.cpu_quota_us = s_.request.cpu_quota_us;
     if (s_.request.cpus) {
       spec.limits.cpu_quota_us = static_cast<uint64_t>(*s_.request.cpus * 100000);
     }
+    spec.limits.cpuset_cpus = s_.request.cpuset_cpus;
+    if (s_.request.pids_limit) spec.limits.pids_max = *s_.request.pids_limit;
+    spec.timeout = s_.request.step_timeout;
     spec.description = "RUN " + command_text;
     spec.state_dir = s_.store.root() / "run" / "sandbox";
     spec.secrets = scripts;

@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -37,6 +39,39 @@ uint64_t parse_memory(const std::string& text) {
   else if (!unit.empty() && unit != "b") throw Error(ErrorKind::kUsage, "invalid --memory value: " + text);
   if (text.empty() || end == text.c_str() || v <= 0) throw Error(ErrorKind::kUsage, "invalid --memory value: " + text);
   return static_cast<uint64_t>(v * mult);
+}
+
+// "90s", "5m", "1h30m", "250ms" (Go's time.ParseDuration units ms, s, m, h) or plain seconds.
+std::chrono::milliseconds parse_timeout(const std::string& text) {
+  const Error bad(ErrorKind::kUsage, "invalid --timeout value: " + text + " (e.g. 90s, 10m, 1h30m)");
+  if (text.empty()) throw bad;
+  double total_ms = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (i == start) throw bad;
+    double v = std::strtod(text.substr(start, i - start).c_str(), nullptr);
+    size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string unit = text.substr(unit_start, i - unit_start);
+    if (unit.empty() && unit_start == text.size() && start == 0) unit = "s";
+    if (unit == "ms") total_ms += v;
+    else if (unit == "s") total_ms += v * 1000;
+    else if (unit == "m") total_ms += v * 60'000;
+    else if (unit == "h") total_ms += v * 3'600'000;
+    else throw bad;
+  }
+  if (!(total_ms >= 1)) throw bad;
+  return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
+}
+
+// "0", "0-1", "0,2-3": what the cpuset controller takes.
+std::string check_cpuset(const std::string& text) {
+  bool ok = !text.empty();
+  for (char c : text) ok = ok && (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == ',');
+  if (!ok) throw Error(ErrorKind::kUsage, "invalid --cpuset-cpus value: " + text + " (e.g. 0-1 or 0,2)");
+  return text;
 }
 
 std::pair<std::string, std::string> split_kv(const std::string& text, const char* flag) {
@@ -126,6 +161,17 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
     if (end == f.cpus.c_str() || *end != '\0' || !(cpus > 0)) throw Error(ErrorKind::kUsage, "invalid --cpus value: " + f.cpus);
     r.cpus = cpus;
   }
+  if (f.cpu_quota < 0 || (f.cpu_quota > 0 && f.cpu_quota < 1000)) {
+    throw Error(ErrorKind::kUsage, "invalid --cpu-quota value: " + std::to_string(f.cpu_quota) +
+                                       " (microseconds per 100ms period, at least 1000)");
+  }
+  if (f.cpu_quota > 0) r.cpu_quota_us = static_cast<uint64_t>(f.cpu_quota);
+  if (!f.cpuset_cpus.empty()) r.cpuset_cpus = check_cpuset(f.cpuset_cpus);
+  if (f.pids_limit < 0) {
+    throw Error(ErrorKind::kUsage, "invalid --pids-limit value: " + std::to_string(f.pids_limit));
+  }
+  if (f.pids_limit > 0) r.pids_limit = static_cast<uint64_t>(f.pids_limit);
+  if (!f.timeout.empty()) r.step_timeout = parse_timeout(f.timeout);
   r.jobs = f.jobs;
   r.skip_unused_stages = f.skip_unused_stages;
   r.explain_cache = f.explain_cache;
@@ -226,6 +272,13 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
       ->check(CLI::IsMember({"default", "none", "host"}));
   b->add_option("--memory", flags->memory, "Memory limit for RUN steps (e.g. 512m)");
   b->add_option("--cpus", flags->cpus, "CPU limit for RUN steps (e.g. 1.5)");
+  b->add_option("--cpu-quota", flags->cpu_quota,
+                "CPU time for RUN steps in microseconds per 100ms period (--cpus wins)");
+  b->add_option("--cpuset-cpus", flags->cpuset_cpus, "CPUs RUN steps may use (e.g. 0-1)");
+  b->add_option("--pids-limit", flags->pids_limit,
+                "Process limit for each RUN step (default 32768)");
+  b->add_option("--timeout", flags->timeout,
+                "Kill a RUN step that runs longer (e.g. 90s, 10m); the build fails");
   b->add_option("--jobs", flags->jobs, "Stages built in parallel (default: the core count)");
   b->add_option("--skip-unused-stages", flags->skip_unused_stages,
                 "Skip stages the target does not need (default true)");

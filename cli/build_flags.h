@@ -1,6 +1,7 @@
 // The flags of `mybuild build`, as docker buildx build spells them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct BuildFlags {
   std::string network = "default";
   std::string memory;
   std::string cpus;
+  int64_t cpu_quota = 0;  // 0: unset
+  std::string cpuset_cpus;
+  int64_t pids_limit = 0;  // 0: unset
+  std::string timeout;
   int jobs = 0;
   bool skip_unused_stages = true;
   bool explain_cache = false;

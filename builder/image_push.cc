@@ -82,18 +82,6 @@ void plan_push(const snapshot::ContentStore& content, const Descriptor& d, PushP
   }
 }
 
-std::string human_size(int64_t bytes) {
-  char buf[32];
-  if (bytes < 1000) {
-    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
-  } else if (bytes < 1000 * 1000) {
-    std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(bytes) / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
-  }
-  return buf;
-}
-
 // Uploads the blobs a few at a time; the first failure stops the others from starting new
 // uploads and is rethrown on the calling thread (STYLE.md §3, worker threads).
 void push_blobs(const snapshot::ContentStore& content, const std::vector<Descriptor>& blobs,
@@ -123,7 +111,7 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
           case registry::PushOutcome::kUploaded:
             ++report.blobs_uploaded;
             report.bytes_uploaded += d.size;
-            line += "Pushed (" + human_size(d.size) + ")";
+            line += "Pushed (" + push_size_text(d.size) + ")";
             break;
         }
         if (log) log(line);
@@ -144,6 +132,18 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
 }
 
 }  // namespace
+
+std::string push_size_text(int64_t bytes) {
+  char buf[32];
+  if (bytes < 1000) {
+    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+  } else if (bytes < 1000 * 1000) {
+    std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(bytes) / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  }
+  return buf;
+}
 
 PushReport push_image(const snapshot::ContentStore& content, const Descriptor& target,
                       registry::Client& client, const registry::Reference& dest, const PushLog& log,

@@ -29,6 +29,9 @@ struct PushReport {
 // ("ab12cd34ef56: Pushed (3.1 MB)", "...: Layer already exists"); one call at a time.
 using PushLog = std::function<void(std::string_view line)>;
 
+// How docker push prints a blob's size in its "Pushed (3.1 MB)" line (decimal units).
+std::string push_size_text(int64_t bytes);
+
 // Pushes `target` (a manifest or index descriptor from the local store) as `dest`. Throws
 // kNotFound when a blob is missing from the store, else the client's errors with `dest` added
 // as context.

@@ -193,6 +193,7 @@ LayerFormat parse_layer_format(std::string_view compression, int level) {
 struct LayerConverter::Walk {
   LayerFormat format;
   const ConvertLog* log = nullptr;
+  const LayerReady* ready = nullptr;
   ConvertResult result;
   std::map<Digest, Conversion> done;  // a layer two manifests of an index share, once
 };
@@ -203,10 +204,11 @@ LayerConverter::LayerConverter(const snapshot::ContentStore& content, snapshot::
 }
 
 ConvertResult LayerConverter::convert(const Descriptor& root, const LayerFormat& format,
-                                      const ConvertLog& log) {
+                                      const ConvertLog& log, const LayerReady& ready) {
   Walk walk;
   walk.format = format;
   walk.log = &log;
+  walk.ready = &ready;
   try {
     walk.result.root = convert_node(root, walk, 0);
   } catch (Error& e) {
@@ -343,6 +345,7 @@ Descriptor LayerConverter::convert_layer(const Descriptor& layer,
                 std::string(snapshot::to_string(f.compression)) + " as " +
                 c.blob.digest.short_hex());
   }
+  if (*walk.ready) (*walk.ready)(c.blob);
   return c.blob;
 }
 

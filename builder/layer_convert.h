@@ -68,6 +68,9 @@ struct ConvertResult {
 
 // One line per converted layer for the user ("ab12cd34ef56: Compressed to zstd (3.1 MB)").
 using ConvertLog = std::function<void(std::string_view line)>;
+// Called with each layer blob this call compresses, as soon as it is in the store (a push
+// uploads it while the next one compresses: builder/early_uploads.h).
+using LayerReady = std::function<void(const common::Descriptor& blob)>;
 
 class LayerConverter {
  public:
@@ -79,7 +82,7 @@ class LayerConverter {
   // kNotFound when a manifest, or a layer that needs converting, is not in the store;
   // kIntegrity for a corrupt blob or a malformed manifest.
   ConvertResult convert(const common::Descriptor& root, const LayerFormat& format,
-                        const ConvertLog& log = {});
+                        const ConvertLog& log = {}, const LayerReady& ready = {});
 
  private:
   struct Walk;

@@ -5,6 +5,7 @@
 
 #include "builder/image_pull.h"
 #include "builder/image_push.h"
+#include "builder/early_uploads.h"
 #include "builder/layer_convert.h"
 #include "builder/local_image.h"
 #include "builder/local_store.h"
@@ -112,9 +113,14 @@ PushSummary push_from_store(const std::filesystem::path& root, const std::string
 
   say(log, "The push refers to repository [" + to.name() + "]");
   LayerConverter converter(store.content, store.db);  // holds what it writes until the push ends
-  target = converter.convert(target, format, log).root;
   registry::Client client(std::move(options));
-  PushReport report = push_image(store.content, target, client, to, log);
+  EarlyUploads early(store.content, client, to);
+  target = converter.convert(target, format, log, [&](const common::Descriptor& blob) {
+    early.add(blob);
+  }).root;
+  early.finish();
+  PushReport report = push_image(store.content, target, client, to, early.relabel(log));
+  early.account(report);
 
   PushSummary summary;
   summary.repository = to.name();

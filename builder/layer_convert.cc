@@ -109,36 +109,23 @@ std::optional<std::vector<Digest>> diff_ids_of(const snapshot::ContentStore& con
   }
 }
 
-// Hashes and counts what passes, so the source blob is verified as it streams.
-class HashingReader : public common::Reader {
- public:
-  explicit HashingReader(common::Reader& in) : in_(in) {}
-  size_t read(std::span<char> buf) override {
-    size_t n = in_.read(buf);
-    hash_.update(buf.data(), n);
-    return n;
+// Reads what the decompressor left of `source` (padding after the last frame), then checks
+// that the whole blob was the one the manifest names.
+void verify_source(common::DigestingReader& source, const Descriptor& blob) {
+  std::vector<char> rest(common::kCopyBufferSize);
+  while (source.read(rest) > 0) {
   }
-  // Reads what the decompressor left (padding after the last frame), then checks the blob.
-  void verify(const Descriptor& blob) {
-    std::vector<char> rest(common::kCopyBufferSize);
-    while (read(rest) > 0) {
-    }
-    int64_t size = static_cast<int64_t>(hash_.bytes());
-    Digest got = hash_.finish();
-    if (size != blob.size || got != blob.digest) {
-      std::string msg = "layer " + blob.digest.str();
-      msg += " in the local store is corrupt: read ";
-      msg += std::to_string(size);
-      msg += " bytes with digest ";
-      msg += got.str();
-      throw Error(ErrorKind::kIntegrity, std::move(msg));
-    }
+  int64_t size = static_cast<int64_t>(source.bytes());
+  Digest got = source.finish();
+  if (size != blob.size || got != blob.digest) {
+    std::string msg = "layer " + blob.digest.str();
+    msg += " in the local store is corrupt: read ";
+    msg += std::to_string(size);
+    msg += " bytes with digest ";
+    msg += got.str();
+    throw Error(ErrorKind::kIntegrity, std::move(msg));
   }
-
- private:
-  common::Reader& in_;
-  common::Sha256 hash_;
-};
+}
 
 struct Conversion {
   Descriptor blob;  // digest, size and OCI media type of the converted layer
@@ -312,7 +299,7 @@ Descriptor LayerConverter::convert_layer(const Descriptor& layer,
   hold();
   Compression from = *snapshot::compression_of_media_type(layer.media_type);
   auto in = content_.open(layer.digest);
-  HashingReader source(*in);
+  common::DigestingReader source(*in);
   std::unique_ptr<common::Reader> decompressed;
   common::Reader* plain = &source;
   if (from != Compression::kNone) {
@@ -327,7 +314,7 @@ Descriptor LayerConverter::convert_layer(const Descriptor& layer,
   Conversion c;
   c.diff_id = tar.finish();
   decompressed.reset();
-  source.verify(layer);
+  verify_source(source, layer);
   if (diff_id && c.diff_id != *diff_id) {
     throw Error(ErrorKind::kIntegrity, "layer " + layer.digest.str() + " decompresses to " +
                                            c.diff_id.str() + ", but the image config says " +

@@ -17,6 +17,7 @@
 #include "cli/progress.h"
 #include "cli/commands.h"
 #include "cli/registry_flags.h"
+#include "common/duration.h"
 #include "common/error.h"
 
 namespace mybuild::cli {
@@ -41,29 +42,15 @@ uint64_t parse_memory(const std::string& text) {
   return static_cast<uint64_t>(v * mult);
 }
 
-// "90s", "5m", "1h30m", "250ms" (Go's time.ParseDuration units ms, s, m, h) or plain seconds.
+// Go's duration syntax ("90s", "10m", "1h30m", common/duration.h) or plain seconds ("90").
 std::chrono::milliseconds parse_timeout(const std::string& text) {
-  const Error bad(ErrorKind::kUsage, "invalid --timeout value: " + text + " (e.g. 90s, 10m, 1h30m)");
-  if (text.empty()) throw bad;
-  double total_ms = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-    if (i == start) throw bad;
-    double v = std::strtod(text.substr(start, i - start).c_str(), nullptr);
-    size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    std::string unit = text.substr(unit_start, i - unit_start);
-    if (unit.empty() && unit_start == text.size() && start == 0) unit = "s";
-    if (unit == "ms") total_ms += v;
-    else if (unit == "s") total_ms += v * 1000;
-    else if (unit == "m") total_ms += v * 60'000;
-    else if (unit == "h") total_ms += v * 3'600'000;
-    else throw bad;
+  const bool plain_seconds =
+      !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  auto d = common::parse_duration(plain_seconds ? text + "s" : text);
+  if (!d || *d < std::chrono::milliseconds(1)) {
+    throw Error(ErrorKind::kUsage, "invalid --timeout value: " + text + " (e.g. 90s, 10m, 1h30m)");
   }
-  if (!(total_ms >= 1)) throw bad;
-  return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
 // "0", "0-1", "0,2-3": what the cpuset controller takes.

@@ -92,6 +92,23 @@ class DigestingWriter : public Writer {
   Sha256 hash_;
 };
 
+// Reads from `in` while hashing and counting what passes (a blob verified as it streams).
+class DigestingReader : public Reader {
+ public:
+  explicit DigestingReader(Reader& in) : in_(in) {}
+  size_t read(std::span<char> buf) override {
+    size_t n = in_.read(buf);
+    hash_.update(std::string_view(buf.data(), n));
+    return n;
+  }
+  uint64_t bytes() const { return hash_.bytes(); }
+  Digest finish() { return hash_.finish(); }
+
+ private:
+  Reader& in_;
+  Sha256 hash_;
+};
+
 // Discards everything (for hashing a stream without keeping it).
 class NullWriter : public Writer {
  public:

@@ -6,7 +6,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "parser/internal/duration.h"
+#include "common/duration.h"
 #include "parser/internal/flags.h"
 #include "parser/internal/problems.h"
 #include "parser/internal/suggest.h"
@@ -153,7 +153,7 @@ Arg to_arg(const Node& node) {
 std::chrono::nanoseconds duration_flag(const ParsedFlags& flags, std::string_view name,
                                        std::optional<std::chrono::nanoseconds>& into) {
   if (auto text = flags.string(name)) {
-    auto d = internal::parse_duration(*text);
+    auto d = common::parse_duration(*text);
     if (!d || d->count() < 0) {
       fail("bad value for --" + std::string(name) + ": \"" + *text +
            "\" (expected a duration such as 30s, 1m30s or 500ms)");

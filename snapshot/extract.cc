@@ -29,22 +29,6 @@ using common::UniqueFd;
 
 namespace {
 
-// Hashes the uncompressed tar on its way into libarchive: the diff_id costs no second pass.
-class HashingReader : public common::Reader {
- public:
-  explicit HashingReader(common::Reader& in) : in_(in) {}
-  size_t read(std::span<char> buf) override {
-    size_t n = in_.read(buf);
-    hash_.update(buf.data(), n);
-    return n;
-  }
-  common::Digest finish() { return hash_.finish(); }
-
- private:
-  common::Reader& in_;
-  common::Sha256 hash_;
-};
-
 // Root of a user namespace (a rootless mybuild, sandbox/rootless.h) may chown only to mapped ids
 // and may not mknod devices or set trusted.* xattrs: it extracts like an unprivileged user.
 bool in_user_namespace() {
@@ -454,7 +438,8 @@ class Extractor {
 ApplyResult apply_layer(common::Reader& layer, const std::filesystem::path& root,
                         const ApplyOptions& options) {
   auto plain = open_decompressed(layer);
-  HashingReader hashed(*plain);
+  // Hashes the uncompressed tar on its way into libarchive: the diff_id costs no second pass.
+  common::DigestingReader hashed(*plain);
   ApplyResult result;
   try {
     Extractor x(hashed, root, options);

@@ -1,4 +1,5 @@
-// Go's time.ParseDuration, which HEALTHCHECK's --interval/--timeout/--start-period use:
+// Go's time.ParseDuration, as HEALTHCHECK's --interval/--timeout/--start-period and
+// `mybuild build --timeout` take it:
 // "30s", "1m30s", "1.5h", "500ms", "10us". No sign, at least one unit.
 #pragma once
 
@@ -6,8 +7,8 @@
 #include <optional>
 #include <string_view>
 
-namespace mybuild::parser::internal {
+namespace mybuild::common {
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
 
-}  // namespace mybuild::parser::internal
+}  // namespace mybuild::common

@@ -1,8 +1,8 @@
-#include "parser/internal/duration.h"
+#include "common/duration.h"
 
 #include <cmath>
 
-namespace mybuild::parser::internal {
+namespace mybuild::common {
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   if (text == "0") return std::chrono::nanoseconds(0);
@@ -47,4 +47,4 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(total)));
 }
 
-}  // namespace mybuild::parser::internal
+}  // namespace mybuild::common

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "common/io.h"
 #include "snapshot/compression.h"
@@ -9,6 +10,9 @@
 namespace mybuild::snapshot::internal {
 
 std::unique_ptr<Compressor> make_gzip_compressor(common::Writer& out, int level, int threads);
+// Whether the gzip compressor stores `block` instead of deflating it (it would save nothing).
+bool gzip_block_is_incompressible(std::string_view block);
+
 std::unique_ptr<Compressor> make_zstd_compressor(common::Writer& out, int level, int threads);
 
 }  // namespace mybuild::snapshot::internal

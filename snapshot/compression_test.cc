@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/temp_dir.h"
+#include "snapshot/compression_internal.h"
 
 namespace mybuild::snapshot {
 namespace {
@@ -87,6 +88,40 @@ INSTANTIATE_TEST_SUITE_P(All, CompressionRoundTrip,
 TEST(Compression, GzipIsReadByGnuGzip) {
   std::string data = sample_data();
   EXPECT_EQ(external_decompress("gzip", compress(Compression::kGzip, data, 2, 65536)), data);
+}
+
+// A random block is stored (deflating it saves nothing), a text block beside it is still
+// deflated, and gzip reads the mix.
+TEST(Compression, GzipStoresIncompressibleBlocksAndDeflatesTheRest) {
+  std::mt19937 rng(7);
+  std::string random(kGzipBlockSize, '\0');
+  for (char& ch : random) ch = static_cast<char>(rng());
+  std::string text;
+  while (text.size() < kGzipBlockSize) text += "the same compressible line of text\n";
+  text.resize(kGzipBlockSize);
+
+  std::string random_gz = compress(Compression::kGzip, random, 2, 65536);
+  // Stored deflate blocks cost 5 bytes per 64 KiB, plus the gzip header and trailer.
+  EXPECT_LE(random_gz.size(), random.size() + 200);
+  EXPECT_GE(random_gz.size(), random.size());
+  std::string text_gz = compress(Compression::kGzip, text, 2, 65536);
+  EXPECT_LT(text_gz.size(), text.size() / 20);
+
+  EXPECT_TRUE(internal::gzip_block_is_incompressible(random));
+  EXPECT_FALSE(internal::gzip_block_is_incompressible(text));
+  // Text at any of the sampled places keeps a block deflated.
+  for (size_t at : {size_t{0}, kGzipBlockSize / 2, kGzipBlockSize - 16384}) {
+    std::string patched = random;
+    patched.replace(at, 16384, text.substr(0, 16384));
+    EXPECT_FALSE(internal::gzip_block_is_incompressible(patched)) << at;
+  }
+  EXPECT_FALSE(internal::gzip_block_is_incompressible(random.substr(0, 32768)));  // too small
+
+  std::string mixed = random + text + random;
+  std::string mixed_gz = compress(Compression::kGzip, mixed, 2, 65536);
+  EXPECT_EQ(mixed_gz.size(), 2 * random_gz.size() + text_gz.size());  // independent members
+  EXPECT_EQ(external_decompress("gzip", mixed_gz), mixed);
+  EXPECT_EQ(decompress(mixed_gz), mixed);
 }
 
 TEST(Compression, ZstdIsReadByZstdTool) {

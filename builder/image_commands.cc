@@ -5,6 +5,7 @@
 #include <ctime>
 #include <set>
 
+#include "builder/inspect_fields.h"
 #include "builder/local_image.h"
 #include "builder/local_store.h"
 #include "common/error.h"
@@ -78,11 +79,6 @@ int64_t layers_size(const LocalImage& img) {
   int64_t size = 0;
   for (const auto& l : img.layers) size += l.size;
   return size;
-}
-
-std::string text_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 Error no_such_image(const std::string& name) {
@@ -215,27 +211,14 @@ nlohmann::json inspect_image(const std::filesystem::path& root, const std::strin
     std::string d = split_name(t.tag.name).repository + "@" + t.tag.target.digest.str();
     if (seen_digests.insert(d).second) repo_digests.push_back(d);
   }
-  json rootfs = {{"Type", "layers"}, {"Layers", json::array()}};
-  if (auto it = cfg.find("rootfs"); it != cfg.end() && it->is_object()) {
-    if (auto ids = it->find("diff_ids"); ids != it->end() && ids->is_array()) {
-      rootfs["Layers"] = *ids;
-    }
-  }
   json out = {
       {"Id", img->config.digest.str()},
       {"RepoTags", repo_tags},
       {"RepoDigests", repo_digests},
       {"Parent", ""},
-      {"Comment", text_field(cfg, "comment")},
-      {"Created", text_field(cfg, "created")},
-      {"Author", text_field(cfg, "author")},
-      {"Architecture", text_field(cfg, "architecture")},
-      {"Os", text_field(cfg, "os")},
-      {"Config", cfg.contains("config") ? cfg["config"] : json::object()},
-      {"RootFS", rootfs},
-      {"Size", layers_size(*img)},
   };
-  if (std::string v = text_field(cfg, "variant"); !v.empty()) out["Variant"] = v;
+  out.update(inspect_config_fields(cfg));
+  out["Size"] = layers_size(*img);
   out["Manifest"] = {{"Digest", img->manifest.digest.str()},
                      {"MediaType", img->manifest.media_type},
                      {"Size", img->manifest.size},

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/media_types.h"
 #include "tests/store_commands/fixture.h"
 
 namespace mybuild::store_commands_testing {
@@ -129,6 +130,67 @@ TEST_F(Cli, ErrorsNameWhatFailed) {
   Ran nopush = mybuild(b_, {"push", "busybox"});
   EXPECT_EQ(nopush.code, 1);
   EXPECT_TRUE(contains(nopush.out, "does not exist locally with the tag: busybox")) << nopush.out;
+}
+
+
+// inspect --remote answers from the registry, in the local inspect's shape, and pulls nothing:
+// an index shows the platform asked for and lists the ones it offers.
+TEST_F(Cli, InspectRemoteReadsTheRegistryWithoutPulling) {
+  auto amd = import(a_, "multi:amd64", "linux/amd64");
+  auto arm = import(a_, "multi:arm64", "linux/arm64/v8");
+  {
+    Store a(a_);
+    common::Descriptor d_amd = *a.images.resolve("docker.io/library/multi:amd64");
+    common::Descriptor d_arm = *a.images.resolve("docker.io/library/multi:arm64");
+    d_amd.platform = common::Platform::parse("linux/amd64");
+    d_arm.platform = common::Platform::parse("linux/arm64/v8");
+    json index = {{"schemaVersion", 2},
+                  {"mediaType", common::media_type::kOciIndex},
+                  {"manifests", {d_amd, d_arm}}};
+    common::Descriptor idx = a.content.put(index.dump(), common::media_type::kOciIndex);
+    a.images.tag("docker.io/library/multi:both", idx);
+  }
+  std::string name = on_registry("cli/multi:v1");
+  ASSERT_EQ(mybuild(a_, {"tag", "multi:both", name}).code, 0);
+  ASSERT_EQ(mybuild(a_, {"push", name}).code, 0);
+
+  Ran r = mybuild(b_, {"inspect", "--remote", "--platform", "linux/arm64", name});
+  ASSERT_EQ(r.code, 0) << r.out;
+  json j = json::parse(r.out).at(0);
+  EXPECT_EQ(j["Id"], arm.config_digest);
+  EXPECT_EQ(j["Architecture"], "arm64");
+  EXPECT_EQ(j["Manifest"]["Digest"], arm.manifest_digest);
+  // Normalised as containerd does: arm64's v8 is the default variant.
+  EXPECT_EQ(j["Index"]["Platforms"], json({"linux/amd64", "linux/arm64"}));
+  EXPECT_EQ(j["RepoTags"], json({name}));
+  std::string index_digest = j["Index"]["Digest"];
+  EXPECT_EQ(j["RepoDigests"], json({on_registry("cli/multi") + "@" + index_digest}));
+  EXPECT_EQ(j["Size"], arm.layer_size);
+  EXPECT_FALSE(fs::exists(b_)) << "inspect --remote must not create or fill a store";
+
+  // The same fields as the local inspect of that image.
+  Ran local = mybuild(a_, {"inspect", "multi:arm64"});
+  ASSERT_EQ(local.code, 0) << local.out;
+  json l = json::parse(local.out).at(0);
+  for (const char* key : {"Id", "Config", "RootFS", "Os", "Architecture", "Created", "Size"}) {
+    EXPECT_EQ(j[key], l[key]) << key;
+  }
+  EXPECT_EQ(j["Manifest"]["Raw"], l["Manifest"]["Raw"]);
+
+  // The default platform is this host's.
+  Ran host = mybuild(b_, {"inspect", "--remote", name});
+  ASSERT_EQ(host.code, 0) << host.out;
+  EXPECT_EQ(json::parse(host.out).at(0)["Id"], amd.config_digest);
+
+  Ran missing = mybuild(b_, {"inspect", "--remote", on_registry("cli/multi:nope")});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_TRUE(contains(missing.out, "cli/multi:nope")) << missing.out;
+  Ran platform = mybuild(b_, {"inspect", "--remote", "--platform", "linux/s390x", name});
+  EXPECT_NE(platform.code, 0);
+  EXPECT_TRUE(contains(platform.out, "s390x")) << platform.out;
+  Ran local_only = mybuild(a_, {"inspect", "--platform", "linux/arm64", "multi:arm64"});
+  EXPECT_EQ(local_only.code, 2) << local_only.out;
+  EXPECT_TRUE(contains(local_only.out, "--platform only applies with --remote")) << local_only.out;
 }
 
 }  // namespace

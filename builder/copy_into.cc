@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <vector>
@@ -88,14 +90,16 @@ class Copier {
   // destination). `top` is the destination directory of a directory source: it keeps its own
   // mode and owner and only takes the source's timestamps (fsutil: overwriteTargetMetadata
   // false at the top, true below).
-  void copy(const std::string& src, const std::string& dst, bool top) {
+  // `in_new_dir`: the destination's parent was made by this copy, so nothing is there yet
+  // (one lstat through the overlay saved per file: syscalls dominate COPY of small files).
+  void copy(const std::string& src, const std::string& dst, bool top, bool in_new_dir = false) {
     struct stat st {};
     const auto from = ctx_->host_path(src);
     if (::lstat(from.c_str(), &st) != 0) common::throw_errno("lstat", from.string());
     struct stat tst {};
     const auto to = dest(dst);
-    const bool exists = ::lstat(to.c_str(), &tst) == 0;
-    if (!exists && errno != ENOENT) common::throw_errno("lstat", "/" + dst);
+    const bool exists = !in_new_dir && ::lstat(to.c_str(), &tst) == 0;
+    if (!exists && !in_new_dir && errno != ENOENT) common::throw_errno("lstat", "/" + dst);
     if (S_ISDIR(st.st_mode)) {
       copy_directory(src, dst, st, exists ? &tst : nullptr, top);
       return;
@@ -115,8 +119,9 @@ class Copier {
           return;
         }
       }
-      copy_data(from, to, dst);
+      copy_file(from, to, dst, st);
       ++stats_.files;
+      return;
     } else if (S_ISLNK(st.st_mode)) {
       std::error_code ec;
       const auto target = std::filesystem::read_symlink(from, ec);
@@ -145,7 +150,7 @@ class Copier {
       ++stats_.dirs;
     }
     for (const std::string& name : ctx_->list(src)) {
-      copy(join_rel(src, name), join_rel(dst, name), false);
+      copy(join_rel(src, name), join_rel(dst, name), false, existing == nullptr);
     }
     if (existing && top) {
       set_times(st, dst);
@@ -154,44 +159,80 @@ class Copier {
     }
   }
 
-  void copy_data(const std::filesystem::path& from, const std::filesystem::path& to,
-                 const std::string& dst) {
+  // A regular file: data, then owner, xattrs, mode and times, all through the open
+  // descriptors (no path walks through the overlay for each of them).
+  void copy_file(const std::filesystem::path& from, const std::filesystem::path& to,
+                 const std::string& dst, const struct stat& st) {
     common::UniqueFd in = common::open_file(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     common::UniqueFd out(
         ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) common::throw_errno("open", "/" + dst);
-    struct stat st {};
-    if (::fstat(in.get(), &st) != 0) common::throw_errno("fstat", from.string());
     stats_.bytes += static_cast<uint64_t>(st.st_size);
-    if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
-      ++stats_.reflinked_files;
-      return;
+    copy_data(in.get(), out.get(), st, dst);
+    // Owner first: chown clears set-id bits, so the mode must come after it.
+    const uid_t uid = opts_.keep_owner ? st.st_uid : opts_.owner.uid;
+    const gid_t gid = opts_.keep_owner ? st.st_gid : opts_.owner.gid;
+    if (::fchown(out.get(), uid, gid) != 0) change_owner(to, uid, gid, "/" + dst);
+    copy_fd_xattrs(in.get(), out.get(), to);
+    const mode_t mode =
+        opts_.chmod ? opts_.chmod->apply(st.st_mode & 07777, false) : (st.st_mode & 07777);
+    if (::fchmod(out.get(), mode) != 0) common::throw_errno("chmod", "/" + dst);
+    const struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (::futimens(out.get(), times) != 0) common::throw_errno("utimensat", "/" + dst);
+  }
+
+  void copy_data(int in, int out, const struct stat& st, const std::string& dst) {
+    if (try_reflink_) {
+      if (::ioctl(out, FICLONE, in) == 0) {
+        ++stats_.reflinked_files;
+        return;
+      }
+      // Not a reflink filesystem (or not the same one): no later file of this COPY will be.
+      if (errno == EXDEV || errno == EOPNOTSUPP || errno == EINVAL || errno == ENOTTY) {
+        try_reflink_ = false;
+      }
     }
-    bool kernel_copy = true;
+    // copy_file_range works within one filesystem (not from ext4 into an overlay mount on
+    // kernels since 5.19); sendfile copies between any two in the kernel; read/write is last.
+    // What fails once is not tried again for the rest of the COPY: 5,000 files are 10,000
+    // failing syscalls otherwise. Asking for one byte more than lstat saw ends a file that
+    // did not grow in one call.
+    const size_t ask = static_cast<size_t>(std::min<off_t>(st.st_size + 1, off_t{1} << 30));
     for (;;) {
       ssize_t n = -1;
-      if (kernel_copy) {
-        n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
-        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
-                      errno == EPERM)) {
-          kernel_copy = false;  // e.g. across filesystems on older kernels, or /proc-like files
+      if (try_copy_range_) {
+        n = ::copy_file_range(in, nullptr, out, nullptr, ask, 0);
+        if (n < 0 && unsupported(errno)) {
+          try_copy_range_ = false;
+          continue;
+        }
+      } else if (try_sendfile_) {
+        n = ::sendfile(out, in, nullptr, ask);
+        if (n < 0 && unsupported(errno)) {
+          try_sendfile_ = false;
           continue;
         }
       } else {
-        n = copy_chunk(in.get(), out.get(), from, dst);
+        n = copy_chunk(in, out, dst);
       }
       if (n < 0) {
         if (errno == EINTR) continue;
-        common::throw_errno("copy_file_range", "/" + dst);
+        common::throw_errno("copy", "/" + dst);
       }
-      if (n == 0) break;
+      if (n == 0 || ((try_copy_range_ || try_sendfile_) && static_cast<size_t>(n) < ask)) break;
     }
   }
 
-  ssize_t copy_chunk(int in, int out, const std::filesystem::path& from, const std::string& dst) {
+  // Errors that say a kernel copy call cannot do this pair of files, not that copying failed
+  // (across filesystems on older kernels, /proc-like files).
+  static bool unsupported(int err) {
+    return err == EXDEV || err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EPERM;
+  }
+
+  ssize_t copy_chunk(int in, int out, const std::string& dst) {
     if (buffer_.empty()) buffer_.resize(common::kCopyBufferSize);
     const ssize_t n = ::read(in, buffer_.data(), buffer_.size());
-    if (n < 0) common::throw_errno("read", from.string());
+    if (n < 0) common::throw_errno("read", "context file for /" + dst);
     for (ssize_t done = 0; done < n;) {
       const ssize_t w = ::write(out, buffer_.data() + done, static_cast<size_t>(n - done));
       if (w < 0) {
@@ -248,12 +289,34 @@ class Copier {
     }
   }
 
+  void copy_fd_xattrs(int from, int to, const std::filesystem::path& shown) {
+    ssize_t size = ::flistxattr(from, nullptr, 0);
+    if (size <= 0) return;
+    std::string names(static_cast<size_t>(size), '\0');
+    size = ::flistxattr(from, names.data(), names.size());
+    if (size <= 0) return;
+    names.resize(static_cast<size_t>(size));
+    for (size_t i = 0; i < names.size(); i += std::char_traits<char>::length(&names[i]) + 1) {
+      const char* name = &names[i];
+      const ssize_t len = ::fgetxattr(from, name, nullptr, 0);
+      if (len < 0) continue;
+      std::string value(static_cast<size_t>(len), '\0');
+      const ssize_t got = ::fgetxattr(from, name, value.data(), value.size());
+      if (got < 0 || ::fsetxattr(to, name, value.data(), static_cast<size_t>(got), 0) != 0) {
+        common::log::debug("copy: xattr " + std::string(name) + " not copied to " + shown.string());
+      }
+    }
+  }
+
   const std::filesystem::path& root_;
   const BuildContext* ctx_;
   const CopyOptions& opts_;
   CopyStats stats_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
   std::vector<char> buffer_;
+  bool try_reflink_ = true;
+  bool try_copy_range_ = true;
+  bool try_sendfile_ = true;
 };
 
 }  // namespace

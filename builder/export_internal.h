@@ -81,18 +81,6 @@ ExportName export_name(const std::string& name);
 
 // ---- output (export_output.cc) ----
 
-// Buffers small writes (tar headers) into 1 MiB writes.
-class BufferedWriter : public common::Writer {
- public:
-  explicit BufferedWriter(common::Writer& next) : next_(next) {}
-  void write(std::string_view data) override;
-  void flush();
-
- private:
-  common::Writer& next_;
-  std::string buf_;
-};
-
 // Where a tar goes: stdout for "-"; an existing device or FIFO (/dev/stdout, a named pipe)
 // written in place; otherwise a temp file beside dest, renamed over it by commit(). Dropped
 // without commit(), the temp file is removed.
@@ -113,7 +101,7 @@ class OutputFile {
   std::filesystem::path temp_;    // empty when writing in place
   common::UniqueFd fd_;
   common::FdWriter raw_;
-  BufferedWriter buffered_;
+  common::BufferedWriter buffered_;
 };
 
 // kUsage when `dest` cannot be a tar destination ("-" on a terminal, an existing directory);

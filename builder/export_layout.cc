@@ -226,7 +226,7 @@ void add_blob(const snapshot::ContentStore& content, const Descriptor& d, const 
   try {
     common::UniqueFd fd = common::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0444);
     common::FdWriter raw(fd.get());
-    BufferedWriter out(raw);
+    common::BufferedWriter out(raw);
     auto in = open_blob(content, d);
     common::copy_stream(*in, out);
     out.flush();

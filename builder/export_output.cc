@@ -24,8 +24,6 @@ using common::ErrorKind;
 
 namespace {
 
-constexpr size_t kBufferSize = 1 << 20;
-
 std::string random_suffix() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -70,21 +68,6 @@ void copy_dir_metadata(const fs::path& from, const fs::path& to) {
 }
 
 }  // namespace
-
-void BufferedWriter::write(std::string_view data) {
-  if (buf_.size() + data.size() > kBufferSize) flush();
-  if (data.size() >= kBufferSize) {
-    next_.write(data);
-  } else {
-    buf_.append(data);
-  }
-}
-
-void BufferedWriter::flush() {
-  if (buf_.empty()) return;
-  next_.write(buf_);
-  buf_.clear();
-}
 
 fs::path temp_name_beside(const fs::path& path) {
   std::string name = ".";

@@ -93,4 +93,20 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data,
   }
 }
 
+void BufferedWriter::write(std::string_view data) {
+  if (buf_.size() + data.size() > kBufferSize) flush();
+  if (data.size() >= kBufferSize) {
+    next_.write(data);
+  } else {
+    if (buf_.capacity() < kBufferSize) buf_.reserve(kBufferSize);
+    buf_.append(data);
+  }
+}
+
+void BufferedWriter::flush() {
+  if (buf_.empty()) return;
+  next_.write(buf_);
+  buf_.clear();
+}
+
 }  // namespace mybuild::common

@@ -109,6 +109,21 @@ class DigestingReader : public Reader {
   Sha256 hash_;
 };
 
+// Gathers small writes (tar headers, short files) into writes of up to kBufferSize for
+// `next`: each write(2) is a syscall, and syscalls are dear in a VM.
+class BufferedWriter : public Writer {
+ public:
+  static constexpr size_t kBufferSize = 1 << 20;
+  explicit BufferedWriter(Writer& next) : next_(next) {}
+  void write(std::string_view data) override;
+  // Passes on what is buffered. The owner calls it before it uses `next` itself.
+  void flush();
+
+ private:
+  Writer& next_;
+  std::string buf_;
+};
+
 // Discards everything (for hashing a stream without keeping it).
 class NullWriter : public Writer {
  public:

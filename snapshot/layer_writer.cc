@@ -67,30 +67,33 @@ std::vector<std::string> sorted_names(int dirfd, const std::string& what) {
   return names;
 }
 
-std::vector<std::pair<std::string, std::string>> layer_xattrs(int dirfd, const char* name) {
+// The xattrs that go in the layer, read through `list` and `get` (by path, or by descriptor
+// when the file is open anyway: no /proc/self/fd path walk then), sorted.
+template <typename List, typename Get>
+std::vector<std::pair<std::string, std::string>> read_xattrs(const char* name, List list,
+                                                             Get get) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::string path = proc_fd_path(dirfd, name);
-  ssize_t len = ::llistxattr(path.c_str(), nullptr, 0);
+  ssize_t len = list(nullptr, 0);
   if (len < 0) {
     if (errno == ENOTSUP || errno == ENODATA) return out;
     common::throw_errno("llistxattr", name);
   }
   if (len == 0) return out;
   std::string keys(static_cast<size_t>(len), '\0');
-  len = ::llistxattr(path.c_str(), keys.data(), keys.size());
+  len = list(keys.data(), keys.size());
   if (len < 0) common::throw_errno("llistxattr", name);
   keys.resize(static_cast<size_t>(len));
   for (size_t pos = 0; pos < keys.size();) {
     std::string key = keys.c_str() + pos;
     pos += key.size() + 1;
     if (key.empty() || is_overlay_xattr(key)) continue;
-    ssize_t vlen = ::lgetxattr(path.c_str(), key.c_str(), nullptr, 0);
+    ssize_t vlen = get(key.c_str(), nullptr, 0);
     if (vlen < 0) {
       if (errno == ENODATA) continue;  // removed meanwhile
       common::throw_errno("lgetxattr " + key, name);
     }
     std::string value(static_cast<size_t>(vlen), '\0');
-    vlen = ::lgetxattr(path.c_str(), key.c_str(), value.data(), value.size());
+    vlen = get(key.c_str(), value.data(), value.size());
     if (vlen < 0) common::throw_errno("lgetxattr " + key, name);
     value.resize(static_cast<size_t>(vlen));
     out.emplace_back(std::move(key), std::move(value));
@@ -99,10 +102,31 @@ std::vector<std::pair<std::string, std::string>> layer_xattrs(int dirfd, const c
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> layer_xattrs(int dirfd, const char* name) {
+  std::string path = proc_fd_path(dirfd, name);
+  return read_xattrs(
+      name, [&](char* list, size_t size) { return ::llistxattr(path.c_str(), list, size); },
+      [&](const char* key, void* value, size_t size) {
+        return ::lgetxattr(path.c_str(), key, value, size);
+      });
+}
+
+std::vector<std::pair<std::string, std::string>> fd_xattrs(int fd, const char* name) {
+  return read_xattrs(
+      name, [&](char* list, size_t size) { return ::flistxattr(fd, list, size); },
+      [&](const char* key, void* value, size_t size) { return ::fgetxattr(fd, key, value, size); });
+}
+
 LayerWriter::LayerWriter(common::Writer& out, LayerOptions options)
     : options_(options),
-      blob_(out),
-      compressor_(make_compressor(options.compression, blob_, options.level, options.threads)),
+      buffered_(out),
+      blob_(buffered_),
+      // An uncompressed blob is the tar itself: its digest is the diff_id, hashed once.
+      compressor_(make_compressor(options.compression,
+                                  options.compression == Compression::kNone
+                                      ? static_cast<common::Writer&>(buffered_)
+                                      : static_cast<common::Writer&>(blob_),
+                                  options.level, options.threads)),
       tar_bytes_(*compressor_),
       tar_(tar_bytes_) {}
 
@@ -118,7 +142,8 @@ void LayerWriter::add(const std::string& path, int dirfd, const char* name, cons
   if (options_.source_date_epoch && e.mtime > *options_.source_date_epoch) {
     e.mtime = *options_.source_date_epoch;
   }
-  if (!S_ISLNK(st.st_mode)) e.xattrs = layer_xattrs(dirfd, name);
+  // A regular file's xattrs are read through its descriptor below, once it is open.
+  if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode)) e.xattrs = layer_xattrs(dirfd, name);
   switch (st.st_mode & S_IFMT) {
     case S_IFDIR:
       e.type = TarEntry::Type::kDir;
@@ -144,6 +169,7 @@ void LayerWriter::add(const std::string& path, int dirfd, const char* name, cons
   if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
     auto [it, first] = links_.try_emplace({st.st_dev, st.st_ino}, path);
     if (!first) {
+      e.xattrs = layer_xattrs(dirfd, name);
       e.type = TarEntry::Type::kHardlink;
       e.link = it->second;
       tar_.add(e);
@@ -158,6 +184,7 @@ void LayerWriter::add(const std::string& path, int dirfd, const char* name, cons
   if (fd < 0 && errno == EPERM) fd = ::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) common::throw_errno("open", path);
   common::FdReader content{UniqueFd(fd)};
+  e.xattrs = fd_xattrs(fd, name);
   e.size = st.st_size;
   tar_.add_file(e, content);
 }
@@ -189,9 +216,15 @@ Layer LayerWriter::finish() {
   layer.uncompressed_size = static_cast<int64_t>(tar_bytes_.bytes());
   layer.diff_id = tar_bytes_.finish();
   compressor_->finish();
+  buffered_.flush();
   layer.descriptor.media_type = std::string(layer_media_type(options_.compression));
-  layer.descriptor.size = static_cast<int64_t>(blob_.bytes());
-  layer.descriptor.digest = blob_.finish();
+  if (options_.compression == Compression::kNone) {
+    layer.descriptor.size = layer.uncompressed_size;
+    layer.descriptor.digest = layer.diff_id;
+  } else {
+    layer.descriptor.size = static_cast<int64_t>(blob_.bytes());
+    layer.descriptor.digest = blob_.finish();
+  }
   return layer;
 }
 

@@ -72,7 +72,8 @@ class LayerWriter {
   TarEntry marker_entry(std::string path) const;
 
   LayerOptions options_;
-  common::DigestingWriter blob_;
+  common::BufferedWriter buffered_;  // tar headers are 512 bytes: one write(2) each otherwise
+  common::DigestingWriter blob_;     // hashes compressed output (uncompressed: blob == tar)
   std::unique_ptr<Compressor> compressor_;
   common::DigestingWriter tar_bytes_;
   TarWriter tar_;

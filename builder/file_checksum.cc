@@ -15,6 +15,7 @@
 #include "builder/context_path.h"
 #include "common/error.h"
 #include "common/io.h"
+#include "common/parallel.h"
 
 namespace mybuild::builder {
 namespace {
@@ -67,34 +68,6 @@ void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string h
   std::string in_source = e.rel_in_source, in_context = e.host_rel;
   out.push_back(std::move(e));
   if (dir) walk_dir(ctx, in_source, in_context, out, opts);
-}
-
-// Runs fn(i) for i in [0, n) on up to `threads` threads; the first exception cancels the rest
-// and is rethrown here (STYLE.md §3, worker threads).
-template <typename Fn>
-void parallel_for(size_t n, unsigned threads, Fn fn) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mu;
-  auto work = [&] {
-    for (size_t i; !failed.load() && (i = next.fetch_add(1)) < n;) {
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard lock(error_mu);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    }
-  };
-  const unsigned count = static_cast<unsigned>(std::min<size_t>(threads, n));
-  {
-    std::vector<std::jthread> pool;
-    for (unsigned t = 1; t < count; ++t) pool.emplace_back(work);
-    work();
-  }
-  if (error) std::rethrow_exception(error);
 }
 
 void put(common::Sha256& h, std::string_view field) {
@@ -150,7 +123,7 @@ Digest checksum_sources(const BuildContext& context, std::span<const CopySource>
       options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::optional<std::pair<FileIdentity, Digest>>> remember(jobs.size());
   std::atomic<uint64_t> bytes{0};
-  parallel_for(jobs.size(), threads, [&](size_t j) {
+  common::parallel_for(jobs.size(), threads, [&](size_t j) {
     if (options.cancel) options.cancel->check("checksumming the build context");
     Entry& e = *jobs[j];
     const std::filesystem::path host = context.host_path(e.host_rel);

@@ -56,6 +56,12 @@ void normalize(Platform& p) {
 }  // namespace
 
 Platform Platform::parse(std::string_view text) {
+  if (text.find(',') != std::string_view::npos) {
+    // buildx's list form builds a multi-platform index; one platform per build here.
+    throw Error(ErrorKind::kUsage,
+                "platform list \"" + std::string(text) +
+                    "\": mybuild builds one platform at a time; run one build per platform");
+  }
   auto parts = split(text, '/');
   Platform p;
   bool ok = true;

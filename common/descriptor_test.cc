@@ -15,6 +15,14 @@ TEST(Platform, ParseNormalisesAliases) {
   EXPECT_EQ(Platform::parse("arm64").str(), "linux/arm64");
   EXPECT_THROW(Platform::parse("linux//amd64"), Error);
   EXPECT_THROW(Platform::parse("a/b/c/d"), Error);
+  // buildx's multi-platform list is refused by name, not misread as arch "amd64,linux".
+  try {
+    Platform::parse("linux/amd64,linux/arm64");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("one platform at a time"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Platform, Matches) {

@@ -285,7 +285,9 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
     bool global = false;
     for (const auto& g : dockerfile.global_args)
       for (const auto& d : g.args) global |= d.name == k;
-    if (!proxy && !global && !session.consumed_args.count(k)) unused.push_back(k);
+    // SOURCE_DATE_EPOCH acts on the whole build (timestamps), declared or not.
+    bool builtin = k == "SOURCE_DATE_EPOCH";
+    if (!proxy && !global && !builtin && !session.consumed_args.count(k)) unused.push_back(k);
   }
   if (!unused.empty()) {
     std::string list;

@@ -154,7 +154,9 @@ void StageBuilder::add_history(const std::string& created_by, bool empty_layer,
                                const std::string& created) {
   if (!created.empty()) last_time_ = created;
   HistoryEntry h;
-  h.created = last_time_;
+  // With SOURCE_DATE_EPOCH every entry this build writes carries it, cached or not (BuildKit's
+  // exporter sets the same): the image is then the same bytes whenever it is built.
+  h.created = s_.request.source_date_epoch ? s_.created : last_time_;
   h.created_by = created_by;
   h.comment = "buildkit.dockerfile.v0";
   h.empty_layer = empty_layer;
@@ -203,7 +205,8 @@ StageResult StageBuilder::build() {
     }
   }
   // The image was made when its newest layer was (BuildKit): unchanged input, unchanged id.
-  state_.config.created = last_time_.empty() ? s_.created : last_time_;
+  state_.config.created =
+      last_time_.empty() || s_.request.source_date_epoch ? s_.created : last_time_;
   return state_;
 }
 

@@ -102,7 +102,19 @@ std::string expand_heredoc_body(const std::string& body,
 }
 
 bool is_url(const std::string& s) {
-  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0 || s.rfind("git@", 0) == 0;
+  for (const char* scheme : {"http://", "https://", "git://", "ssh://", "git@"}) {
+    if (s.rfind(scheme, 0) == 0) return true;
+  }
+  return false;
+}
+
+// A git source as BuildKit's gitutil reads one: git://, ssh:// and git@ transports, or a URL
+// whose path ends in .git, with any #ref:subdir fragment or ?query after it.
+bool is_git_source(const std::string& s) {
+  for (const char* scheme : {"git://", "ssh://", "git@"}) {
+    if (s.rfind(scheme, 0) == 0) return true;
+  }
+  return s.substr(0, s.find_first_of("#?")).ends_with(".git");
 }
 
 }  // namespace
@@ -135,7 +147,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     if (!copy.is_add) {
       throw Error(ErrorKind::kDockerfile, "COPY cannot read a URL (" + s + "): use ADD", copy.range);
     }
-    if (s.rfind("git@", 0) == 0 || s.ends_with(".git")) {
+    if (is_git_source(s)) {
       throw Error(ErrorKind::kDockerfile, "ADD of a git repository (" + s + ") is not supported by mybuild yet",
                   copy.range);
     }

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -126,8 +127,23 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
     }
     r.build_args[k] = v;
   }
+  // buildx passes SOURCE_DATE_EPOCH from the environment as the build arg of that name; an
+  // explicit --build-arg wins.
+  if (!r.build_args.count("SOURCE_DATE_EPOCH")) {
+    if (const char* env = std::getenv("SOURCE_DATE_EPOCH"); env != nullptr && *env != '\0') {
+      r.build_args["SOURCE_DATE_EPOCH"] = env;
+    }
+  }
   if (auto it = r.build_args.find("SOURCE_DATE_EPOCH"); it != r.build_args.end()) {
-    r.source_date_epoch = std::strtoll(it->second.c_str(), nullptr, 10);
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || errno != 0 || v < 0) {
+      throw Error(ErrorKind::kUsage, "SOURCE_DATE_EPOCH=" + it->second +
+                                         ": want whole seconds since 1970 (e.g. $(git log -1 "
+                                         "--format=%ct))");
+    }
+    r.source_date_epoch = v;
   }
   r.target = f.target;
   r.no_cache = f.no_cache;
@@ -199,7 +215,10 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
 
   bool terminal = ::isatty(STDERR_FILENO) == 1;
   std::ostringstream discard;
-  auto progress = make_progress(f.progress, f.quiet ? static_cast<std::ostream&>(discard) : err, terminal);
+  // buildx's --progress=quiet shows nothing; -q shows nothing but the image id at the end.
+  const bool silent = f.quiet || f.progress == "quiet";
+  auto progress = make_progress(f.progress == "quiet" ? "plain" : f.progress,
+                                silent ? static_cast<std::ostream&>(discard) : err, terminal);
   common::CancelToken cancel;
   builder::BuildResult result;
   {
@@ -252,8 +271,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
       ->allow_extra_args(false);
   b->add_option("--iidfile", flags->iidfile, "Write the image config digest to this file");
   b->add_option("--metadata-file", flags->metadata_file, "Write build result metadata as JSON");
-  b->add_option("--progress", flags->progress, "Progress output: auto, tty, plain, rawjson")
-      ->check(CLI::IsMember({"auto", "tty", "plain", "rawjson"}));
+  b->add_option("--progress", flags->progress, "Progress output: auto, tty, plain, rawjson, quiet")
+      ->check(CLI::IsMember({"auto", "tty", "plain", "rawjson", "quiet"}));
   b->add_flag("-q,--quiet", flags->quiet, "Print only the image id");
   b->add_option("--network", flags->network, "RUN network: default, none, host")
       ->check(CLI::IsMember({"default", "none", "host"}));

@@ -24,6 +24,23 @@ TEST_F(BuildErrors, UnknownInstructionNamesFileAndLine) {
   EXPECT_FALSE(manifest_of("app:v1"));
 }
 
+// Every form of git source BuildKit knows is refused by name, never fetched as a plain file
+// or looked up as a context path.
+TEST_F(BuildErrors, AddOfAGitSourceIsRefusedByName) {
+  for (const std::string src :
+       {"https://github.com/moby/buildkit.git", "https://github.com/moby/buildkit.git#v0.12",
+        "https://example.com/r.git?ref=main", "git://example.com/r", "ssh://git@example.com/r",
+        "git@github.com:moby/buildkit.git"}) {
+    dockerfile("FROM busybox\nADD " + src + " /src\n");
+    Ran r = build({"-t", "app:v1"});
+    EXPECT_EQ(r.code, 1) << src << "\n" << r.both();
+    EXPECT_NE(r.err.find("ADD of a git repository (" + src + ") is not supported"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(" 2 | ADD " + src), std::string::npos) << r.err;  // the line shown
+  }
+}
+
 TEST_F(BuildErrors, UnknownTargetNamesTheStage) {
   dockerfile("FROM busybox AS real\nRUN true\n");
   Ran r = build({"-t", "app:v1", "--target", "nope"});

@@ -61,6 +61,41 @@ TEST_F(BuildFlags, QuietPrintsOnlyTheImageId) {
   EXPECT_EQ(r.err.find("#1 "), std::string::npos) << r.err;
 }
 
+TEST_F(BuildFlags, ProgressQuietShowsNothing) {
+  dockerfile("FROM busybox\nRUN echo noisy-output\n");
+  Ran r = mybuild({"build", "--progress", "quiet", "-t", "app:v1", ctx().string()});
+  ASSERT_TRUE(r.ok()) << r.both();
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(manifest_of("app:v1"));
+}
+
+// buildx takes SOURCE_DATE_EPOCH from the environment: it dates the config and history and
+// clamps the mtimes the layers carry; it is not an "unconsumed" build arg; a bad value exits 2.
+TEST_F(BuildFlags, SourceDateEpochFromTheEnvironment) {
+  dockerfile("FROM busybox\nRUN echo made > /made\n");
+  RunOptions env;
+  env.env["SOURCE_DATE_EPOCH"] = "1700000000";
+  Ran r = build({"-t", "app:v1"}, "", env);
+  ASSERT_EQ(r.failure(), "");
+  EXPECT_EQ(r.both().find("not consumed"), std::string::npos) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.config["created"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(img.config["history"].back()["created"], "2023-11-14T22:13:20Z");
+  ASSERT_TRUE(img.has("/made"));
+  EXPECT_LE(img.find("/made")->mtime, 1700000000);
+
+  // An explicit --build-arg wins over the environment.
+  Ran arg = build({"-t", "app:v2", "--build-arg", "SOURCE_DATE_EPOCH=1600000000"}, "", env);
+  ASSERT_EQ(arg.failure(), "");
+  EXPECT_EQ(image("app:v2").config["created"], "2020-09-13T12:26:40Z");
+
+  env.env["SOURCE_DATE_EPOCH"] = "yesterday";
+  Ran bad = build({"-t", "app:v3"}, "", env);
+  EXPECT_EQ(bad.code, 2) << bad.both();
+  EXPECT_NE(bad.err.find("SOURCE_DATE_EPOCH=yesterday"), std::string::npos) << bad.err;
+}
+
 TEST_F(BuildFlags, IidfileAndMetadataFile) {
   dockerfile("FROM busybox\nRUN true\n");
   fs::path iid = work() / "iid", meta = work() / "meta.json";

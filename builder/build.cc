@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "builder/build_inputs.h"
+#include "builder/context_stdin.h"
 #include "builder/build_session.h"
 #include "builder/image_push.h"
 #include "builder/history_text.h"
@@ -130,12 +131,31 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   // The context first when it is a tar on stdin: the Dockerfile is one of its files.
   std::optional<BuildContext> context;
   ContextOptions copts;
+  std::optional<std::string> stdin_dockerfile;
   if (request.context_from_stdin) {
-    if (!request.dockerfile.empty()) copts.dockerfile = request.dockerfile.relative_path();
     common::FdReader in(common::UniqueFd(::dup(0)));
-    context.emplace(BuildContext::open_tar(in, copts));
+    StdinInput input = classify_stdin(in);
+    if (input.tar) {
+      if (!request.dockerfile.empty()) copts.dockerfile = request.dockerfile.relative_path();
+      context.emplace(BuildContext::open_tar(*input.tar, copts));
+    } else {
+      if (!request.dockerfile.empty()) {
+        throw Error(ErrorKind::kUsage, "stdin holds a Dockerfile, not a context archive: -f " +
+                                           request.dockerfile.string() + " has nothing to name");
+      }
+      // docker build - < Dockerfile: the Dockerfile alone, with an empty context.
+      stdin_dockerfile = std::move(input.dockerfile_text);
+      common::StringReader empty_tar(std::string(1024, '\0'));  // two zero blocks: no entries
+      context.emplace(BuildContext::open_tar(empty_tar, copts));
+    }
   }
-  DockerfileSource source = read_dockerfile(request, context ? context->root() : std::filesystem::path());
+  DockerfileSource source;
+  if (stdin_dockerfile) {
+    source.text = std::move(*stdin_dockerfile);
+    source.name = "Dockerfile";
+  } else {
+    source = read_dockerfile(request, context ? context->root() : std::filesystem::path());
+  }
   if (!context) {
     if (!source.path.empty()) copts.dockerfile = std::filesystem::absolute(source.path);
     context.emplace(BuildContext::open_directory(request.context_dir, copts));

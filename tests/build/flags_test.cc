@@ -41,14 +41,36 @@ TEST_F(BuildFlags, ContextAsATarOnStdin) {
   RunOptions opts;
   opts.stdin_file = work() / "context.tar";
   Ran r = build({"-t", "app:v1"}, "-", opts);
-  if (!r.ok() && r.err.find("failed to read dockerfile") != std::string::npos) {
-    GTEST_SKIP() << "BUG B18: with the context on stdin the Dockerfile is not read from the tar: "
-                 << r.err;
-  }
   ASSERT_TRUE(r.ok()) << r.both();
   StoredImage img = image("app:v1");
   EXPECT_EQ(img.content("/ctx/a.txt"), "from the tar\n");
   EXPECT_FALSE(img.has("/ctx/ignored.txt")) << ".dockerignore applies to a tar context too";
+
+  // Compressed the same way docker accepts it.
+  Ran gz = run_process({"/usr/bin/gzip", "-k", (work() / "context.tar").string()}, {});
+  ASSERT_TRUE(gz.ok()) << gz.both();
+  opts.stdin_file = work() / "context.tar.gz";
+  ASSERT_EQ(build({"-t", "app:v2"}, "-", opts).failure(), "");
+  EXPECT_EQ(image("app:v2").content("/ctx/a.txt"), "from the tar\n");
+}
+
+// docker build - < Dockerfile: stdin that is not an archive is the Dockerfile, with an empty
+// context (a COPY then has nothing to read), and -f has nothing to name in it.
+TEST_F(BuildFlags, PlainDockerfileOnStdinHasAnEmptyContext) {
+  write_file(work() / "stdin.dockerfile", "FROM busybox\nRUN echo via-stdin > /marker\n");
+  RunOptions opts;
+  opts.stdin_file = work() / "stdin.dockerfile";
+  ASSERT_EQ(build({"-t", "app:v1"}, "-", opts).failure(), "");
+  EXPECT_EQ(image("app:v1").content("/marker"), "via-stdin\n");
+
+  write_file(work() / "stdin.dockerfile", "FROM busybox\nCOPY a.txt /a\n");
+  Ran copy = build({"-t", "app:v2"}, "-", opts);
+  EXPECT_EQ(copy.code, 1) << copy.both();
+  EXPECT_NE(copy.err.find("a.txt"), std::string::npos) << copy.err;
+
+  Ran named = build({"-t", "app:v3", "-f", "Other.dockerfile"}, "-", opts);
+  EXPECT_EQ(named.code, 2) << named.both();
+  EXPECT_NE(named.err.find("stdin holds a Dockerfile"), std::string::npos) << named.err;
 }
 
 TEST_F(BuildFlags, QuietPrintsOnlyTheImageId) {

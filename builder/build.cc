@@ -212,20 +212,51 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   std::map<int, std::promise<StageResult>> promises;
   std::map<int, std::shared_future<StageResult>> futures;
   for (int i : plan.needed) futures[i] = promises[i].get_future().share();
+  std::mutex futures_mu;  // guards the maps against the on-demand insert below
   session.stage_result = [&](int index) -> const StageResult& {
-    auto it = futures.find(index);
-    if (it == futures.end()) throw Error(ErrorKind::kInternal, "stage " + std::to_string(index) + " was not planned");
-    return it->second.get();
+    std::shared_future<StageResult> future;
+    bool build_here = false;
+    {
+      std::lock_guard lock(futures_mu);
+      auto it = futures.find(index);
+      if (it == futures.end()) {
+        if (index < 0 || index >= static_cast<int>(dockerfile.stages.size())) {
+          throw Error(ErrorKind::kInternal, "no stage " + std::to_string(index));
+        }
+        // A stage only a base image's ONBUILD trigger names (COPY --from=<stage>): the plan
+        // cannot see it before the base is pulled, so it is built now, on this thread, once.
+        it = futures.emplace(index, promises[index].get_future().share()).first;
+        build_here = true;
+      }
+      future = it->second;
+    }
+    if (build_here) {
+      std::promise<StageResult>* promise = nullptr;
+      {
+        std::lock_guard lock(futures_mu);
+        promise = &promises[index];
+      }
+      try {
+        StageBuilder builder(session, dockerfile.stages[index], plan.stages[index]);
+        promise->set_value(builder.build());
+      } catch (...) {
+        promise->set_exception(std::current_exception());
+      }
+    }
+    // Waited for without the lock (the stage may itself ask for others); the map's copy of
+    // the future keeps the result alive for the reference.
+    return future.get();
   };
   std::mutex error_mu;
   std::exception_ptr first_error;
   bool first_is_cancel = false;
   std::vector<std::thread> threads;
   for (int i : plan.needed) {
-    threads.emplace_back([&, i] {
+    std::promise<StageResult>* promise = &promises[i];  // before any thread can insert
+    threads.emplace_back([&, i, promise] {
       try {
         StageBuilder builder(session, dockerfile.stages[i], plan.stages[i]);
-        promises[i].set_value(builder.build());
+        promise->set_value(builder.build());
       } catch (...) {
         auto error = std::current_exception();
         {
@@ -244,7 +275,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
           }
         }
         cancel.cancel();  // the other stages stop at their next step
-        promises[i].set_exception(error);
+        promise->set_exception(error);
       }
     });
   }

@@ -128,5 +128,21 @@ TEST_F(BuildStages, FromAStageRunsItsOnbuildTriggers) {
   }
 }
 
+// A base image's ONBUILD COPY --from=<stage> names a stage of the child's Dockerfile that
+// nothing else needs: BuildKit builds it (it reads the triggers while planning); mybuild
+// learns of it only once the base is read, and builds it then.
+TEST_F(BuildStages, OnbuildCopyFromAStageNothingElseNeeds) {
+  dockerfile("FROM busybox\nONBUILD COPY --from=helper /made /from-helper\n");
+  ASSERT_EQ(build({"-t", "base:v1"}).failure(), "");
+  write_file(work() / "child/Dockerfile",
+             "FROM busybox AS helper\n"
+             "RUN echo helped > /made\n"
+             "FROM base:v1\n"
+             "RUN cat /from-helper\n");
+  Ran r = mybuild({"build", "--progress", "plain", "-t", "child:v1", (work() / "child").string()});
+  ASSERT_TRUE(r.ok()) << r.both();
+  EXPECT_EQ(image("child:v1").content("/from-helper"), "helped\n");
+}
+
 }  // namespace
 }  // namespace mybuild::build_testing

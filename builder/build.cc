@@ -1,5 +1,6 @@
 #include "builder/build.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -175,8 +176,25 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   }
   BuildPlan plan = plan_build(dockerfile, request.build_args, request.target, platform,
                               request.skip_unused_stages);
+  // The image's names: -t, plus the name= of image and registry outputs (buildx turns -t into
+  // exactly that attribute; a comma-separated list when quoted: -o 'type=registry,"name=a,b"').
   std::vector<std::string> names;
-  for (const auto& t : request.tags) names.push_back(registry::parse_reference(t).str());
+  auto add_name = [&names](const std::string& text) {
+    std::string n = registry::parse_reference(text).str();
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  };
+  for (const auto& t : request.tags) add_name(t);
+  for (const auto& out : request.outputs) {
+    auto it = out.attrs.find("name");
+    if (it == out.attrs.end()) continue;
+    std::string_view list = it->second;
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      const std::string one(list.substr(0, comma));
+      if (!one.empty()) add_name(one);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+  }
 
 
   std::filesystem::create_directories(request.store_root);
@@ -307,7 +325,9 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   bool push = request.push;
   for (const auto& out : request.outputs) push |= out.type == "registry" || (out.type == "image" && out.attrs.count("push") && out.attrs.at("push") == "true");
   if (push) {
-    if (names.empty()) throw Error(ErrorKind::kUsage, "--push needs at least one -t/--tag");
+    if (names.empty()) {
+      throw Error(ErrorKind::kUsage, "--push needs at least one -t/--tag (or the output's name=)");
+    }
     registry::ClientOptions options = registry_client_options(request.registry);
     options.cancel = &cancel;
     registry::Client client(options);

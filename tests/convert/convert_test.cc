@@ -263,5 +263,25 @@ TEST_F(Convert, BuildOutputsAndBuildPushFollowTheCompressionAsked) {
   EXPECT_TRUE(contains(bad.out, "zstd compression level 99")) << bad.out;
 }
 
+// buildx spells -t as the image and registry outputs' name= attribute: either names the
+// image, one or a quoted list of several, with no -t at all.
+TEST_F(Convert, OutputNameAttributeNamesAndPushesTheImage) {
+  std::string first = on_registry("conv/named:v1"), second = on_registry("conv/named:v2");
+  Ran pushed = mybuild(a_, {"build", "-q", "-o", "type=registry,\"name=" + first + "," + second + "\"",
+                            ctx_.string()});
+  ASSERT_EQ(pushed.code, 0) << pushed.out;
+  for (const auto& n : {first, second}) {
+    EXPECT_EQ(layer_types(remote_manifest(n)).count(std::string(kGzip)), 1u) << n;
+    EXPECT_TRUE(local_manifest(a_, n).contains("layers")) << n << " is tagged in the store too";
+  }
+  Ran local = mybuild(a_, {"build", "-q", "-o", "type=image,name=named:local", ctx_.string()});
+  ASSERT_EQ(local.code, 0) << local.out;
+  EXPECT_TRUE(local_manifest(a_, "named:local").contains("layers"));  // index.json: familiar
+
+  Ran none = mybuild(a_, {"build", "-q", "-o", "type=registry", ctx_.string()});
+  EXPECT_EQ(none.code, 2) << none.out;
+  EXPECT_TRUE(contains(none.out, "or the output's name=")) << none.out;
+}
+
 }  // namespace
 }  // namespace mybuild::store_commands_testing

@@ -259,15 +259,35 @@ void StageBuilder::do_run(const parser::Run& run) {
         spec.secrets.push_back(secret);
       } else if (m.type == "cache") {
         std::string id_hash(common::Digest::sha256_of(m.id).hex().substr(0, 24));
-        std::filesystem::path dir = s_.store.root() / "cache-mounts" / id_hash;
-        std::filesystem::create_directories(dir);
+        if (m.from) {
+          s_.progress.message("WARN: RUN --mount=type=cache,from=" + *m.from +
+                              ": mybuild does not seed cache mounts; the cache starts empty");
+        }
+        // shared: one directory for every step at once; locked: one step at a time waits
+        // for it; private: a step that finds it in use gets an instance of its own (BuildKit's
+        // "a new mount if there are multiple writers"), kept for later steps like the first.
+        std::filesystem::path dir;
+        for (int instance = 0; dir.empty(); ++instance) {
+          std::string name = id_hash;
+          if (instance > 0) name.append("-").append(std::to_string(instance));
+          std::filesystem::path candidate = s_.store.root() / "cache-mounts" / name;
+          std::filesystem::create_directories(candidate);
+          if (m.sharing == "shared") {
+            dir = candidate;
+            break;
+          }
+          common::UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+          if (!fd) common::throw_errno("open", candidate.string());
+          const bool private_mount = m.sharing == "private" && instance < 64;
+          if (::flock(fd.get(), private_mount ? LOCK_EX | LOCK_NB : LOCK_EX) != 0) {
+            if (errno == EWOULDBLOCK && private_mount) continue;  // in use: the next instance
+            common::throw_errno("flock", candidate.string());
+          }
+          keep.locks.push_back(std::move(fd));
+          dir = candidate;
+        }
         ::chmod(dir.c_str(), m.mode.value_or(0755));
         if (::chown(dir.c_str(), m.uid, m.gid) != 0) { /* best effort, as root it works */ }
-        if (m.sharing == "locked") {
-          common::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-          if (fd.get() >= 0) ::flock(fd.get(), LOCK_EX);
-          keep.locks.push_back(std::move(fd));
-        }
         spec.mounts.push_back({"bind", dir.string(), m.target, {m.readonly ? "ro" : "rw"}});
       } else if (m.type == "bind") {
         std::filesystem::path source_root;

@@ -213,11 +213,6 @@ Ran BuildTest::check_with(const std::string& text, const std::vector<std::string
   return mybuild(argv);
 }
 
-bool BuildTest::built_images_usable(const std::string& ref) {
-  StoredImage img = image(ref);
-  return img.config["rootfs"]["diff_ids"].size() == img.manifest["layers"].size();
-}
-
 int count_cached(const std::string& progress) {
   return static_cast<int>(cached_steps(progress).size());
 }

@@ -3,9 +3,8 @@
 // directory, and runs the real binary as a subprocess. Results are read from the store with
 // independent readers (stored_image.h), or by building a second Dockerfile on the result.
 //
-// Known bugs: a test whose assertion hits a known mybuild bug skips with "BUG Bn: <what, and what
-// BuildKit does>" (CI stays green) only while the bug shows; once it is fixed the test runs for
-// real and guards the fix.
+// A test asserts BuildKit's behaviour outright, never skipping while a known bug shows: such a
+// skip stops firing once the bug is fixed, and then hides the bug's return.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -98,9 +97,6 @@ class BuildTest : public ::testing::Test {
   // Builds `text` (written to a Dockerfile of its own in a separate context) as a check on an
   // earlier image: the RUN steps in it exit non-zero when the image is not as expected.
   Ran check_with(const std::string& text, const std::vector<std::string>& args = {});
-
-  // Whether a FROM on an image this store built works (BUG B1 makes the image unreadable).
-  bool built_images_usable(const std::string& ref);
 
   common::TempDir work_{"mybuild-build-test-"};
 };

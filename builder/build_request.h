@@ -13,6 +13,7 @@
 #include "builder/image_export.h"
 #include "builder/registry_options.h"
 #include "common/descriptor.h"
+#include "sandbox/spec.h"
 
 namespace mybuild::builder {
 
@@ -42,6 +43,9 @@ struct BuildRequest {
   std::string cpuset_cpus;               // --cpuset-cpus, e.g. "0" or "0-1"
   std::optional<uint64_t> pids_limit;    // --pids-limit; unset: the sandbox's safe cap
   std::optional<std::chrono::milliseconds> step_timeout;  // --timeout for each RUN
+  std::vector<sandbox::HostEntry> extra_hosts;  // --add-host: lines of each RUN's /etc/hosts
+  std::optional<uint64_t> shm_size_bytes;       // --shm-size; unset: docker's 64 MiB
+  std::vector<sandbox::Rlimit> ulimits;         // --ulimit, at most one per resource
   int jobs = 0;  // parallel stages; 0 = the core count
   bool skip_unused_stages = true;
   bool explain_cache = false;

@@ -7,14 +7,14 @@
 
 #include <algorithm>
 #include <deque>
-#include <nlohmann/json.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "builder/history_text.h"
 #include "builder/build_inputs.h"
 #include "builder/copy_sources.h"
 #include "builder/file_checksum.h"
+#include "builder/history_text.h"
 #include "builder/run_mounts.h"
 #include "builder/run_stubs.h"
 #include "builder/stage_builder.h"
@@ -22,6 +22,7 @@
 #include "common/io.h"
 #include "common/temp_dir.h"
 #include "common/unique_fd.h"
+#include "sandbox/rlimits.h"
 #include "sandbox/run.h"
 #include "sandbox/user.h"
 #include "snapshot/extract_root.h"
@@ -167,6 +168,20 @@ void StageBuilder::do_run(const parser::Run& run) {
   in.inputs["user"] = state_.config.config.user;
   in.inputs["workdir"] = state_.config.config.working_dir;
   in.inputs["network"] = network;
+  // As BuildKit's ExecOp carries them: a step that read /etc/hosts, /dev/shm or its limits
+  // under other values must not be a cache hit. Keyed only when given, so that keys made
+  // without these flags stay valid.
+  if (!s_.request.extra_hosts.empty()) {
+    std::vector<std::string> hosts;
+    for (const auto& h : s_.request.extra_hosts) hosts.push_back(h.host + "=" + h.ip);
+    in.inputs["extra hosts"] = hosts;
+  }
+  if (s_.request.shm_size_bytes) in.inputs["shm size"] = *s_.request.shm_size_bytes;
+  if (!s_.request.ulimits.empty()) {
+    std::vector<std::string> limits;
+    for (const auto& u : s_.request.ulimits) limits.push_back(sandbox::describe(u));
+    in.inputs["ulimits"] = limits;
+  }
   in.inputs["mounts"] = run.mounts;
   for (const auto& sc : scripts) in.inputs["script " + sc.target] = sc.content;
   if (run.security) in.inputs["security"] = *run.security;
@@ -229,6 +244,9 @@ void StageBuilder::do_run(const parser::Run& run) {
     spec.limits.cpuset_cpus = s_.request.cpuset_cpus;
     if (s_.request.pids_limit) spec.limits.pids_max = *s_.request.pids_limit;
     spec.timeout = s_.request.step_timeout;
+    spec.extra_hosts = s_.request.extra_hosts;
+    if (s_.request.shm_size_bytes) spec.shm_size_bytes = *s_.request.shm_size_bytes;
+    spec.rlimits = s_.request.ulimits;
     spec.description = "RUN " + command_text;
     spec.state_dir = s_.store.root() / "run" / "sandbox";
     spec.secrets = scripts;

@@ -48,6 +48,30 @@ TEST(Cli, BadProgressValueIsUsageError) {
   EXPECT_EQ(run_args({"build", "--progress", "fancy", "."}).code, kExitUsage);
 }
 
+TEST(Cli, RunStepFlagsCheckTheirValuesBeforeBuilding) {
+  // Parsed before the context is read: the missing context would otherwise be exit 1.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--add-host", "nocolon"},
+                                             {"--add-host", ":10.0.0.1"},
+                                             {"--add-host", "db:10.0.0"},
+                                             {"--add-host", "db:[::1"},
+                                             {"--shm-size", "0"},
+                                             {"--shm-size", "64x"},
+                                             {"--ulimit", "nofile"},
+                                             {"--ulimit", "files=1"},
+                                             {"--ulimit", "nofile=2:1"}}) {
+    auto r = run_args({"build", args[0], args[1], "/nonexistent-mybuild-context"});
+    EXPECT_EQ(r.code, kExitUsage) << args[0] << " " << args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("invalid " + args[0] + " value"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(args[1]), std::string::npos) << r.err;
+  }
+  auto good = run_args({"build", "--add-host", "db:10.0.0.1", "--add-host", "v6=[::1]",
+                        "--add-host", "gw:host-gateway", "--shm-size", "8m", "--ulimit",
+                        "nofile=512:1024", "--ulimit", "core=-1", "/nonexistent-mybuild-context"});
+  EXPECT_NE(good.code, kExitUsage) << good.err;
+  EXPECT_NE(good.err.find("/nonexistent-mybuild-context"), std::string::npos) << good.err;
+}
+
 TEST(Cli, DefaultSubcommandIsBuild) {
   // Without the rewrite, "-t" would be an unknown option of the top-level app (exit 2).
   auto r = run_args({"-t", "app:v1", "--progress=plain", "."});

@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "builder/build.h"
+#include "builder/run_options.h"
 #include "cli/build_flags.h"
-#include "cli/progress.h"
+#include "cli/byte_size.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "cli/registry_flags.h"
 #include "common/duration.h"
 #include "common/error.h"
@@ -28,19 +30,25 @@ namespace {
 using common::Error;
 using common::ErrorKind;
 
-// "512m", "1g", "1073741824", "100k" -> bytes (docker's RAMInBytes: binary units).
-uint64_t parse_memory(const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  std::string unit = end ? end : "";
-  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  double mult = 1;
-  if (unit == "k" || unit == "kb") mult = 1024;
-  else if (unit == "m" || unit == "mb") mult = 1024.0 * 1024;
-  else if (unit == "g" || unit == "gb") mult = 1024.0 * 1024 * 1024;
-  else if (!unit.empty() && unit != "b") throw Error(ErrorKind::kUsage, "invalid --memory value: " + text);
-  if (text.empty() || end == text.c_str() || v <= 0) throw Error(ErrorKind::kUsage, "invalid --memory value: " + text);
-  return static_cast<uint64_t>(v * mult);
+// Runs a builder parser of a flag's value; its usage error ("'v': why") gains the flag's name.
+template <class Parse>
+auto parse_flag_value(const char* flag, const std::string& value, Parse parse) {
+  try {
+    return parse(value);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::kUsage, std::string("invalid ") + flag + " value " + e.message());
+  }
+}
+
+// Later values for the same resource win, as in docker (its ulimits are a map by name).
+std::vector<builder::Ulimit> parse_ulimits(const std::vector<std::string>& values) {
+  std::vector<builder::Ulimit> limits;
+  for (const auto& v : values) {
+    auto limit = parse_flag_value("--ulimit", v, builder::parse_ulimit);
+    std::erase_if(limits, [&](const builder::Ulimit& l) { return l.resource == limit.resource; });
+    limits.push_back(limit);
+  }
+  return limits;
 }
 
 // Go's duration syntax ("90s", "10m", "1h30m", common/duration.h) or plain seconds ("90").
@@ -157,7 +165,7 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   r.push = f.push;
   for (const auto& o : f.outputs) r.outputs.push_back(builder::parse_output(o));
   r.network = f.network;
-  if (!f.memory.empty()) r.memory_bytes = parse_memory(f.memory);
+  if (!f.memory.empty()) r.memory_bytes = parse_byte_size(f.memory, "--memory");
   if (!f.cpus.empty()) {
     char* end = nullptr;
     double cpus = std::strtod(f.cpus.c_str(), &end);
@@ -175,6 +183,11 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   }
   if (f.pids_limit > 0) r.pids_limit = static_cast<uint64_t>(f.pids_limit);
   if (!f.timeout.empty()) r.step_timeout = parse_timeout(f.timeout);
+  for (const auto& h : f.add_hosts) {
+    r.extra_hosts.push_back(parse_flag_value("--add-host", h, builder::parse_host_entry));
+  }
+  if (!f.shm_size.empty()) r.shm_size_bytes = parse_byte_size(f.shm_size, "--shm-size");
+  r.ulimits = parse_ulimits(f.ulimits);
   r.jobs = f.jobs;
   r.skip_unused_stages = f.skip_unused_stages;
   r.explain_cache = f.explain_cache;
@@ -285,6 +298,13 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
                 "Process limit for each RUN step (default 32768)");
   b->add_option("--timeout", flags->timeout,
                 "Kill a RUN step that runs longer (e.g. 90s, 10m); the build fails");
+  b->add_option("--add-host", flags->add_hosts,
+                "Add a line to each RUN step's /etc/hosts (HOST:IP); repeatable")
+      ->allow_extra_args(false);
+  b->add_option("--shm-size", flags->shm_size, "Size of each RUN step's /dev/shm (default 64m)");
+  b->add_option("--ulimit", flags->ulimits,
+                "Resource limit for RUN steps (NAME=SOFT[:HARD], -1 unlimited); repeatable")
+      ->allow_extra_args(false);
   b->add_option("--jobs", flags->jobs, "Stages built in parallel (default: the core count)");
   b->add_option("--skip-unused-stages", flags->skip_unused_stages,
                 "Skip stages the target does not need (default true)");

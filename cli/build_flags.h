@@ -33,6 +33,9 @@ struct BuildFlags {
   std::string cpuset_cpus;
   int64_t pids_limit = 0;  // 0: unset
   std::string timeout;
+  std::vector<std::string> add_hosts;  // HOST:IP or HOST=IP
+  std::string shm_size;
+  std::vector<std::string> ulimits;  // NAME=SOFT[:HARD]
   int jobs = 0;
   bool skip_unused_stages = true;
   bool explain_cache = false;

@@ -95,6 +95,7 @@ constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
     fail(plan, Step::kStdio, errno);
   }
   check_call(plan, Step::kChdir, ::chdir(plan.cwd_absolute));
+  check(plan, Step::kRlimits, apply_rlimits(plan.rlimits));
   if (!plan.insecure)
     check(plan, Step::kCapabilityBounding, drop_bounding_set(plan.capabilities, plan.cap_last));
   if (::syscall(SYS_setgroups, creds.ngroups, creds.groups) != 0) {
@@ -271,6 +272,8 @@ const char* step_name(Step step) {
       return "setting up stdout/stderr";
     case Step::kChdir:
       return "chdir to the working directory";
+    case Step::kRlimits:
+      return "setrlimit";
     case Step::kCapabilityBounding:
       return "dropping the capability bounding set";
     case Step::kGroups:

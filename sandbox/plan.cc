@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "common/error.h"
 #include "sandbox/caps.h"
+#include "sandbox/rlimits.h"
 
 namespace mybuild::sandbox::internal {
 namespace {
@@ -83,10 +85,11 @@ PlanStorage::PlanStorage(const ProcessSpec& spec, PlanInputs inputs) : inputs_(s
   plan_.cap_last = last_capability();
   plan_.seccomp_program = inputs_.seccomp_program;
   add_rootfs(spec);
-  add_system_mounts();
+  add_system_mounts(spec);
   add_extra_mounts(spec);
   add_secrets(spec);
   add_process(spec);
+  add_rlimits(spec);
 }
 
 MountOp PlanStorage::op_from(const common::Mount& m, std::string_view target) {
@@ -133,7 +136,11 @@ void PlanStorage::add_rootfs(const ProcessSpec& spec) {
   plan_.rootfs = {rootfs_.data(), rootfs_.size()};
 }
 
-void PlanStorage::add_system_mounts() {
+void PlanStorage::add_system_mounts(const ProcessSpec& spec) {
+  // tmpfs takes size=0 as "no limit": never what a caller of --shm-size meant.
+  if (spec.shm_size_bytes == 0) {
+    throw common::Error(common::ErrorKind::kSandbox, "/dev/shm size must be above 0 bytes");
+  }
   // /proc first: child.cc mounts system_[0] as its own step.
   system_.push_back({.source = "proc",
                      .target = "proc",
@@ -159,7 +166,7 @@ void PlanStorage::add_system_mounts() {
                      .target = "dev/shm",
                      .fstype = "tmpfs",
                      .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                     .data = "mode=1777,size=65536k"});
+                     .data = keep("mode=1777,size=" + std::to_string(spec.shm_size_bytes))});
   system_.push_back({.source = "mqueue",
                      .target = "dev/mqueue",
                      .fstype = "mqueue",
@@ -246,6 +253,17 @@ void PlanStorage::add_process(const ProcessSpec& spec) {
   if (cwd.front() != '/') cwd = "/" + cwd;
   plan_.cwd_absolute = keep(cwd);
   plan_.cwd = keep(relative(cwd));
+}
+
+void PlanStorage::add_rlimits(const ProcessSpec& spec) {
+  for (const auto& r : spec.rlimits) {
+    if (r.soft > r.hard) {
+      throw common::Error(common::ErrorKind::kSandbox,
+                          "resource limit " + describe(r) + ": soft is above hard");
+    }
+    rlimits_.push_back({.resource = r.resource, .soft = r.soft, .hard = r.hard});
+  }
+  plan_.rlimits = {rlimits_.data(), rlimits_.size()};
 }
 
 }  // namespace mybuild::sandbox::internal

@@ -25,6 +25,7 @@
 #include "sandbox/internal/plan.h"
 #include "sandbox/network.h"
 #include "sandbox/records.h"
+#include "sandbox/rlimits.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/user.h"
 
@@ -51,6 +52,9 @@ Pipe make_pipe() {
 [[noreturn]] void throw_step(const StepError& e, const ProcessSpec& spec) {
   std::string what = internal::step_name(e.step);
   if (e.step == internal::Step::kExec) what += " " + spec.args.front();
+  if (e.step == internal::Step::kRlimits) {
+    for (const auto& r : spec.rlimits) what.append(" ").append(describe(r));
+  }
   throw common::Error(common::ErrorKind::kSandbox, what + ": " + std::strerror(e.err));
 }
 
@@ -176,7 +180,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   clean_stale_runs(spec.state_dir);
   RunRecord record(spec.state_dir, new_run_id());
   const auto& dir = record.dir();
-  write_run_file(dir / "hosts", generate_hosts(spec.hostname));
+  write_run_file(dir / "hosts", generate_hosts(spec.hostname, spec.extra_hosts));
   write_run_file(dir / "resolv.conf", generate_resolv_conf(spec.network, host_resolv_conf()));
   write_run_file(dir / "hostname", spec.hostname + "\n");
   for (const char* sub : {"root", "secrets"}) {

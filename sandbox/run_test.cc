@@ -4,6 +4,7 @@
 #include "sandbox/run.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -111,6 +112,49 @@ TEST_F(RunTest, HostnameAndGeneratedEtcFilesStayOutOfTheRootfs) {
   // The mount points exist in the rootfs (empty), never the generated content.
   EXPECT_EQ(common::read_file(rootfs_->path() / "etc/hosts"), "");
   EXPECT_EQ(common::read_file(rootfs_->path() / "etc/hostname"), "");
+}
+
+TEST_F(RunTest, ExtraHostsFollowTheDefaultHostsLines) {
+  ProcessSpec s = spec("cat /etc/hosts");
+  s.hostname = "mybox";
+  s.extra_hosts = {{"db", "10.1.2.3"}, {"v6", "fd00::1"}};
+  EXPECT_EQ(run_collect(s).output,
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tmybox\n"
+            "10.1.2.3\tdb\nfd00::1\tv6\n");
+}
+
+TEST_F(RunTest, ShmSizeSetsTheDevShmTmpfs) {
+  // df's 1K-blocks column of /dev/shm: 65536 by default (docker's 64 MiB), else the spec's size.
+  const char* script = "busybox df -k /dev/shm | tail -1 | awk '{print $2}'";
+  EXPECT_EQ(run_collect(spec(script)).output, "65536\n");
+  ProcessSpec s = spec(script);
+  s.shm_size_bytes = 8 * 1024 * 1024;
+  EXPECT_EQ(run_collect(s).output, "8192\n");
+}
+
+TEST_F(RunTest, RlimitsReachTheStepsProcessAndItsUser) {
+  ProcessSpec s = spec("ulimit -n; ulimit -Hn; ulimit -c");
+  s.rlimits = {{RLIMIT_NOFILE, 512, 1024}, {RLIMIT_CORE, 0, 0}};
+  EXPECT_EQ(run_collect(s).output, "512\n1024\n0\n");
+  // Set before the switch to the step's user, who keeps them and cannot raise the hard limit.
+  s = spec("ulimit -n; ulimit -n 2048 2>/dev/null || echo denied");
+  s.user = "app";
+  s.rlimits = {{RLIMIT_NOFILE, 256, 1024}};
+  EXPECT_EQ(run_collect(s).output, "256\ndenied\n");
+}
+
+TEST_F(RunTest, AnRlimitTheKernelRefusesNamesSetrlimit) {
+  // RLIMIT_NOFILE cannot exceed fs.nr_open, even for root.
+  ProcessSpec s = spec("true");
+  s.rlimits = {{RLIMIT_NOFILE, 1024, kRlimitUnlimited}};
+  try {
+    run_collect(s);
+    FAIL() << "expected an error";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kSandbox);
+    EXPECT_EQ(e.full_message(),
+              "RUN test: setrlimit nofile=1024:unlimited: Operation not permitted");
+  }
 }
 
 TEST_F(RunTest, ExtraMountsReadOnlyReadWriteTmpfsAndSecrets) {

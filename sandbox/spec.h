@@ -40,6 +40,28 @@ struct SecretFile {
 };
 inline constexpr size_t kMaxSecretBytes = 512 * 1024;
 
+// An extra /etc/hosts line (--add-host): "ip\thost", after the defaults. sandbox/network.h parses
+// docker's HOST:IP spelling into one.
+struct HostEntry {
+  std::string host{};
+  std::string ip{};  // a valid IPv4 or IPv6 address, without brackets
+  bool operator==(const HostEntry&) const = default;
+};
+
+// One resource limit (--ulimit) set with setrlimit(2) on the step's process before it execs;
+// resources the spec does not name keep mybuild's own limits. sandbox/rlimits.h parses docker's
+// NAME=SOFT[:HARD] spelling into one.
+inline constexpr uint64_t kRlimitUnlimited = ~uint64_t{0};  // RLIM_INFINITY, docker's -1
+struct Rlimit {
+  int resource = 0;  // RLIMIT_NOFILE, ...
+  uint64_t soft = 0;
+  uint64_t hard = 0;  // soft <= hard
+  bool operator==(const Rlimit&) const = default;
+};
+
+// docker's default --shm-size: 64 MiB.
+inline constexpr uint64_t kDefaultShmSizeBytes = 64 * 1024 * 1024;
+
 struct ProcessSpec {
   std::vector<std::string> args;  // args[0] is looked up in PATH from `env` when it has no '/'
   std::vector<std::string> env;   // "K=V"
@@ -56,8 +78,11 @@ struct ProcessSpec {
   std::vector<common::Mount> mounts;
   std::vector<SecretFile> secrets;
   std::string hostname = "buildkitsandbox";
+  std::vector<HostEntry> extra_hosts;  // appended to the generated /etc/hosts
   NetworkMode network = NetworkMode::kDefault;
   Limits limits;
+  uint64_t shm_size_bytes = kDefaultShmSizeBytes;  // the /dev/shm tmpfs; must not be 0
+  std::vector<Rlimit> rlimits;  // set in order: a later one for the same resource wins
   std::optional<std::chrono::milliseconds> timeout;
   bool insecure = false;  // RUN --security=insecure: all capabilities, no seccomp
   // Names the step in errors ("RUN make"); the builder sets it.

@@ -25,6 +25,9 @@ int enter_root(int rootfd);
 // network.cc
 int bring_up_loopback();
 
+// rlimits.cc
+int apply_rlimits(const RlimitList& list);
+
 // caps.cc
 int drop_bounding_set(uint64_t keep, int cap_last);
 int set_capabilities(uint64_t effective_permitted);

@@ -36,6 +36,7 @@ enum class Step : int {
   kFork,
   kStdio,
   kChdir,
+  kRlimits,
   kCapabilityBounding,
   kGroups,
   kSetGid,
@@ -74,6 +75,17 @@ struct MountOp {
 // kept apart so an error names which failed.
 struct MountList {
   const MountOp* ops = nullptr;
+  size_t count = 0;
+};
+
+// setrlimit(2) values for the step's process, in order (ProcessSpec::rlimits).
+struct RlimitOp {
+  int resource = 0;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+struct RlimitList {
+  const RlimitOp* ops = nullptr;
   size_t count = 0;
 };
 
@@ -116,6 +128,7 @@ struct ChildPlan {
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const char* path_search = nullptr;  // PATH from envp, for argv[0] without '/'
+  RlimitList rlimits;
 
   // Security.
   bool insecure = false;

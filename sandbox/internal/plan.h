@@ -32,16 +32,18 @@ class PlanStorage {
   const char* keep(std::string s);
   MountOp op_from(const common::Mount& m, std::string_view target);
   void add_rootfs(const ProcessSpec& spec);
-  void add_system_mounts();
+  void add_system_mounts(const ProcessSpec& spec);
   void add_extra_mounts(const ProcessSpec& spec);
   void add_secrets(const ProcessSpec& spec);
   void add_process(const ProcessSpec& spec);
+  void add_rlimits(const ProcessSpec& spec);
 
   PlanInputs inputs_;
   std::deque<std::string> strings_;  // a deque: c_str() pointers stay valid as it grows
   std::vector<MountOp> rootfs_, system_, etc_, extra_, secrets_;
   std::vector<const char*> symlinks_, masked_, readonly_;
   std::vector<char*> argv_, envp_;
+  std::vector<RlimitOp> rlimits_;
   ChildPlan plan_;
 };
 

@@ -1,0 +1,64 @@
+// The generated /etc/hosts and docker's --add-host spelling (HOST:IP, HOST=IP, [v6]).
+#include "sandbox/network.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace mybuild::sandbox {
+namespace {
+
+TEST(GenerateHosts, DefaultsThenExtraHostsInOrder) {
+  EXPECT_EQ(generate_hosts("box"),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tbox\n");
+  EXPECT_EQ(generate_hosts("box", {{"db", "10.0.0.5"}, {"v6", "fd00::1"}}),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tbox\n"
+            "10.0.0.5\tdb\nfd00::1\tv6\n");
+}
+
+TEST(ParseHostEntry, AcceptsDockersSpellings) {
+  EXPECT_EQ(parse_host_entry("myhost:10.1.2.3"), (HostEntry{"myhost", "10.1.2.3"}));
+  EXPECT_EQ(parse_host_entry("myhost=10.1.2.3"), (HostEntry{"myhost", "10.1.2.3"}));
+  EXPECT_EQ(parse_host_entry("v6:[::1]"), (HostEntry{"v6", "::1"}));
+  EXPECT_EQ(parse_host_entry("v6=::1"), (HostEntry{"v6", "::1"}));
+  EXPECT_EQ(parse_host_entry("v6=[fd00::1]"), (HostEntry{"v6", "fd00::1"}));
+  // HOST:IP splits at the first ':', so an unbracketed IPv6 address after it is whole.
+  EXPECT_EQ(parse_host_entry("v6:::1"), (HostEntry{"v6", "::1"}));
+  EXPECT_EQ(parse_host_entry("a.example.com:192.168.0.1"),
+            (HostEntry{"a.example.com", "192.168.0.1"}));
+}
+
+TEST(ParseHostEntry, HostGatewayIsTheHostsLoopback) {
+  EXPECT_EQ(parse_host_entry("host.docker.internal:host-gateway"),
+            (HostEntry{"host.docker.internal", "127.0.0.1"}));
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_host_entry(text);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kUsage) << text;
+    return e.message();
+  }
+  return "no error";
+}
+
+TEST(ParseHostEntry, RejectsWhatWouldNotMakeAHostsLine) {
+  EXPECT_NE(error_of("myhost").find("missing ':' or '='"), std::string::npos);
+  EXPECT_NE(error_of(":10.0.0.1").find("empty host name"), std::string::npos);
+  EXPECT_NE(error_of("=10.0.0.1").find("empty host name"), std::string::npos);
+  EXPECT_NE(error_of("myhost:").find("empty IP address"), std::string::npos);
+  EXPECT_NE(error_of("myhost:[]").find("empty IP address"), std::string::npos);
+  EXPECT_NE(error_of("myhost:10.0.0.256").find("'10.0.0.256' is not an IPv4 or IPv6 address"),
+            std::string::npos);
+  EXPECT_NE(error_of("myhost:example.com").find("not an IPv4 or IPv6"), std::string::npos);
+  EXPECT_NE(error_of("myhost:[10.0.0.1").find("not an IPv4 or IPv6"), std::string::npos);
+  EXPECT_NE(error_of("my host:10.0.0.1").find("has a space"), std::string::npos);
+  EXPECT_NE(error_of("a#b:10.0.0.1").find("has a space, '#'"), std::string::npos);
+  EXPECT_NE(error_of(std::string("a\nb:10.0.0.1")).find("control character"), std::string::npos);
+  // The value is quoted in the message, so the caller only adds the flag's name.
+  EXPECT_EQ(error_of("myhost").rfind("'myhost': ", 0), 0u) << error_of("myhost");
+}
+
+}  // namespace
+}  // namespace mybuild::sandbox

@@ -1,0 +1,82 @@
+// PlanStorage: what the child is told to do for a spec's /dev/shm size and resource limits.
+// Builds the plan only (no clone, no root needed).
+#include "sandbox/internal/plan.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <string>
+
+#include "common/error.h"
+
+namespace mybuild::sandbox::internal {
+namespace {
+
+ProcessSpec minimal_spec() {
+  ProcessSpec spec;
+  spec.args = {"/bin/true"};
+  spec.rootfs_dir = "/nonexistent-rootfs";  // never touched: the plan is only built
+  return spec;
+}
+
+PlanInputs inputs() {
+  PlanInputs in;
+  in.run_dir = "/run/mybuild-plan-test";  // only named in the plan, never created
+  return in;
+}
+
+std::string shm_data(const PlanStorage& storage) {
+  const MountList& system = storage.plan().system_mounts;
+  for (size_t i = 0; i < system.count; ++i) {
+    if (std::string(system.ops[i].target) == "dev/shm") return system.ops[i].data;
+  }
+  return "no dev/shm mount";
+}
+
+TEST(PlanShm, DockersDefaultOf64MiB) {
+  PlanStorage storage(minimal_spec(), inputs());
+  EXPECT_EQ(shm_data(storage), "mode=1777,size=67108864");
+}
+
+TEST(PlanShm, TheSpecsSizeInBytes) {
+  ProcessSpec spec = minimal_spec();
+  spec.shm_size_bytes = 8 * 1024 * 1024;
+  PlanStorage storage(spec, inputs());
+  EXPECT_EQ(shm_data(storage), "mode=1777,size=8388608");
+}
+
+TEST(PlanShm, ZeroIsRefusedNotUnlimited) {
+  ProcessSpec spec = minimal_spec();
+  spec.shm_size_bytes = 0;
+  try {
+    PlanStorage storage(spec, inputs());
+    FAIL() << "expected an error";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kSandbox);
+    EXPECT_NE(e.message().find("/dev/shm"), std::string::npos);
+  }
+}
+
+TEST(PlanRlimits, CopiedInOrder) {
+  ProcessSpec spec = minimal_spec();
+  PlanStorage none(spec, inputs());
+  EXPECT_EQ(none.plan().rlimits.count, 0u);
+  spec.rlimits = {{RLIMIT_NOFILE, 512, 1024}, {RLIMIT_CORE, 0, kRlimitUnlimited}};
+  PlanStorage storage(spec, inputs());
+  const RlimitList& list = storage.plan().rlimits;
+  ASSERT_EQ(list.count, 2u);
+  EXPECT_EQ(list.ops[0].resource, RLIMIT_NOFILE);
+  EXPECT_EQ(list.ops[0].soft, 512u);
+  EXPECT_EQ(list.ops[0].hard, 1024u);
+  EXPECT_EQ(list.ops[1].resource, RLIMIT_CORE);
+  EXPECT_EQ(list.ops[1].hard, static_cast<uint64_t>(RLIM_INFINITY));
+}
+
+TEST(PlanRlimits, SoftAboveHardIsRefused) {
+  ProcessSpec spec = minimal_spec();
+  spec.rlimits = {{RLIMIT_NOFILE, 2048, 1024}};
+  EXPECT_THROW(PlanStorage(spec, inputs()), common::Error);
+}
+
+}  // namespace
+}  // namespace mybuild::sandbox::internal

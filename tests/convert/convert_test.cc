@@ -283,5 +283,34 @@ TEST_F(Convert, OutputNameAttributeNamesAndPushesTheImage) {
   EXPECT_TRUE(contains(none.out, "or the output's name=")) << none.out;
 }
 
+// FROM an image of a registry: the first build pulls it, later builds use the local copy even
+// when the tag moved, and --pull asks the registry again and gets the new image (docker's).
+TEST_F(Convert, PullRefreshesABaseWhoseTagMoved) {
+  std::string base = on_registry("conv/base:1");
+  ASSERT_EQ(mybuild(a_, {"push", "busybox", base}).code, 0);
+  fs::path b = work_.path() / "b";
+  fs::path ctx2 = work_.path() / "ctx2";
+  fs::create_directories(ctx2);
+  common::write_file_atomic(ctx2 / "Dockerfile",
+                            "FROM " + base + "\nRUN if test -f /built; then echo new; else echo old; fi > /seen\n");
+  Ran first = mybuild(b, {"build", "-t", "app:1", ctx2.string()});
+  ASSERT_EQ(first.code, 0) << first.out;
+
+  // The tag moves to an image that has /built (the fixture's build).
+  ASSERT_EQ(mybuild(a_, {"build", "-q", "-t", base, "--push", ctx_.string()}).code, 0);
+
+  auto seen = [&](const std::string& tag) {
+    Ran r = mybuild(b, {"build", "-q", "-o", "type=local,dest=" + (work_.path() / tag).string(),
+                        "-t", tag, ctx2.string()});
+    EXPECT_EQ(r.code, 0) << r.out;
+    return read_text(work_.path() / tag / "seen");
+  };
+  EXPECT_EQ(seen("app:2"), "old\n") << "without --pull the local base is used";
+  Ran pulled = mybuild(b, {"build", "--pull", "-q", "-t", "app:3", "-o",
+                           "type=local,dest=" + (work_.path() / "app:3").string(), ctx2.string()});
+  ASSERT_EQ(pulled.code, 0) << pulled.out;
+  EXPECT_EQ(read_text(work_.path() / "app:3" / "seen"), "new\n");
+}
+
 }  // namespace
 }  // namespace mybuild::store_commands_testing

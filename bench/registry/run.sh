@@ -44,7 +44,9 @@ mkdir -p "$work/ctx"
 } > "$work/ctx/Dockerfile"
 "$mybuild" --root "$root" build -q -t bench:v1 "$work/ctx" > /dev/null
 
-t() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# Each timed command starts from a quiet disk (sync first): otherwise the gigabyte the build or
+# the previous command wrote is flushed during the next one, and which tool pays is luck.
+t() { local s e; sync; s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
 ref=127.0.0.1:$port
 push_cold=$(t "$mybuild" --root "$root" push bench:v1 "$ref/mb/bench:v1")
 push_warm=$(t "$mybuild" --root "$root" push bench:v1 "$ref/mb/bench:v1")

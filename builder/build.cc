@@ -81,7 +81,18 @@ void check_syntax_directive(const parser::Dockerfile& file, ProgressSink& progre
 
 LocalImage BuildSession::base_image(const std::string& ref_text, const common::Platform& platform,
                                     const StepId& step) {
-  registry::Reference ref = registry::parse_reference(ref_text);
+  // --build-context NAME=docker-image://REF: the name, as FROM or --from writes it, means REF.
+  std::string text = ref_text;
+  if (auto it = request.named_contexts.find(ref_text); it != request.named_contexts.end()) {
+    constexpr std::string_view kImage = "docker-image://";
+    if (it->second.rfind(kImage, 0) != 0) {
+      throw Error(ErrorKind::kUsage, "build context " + ref_text + " is the directory " +
+                                         it->second + ": it can be a COPY --from or a mount "
+                                         "source, not an image");
+    }
+    text = it->second.substr(kImage.size());
+  }
+  registry::Reference ref = registry::parse_reference(text);
   std::string key = ref.str() + "|" + platform.str();
   std::lock_guard lock(pull_mu);
   if (auto it = pulled.find(key); it != pulled.end()) return it->second;

@@ -55,6 +55,9 @@ struct BuildRequest {
   int compression_level = -1;
   RegistryFlags registry;  // with the config file: how base images are pulled and --push goes
   std::map<std::string, std::string> secrets;  // id -> content (RUN --mount=type=secret)
+  // --build-context NAME=VALUE: a local directory (absolute) that COPY --from=NAME and RUN
+  // --mount from=NAME read, or "docker-image://REF", the image FROM/--from NAME then use.
+  std::map<std::string, std::string> named_contexts;
   bool allow_insecure = false;                 // --allow security.insecure
   std::optional<int64_t> source_date_epoch;    // SOURCE_DATE_EPOCH build arg / env
 };

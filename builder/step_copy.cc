@@ -193,7 +193,14 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   SourceTree tree;
   const BuildContext* ctx = &s_.context;
   std::string from_chain;
-  if (!from.empty()) {
+  auto named = from.empty() ? s_.request.named_contexts.end() : s_.request.named_contexts.find(from);
+  if (named != s_.request.named_contexts.end() && named->second.rfind("docker-image://", 0) != 0 &&
+      !find_stage(s_.plan.stages, from, plan_.index)) {
+    // --build-context NAME=DIR: read like the build context, without its .dockerignore.
+    tree.context.emplace(BuildContext::open_directory(named->second, include_all()));
+    ctx = &*tree.context;
+    from_chain = "build context " + from + " (" + named->second + ")";
+  } else if (!from.empty()) {
     std::vector<LayerRef> layers;
     if (auto st = find_stage(s_.plan.stages, from, plan_.index)) {
       layers = s_.stage_result(*st).layers;

@@ -186,11 +186,29 @@ void StageBuilder::do_run(const parser::Run& run) {
   for (const auto& sc : scripts) in.inputs["script " + sc.target] = sc.content;
   if (run.security) in.inputs["security"] = *run.security;
   for (const auto& m : mounts) {
-    if (m.type == "bind" && m.from) {
-      if (auto st = find_stage(s_.plan.stages, *m.from, plan_.index)) {
-        in.inputs["mount from " + *m.from] = s_.stage_result(*st).chain;
-      }
+    if (m.type != "bind" || !m.from) continue;
+    if (auto st = find_stage(s_.plan.stages, *m.from, plan_.index)) {
+      in.inputs["mount from " + *m.from] = s_.stage_result(*st).chain;
+      continue;
     }
+    auto named = s_.request.named_contexts.find(*m.from);
+    if (named != s_.request.named_contexts.end() &&
+        named->second.rfind("docker-image://", 0) != 0) {
+      // A --build-context directory: its files, keyed like COPY keys them.
+      ContextOptions everything;
+      everything.filter_factory = [](std::string_view, std::string_view) {
+        return std::make_unique<IncludeAllFilter>();
+      };
+      BuildContext dir = BuildContext::open_directory(named->second, everything);
+      std::vector<std::string> src = {m.source.empty() ? "." : m.source};
+      in.inputs["mount from " + *m.from] =
+          checksum_sources(dir, resolve_copy_sources(dir, src), nullptr).str();
+      continue;
+    }
+    // An image: the result depends on which one the name means now.
+    StepId load{s_.next_step(), "[internal] load " + *m.from};
+    in.inputs["mount from " + *m.from] =
+        s_.base_image(*m.from, state_.config.platform, load).config.digest.str();
   }
   // A bind of the context makes the result depend on its files: key them like COPY does.
   for (const auto& m : mounts) {
@@ -311,7 +329,18 @@ void StageBuilder::do_run(const parser::Run& run) {
         std::filesystem::path source_root;
         const BuildContext* ctx = &s_.context;
         std::optional<BuildContext> stage_ctx;
-        if (m.from) {
+        auto named = m.from ? s_.request.named_contexts.find(*m.from) : s_.request.named_contexts.end();
+        if (named != s_.request.named_contexts.end() &&
+            named->second.rfind("docker-image://", 0) != 0 &&
+            !find_stage(s_.plan.stages, *m.from, plan_.index)) {
+          // --build-context NAME=DIR: the directory itself (read-only unless rw, as below).
+          ContextOptions copts;
+          copts.filter_factory = [](std::string_view, std::string_view) {
+            return std::make_unique<IncludeAllFilter>();
+          };
+          stage_ctx.emplace(BuildContext::open_directory(named->second, copts));
+          ctx = &*stage_ctx;
+        } else if (m.from) {
           auto st = find_stage(s_.plan.stages, *m.from, plan_.index);
           std::vector<LayerRef> layers;
           if (st) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -198,6 +199,28 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
     if (a == "security.insecure") r.allow_insecure = true;
     else if (a != "network.host") throw Error(ErrorKind::kUsage, "unknown entitlement: " + a);
   }
+  for (const auto& c : f.build_contexts) {
+    auto [name, value] = split_kv(c, "--build-context");
+    if (name.empty() || value.empty()) {
+      throw Error(ErrorKind::kUsage, "--build-context " + c + ": want NAME=PATH or NAME=docker-image://REF");
+    }
+    if (value.rfind("docker-image://", 0) == 0) {
+      r.named_contexts[name] = value;
+      continue;
+    }
+    if (value.find("://") != std::string::npos || value.rfind("git@", 0) == 0 ||
+        value.rfind("target:", 0) == 0) {
+      // buildx also takes git and https sources, oci-layout:// and target:; mybuild does not.
+      throw Error(ErrorKind::kUsage, "--build-context " + c +
+                                         ": only a local directory or docker-image://REF is "
+                                         "supported by mybuild");
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_directory(value, ec)) {
+      throw Error(ErrorKind::kUsage, "--build-context " + c + ": " + value + " is not a directory");
+    }
+    r.named_contexts[name] = std::filesystem::absolute(value).lexically_normal().string();
+  }
   for (const auto& s : f.secrets) {
     std::string id, src, env_name;
     size_t pos = 0;
@@ -317,6 +340,9 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--allow", flags->allow, "Allow an entitlement (security.insecure)")
       ->allow_extra_args(false);
   b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)")
+      ->allow_extra_args(false);
+  b->add_option("--build-context", flags->build_contexts,
+                "Named context NAME=PATH or NAME=docker-image://REF (COPY --from, FROM, mounts)")
       ->allow_extra_args(false);
   add_registry_flags(b, flags->registry);  // base-image pulls and --push
   b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });

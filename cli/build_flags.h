@@ -43,6 +43,7 @@ struct BuildFlags {
   int compression_level = -1;
   std::vector<std::string> allow;
   std::vector<std::string> secrets;
+  std::vector<std::string> build_contexts;  // --build-context NAME=VALUE
   builder::RegistryFlags registry;  // --insecure-registry, --registry-mirror, ...
 };
 

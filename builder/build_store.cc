@@ -27,7 +27,7 @@ std::string chain_id_of(const std::vector<LayerRef>& layers) {
 }
 
 BuildStore::BuildStore(const std::filesystem::path& root, std::string snapshotter)
-    : root_(root), content_(root) {
+    : root_(root), in_use_(SnapshotsInUse::shared(root)), content_(root) {
   std::filesystem::create_directories(root / "tmp");
   db_ = std::make_unique<snapshot::Database>(snapshot::metadata_path(root));
   images_ = std::make_unique<snapshot::ImageStore>(content_, *db_);

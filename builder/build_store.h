@@ -16,6 +16,7 @@
 
 #include "common/cancel.h"
 #include "common/descriptor.h"
+#include "builder/snapshot_prune.h"
 #include "common/digest.h"
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
@@ -76,6 +77,7 @@ class BuildStore {
 
  private:
   std::filesystem::path root_;
+  SnapshotsInUse in_use_;  // before the snapshotter: prune removes none while this is held
   snapshot::ContentStore content_;
   std::unique_ptr<snapshot::Database> db_;
   std::unique_ptr<snapshot::ImageStore> images_;

@@ -2,6 +2,7 @@
 
 #include "builder/build_cache.h"
 #include "builder/layer_convert.h"
+#include "builder/snapshot_prune.h"
 
 #include <system_error>
 
@@ -36,6 +37,10 @@ PruneResult prune_store(const std::filesystem::path& root, const PruneOptions& o
     result.blobs_kept = report.blobs_kept;
     result.ingest_removed = report.ingest_removed;
     result.leases_expired = report.leases_expired;
+    SnapshotPruneResult snaps = prune_snapshots(root, options.dry_run);
+    result.snapshots_removed = snaps.removed;
+    result.snapshot_bytes_removed = snaps.bytes_removed;
+    result.snapshots_busy = snaps.busy;
   } catch (common::Error& e) {
     e.add_context("pruning " + root.string());
     throw;

@@ -31,8 +31,14 @@ void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out) 
       for (const auto& digest : result.removed) out << digest << "\n";
       out << "\n";
     }
+    if (result.snapshots_busy) {
+      out << "Snapshots kept: a build or run is using them\n";
+    } else if (result.snapshots_removed > 0) {
+      out << (flags->dry_run ? "Snapshots that would be removed: " : "Snapshots removed: ")
+          << result.snapshots_removed << "\n";
+    }
     out << (flags->dry_run ? "Total reclaimable space: " : "Total reclaimed space: ")
-        << human_size(result.bytes_removed, 4) << "\n";
+        << human_size(result.bytes_removed + result.snapshot_bytes_removed, 4) << "\n";
   });
 }
 

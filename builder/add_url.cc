@@ -8,6 +8,7 @@
 #include <ctime>
 #include <memory>
 
+#include "common/digest.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "registry/http.h"
@@ -72,13 +73,7 @@ class EvpWriter : public common::Writer {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(ctx_.get(), md, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < n; ++i) {
-      out += kHex[md[i] >> 4];
-      out += kHex[md[i] & 15];
-    }
-    return out;
+    return common::to_hex({md, n});
   }
 
  private:

@@ -83,14 +83,12 @@ LocalImage BuildSession::base_image(const std::string& ref_text, const common::P
                                     const StepId& step) {
   // --build-context NAME=docker-image://REF: the name, as FROM or --from writes it, means REF.
   std::string text = ref_text;
+  if (const std::string* dir = named_context_dir(request, ref_text)) {
+    throw Error(ErrorKind::kUsage, "build context " + ref_text + " is the directory " + *dir +
+                                       ": it can be a COPY --from or a mount source, not an image");
+  }
   if (auto it = request.named_contexts.find(ref_text); it != request.named_contexts.end()) {
-    constexpr std::string_view kImage = "docker-image://";
-    if (it->second.rfind(kImage, 0) != 0) {
-      throw Error(ErrorKind::kUsage, "build context " + ref_text + " is the directory " +
-                                         it->second + ": it can be a COPY --from or a mount "
-                                         "source, not an image");
-    }
-    text = it->second.substr(kImage.size());
+    text = it->second.substr(kDockerImageContext.size());
   }
   registry::Reference ref = registry::parse_reference(text);
   std::string key = ref.str() + "|" + platform.str();
@@ -244,7 +242,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   std::mutex futures_mu;  // guards the maps against the on-demand insert below
   session.stage_result = [&](int index) -> const StageResult& {
     std::shared_future<StageResult> future;
-    bool build_here = false;
+    std::promise<StageResult>* build_here = nullptr;  // set when this call builds the stage
     {
       std::lock_guard lock(futures_mu);
       auto it = futures.find(index);
@@ -254,22 +252,17 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
         }
         // A stage only a base image's ONBUILD trigger names (COPY --from=<stage>): the plan
         // cannot see it before the base is pulled, so it is built now, on this thread, once.
-        it = futures.emplace(index, promises[index].get_future().share()).first;
-        build_here = true;
+        build_here = &promises[index];
+        it = futures.emplace(index, build_here->get_future().share()).first;
       }
       future = it->second;
     }
     if (build_here) {
-      std::promise<StageResult>* promise = nullptr;
-      {
-        std::lock_guard lock(futures_mu);
-        promise = &promises[index];
-      }
       try {
         StageBuilder builder(session, dockerfile.stages[index], plan.stages[index]);
-        promise->set_value(builder.build());
+        build_here->set_value(builder.build());
       } catch (...) {
-        promise->set_exception(std::current_exception());
+        build_here->set_exception(std::current_exception());
       }
     }
     // Waited for without the lock (the stage may itself ask for others); the map's copy of

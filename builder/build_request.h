@@ -70,4 +70,14 @@ struct BuildResult {
   int cached_steps = 0;
 };
 
+// The scheme of a --build-context that names an image (buildx's docker-image://REF).
+inline constexpr std::string_view kDockerImageContext = "docker-image://";
+
+// The directory --build-context gave `name`; nullptr when it gave none, or an image.
+inline const std::string* named_context_dir(const BuildRequest& r, const std::string& name) {
+  auto it = r.named_contexts.find(name);
+  if (it == r.named_contexts.end() || it->second.starts_with(kDockerImageContext)) return nullptr;
+  return &it->second;
+}
+
 }  // namespace mybuild::builder

@@ -55,6 +55,14 @@ BuildContext::BuildContext(BuildContext&&) noexcept = default;
 BuildContext& BuildContext::operator=(BuildContext&&) noexcept = default;
 BuildContext::~BuildContext() = default;
 
+ContextOptions include_everything() {
+  ContextOptions o;
+  o.filter_factory = [](std::string_view, std::string_view) {
+    return std::make_unique<IncludeAllFilter>();
+  };
+  return o;
+}
+
 BuildContext BuildContext::open_directory(const std::filesystem::path& dir,
                                           ContextOptions options) {
   struct stat st {};

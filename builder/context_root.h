@@ -35,6 +35,10 @@ struct ContextOptions {
   ContextFilterFactory filter_factory;
 };
 
+// Options that read every file of a directory (no .dockerignore): the trees COPY --from and
+// RUN --mount from= read, heredoc and download dirs, a --build-context directory.
+ContextOptions include_everything();
+
 class BuildContext {
  public:
   // Throws Error(kNotFound) naming `dir` when it is missing or not a directory.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "builder/context_tar.h"
 #include "common/error.h"
 
 namespace mybuild::builder {
@@ -11,19 +12,6 @@ namespace {
 
 constexpr size_t kPeek = 512;  // a tar header, with "ustar" at offset 257
 constexpr size_t kMaxDockerfile = 16 << 20;
-
-bool starts_with_bytes(std::string_view data, std::string_view magic) {
-  return data.size() >= magic.size() && data.substr(0, magic.size()) == magic;
-}
-
-bool looks_like_archive(std::string_view head) {
-  using namespace std::string_view_literals;
-  return starts_with_bytes(head, "\x1f\x8b"sv) ||                  // gzip
-         starts_with_bytes(head, "BZh"sv) ||                       // bzip2
-         starts_with_bytes(head, "\xfd" "7zXZ\x00"sv) ||           // xz
-         starts_with_bytes(head, "\x28\xb5\x2f\xfd"sv) ||          // zstd
-         (head.size() >= 262 && head.substr(257, 5) == "ustar"sv);  // tar (POSIX and GNU)
-}
 
 // The peeked bytes, then the rest of the stream.
 class PrefixReader : public common::Reader {
@@ -56,7 +44,7 @@ StdinInput classify_stdin(common::Reader& in) {
     head.append(buf, n);
   }
   StdinInput out;
-  if (looks_like_archive(head)) {
+  if (starts_like_archive(head)) {
     out.tar = std::make_unique<PrefixReader>(std::move(head), in);
     return out;
   }

@@ -132,4 +132,12 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
   check(out.get(), archive_write_close(out.get()), state, "closing extracted context");
 }
 
+bool starts_like_archive(std::string_view head) {
+  using namespace std::string_view_literals;
+  for (std::string_view magic : {"\x1f\x8b"sv, "BZh"sv, "\xfd" "7zXZ\x00"sv, "\x28\xb5\x2f\xfd"sv}) {
+    if (head.starts_with(magic)) return true;  // gzip, bzip2, xz, zstd
+  }
+  return head.size() >= 262 && head.substr(257, 5) == "ustar"sv;  // tar (POSIX and GNU)
+}
+
 }  // namespace mybuild::builder

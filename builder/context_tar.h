@@ -10,6 +10,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 
 #include "common/io.h"
 
@@ -20,5 +21,10 @@ namespace mybuild::builder {
 // archive, and rethrows whatever `tar.read` throws.
 void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
                         bool keep_owners = false);
+
+// Whether `head` (a stream's first 512 bytes, or fewer when it is shorter) starts an archive
+// unpack_context_tar reads: gzip, bzip2, xz or zstd magic, or a ustar header. How ADD tells a
+// local archive from a file, and `build -` a context tar from a Dockerfile.
+bool starts_like_archive(std::string_view head);
 
 }  // namespace mybuild::builder

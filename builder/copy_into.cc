@@ -270,39 +270,44 @@ class Copier {
   // xattrs reach the layer in BuildKit too; like BuildKit, a filesystem that refuses one
   // (security.*, a tmpfs without user xattrs) is logged, not fatal.
   void copy_xattrs(const std::filesystem::path& from, const std::filesystem::path& to) {
-    ssize_t size = ::llistxattr(from.c_str(), nullptr, 0);
-    if (size <= 0) return;
-    std::string names(static_cast<size_t>(size), '\0');
-    size = ::llistxattr(from.c_str(), names.data(), names.size());
-    if (size <= 0) return;
-    names.resize(static_cast<size_t>(size));
-    for (size_t i = 0; i < names.size(); i += std::char_traits<char>::length(&names[i]) + 1) {
-      const char* name = &names[i];
-      const ssize_t len = ::lgetxattr(from.c_str(), name, nullptr, 0);
-      if (len < 0) continue;
-      std::string value(static_cast<size_t>(len), '\0');
-      const ssize_t got = ::lgetxattr(from.c_str(), name, value.data(), value.size());
-      if (got < 0 ||
-          ::lsetxattr(to.c_str(), name, value.data(), static_cast<size_t>(got), 0) != 0) {
-        common::log::debug("copy: xattr " + std::string(name) + " not copied to " + to.string());
-      }
-    }
+    copy_xattrs_with(
+        [&](char* list, size_t size) { return ::llistxattr(from.c_str(), list, size); },
+        [&](const char* name, void* value, size_t size) {
+          return ::lgetxattr(from.c_str(), name, value, size);
+        },
+        [&](const char* name, const void* value, size_t size) {
+          return ::lsetxattr(to.c_str(), name, value, size, 0);
+        },
+        to);
   }
 
+  // The same through open descriptors: a regular file is open anyway (copy_file).
   void copy_fd_xattrs(int from, int to, const std::filesystem::path& shown) {
-    ssize_t size = ::flistxattr(from, nullptr, 0);
+    copy_xattrs_with([&](char* list, size_t size) { return ::flistxattr(from, list, size); },
+                     [&](const char* name, void* value, size_t size) {
+                       return ::fgetxattr(from, name, value, size);
+                     },
+                     [&](const char* name, const void* value, size_t size) {
+                       return ::fsetxattr(to, name, value, size, 0);
+                     },
+                     shown);
+  }
+
+  template <typename List, typename Get, typename Set>
+  static void copy_xattrs_with(List list, Get get, Set set, const std::filesystem::path& shown) {
+    ssize_t size = list(nullptr, 0);
     if (size <= 0) return;
     std::string names(static_cast<size_t>(size), '\0');
-    size = ::flistxattr(from, names.data(), names.size());
+    size = list(names.data(), names.size());
     if (size <= 0) return;
     names.resize(static_cast<size_t>(size));
     for (size_t i = 0; i < names.size(); i += std::char_traits<char>::length(&names[i]) + 1) {
       const char* name = &names[i];
-      const ssize_t len = ::fgetxattr(from, name, nullptr, 0);
+      const ssize_t len = get(name, nullptr, 0);
       if (len < 0) continue;
       std::string value(static_cast<size_t>(len), '\0');
-      const ssize_t got = ::fgetxattr(from, name, value.data(), value.size());
-      if (got < 0 || ::fsetxattr(to, name, value.data(), static_cast<size_t>(got), 0) != 0) {
+      const ssize_t got = get(name, value.data(), value.size());
+      if (got < 0 || set(name, value.data(), static_cast<size_t>(got)) != 0) {
         common::log::debug("copy: xattr " + std::string(name) + " not copied to " + shown.string());
       }
     }

@@ -29,14 +29,6 @@ using common::ErrorKind;
 
 namespace {
 
-ContextOptions include_all() {
-  ContextOptions o;
-  o.filter_factory = [](std::string_view, std::string_view) {
-    return std::make_unique<IncludeAllFilter>();
-  };
-  return o;
-}
-
 // Where a COPY reads from when it is not the build context: a mounted view of another stage or
 // image, or a temp dir holding heredoc files.
 struct SourceTree {
@@ -50,14 +42,9 @@ struct SourceTree {
 bool looks_like_archive(const std::filesystem::path& file) {
   common::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) return false;
-  unsigned char b[512];
-  ssize_t n = ::pread(fd.get(), b, sizeof b, 0);
-  if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return true;
-  if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return true;
-  if (n >= 6 && b[0] == 0xfd && b[1] == '7' && b[2] == 'z' && b[3] == 'X' && b[4] == 'Z') return true;
-  if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return true;
-  if (n >= 262 && std::string_view(reinterpret_cast<char*>(b) + 257, 5) == "ustar") return true;
-  return false;
+  char head[512];
+  const ssize_t n = ::pread(fd.get(), head, sizeof head, 0);
+  return n > 0 && starts_like_archive(std::string_view(head, static_cast<size_t>(n)));
 }
 
 // Expands $NAME and ${...} in a COPY heredoc body, leaving quotes and everything else as they
@@ -193,13 +180,12 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   SourceTree tree;
   const BuildContext* ctx = &s_.context;
   std::string from_chain;
-  auto named = from.empty() ? s_.request.named_contexts.end() : s_.request.named_contexts.find(from);
-  if (named != s_.request.named_contexts.end() && named->second.rfind("docker-image://", 0) != 0 &&
-      !find_stage(s_.plan.stages, from, plan_.index)) {
+  const std::string* named_dir = from.empty() ? nullptr : named_context_dir(s_.request, from);
+  if (named_dir && !find_stage(s_.plan.stages, from, plan_.index)) {
     // --build-context NAME=DIR: read like the build context, without its .dockerignore.
-    tree.context.emplace(BuildContext::open_directory(named->second, include_all()));
+    tree.context.emplace(BuildContext::open_directory(*named_dir, include_everything()));
     ctx = &*tree.context;
-    from_chain = "build context " + from + " (" + named->second + ")";
+    from_chain = "build context " + from + " (" + *named_dir + ")";
   } else if (!from.empty()) {
     std::vector<LayerRef> layers;
     if (auto st = find_stage(s_.plan.stages, from, plan_.index)) {
@@ -212,7 +198,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     from_chain = s_.store.ensure_snapshot(layers, s_.cancel);
     tree.view = std::make_unique<ScopedSnapshot>(s_.store, "from", from_chain, ScopedSnapshot::Kind::kView);
     tree.guard = std::make_unique<snapshot::MountGuard>(tree.view->mounts(), tree.view->mount_point());
-    tree.context.emplace(BuildContext::open_directory(tree.guard->target(), include_all()));
+    tree.context.emplace(BuildContext::open_directory(tree.guard->target(), include_everything()));
     ctx = &*tree.context;
   } else if (urls > 0) {
     // Remote files are fetched first: their content is part of the cache key.
@@ -232,7 +218,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       }
       s_.progress.step_state(fetch, StepState::kDone, std::chrono::steady_clock::now() - t0);
     }
-    tree.context.emplace(BuildContext::open_directory(tree.temp->path(), include_all()));
+    tree.context.emplace(BuildContext::open_directory(tree.temp->path(), include_everything()));
     ctx = &*tree.context;
   } else if (heredoc_sources) {
     tree.temp = std::make_unique<common::TempDir>("mybuild-heredoc-");
@@ -258,7 +244,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       ::chmod((tree.temp->path() / name).c_str(), 0644);
       s = name;
     }
-    tree.context.emplace(BuildContext::open_directory(tree.temp->path(), include_all()));
+    tree.context.emplace(BuildContext::open_directory(tree.temp->path(), include_everything()));
     ctx = &*tree.context;
   }
   // BuildKit allows a wildcard that matches nothing (AllowEmptyWildcard): it copies nothing.
@@ -350,7 +336,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
         copy_into(rootfs, dest, *ctx, one, srcs.size(), options);
         continue;
       }
-      BuildContext archive_ctx = BuildContext::open_directory(unpacked.path(), include_all());
+      BuildContext archive_ctx = BuildContext::open_directory(unpacked.path(), include_everything());
       auto all = resolve_copy_sources(archive_ctx, std::vector<std::string>{"."});
       std::string dir_dest = dest.back() == '/' ? dest : dest + "/";
       // The archive's owners stay unless --chown (BuildKit unpack: mapArchiveHeaderOwner).

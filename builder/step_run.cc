@@ -191,15 +191,9 @@ void StageBuilder::do_run(const parser::Run& run) {
       in.inputs["mount from " + *m.from] = s_.stage_result(*st).chain;
       continue;
     }
-    auto named = s_.request.named_contexts.find(*m.from);
-    if (named != s_.request.named_contexts.end() &&
-        named->second.rfind("docker-image://", 0) != 0) {
+    if (const std::string* named_dir = named_context_dir(s_.request, *m.from)) {
       // A --build-context directory: its files, keyed like COPY keys them.
-      ContextOptions everything;
-      everything.filter_factory = [](std::string_view, std::string_view) {
-        return std::make_unique<IncludeAllFilter>();
-      };
-      BuildContext dir = BuildContext::open_directory(named->second, everything);
+      BuildContext dir = BuildContext::open_directory(*named_dir, include_everything());
       std::vector<std::string> src = {m.source.empty() ? "." : m.source};
       in.inputs["mount from " + *m.from] =
           checksum_sources(dir, resolve_copy_sources(dir, src), nullptr).str();
@@ -329,16 +323,10 @@ void StageBuilder::do_run(const parser::Run& run) {
         std::filesystem::path source_root;
         const BuildContext* ctx = &s_.context;
         std::optional<BuildContext> stage_ctx;
-        auto named = m.from ? s_.request.named_contexts.find(*m.from) : s_.request.named_contexts.end();
-        if (named != s_.request.named_contexts.end() &&
-            named->second.rfind("docker-image://", 0) != 0 &&
-            !find_stage(s_.plan.stages, *m.from, plan_.index)) {
+        const std::string* named_dir = m.from ? named_context_dir(s_.request, *m.from) : nullptr;
+        if (named_dir && !find_stage(s_.plan.stages, *m.from, plan_.index)) {
           // --build-context NAME=DIR: the directory itself (read-only unless rw, as below).
-          ContextOptions copts;
-          copts.filter_factory = [](std::string_view, std::string_view) {
-            return std::make_unique<IncludeAllFilter>();
-          };
-          stage_ctx.emplace(BuildContext::open_directory(named->second, copts));
+          stage_ctx.emplace(BuildContext::open_directory(*named_dir, include_everything()));
           ctx = &*stage_ctx;
         } else if (m.from) {
           auto st = find_stage(s_.plan.stages, *m.from, plan_.index);
@@ -352,11 +340,7 @@ void StageBuilder::do_run(const parser::Run& run) {
           std::string chain = s_.store.ensure_snapshot(layers, s_.cancel);
           auto view = std::make_unique<ScopedSnapshot>(s_.store, "mount", chain, ScopedSnapshot::Kind::kView);
           auto guard = std::make_unique<snapshot::MountGuard>(view->mounts(), view->mount_point());
-          ContextOptions copts;
-          copts.filter_factory = [](std::string_view, std::string_view) {
-            return std::make_unique<IncludeAllFilter>();
-          };
-          stage_ctx.emplace(BuildContext::open_directory(guard->target(), copts));
+          stage_ctx.emplace(BuildContext::open_directory(guard->target(), include_everything()));
           ctx = &*stage_ctx;
           keep.views.push_back(std::move(view));
           keep.guards.push_back(std::move(guard));

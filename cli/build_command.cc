@@ -204,7 +204,7 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
     if (name.empty() || value.empty()) {
       throw Error(ErrorKind::kUsage, "--build-context " + c + ": want NAME=PATH or NAME=docker-image://REF");
     }
-    if (value.rfind("docker-image://", 0) == 0) {
+    if (value.starts_with(builder::kDockerImageContext)) {
       r.named_contexts[name] = value;
       continue;
     }

@@ -10,16 +10,17 @@
 
 #include <unistd.h>
 
-#include "builder/build_inputs.h"
-#include "builder/context_stdin.h"
-#include "builder/build_session.h"
-#include "builder/image_push.h"
-#include "builder/history_text.h"
-#include "builder/image_writer.h"
-#include "builder/registry_options.h"
-#include "builder/layer_convert.h"
-#include "builder/stage_builder.h"
+#include "builder/stage/build_inputs.h"
+#include "builder/context/stdin.h"
+#include "builder/stage/build_session.h"
+#include "image/push.h"
+#include "builder/stage/history_text.h"
+#include "image/writer.h"
+#include "image/registry_options.h"
+#include "image/layer_convert.h"
+#include "builder/stage/stage_builder.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/io.h"
 #include "parser/stages.h"
 #include "registry/reference.h"
@@ -79,7 +80,7 @@ void check_syntax_directive(const parser::Dockerfile& file, ProgressSink& progre
 
 }  // namespace
 
-LocalImage BuildSession::base_image(const std::string& ref_text, const common::Platform& platform,
+image::LocalImage BuildSession::base_image(const std::string& ref_text, const common::Platform& platform,
                                     const StepId& step) {
   // --build-context NAME=docker-image://REF: the name, as FROM or --from writes it, means REF.
   std::string text = ref_text;
@@ -94,16 +95,16 @@ LocalImage BuildSession::base_image(const std::string& ref_text, const common::P
   std::string key = ref.str() + "|" + platform.str();
   std::lock_guard lock(pull_mu);
   if (auto it = pulled.find(key); it != pulled.end()) return it->second;
-  std::optional<LocalImage> image;
+  std::optional<image::LocalImage> image;
   if (!request.pull) {
     image = store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
-      return find_local_image(store.content(), images, ref, platform);
+      return image::find_local_image(store.content(), images, ref, platform);
     });
   }
   if (!image) {
     progress.step_log(step, "pulling " + ref.str() + " for " + platform.str() + "\n");
     if (!client) {
-      registry::ClientOptions options = registry_client_options(request.registry);
+      registry::ClientOptions options = image::registry_client_options(request.registry);
       options.cancel = &cancel;
       client = std::make_unique<registry::Client>(options);
     }
@@ -111,7 +112,7 @@ LocalImage BuildSession::base_image(const std::string& ref_text, const common::P
     // lock that other stages need for their cache lookups.
     snapshot::Database db(snapshot::metadata_path(store.root()));
     snapshot::ImageStore images(store.content(), db);
-    image = pull_image(store.content(), images, *client, ref, platform);
+    image = image::pull_image(store.content(), images, *client, ref, platform);
   }
   pulled[key] = *image;
   return *image;
@@ -221,14 +222,14 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   BuildSession session(request, store, *context, progress, cancel, dockerfile, plan);
   int64_t now = request.source_date_epoch.value_or(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  session.created = rfc3339(now);
+  session.created = common::rfc3339(now);
   // Layers stay uncompressed in the store (fast to write and to unpack, as containerd keeps
   // them); --compression is what a push or an -o oci|docker output converts them to.
   session.layer_options.compression = snapshot::Compression::kNone;
-  LayerFormat out_format = parse_layer_format(request.compression, request.compression_level);
-  LayerFormat push_format = out_format;
+  image::LayerFormat out_format = image::parse_layer_format(request.compression, request.compression_level);
+  image::LayerFormat push_format = out_format;
   for (const auto& out : request.outputs) {  // checked now: a bad level fails before the build
-    LayerFormat f = output_layer_format(out, out_format);
+    image::LayerFormat f = image::output_layer_format(out, out_format);
     if (out.type == "registry" || out.type == "image") push_format = f;
   }
   session.layer_options.source_date_epoch = request.source_date_epoch;
@@ -310,7 +311,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   StepId export_step{session.next_step(), "exporting to image"};
   auto export_started = Clock::now();
   progress.step_state(export_step, StepState::kStarted, {});
-  WrittenImage image = write_image(store.content(), result.config, result.layers);
+  image::WrittenImage image = image::write_image(store.content(), result.config, result.layers);
   lease.add(image.manifest.digest);
   store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
     for (const auto& n : names) images.tag(n, image.manifest);
@@ -318,11 +319,11 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   });
   progress.step_log(export_step, "writing image " + image.config.digest.str() + "\n");
   for (const auto& n : names) progress.step_log(export_step, "naming to " + n + "\n");
-  LayerConverter converter(store.content(), lease_db);
+  image::LayerConverter converter(store.content(), lease_db);
   for (const auto& out : request.outputs) {
     if (out.type == "image" || out.type == "registry") continue;
     progress.step_log(export_step, "exporting " + out.type + " to " + out.dest + "\n");
-    export_image(converter, store.content(), image.manifest, names, out, out_format);
+    image::export_image(converter, store.content(), image.manifest, names, out, out_format);
   }
   progress.step_state(export_step, StepState::kDone, Clock::now() - export_started);
 
@@ -332,7 +333,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
     if (names.empty()) {
       throw Error(ErrorKind::kUsage, "--push needs at least one -t/--tag (or the output's name=)");
     }
-    registry::ClientOptions options = registry_client_options(request.registry);
+    registry::ClientOptions options = image::registry_client_options(request.registry);
     options.cancel = &cancel;
     registry::Client client(options);
     std::optional<common::Descriptor> pushed;  // converted once, for the first name
@@ -343,7 +344,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
       try {
         auto log = [&](std::string_view line) { progress.step_log(push_step, std::string(line) + "\n"); };
         if (!pushed) pushed = converter.convert(image.manifest, push_format, log).root;
-        PushReport report = push_image(store.content(), *pushed, client, registry::parse_reference(n), log);
+        image::PushReport report = image::push_image(store.content(), *pushed, client, registry::parse_reference(n), log);
         progress.step_log(push_step, n + ": digest: " + report.digest.str() + "\n");
       } catch (...) {
         progress.step_state(push_step, StepState::kFailed, Clock::now() - push_started);

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "builder/image_export.h"
-#include "builder/registry_options.h"
+#include "image/export.h"
+#include "image/registry_options.h"
 #include "common/descriptor.h"
 #include "sandbox/spec.h"
 
@@ -35,7 +35,7 @@ struct BuildRequest {
   std::string platform;  // empty: the host's
   std::map<std::string, std::string> labels;
   bool push = false;
-  std::vector<OutputSpec> outputs;
+  std::vector<image::OutputSpec> outputs;
   std::string network = "default";  // default | none | host
   std::optional<uint64_t> memory_bytes;
   std::optional<double> cpus;
@@ -53,7 +53,7 @@ struct BuildRequest {
   // attribute wins). The store itself keeps build layers uncompressed (layer_convert.h).
   std::string compression = "gzip";
   int compression_level = -1;
-  RegistryFlags registry;  // with the config file: how base images are pulled and --push goes
+  image::RegistryFlags registry;  // with the config file: how base images are pulled and --push goes
   std::map<std::string, std::string> secrets;  // id -> content (RUN --mount=type=secret)
   // --build-context NAME=VALUE: a local directory (absolute) that COPY --from=NAME and RUN
   // --mount from=NAME read, or "docker-image://REF", the image FROM/--from NAME then use.

@@ -1,9 +1,9 @@
 #include "builder/image_run.h"
 
-#include "builder/build_inputs.h"
-#include "builder/build_store.h"
-#include "builder/image_config.h"
-#include "builder/image_pull.h"
+#include "builder/stage/build_inputs.h"
+#include "builder/stage/build_store.h"
+#include "image/config.h"
+#include "image/pull.h"
 #include "common/error.h"
 #include "registry/reference.h"
 #include "sandbox/run.h"
@@ -18,15 +18,15 @@ int run_image(const RunRequest& request, common::Writer& output, common::CancelT
   BuildStore store(request.store_root);
   registry::Reference ref = registry::parse_reference(request.image);
   auto image = store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
-    return find_local_image(store.content(), images, ref, common::Platform::host());
+    return image::find_local_image(store.content(), images, ref, common::Platform::host());
   });
   if (!image) {
     throw Error(ErrorKind::kNotFound, "image " + request.image + " is not in the local store (" +
                                           request.store_root.string() + ")");
   }
   std::string config_json = store.content().read_small(image->config.digest);
-  std::vector<LayerRef> layers = layers_of(*image, config_json);
-  ImageConfig config = ImageConfig::parse(config_json);
+  std::vector<image::LayerRef> layers = layers_of(*image, config_json);
+  image::ImageConfig config = image::ImageConfig::parse(config_json);
   std::string chain = store.ensure_snapshot(layers, cancel);
 
   sandbox::ProcessSpec spec;

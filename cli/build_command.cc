@@ -164,7 +164,7 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
     r.labels[k] = v;
   }
   r.push = f.push;
-  for (const auto& o : f.outputs) r.outputs.push_back(builder::parse_output(o));
+  for (const auto& o : f.outputs) r.outputs.push_back(image::parse_output(o));
   r.network = f.network;
   if (!f.memory.empty()) r.memory_bytes = parse_byte_size(f.memory, "--memory");
   if (!f.cpus.empty()) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/registry_options.h"
+#include "image/registry_options.h"
 
 namespace mybuild::cli {
 
@@ -44,7 +44,7 @@ struct BuildFlags {
   std::vector<std::string> allow;
   std::vector<std::string> secrets;
   std::vector<std::string> build_contexts;  // --build-context NAME=VALUE
-  builder::RegistryFlags registry;  // --insecure-registry, --registry-mirror, ...
+  image::RegistryFlags registry;  // --insecure-registry, --registry-mirror, ...
 };
 
 }  // namespace mybuild::cli

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/image_commands.h"
+#include "image/commands.h"
 #include "cli/commands.h"
 #include "cli/human_units.h"
 
@@ -29,23 +29,23 @@ int64_t now_seconds() {
       .count();
 }
 
-std::string shown_id(const builder::ImageRow& row, bool no_trunc) {
+std::string shown_id(const image::ImageRow& row, bool no_trunc) {
   if (row.id.empty()) return "<missing>";  // a blob is gone; `inspect` says which
   return no_trunc ? row.id : row.id.substr(7, 12);
 }
 
-std::string created_since(const builder::ImageRow& row) {
+std::string created_since(const image::ImageRow& row) {
   if (!row.created) return "N/A";
   return human_duration(now_seconds() - *row.created) + " ago";
 }
 
 // docker's `images REPOSITORY[:TAG]` argument: the repository must match, the tag too if given.
-bool matches(const builder::ImageRow& row, const std::string& filter) {
+bool matches(const image::ImageRow& row, const std::string& filter) {
   if (filter.empty()) return true;
   auto colon = filter.rfind(':');
   bool has_tag = colon != std::string::npos && filter.find('/', colon) == std::string::npos;
   std::string repo = has_tag ? filter.substr(0, colon) : filter;
-  if (repo != row.repository && builder::familiar(repo) != row.repository) return false;
+  if (repo != row.repository && image::familiar(repo) != row.repository) return false;
   return !has_tag || filter.substr(colon + 1) == row.tag;
 }
 
@@ -68,7 +68,7 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
   }
 }
 
-nlohmann::json json_row(const builder::ImageRow& row, bool no_trunc) {
+nlohmann::json json_row(const image::ImageRow& row, bool no_trunc) {
   return {{"Containers", "N/A"},
           {"CreatedAt", row.created ? go_time_utc(*row.created) : ""},
           {"CreatedSince", created_since(row)},
@@ -83,8 +83,8 @@ nlohmann::json json_row(const builder::ImageRow& row, bool no_trunc) {
 }
 
 void print_images(const ImagesFlags& f, const std::string& root, std::ostream& out) {
-  std::vector<builder::ImageRow> rows;
-  for (auto& row : builder::list_images(root)) {
+  std::vector<image::ImageRow> rows;
+  for (auto& row : image::list_images(root)) {
     if (matches(row, f.filter)) rows.push_back(std::move(row));
   }
   if (f.quiet) {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "builder/image_commands.h"
-#include "builder/remote_inspect.h"
+#include "image/commands.h"
+#include "image/remote_inspect.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/registry_flags.h"
@@ -23,7 +23,7 @@ struct InspectFlags {
   std::vector<std::string> names;
   bool remote = false;
   std::string platform;
-  builder::RegistryFlags registry;
+  image::RegistryFlags registry;
 };
 
 }  // namespace
@@ -49,8 +49,8 @@ void add_inspect_command(CLI::App& app, GlobalOptions& global, std::ostream& out
     for (const auto& name : flags->names) {
       try {
         all.push_back(flags->remote
-                          ? builder::inspect_remote_image(name, flags->platform, flags->registry)
-                          : builder::inspect_image(resolve_root(global), name));
+                          ? image::inspect_remote_image(name, flags->platform, flags->registry)
+                          : image::inspect_image(resolve_root(global), name));
       } catch (const std::exception&) {
         failures.push_back(std::current_exception());
       }

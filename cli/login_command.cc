@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "builder/registry_login.h"
+#include "image/login.h"
 #include "cli/commands.h"
 #include "common/error.h"
 
@@ -46,7 +46,7 @@ std::string prompt(std::ostream& out, const std::string& text, bool secret) {
 }
 
 void run_login(const LoginFlags& f, std::ostream& out, std::ostream& err) {
-  std::string server = builder::login_server(f.server);
+  std::string server = image::login_server(f.server);
   if (f.password_stdin && !f.password.empty()) {
     throw common::Error(common::ErrorKind::kUsage,
                         "--password and --password-stdin are mutually exclusive");
@@ -71,7 +71,7 @@ void run_login(const LoginFlags& f, std::ostream& out, std::ostream& err) {
     throw common::Error(common::ErrorKind::kUsage, "a user name and a password are required");
   }
   try {
-    std::string where = builder::login(server, username, password);
+    std::string where = image::login(server, username, password);
     if (where.rfind("docker-credential-", 0) != 0) {
       err << "WARNING! Your password will be stored unencrypted in " << where << ".\n"
           << "Configure a credential helper to remove this warning. See\n"
@@ -101,8 +101,8 @@ void add_login_commands(CLI::App& app, GlobalOptions& /*global*/, std::ostream& 
   auto* logout = app.add_subcommand("logout", "Log out from a registry (docker.io by default)");
   logout->add_option("server", *server, "Registry (host[:port]); default docker.io");
   logout->callback([server, &out] {
-    std::string s = builder::login_server(*server);
-    if (builder::logout(s)) {
+    std::string s = image::login_server(*server);
+    if (image::logout(s)) {
       out << "Removing login credentials for " << s << "\n";
     } else {
       out << "Not logged in to " << s << "\n";

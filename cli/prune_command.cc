@@ -3,7 +3,7 @@
 #include <ostream>
 #include <string>
 
-#include "builder/store_commands.h"
+#include "builder/prune.h"
 #include "cli/commands.h"
 #include "cli/human_units.h"
 

@@ -4,7 +4,7 @@
 #include <ostream>
 #include <string>
 
-#include "builder/transfer_commands.h"
+#include "image/transfer_commands.h"
 #include "cli/commands.h"
 #include "cli/registry_flags.h"
 
@@ -14,7 +14,7 @@ namespace {
 struct PullFlags {
   std::string reference;
   std::string platform;
-  builder::RegistryFlags registry;
+  image::RegistryFlags registry;
 };
 
 }  // namespace
@@ -32,7 +32,7 @@ void add_pull_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       std::lock_guard lk(mu);
       out << line << "\n" << std::flush;
     };
-    auto s = builder::pull_to_store(resolve_root(global), flags->reference, flags->platform,
+    auto s = image::pull_to_store(resolve_root(global), flags->reference, flags->platform,
                                     flags->registry, log);
     out << "Digest: " << s.digest << "\n";
     out << "Status: " << (s.up_to_date ? "Image is up to date for " : "Downloaded newer image for ")

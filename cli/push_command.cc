@@ -8,7 +8,7 @@
 #include <ostream>
 #include <string>
 
-#include "builder/transfer_commands.h"
+#include "image/transfer_commands.h"
 #include "cli/commands.h"
 #include "cli/registry_flags.h"
 
@@ -18,8 +18,8 @@ namespace {
 struct PushFlags {
   std::string name;
   std::string dest;
-  builder::RegistryFlags registry;
-  builder::PushCompression compression;
+  image::RegistryFlags registry;
+  image::PushCompression compression;
 };
 
 }  // namespace
@@ -42,7 +42,7 @@ void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       std::lock_guard lk(mu);
       out << line << "\n" << std::flush;
     };
-    auto s = builder::push_from_store(resolve_root(global), flags->name, flags->dest,
+    auto s = image::push_from_store(resolve_root(global), flags->name, flags->dest,
                                       flags->registry, log, flags->compression);
     out << s.tag << ": digest: " << s.digest << " size: " << s.size << "\n";
   });

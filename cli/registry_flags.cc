@@ -4,7 +4,7 @@
 
 namespace mybuild::cli {
 
-void add_registry_flags(CLI::App* cmd, builder::RegistryFlags& flags) {
+void add_registry_flags(CLI::App* cmd, image::RegistryFlags& flags) {
   // One value per use (docker's --insecure-registry a --insecure-registry b), so that a
   // positional argument after the flag stays positional.
   cmd->add_option("--insecure-registry", flags.insecure_registries,

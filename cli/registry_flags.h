@@ -7,11 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "builder/registry_options.h"
+#include "image/registry_options.h"
 
 namespace mybuild::cli {
 
 // Adds the flags to `cmd`, writing into `flags` (which must outlive the parse).
-void add_registry_flags(CLI::App* cmd, builder::RegistryFlags& flags);
+void add_registry_flags(CLI::App* cmd, image::RegistryFlags& flags);
 
 }  // namespace mybuild::cli

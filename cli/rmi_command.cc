@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/image_commands.h"
+#include "image/commands.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
 
@@ -29,8 +29,8 @@ void add_rmi_command(CLI::App& app, GlobalOptions& global, std::ostream& out, st
     std::exception_ptr last;
     for (const auto& name : flags->names) {
       try {
-        for (const auto& n : builder::remove_image(resolve_root(global), name, flags->force)) {
-          out << "Untagged: " << builder::familiar(n) << "\n";
+        for (const auto& n : image::remove_image(resolve_root(global), name, flags->force)) {
+          out << "Untagged: " << image::familiar(n) << "\n";
         }
       } catch (const std::exception& e) {
         // Report the earlier failure now; the last one is thrown for main's one report.

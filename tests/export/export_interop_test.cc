@@ -17,8 +17,8 @@
 #include <string>
 #include <thread>
 
-#include "builder/export_test_image.h"
-#include "builder/image_export.h"
+#include "image/export_test_image.h"
+#include "image/export.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/temp_dir.h"
@@ -29,9 +29,9 @@ namespace mybuild {
 namespace {
 
 namespace fs = std::filesystem;
-using builder::export_image;
-using builder::parse_output;
-using namespace builder::export_testing;
+using image::export_image;
+using image::parse_output;
+using namespace image::export_testing;
 using snapshot::testing::describe_tree;
 using snapshot::testing::write_text;
 
@@ -92,7 +92,7 @@ class ExportInterop : public ::testing::Test {
   }
 
   void export_to(const std::string& output, std::vector<std::string> names = {kName}) {
-    export_image(content_, image_.manifest, names, parse_output(output));
+    image::export_image(content_, image_.manifest, names, image::parse_output(output));
   }
   fs::path path(const std::string& name) const { return work_.path() / name; }
 

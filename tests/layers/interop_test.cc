@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "builder/import.h"
+#include "image/import.h"
 #include "common/io.h"
 #include "common/temp_dir.h"
 #include "snapshot/extract.h"
@@ -93,9 +93,9 @@ TEST_F(LayersInterop, ImportedImageIsReadBySkopeoAndUmoci) {
   fs::path tree = work_.path() / "tree", store = work_.path() / "store";
   make_busybox_rootfs(tree);
   fs::path tar = write_tar(tree, work_.path() / "rootfs.tar");
-  builder::ImportOptions opts;
+  image::ImportOptions opts;
   opts.created = 1700000000;
-  auto result = builder::import_rootfs(store, tar, "busybox:latest", opts);
+  auto result = image::import_rootfs(store, tar, "busybox:latest", opts);
   EXPECT_EQ(result.name, "docker.io/library/busybox:latest");
 
   fs::path layout = store / "oci";

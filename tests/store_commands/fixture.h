@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "builder/import.h"
+#include "image/import.h"
 #include "common/io.h"
 #include "common/temp_dir.h"
 #include "snapshot/content_store.h"
@@ -64,12 +64,12 @@ class WithRegistry : public ::testing::Test {
     tar_ = busybox_tar(work_.path());
   }
   // Imports busybox into the store at `root` as `name` for `platform`; returns the result.
-  builder::ImportResult import(const fs::path& root, const std::string& name,
+  image::ImportResult import(const fs::path& root, const std::string& name,
                                const std::string& platform = "") {
-    builder::ImportOptions o;
+    image::ImportOptions o;
     o.created = 1700000000;
     o.platform = platform;
-    return builder::import_rootfs(root, tar_, name, o);
+    return image::import_rootfs(root, tar_, name, o);
   }
   std::string on_registry(const std::string& rest) const { return server_->domain() + "/" + rest; }
   registry::ClientOptions client_options() const { return registry::testing::test_options(work_); }

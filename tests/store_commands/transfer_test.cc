@@ -3,8 +3,8 @@
 // interop with skopeo both ways (it reads what we push; we pull what it pushes).
 #include <nlohmann/json.hpp>
 
-#include "builder/image_pull.h"
-#include "builder/image_push.h"
+#include "image/pull.h"
+#include "image/push.h"
 #include "common/error.h"
 #include "common/media_types.h"
 #include "tests/store_commands/fixture.h"
@@ -32,7 +32,7 @@ TEST_F(Transfer, PushThenPullIntoAnEmptyStoreKeepsEveryDigest) {
   auto dest = registry::parse_reference(on_registry("lib/busybox:1"));
 
   std::vector<std::string> lines;
-  auto first = builder::push_image(a.content, root, client, dest,
+  auto first = image::push_image(a.content, root, client, dest,
                                    [&](std::string_view l) { lines.emplace_back(l); });
   EXPECT_EQ(first.digest.str(), imported.manifest_digest);
   EXPECT_EQ(first.blobs_uploaded, 2);  // the layer and the config
@@ -44,14 +44,14 @@ TEST_F(Transfer, PushThenPullIntoAnEmptyStoreKeepsEveryDigest) {
   EXPECT_NE(lines[0].find(": Pushed"), std::string::npos) << lines[0];
 
   // Pushing again uploads nothing: every blob is found by HEAD.
-  auto second = builder::push_image(a.content, root, client, dest);
+  auto second = image::push_image(a.content, root, client, dest);
   EXPECT_EQ(second.digest, first.digest);
   EXPECT_EQ(second.blobs_uploaded, 0);
   EXPECT_EQ(second.blobs_existed, 2);
   EXPECT_EQ(second.bytes_uploaded, 0);
 
   lines.clear();
-  auto pulled = builder::pull_image(b.content, b.images, client, dest, Platform::host(),
+  auto pulled = image::pull_image(b.content, b.images, client, dest, Platform::host(),
                                     [&](std::string_view l) { lines.emplace_back(l); });
   EXPECT_EQ(pulled.root.digest.str(), imported.manifest_digest);
   EXPECT_EQ(pulled.manifest.digest.str(), imported.manifest_digest);
@@ -65,13 +65,13 @@ TEST_F(Transfer, PushThenPullIntoAnEmptyStoreKeepsEveryDigest) {
     EXPECT_EQ(blob_bytes(b.content, d), blob_bytes(a.content, d)) << d.str();
   }
   EXPECT_EQ(b.images.resolve(dest.str())->digest, pulled.root.digest);
-  auto found = builder::find_local_image(b.content, b.images, dest, Platform::host());
+  auto found = image::find_local_image(b.content, b.images, dest, Platform::host());
   ASSERT_TRUE(found);
   EXPECT_EQ(found->layers, pulled.layers);
 
   // A second pull fetches no blob again.
   lines.clear();
-  builder::pull_image(b.content, b.images, client, dest, Platform::host(),
+  image::pull_image(b.content, b.images, client, dest, Platform::host(),
                       [&](std::string_view l) { lines.emplace_back(l); });
   EXPECT_EQ(lines,
             std::vector<std::string>{pulled.layers[0].digest.short_hex() + ": Already exists"});
@@ -91,13 +91,13 @@ TEST_F(Transfer, IndexPushedWholeAndPulledForOnePlatform) {
 
   registry::Client client(client_options());
   auto dest = registry::parse_reference(on_registry("multi/app:1"));
-  auto report = builder::push_image(a.content, idx, client, dest);
+  auto report = image::push_image(a.content, idx, client, dest);
   EXPECT_EQ(report.digest, idx.digest);
   // The layer is shared: two configs and one layer.
   EXPECT_EQ(report.blobs_uploaded, 3);
 
   auto pulled =
-      builder::pull_image(b.content, b.images, client, dest, Platform::parse("linux/arm64"));
+      image::pull_image(b.content, b.images, client, dest, Platform::parse("linux/arm64"));
   EXPECT_EQ(pulled.root.digest, idx.digest);
   EXPECT_EQ(pulled.manifest.digest.str(), arm.manifest_digest);
   EXPECT_EQ(pulled.config.digest.str(), arm.config_digest);
@@ -109,13 +109,13 @@ TEST_F(Transfer, IndexPushedWholeAndPulledForOnePlatform) {
 
   // amd64 was not pulled: the local lookup says so, and a pull fills it in.
   EXPECT_FALSE(
-      builder::find_local_image(b.content, b.images, dest, Platform::parse("linux/amd64")));
+      image::find_local_image(b.content, b.images, dest, Platform::parse("linux/amd64")));
   auto other =
-      builder::pull_image(b.content, b.images, client, dest, Platform::parse("linux/amd64"));
+      image::pull_image(b.content, b.images, client, dest, Platform::parse("linux/amd64"));
   EXPECT_EQ(other.config.digest.str(), amd.config_digest);
-  EXPECT_TRUE(builder::find_local_image(b.content, b.images, dest, Platform::parse("linux/arm64")));
+  EXPECT_TRUE(image::find_local_image(b.content, b.images, dest, Platform::parse("linux/arm64")));
   try {
-    builder::pull_image(b.content, b.images, client, dest, Platform::parse("linux/s390x"));
+    image::pull_image(b.content, b.images, client, dest, Platform::parse("linux/s390x"));
     FAIL();
   } catch (const common::Error& e) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kNotFound);
@@ -130,7 +130,7 @@ TEST_F(Transfer, SkopeoReadsWhatWePushed) {
   auto imported = import(a.path, "busybox:latest");
   registry::Client client(client_options());
   auto dest = registry::parse_reference(on_registry("lib/busybox:sk"));
-  builder::push_image(a.content, *a.images.resolve("docker.io/library/busybox:latest"), client,
+  image::push_image(a.content, *a.images.resolve("docker.io/library/busybox:latest"), client,
                       dest);
 
   std::string out;
@@ -169,7 +169,7 @@ TEST_F(Transfer, WePullWhatSkopeoPushed) {
   std::string manifest = out;
 
   registry::Client client(client_options());
-  auto pulled = builder::pull_image(b.content, b.images, client, dest, Platform::host());
+  auto pulled = image::pull_image(b.content, b.images, client, dest, Platform::host());
   EXPECT_EQ(pulled.root.digest, common::Digest::sha256_of(manifest));
   EXPECT_EQ(blob_bytes(b.content, pulled.root.digest), manifest);
   json m = json::parse(manifest);

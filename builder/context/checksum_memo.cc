@@ -1,0 +1,103 @@
+#include "builder/context/checksum_memo.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "snapshot/database.h"
+
+namespace mybuild::builder {
+namespace {
+
+int64_t as_ns(const struct timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// SQLite integers are signed 64-bit; device and inode numbers are stored bit for bit.
+int64_t to_sql(uint64_t v) { return static_cast<int64_t>(v); }
+
+}  // namespace
+
+FileIdentity file_identity(const struct stat& st) {
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+          static_cast<int64_t>(st.st_size), as_ns(st.st_mtim), as_ns(st.st_ctim)};
+}
+
+int64_t realtime_now_ns() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return as_ns(ts);
+}
+
+bool safe_to_remember(const FileIdentity& id, int64_t started_ns) {
+  // Inode timestamps come from the coarse clock (current_time() in the kernel), so they can
+  // lag the fine clock by up to one tick.
+  struct timespec res {};
+  int64_t tick = 10'000'000;  // 10 ms if the kernel does not say
+  if (::clock_getres(CLOCK_REALTIME_COARSE, &res) == 0) tick = as_ns(res);
+  return id.ctime_ns < started_ns - tick;
+}
+
+FileHashMemo::FileHashMemo(const std::filesystem::path& db_file)
+    : db_(std::make_unique<snapshot::Database>(db_file)) {
+  db_->migrate("builder_file_hashes",
+               {"CREATE TABLE file_hashes (dev INTEGER NOT NULL, ino INTEGER NOT NULL, "
+                "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, "
+                "digest TEXT NOT NULL, PRIMARY KEY (dev, ino)) WITHOUT ROWID"});
+}
+
+FileHashMemo::~FileHashMemo() {
+  if (reading_) {
+    try {
+      db_->exec("COMMIT");
+    } catch (const std::exception& e) {
+      common::log::warn(std::string("file hash memo: ") + e.what());
+    }
+  }
+}
+
+void FileHashMemo::begin_reads() {
+  if (reading_) return;
+  db_->exec("BEGIN");
+  reading_ = true;
+}
+
+void FileHashMemo::end_reads() {
+  if (!reading_) return;
+  reading_ = false;
+  db_->exec("COMMIT");
+}
+
+std::optional<common::Digest> FileHashMemo::lookup(const FileIdentity& id) {
+  if (!lookup_) {
+    lookup_ = db_->prepare(
+        "SELECT size, mtime_ns, ctime_ns, digest FROM file_hashes WHERE dev = ? AND ino = ?");
+  }
+  snapshot::Statement& st = *lookup_;
+  st.reset();
+  st.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino));
+  std::optional<common::Digest> found;
+  if (st.step() && st.column_int(0) == id.size && st.column_int(1) == id.mtime_ns &&
+      st.column_int(2) == id.ctime_ns) {
+    found = common::Digest::try_parse(st.column_text(3));
+  }
+  st.reset();  // a statement left mid-step would hold its read snapshot open
+  return found;
+}
+
+void FileHashMemo::store(std::span<const std::pair<FileIdentity, common::Digest>> entries) {
+  if (entries.empty()) return;
+  end_reads();
+  snapshot::Transaction tx(*db_);
+  auto st = db_->prepare("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?, ?)");
+  for (const auto& [id, digest] : entries) {
+    st.reset();
+    st.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino)).bind(3, id.size);
+    st.bind(4, id.mtime_ns).bind(5, id.ctime_ns).bind(6, digest.str());
+    st.run();
+  }
+  tx.commit();
+}
+
+}  // namespace mybuild::builder

@@ -1,0 +1,174 @@
+#include "builder/context/file_checksum.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "builder/context/path.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "common/parallel.h"
+
+namespace mybuild::builder {
+namespace {
+
+using common::Digest;
+using common::Error;
+using common::ErrorKind;
+
+struct Entry {
+  std::string rel_in_source;  // "" for the source itself
+  std::string host_rel;       // relative to the context root
+  char type = 'f';            // f, d, l
+  struct stat st {};
+  std::string link_target;
+  std::optional<Digest> content;
+};
+
+void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
+               std::vector<Entry>& out, const ChecksumOptions& opts);
+
+void walk_dir(const BuildContext& ctx, const std::string& rel_in_source,
+              const std::string& host_rel, std::vector<Entry>& out, const ChecksumOptions& opts) {
+  if (opts.cancel) opts.cancel->check("checksumming the build context");
+  for (const std::string& name : ctx.list(host_rel)) {
+    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out, opts);
+  }
+}
+
+void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
+               std::vector<Entry>& out, const ChecksumOptions& opts) {
+  Entry e;
+  const std::filesystem::path host = ctx.host_path(host_rel);
+  if (::lstat(host.c_str(), &e.st) != 0) common::throw_errno("lstat", host.string());
+  if (S_ISDIR(e.st.st_mode)) {
+    e.type = 'd';
+  } else if (S_ISLNK(e.st.st_mode)) {
+    e.type = 'l';
+    std::error_code ec;
+    e.link_target = std::filesystem::read_symlink(host, ec).string();
+    if (ec) common::throw_errno("readlink", host.string(), ec.value());
+  } else if (S_ISREG(e.st.st_mode)) {
+    e.type = 'f';
+  } else {
+    e.type = 's';  // fifo, socket, device: copied as a node, no content
+  }
+  e.rel_in_source = std::move(rel_in_source);
+  e.host_rel = std::move(host_rel);
+  const bool dir = e.type == 'd';
+  // Copies: `out` grows during the walk, so references into it would dangle.
+  std::string in_source = e.rel_in_source, in_context = e.host_rel;
+  out.push_back(std::move(e));
+  if (dir) walk_dir(ctx, in_source, in_context, out, opts);
+}
+
+void put(common::Sha256& h, std::string_view field) {
+  h.update(field);
+  h.update(std::string_view("\0", 1));
+}
+
+}  // namespace
+
+Digest hash_file_content(const std::filesystem::path& path, uint64_t* bytes_read) {
+  common::UniqueFd fd = common::open_file(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  common::Sha256 h;
+  std::vector<char> buf(common::kCopyBufferSize);
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      common::throw_errno("read", path.string());
+    }
+    if (n == 0) break;
+    h.update(buf.data(), static_cast<size_t>(n));
+  }
+  if (bytes_read) *bytes_read += h.bytes();
+  return h.finish();
+}
+
+Digest checksum_sources(const BuildContext& context, std::span<const CopySource> sources,
+                        FileHashMemo* memo, const ChecksumOptions& options, ChecksumStats* stats) {
+  // 1. Walk: lstat everything the copy will read (sources were followed when resolved).
+  std::vector<std::vector<Entry>> per_source(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    add_entry(context, "", sources[i].rel, per_source[i], options);
+  }
+  // 2. Memo lookups on this thread; misses become hashing jobs.
+  std::vector<Entry*> jobs;
+  ChecksumStats local;
+  if (memo) memo->begin_reads();
+  for (auto& entries : per_source) {
+    for (Entry& e : entries) {
+      ++local.entries;
+      if (e.type != 'f') continue;
+      if (memo) e.content = memo->lookup(file_identity(e.st));
+      if (e.content) {
+        ++local.memo_hits;
+      } else {
+        jobs.push_back(&e);
+      }
+    }
+  }
+  if (memo) memo->end_reads();
+  // 3. Hash the misses on a small pool; remember only digests that cannot be racy.
+  const unsigned threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::optional<std::pair<FileIdentity, Digest>>> remember(jobs.size());
+  std::atomic<uint64_t> bytes{0};
+  common::parallel_for(jobs.size(), threads, [&](size_t j) {
+    if (options.cancel) options.cancel->check("checksumming the build context");
+    Entry& e = *jobs[j];
+    const std::filesystem::path host = context.host_path(e.host_rel);
+    const int64_t started = realtime_now_ns();
+    uint64_t n = 0;
+    e.content = hash_file_content(host, &n);
+    bytes += n;
+    struct stat after {};
+    const FileIdentity before = file_identity(e.st);
+    if (::lstat(host.c_str(), &after) == 0 && file_identity(after) == before &&
+        safe_to_remember(before, started)) {
+      remember[j].emplace(before, *e.content);
+    }
+  });
+  local.files_hashed = jobs.size();
+  local.bytes_hashed = bytes.load();
+  if (memo) {
+    std::vector<std::pair<FileIdentity, Digest>> rows;
+    for (auto& r : remember) {
+      if (r) rows.push_back(std::move(*r));
+    }
+    memo->store(rows);
+  }
+  // 4. One canonical stream of records. Paths cannot contain NUL, so NUL separates fields.
+  common::Sha256 h;
+  put(h, "mybuild.copy-checksum.v1");
+  for (size_t i = 0; i < sources.size(); ++i) {
+    put(h, "source");
+    put(h, std::to_string(i));
+    put(h, sources[i].name);
+    for (const Entry& e : per_source[i]) {
+      put(h, e.rel_in_source);
+      put(h, std::string(1, e.type));
+      put(h, std::to_string(e.st.st_mode & 07777));
+      put(h, e.link_target);
+      put(h, e.content ? e.content->str() : "");
+      if (e.type == 's') put(h, std::to_string(e.st.st_rdev));
+      if (options.include_mtime) {
+        put(h, std::to_string(static_cast<int64_t>(e.st.st_mtim.tv_sec) * 1'000'000'000 +
+                              e.st.st_mtim.tv_nsec));
+      }
+    }
+  }
+  if (stats) *stats = local;
+  return h.finish();
+}
+
+}  // namespace mybuild::builder

@@ -1,0 +1,61 @@
+// copy_into: performs a COPY from the build context into a directory (in the real build, the
+// upper dir of the step's snapshot), preserving what BuildKit preserves (fsutil copy):
+// content, mode (or --chmod), mtime and atime, symlinks as symlinks, hard links between the
+// copied files, xattrs where the filesystem takes them; owner 0:0 or --chown.
+//
+// Destination rules (Dockerfile reference; BuildKit dockerfile2llb + fsutil prepareTargetDir):
+// - the destination is a directory when it ends with '/' (or is "." / ends with "/."), when a
+//   wildcard matched more than one source, or when it already is a directory; several sources
+//   as written with a destination not ending in '/' is an error;
+// - a directory source copies its *contents* into the destination;
+// - a file source lands at `<dest>/<name>` for a directory destination, else at `<dest>`;
+// - missing parents are created 0755 (the --chmod value when it is octal, as BuildKit does),
+//   owned by the --chown owner (else 0:0).
+//
+// Safety: the destination is resolved inside dest_root (symlinks in it followed but clamped,
+// context_path.h), and nothing is ever written through a symlink found in the destination
+// tree: a file replaces an existing symlink, a directory refuses to replace one.
+//
+// Speed: file data moves with FICLONE (a reflink: no data copied) where the filesystem shares
+// extents, else copy_file_range (in-kernel), else read/write. Context files are never
+// hard-linked into the destination: a later chmod/chown there, or an edit of the context file,
+// would silently change the other side.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "builder/context/root.h"
+#include "builder/copy/chmod.h"
+#include "builder/copy/sources.h"
+#include "builder/copy/user_lookup.h"
+
+namespace mybuild::builder {
+
+struct CopyOptions {
+  Owner owner;                     // 0:0 unless --chown
+  std::optional<ChmodSpec> chmod;  // --chmod
+  // Copied entries keep their source's uid/gid instead of `owner` (ADD of a local archive
+  // without --chown keeps the archive's owners, as BuildKit's unpack does); the parents the
+  // copy creates still get `owner`.
+  bool keep_owner = false;
+};
+
+struct CopyStats {
+  uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0;
+  uint64_t bytes = 0;
+  uint64_t reflinked_files = 0;
+};
+
+// Copies `sources` (from resolve_copy_sources on `context`, `source_count_as_written` of them
+// in the Dockerfile) to `dest` (absolute inside dest_root, after WORKDIR and expansion).
+// Throws Error(kDockerfile) for destination rule violations, kResource for I/O failures
+// naming the path inside the destination.
+CopyStats copy_into(const std::filesystem::path& dest_root, std::string_view dest,
+                    const BuildContext& context, std::span<const CopySource> sources,
+                    size_t source_count_as_written, const CopyOptions& options);
+
+}  // namespace mybuild::builder

@@ -1,0 +1,55 @@
+#include "builder/run/mounts.h"
+
+#include <gtest/gtest.h>
+
+namespace mybuild::builder {
+namespace {
+
+TEST(RunMounts, CacheDefaultsToReadWriteWithTheTargetAsId) {
+  RunMount m = parse_run_mount("type=cache,target=/root/.cache");
+  EXPECT_EQ(m.type, "cache");
+  EXPECT_EQ(m.target, "/root/.cache");
+  EXPECT_EQ(m.id, "/root/.cache");
+  EXPECT_FALSE(m.readonly);
+  EXPECT_EQ(m.sharing, "shared");
+  RunMount locked = parse_run_mount("type=cache,id=apt,target=/var/cache/apt,sharing=locked,mode=0700,uid=1000");
+  EXPECT_EQ(locked.id, "apt");
+  EXPECT_EQ(locked.sharing, "locked");
+  EXPECT_EQ(*locked.mode, 0700u);
+  EXPECT_EQ(locked.uid, 1000u);
+}
+
+TEST(RunMounts, BindIsReadOnlyUnlessRw) {
+  RunMount m = parse_run_mount("target=/src,source=app");
+  EXPECT_EQ(m.type, "bind");
+  EXPECT_TRUE(m.readonly);
+  EXPECT_EQ(m.source, "app");
+  EXPECT_FALSE(parse_run_mount("type=bind,target=/src,rw").readonly);
+  EXPECT_EQ(*parse_run_mount("type=bind,from=build,target=/x").from, "build");
+}
+
+TEST(RunMounts, SecretTargetDefaultsUnderRunSecrets) {
+  RunMount s = parse_run_mount("type=secret,id=token");
+  EXPECT_EQ(s.target, "/run/secrets/token");
+  RunMount by_target = parse_run_mount("type=secret,target=/etc/key,required");
+  EXPECT_EQ(by_target.id, "key");
+  EXPECT_TRUE(by_target.required);
+  RunMount tmp = parse_run_mount("type=tmpfs,target=/tmp,size=64m");
+  EXPECT_EQ(*tmp.size_bytes, 64u << 20);
+}
+
+TEST(RunMounts, BadValuesAreDockerfileErrors) {
+  for (const char* bad : {"type=nfs,target=/x", "type=cache", "type=cache,target=/x,sharing=all",
+                          "type=bind,target=/x,bogus=1", "type=cache,target=/x,mode=999",
+                          "type=ssh"}) {
+    try {
+      parse_run_mount(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const common::Error& e) {
+      EXPECT_EQ(e.kind(), common::ErrorKind::kDockerfile) << bad;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mybuild::builder

@@ -1,0 +1,88 @@
+// What every stage of one build shares: the request, the store, the context, progress, the
+// cancel token, the plan, and the results of other stages (which a stage waits for). Internal
+// to builder/build*.cc and builder/step_*.cc.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "builder/stage/build_cache.h"
+#include "builder/build_request.h"
+#include "builder/stage/build_store.h"
+#include "builder/context/root.h"
+#include "builder/context/checksum_memo.h"
+#include "image/config.h"
+#include "image/pull.h"
+#include "builder/progress.h"
+#include "builder/stage/plan.h"
+#include "common/cancel.h"
+#include "parser/ast.h"
+#include "registry/client.h"
+#include "snapshot/layer_writer.h"
+
+namespace mybuild::builder {
+
+// A stage's outcome: its image config and layers (the filesystem is the snapshot of `layers`).
+struct StageResult {
+  image::ImageConfig config;
+  std::vector<image::LayerRef> layers;
+  std::string chain;  // chain_id_of(layers)
+};
+
+struct BuildSession {
+  BuildSession(const BuildRequest& r, BuildStore& st, const BuildContext& ctx, ProgressSink& p,
+               common::CancelToken& c, const parser::Dockerfile& df, const BuildPlan& pl)
+      : request(r), store(st), context(ctx), progress(p), cancel(c), dockerfile(df), plan(pl) {}
+
+  const BuildRequest& request;
+  BuildStore& store;
+  const BuildContext& context;
+  ProgressSink& progress;
+  common::CancelToken& cancel;
+  const parser::Dockerfile& dockerfile;
+  const BuildPlan& plan;
+  std::string created;                // RFC 3339 time written into configs and history
+  snapshot::LayerOptions layer_options;
+  std::counting_semaphore<64>* slots = nullptr;  // --jobs: steps running at once
+
+  // Waits for stage `index` (a dependency) and returns its result; throws when it failed.
+  std::function<const StageResult&(int index)> stage_result;
+
+  // File content hashes remembered across builds (not thread-safe: memo_mu).
+  std::mutex memo_mu;
+  std::unique_ptr<FileHashMemo> memo;
+
+  // Base images: found in the store or pulled once per reference, whichever stage asks first.
+  image::LocalImage base_image(const std::string& ref, const common::Platform& platform, const StepId& step);
+
+  // Build args some ARG declared (for the "not consumed" warning).
+  void consume_arg(const std::string& name) {
+    std::lock_guard lock(mu);
+    consumed_args.insert(name);
+  }
+
+  int next_step() { return ++step_counter; }
+
+  // Cache records through the store's lock.
+  std::optional<CacheRecord> cache_lookup(const std::string& key);
+  std::optional<CacheRecord> cache_last(const std::string& locator);
+  void cache_store(const CacheRecord& record);
+
+  std::mutex mu;
+  std::set<std::string> consumed_args;
+  std::atomic<int> step_counter{0};
+  std::atomic<int> cached_steps{0};
+  std::atomic<int> total_steps{0};
+  std::unique_ptr<registry::Client> client;  // made on first pull
+  std::map<std::string, image::LocalImage> pulled;  // by ref + platform
+  std::mutex pull_mu;
+};
+
+}  // namespace mybuild::builder

@@ -1,0 +1,158 @@
+#include "builder/stage/build_store.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/temp_dir.h"
+#include "snapshot/diff.h"
+#include "snapshot/extract.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+
+std::string chain_id(const std::string& parent_chain, const common::Digest& diff_id) {
+  if (parent_chain.empty()) return diff_id.str();
+  return common::Digest::sha256_of(parent_chain + " " + diff_id.str()).str();
+}
+
+std::string chain_id_of(const std::vector<image::LayerRef>& layers) {
+  std::string chain;
+  for (const auto& l : layers) chain = chain_id(chain, l.diff_id);
+  return chain;
+}
+
+BuildStore::BuildStore(const std::filesystem::path& root, std::string snapshotter)
+    : root_(root), in_use_(SnapshotsInUse::shared(root)), content_(root) {
+  std::filesystem::create_directories(root / "tmp");
+  db_ = std::make_unique<snapshot::Database>(snapshot::metadata_path(root));
+  images_ = std::make_unique<snapshot::ImageStore>(content_, *db_);
+  snapshotter_ = snapshot::make_snapshotter(snapshotter, root, *db_);
+  format_ = snapshotter_->dir_format();
+}
+
+BuildStore::~BuildStore() = default;
+
+std::string BuildStore::new_key(const std::string& what) {
+  std::lock_guard lock(mu_);
+  // pid + counter: unique among live processes; crash recovery removes a dead process's keys.
+  std::string key = "build-";
+  key += std::to_string(::getpid());
+  key += "-";
+  key += std::to_string(++next_key_);
+  key += "-";
+  key += what;
+  return key;
+}
+
+std::string BuildStore::ensure_snapshot(const std::vector<image::LayerRef>& layers,
+                                        const common::CancelToken& cancel) {
+  std::lock_guard unpack(unpack_mu_);
+  std::vector<std::string> chains;
+  std::string chain;
+  for (const auto& l : layers) chains.push_back(chain = chain_id(chain, l.diff_id));
+  // The deepest snapshot that exists already.
+  size_t have = layers.size();
+  while (have > 0) {
+    bool exists = with_snapshotter([&](snapshot::Snapshotter& s) {
+      auto info = s.stat(chains[have - 1]);
+      return info && info->kind == snapshot::SnapshotKind::kCommitted;
+    });
+    if (exists) break;
+    --have;
+  }
+  for (size_t i = have; i < layers.size(); ++i) {
+    cancel.check("unpacking layers");
+    std::string parent = i == 0 ? "" : chains[i - 1];
+    std::string key = new_key("unpack");
+    auto active = with_snapshotter(
+        [&](snapshot::Snapshotter& s) { return snapshot::ActiveSnapshot(s, key, parent); });
+    std::filesystem::path dir = with_snapshotter([&](snapshot::Snapshotter& s) { return s.dir(key); });
+    snapshot::ApplyOptions opts;
+    opts.whiteouts = format_ == snapshot::DirFormat::kOverlayLayer ? snapshot::WhiteoutMode::kOverlay
+                                                                  : snapshot::WhiteoutMode::kApply;
+    opts.expected_diff_id = layers[i].diff_id;
+    try {
+      auto blob = content_.open(layers[i].blob.digest);
+      snapshot::apply_layer(*blob, dir, opts);
+    } catch (Error& e) {
+      e.add_context("unpacking layer " + layers[i].blob.digest.str());
+      std::lock_guard lock(mu_);
+      snapshotter_->remove(active.release());
+      throw;
+    }
+    commit_snapshot(active.release(), chains[i]);
+  }
+  return chain;
+}
+
+image::LayerRef BuildStore::write_diff(const std::string& key, const std::string& parent,
+                                               const snapshot::LayerOptions& options) {
+  std::filesystem::path upper, lower;
+  with_snapshotter([&](snapshot::Snapshotter& s) {
+    upper = s.dir(key);
+    if (!parent.empty()) lower = s.dir(parent);
+  });
+  auto writer = content_.writer("layer of " + key);
+  snapshot::Layer layer;
+  if (format_ == snapshot::DirFormat::kOverlayLayer) {
+    layer = snapshot::diff_overlay_upper(upper, *writer, options);
+  } else {
+    std::optional<common::TempDir> empty;
+    if (lower.empty()) {
+      empty.emplace("mybuild-empty-");
+      lower = empty->path();
+    }
+    layer = snapshot::diff_trees(lower, upper, *writer, options);
+  }
+  writer->commit(layer.descriptor.size, layer.descriptor.digest);
+  return image::LayerRef{layer.descriptor, layer.diff_id};
+}
+
+void BuildStore::commit_snapshot(const std::string& key, const std::string& chain) {
+  std::lock_guard lock(mu_);
+  auto committed = [&] {
+    auto info = snapshotter_->stat(chain);
+    return info && info->kind == snapshot::SnapshotKind::kCommitted;
+  };
+  if (committed()) {
+    snapshotter_->remove(key);
+    return;
+  }
+  try {
+    snapshotter_->commit(chain, key);
+  } catch (const Error&) {
+    // Another mybuild process on this root committed the same content first: use theirs.
+    if (!committed()) throw;
+    snapshotter_->remove(key);
+  }
+}
+
+ScopedSnapshot::ScopedSnapshot(BuildStore& store, const std::string& what,
+                               const std::string& parent, Kind kind)
+    : store_(store), key_(store.new_key(what)) {
+  store_.with_snapshotter([&](snapshot::Snapshotter& s) {
+    mounts_ = kind == Kind::kActive ? s.prepare(key_, parent) : s.view(key_, parent);
+    mount_point_ = s.mount_point(key_);
+  });
+}
+
+ScopedSnapshot::~ScopedSnapshot() {
+  if (done_) return;
+  try {
+    store_.with_snapshotter([&](snapshot::Snapshotter& s) { s.remove(key_); });
+  } catch (const std::exception& e) {
+    common::log::warn(std::string("removing snapshot ") + key_ + ": " + e.what());
+  }
+}
+
+void ScopedSnapshot::commit(const std::string& chain) {
+  store_.commit_snapshot(key_, chain);
+  done_ = true;
+}
+
+}  // namespace mybuild::builder

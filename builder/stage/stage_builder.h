@@ -1,0 +1,83 @@
+// StageBuilder: runs one stage's instructions in order on a StageResult, BuildKit's
+// dispatchState: config-only instructions edit the image config and add a history entry;
+// RUN, COPY, ADD and WORKDIR change the filesystem through a snapshot and become layers,
+// each looked up in the build cache first.
+//
+// Files: stage_builder.cc (the loop, ARG/ENV and the config instructions), step_run.cc (RUN),
+// step_copy.cc (COPY, ADD, WORKDIR), step_cache.cc (keys, hits, misses).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "builder/stage/build_session.h"
+#include "parser/word_env.h"
+#include "parser/word_expansion.h"
+
+namespace mybuild::builder {
+
+class StageBuilder {
+ public:
+  StageBuilder(BuildSession& session, const parser::Stage& stage, const StagePlan& plan);
+  StageResult build();
+
+ private:
+  // One filesystem-changing step after the cache lookup missed: `act` gets the mounted rootfs
+  // of a fresh snapshot over the current state and changes it.
+  using Action = std::function<void(const std::filesystem::path& rootfs, const StepId& step)>;
+  struct StepInputs {
+    nlohmann::json inputs = nlohmann::json::object();  // name -> value, for key and explanation
+    // COPY --link: the step runs on an empty snapshot and its key leaves the parent out, so
+    // its layer is reused on any base; the layer is then stacked on the current state.
+    bool independent_of_parent = false;
+  };
+  void layer_step(const StepId& step, const parser::InstructionCommon& where, StepInputs inputs,
+                  const std::string& created_by, const Action& act);
+
+  void dispatch(const parser::Instruction& instruction);
+  std::string expand_flag(const std::optional<std::string>& value) const;
+  void run_onbuild_triggers();
+
+  void do_arg(const parser::Arg& arg);
+  void do_env(const parser::EnvInstruction& env);
+  void do_label(const parser::Label& label);
+  void do_run(const parser::Run& run);
+  void do_copy(const parser::Copy& copy);
+  void do_workdir(const parser::Workdir& workdir);
+  void do_config(const parser::Instruction& instruction);
+
+  // Variables for word expansion: ARGs in scope, then ENV (ENV wins).
+  parser::Env expansion_env() const;
+  std::string expand(const std::string& word, parser::VariableUse* use = nullptr) const;
+  std::vector<std::string> expand_split(const std::string& words) const;
+  // The environment RUN gets: ENV plus ARGs with values that ENV does not override.
+  std::vector<std::string> run_env() const;
+  std::string step_name(const std::string& text) const;
+  // `created` empty: the time of the last layer so far (config-only entries), so that a fully
+  // cached rebuild writes the same config and gets the same image id (BuildKit does the same).
+  void add_history(const std::string& created_by, bool empty_layer, const std::string& created = "");
+  std::string locator() const;
+
+  BuildSession& s_;
+  const parser::Stage& stage_;
+  const StagePlan& plan_;
+  StageResult state_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> args_;  // ARGs in scope
+  int position_ = 1;  // BuildKit's [name i/n]: FROM is 1
+  int total_ = 1;
+  bool no_cache_ = false;
+  bool cmd_set_ = false;
+  std::string last_time_;  // RFC 3339 time of the newest layer of this stage's image
+  // Set by a step's action: runs on the snapshot's own directory after it is unmounted and
+  // before the diff (RUN uses it to drop copied-up parents of its mount stubs).
+  std::function<void(const std::filesystem::path& snapshot_dir)> after_unmount_;  // CMD given in this stage (ENTRYPOINT then keeps it)
+};
+
+// BuildKit's default PATH for images that set none.
+inline constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+}  // namespace mybuild::builder

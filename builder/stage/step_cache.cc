@@ -1,0 +1,119 @@
+// StageBuilder::layer_step: the part every filesystem step shares -- cache key, lookup,
+// explanation of a miss, running the step on a fresh snapshot, the diff, the record.
+#include <chrono>
+
+#include "builder/stage/history_text.h"
+#include "builder/stage/stage_builder.h"
+#include "common/error.h"
+#include "common/time.h"
+#include "snapshot/mount_guard.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Holds one of the --jobs slots for the life of a step.
+class Slot {
+ public:
+  explicit Slot(std::counting_semaphore<64>* s) : s_(s) {
+    if (s_) s_->acquire();
+  }
+  ~Slot() {
+    if (s_) s_->release();
+  }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+ private:
+  std::counting_semaphore<64>* s_;
+};
+
+}  // namespace
+
+void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommon& where,
+                              StepInputs in, const std::string& created_by, const Action& act) {
+  ++s_.total_steps;
+  const bool linked = in.independent_of_parent;
+  in.inputs["parent"] = linked                ? "independent (--link)"
+                        : state_.chain.empty() ? "scratch"
+                                               : state_.chain;
+  in.inputs["platform"] = state_.config.platform.str();
+  in.inputs["layer format"] = std::string(snapshot::to_string(s_.layer_options.compression));
+  std::string inputs = in.inputs.dump();
+  std::string key = common::Digest::sha256_of(inputs).str();
+  std::string loc = locator();
+
+  auto apply = [&](const std::optional<image::LayerRef>& layer, int64_t created_at) {
+    if (layer) {
+      state_.chain = chain_id(state_.chain, layer->diff_id);
+      state_.layers.push_back(*layer);
+      state_.config.diff_ids.push_back(layer->diff_id);
+    }
+    add_history(created_by, !layer.has_value(), common::rfc3339(created_at));
+  };
+
+  if (!no_cache_) {
+    if (auto hit = s_.cache_lookup(key)) {
+      if (!hit->layer || s_.store.content().contains(hit->layer->blob.digest)) {
+        s_.progress.step_state(step, StepState::kStarted, {});
+        apply(hit->layer, hit->created_at);
+        ++s_.cached_steps;
+        s_.progress.step_state(step, StepState::kCached, {});
+        return;
+      }
+    }
+  }
+  if (s_.request.explain_cache) {
+    std::string reason =
+        no_cache_ ? std::string("cache disabled (--no-cache)") : explain_miss(inputs, s_.cache_last(loc));
+    s_.progress.cache_miss(step, reason);
+  }
+  Slot slot(s_.slots);
+  auto started = Clock::now();
+  s_.progress.step_state(step, StepState::kStarted, {});
+  try {
+    std::string parent =
+        linked ? std::string() : s_.store.ensure_snapshot(state_.layers, s_.cancel);
+    ScopedSnapshot snap(s_.store, "step", parent);
+    {
+      snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
+      after_unmount_ = nullptr;
+      act(rootfs.target(), step);
+      rootfs.unmount();
+    }
+    if (after_unmount_) {
+      if (s_.store.dir_format() == snapshot::DirFormat::kOverlayLayer) {
+        after_unmount_(s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); }));
+      }
+      after_unmount_ = nullptr;
+    }
+    s_.cancel.check("build");
+    std::optional<image::LayerRef> layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
+    if (layer) snap.commit(chain_id(parent, layer->diff_id));
+    CacheRecord record;
+    record.key = key;
+    record.layer = layer;
+    record.locator = loc;
+    record.inputs = inputs;
+    record.created_at = s_.request.source_date_epoch.value_or(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    s_.cache_store(record);
+    apply(layer, record.created_at);
+  } catch (Error& e) {
+    s_.progress.step_state(step, e.kind() == ErrorKind::kCancelled ? StepState::kCancelled
+                                                                    : StepState::kFailed,
+                           Clock::now() - started);
+    if (!e.where()) e.set_where(where.range);
+    throw;
+  } catch (...) {
+    s_.progress.step_state(step, StepState::kFailed, Clock::now() - started);
+    throw;
+  }
+  s_.progress.step_state(step, StepState::kDone, Clock::now() - started);
+}
+
+}  // namespace mybuild::builder

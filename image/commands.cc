@@ -1,0 +1,207 @@
+#include "image/commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "common/time.h"
+#include "image/inspect_fields.h"
+#include "image/local_image.h"
+#include "image/local_store.h"
+#include "common/error.h"
+#include "common/media_types.h"
+#include "registry/reference.h"
+
+namespace mybuild::image {
+namespace {
+
+using common::Error;
+using common::ErrorKind;
+using nlohmann::json;
+
+constexpr size_t kMaxConfigBytes = 64 << 20;
+
+struct RepoAndTag {
+  std::string repository;
+  std::string tag;
+};
+
+// "docker.io/library/busybox:latest" -> {"busybox", "latest"}, as docker images shows them.
+RepoAndTag split_name(const std::string& name) {
+  try {
+    registry::Reference r = registry::parse_reference_no_default(name);
+    return {r.repository().familiar(), r.tag.empty() ? "<none>" : r.tag};
+  } catch (const Error&) {
+    return {name, "<none>"};  // stored names are normally references; show an odd one as it is
+  }
+}
+
+
+json read_config(const LocalStore& store, const LocalImage& img) {
+  json j = json::parse(store.content.read_small(img.config.digest, kMaxConfigBytes), nullptr,
+                       /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    throw Error(ErrorKind::kIntegrity, "image config " + img.config.digest.str() +
+                                           " in the local store is not a JSON object");
+  }
+  return j;
+}
+
+int64_t layers_size(const LocalImage& img) {
+  int64_t size = 0;
+  for (const auto& l : img.layers) size += l.size;
+  return size;
+}
+
+Error no_such_image(const std::string& name) {
+  return Error(ErrorKind::kNotFound, "no such image: " + name);
+}
+
+// The tags of the image `id` (config digest), in name order.
+std::vector<std::string> tags_of(LocalStore& store, const common::Digest& id) {
+  std::vector<std::string> names;
+  for (const auto& t : tagged_images(store)) {
+    if (t.image && t.image->config.digest == id) names.push_back(t.tag.name);
+  }
+  return names;
+}
+
+}  // namespace
+
+std::string familiar(const std::string& stored_name) {
+  return snapshot::familiar_name(stored_name);
+}
+
+std::vector<ImageRow> list_images(const std::filesystem::path& root) {
+  std::vector<ImageRow> rows;
+  if (!store_exists(root)) return rows;
+  LocalStore store(root);
+  for (const auto& t : tagged_images(store)) {
+    ImageRow row;
+    row.name = t.tag.name;
+    auto [repository, tag] = split_name(t.tag.name);
+    row.repository = repository;
+    row.tag = tag;
+    row.digest = t.tag.target.digest.str();
+    if (t.image) {
+      row.id = t.image->config.digest.str();
+      row.size = layers_size(*t.image);
+      try {
+        row.created = common::parse_rfc3339(text_field(read_config(store, *t.image), "created"));
+      } catch (const Error&) {
+        // A config we cannot read shows no creation time; inspect says what is wrong with it.
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const ImageRow& a, const ImageRow& b) {
+    int64_t ca = a.created.value_or(0), cb = b.created.value_or(0);
+    return ca != cb ? ca > cb : a.name < b.name;
+  });
+  return rows;
+}
+
+std::string tag_image(const std::filesystem::path& root, const std::string& source,
+                      const std::string& target) {
+  registry::Reference ref = registry::parse_reference(target);
+  if (ref.digest) {
+    throw Error(ErrorKind::kUsage, "refusing to create a tag with a digest reference: " + target);
+  }
+  if (!store_exists(root)) throw no_such_image(source);
+  LocalStore store(root);
+  auto found = find_image(store, source);
+  if (!found) throw no_such_image(source);
+  store.images.tag(ref.str(), found->root);
+  return ref.str();
+}
+
+std::vector<std::string> remove_image(const std::filesystem::path& root, const std::string& name,
+                                      bool force) {
+  if (!store_exists(root)) throw no_such_image(name);
+  LocalStore store(root);
+  if (store.images.untag(name)) return {name};
+  std::optional<registry::Reference> ref;
+  try {
+    ref = registry::parse_reference(name);
+  } catch (const Error&) {
+    // Not a name; it may still be an image ID.
+  }
+  if (ref && !ref->digest && store.images.untag(ref->str())) return {ref->str()};
+  std::vector<std::string> untagged;
+  if (ref && ref->digest) {
+    // name@digest: every tag of that repository pointing at that digest.
+    for (const auto& t : store.images.list()) {
+      if (t.target.digest != *ref->digest) continue;
+      try {
+        if (registry::parse_reference_no_default(t.name).repository() != ref->repository()) {
+          continue;
+        }
+      } catch (const Error&) {
+        continue;  // a stored name that is not a reference has no repository to match
+      }
+      if (store.images.untag(t.name)) untagged.push_back(t.name);
+    }
+    if (!untagged.empty()) return untagged;
+  }
+  if (!looks_like_id(name)) throw no_such_image(name);
+  auto found = find_image(store, name);
+  if (!found) throw no_such_image(name);
+  auto img = resolve_local_image(store.content, found->root,
+                                 {.wanted = common::Platform::host(), .any_if_missing = true});
+  if (!img) throw no_such_image(name);
+  std::vector<std::string> names = tags_of(store, img->config.digest);
+  if (names.size() > 1 && !force) {
+    throw Error(ErrorKind::kUsage, "conflict: unable to delete " + img->config.digest.short_hex() +
+                                       " (must be forced) - image is referenced in " +
+                                       std::to_string(names.size()) + " tags");
+  }
+  for (const auto& n : names) {
+    if (store.images.untag(n)) untagged.push_back(n);
+  }
+  return untagged;
+}
+
+nlohmann::json inspect_image(const std::filesystem::path& root, const std::string& name) {
+  if (!store_exists(root)) throw no_such_image(name);
+  LocalStore store(root);
+  auto found = find_image(store, name);
+  if (!found) throw no_such_image(name);
+  auto img = resolve_local_image(store.content, found->root,
+                                 {.wanted = common::Platform::host(), .any_if_missing = true});
+  if (!img) {
+    throw Error(ErrorKind::kNotFound, name + " (" + found->root.digest.str() +
+                                          "): its manifest, config or a layer is missing from "
+                                          "the local store; pull it again");
+  }
+  json cfg = read_config(store, *img);
+
+  json repo_tags = json::array(), repo_digests = json::array();
+  std::set<std::string> seen_digests;
+  for (const auto& t : tagged_images(store)) {
+    if (!t.image || t.image->config.digest != img->config.digest) continue;
+    repo_tags.push_back(familiar(t.tag.name));
+    std::string d = split_name(t.tag.name).repository + "@" + t.tag.target.digest.str();
+    if (seen_digests.insert(d).second) repo_digests.push_back(d);
+  }
+  json out = {
+      {"Id", img->config.digest.str()},
+      {"RepoTags", repo_tags},
+      {"RepoDigests", repo_digests},
+      {"Parent", ""},
+  };
+  out.update(inspect_config_fields(cfg));
+  out["Size"] = layers_size(*img);
+  out["Manifest"] = {{"Digest", img->manifest.digest.str()},
+                     {"MediaType", img->manifest.media_type},
+                     {"Size", img->manifest.size},
+                     {"Raw", store.content.read_small(img->manifest.digest)}};
+  if (common::media_type::is_index(img->root.media_type)) {
+    out["Index"] = {{"Digest", img->root.digest.str()},
+                    {"MediaType", img->root.media_type},
+                    {"Size", img->root.size}};
+  }
+  return out;
+}
+
+}  // namespace mybuild::image

@@ -1,0 +1,22 @@
+// Writes a built image into the content store: the config blob, then the manifest naming it and
+// the layers (OCI media types, as BuildKit's default exporter writes).
+#pragma once
+
+#include <vector>
+
+#include "image/layer_ref.h"
+#include "snapshot/content_store.h"
+#include "image/config.h"
+#include "common/descriptor.h"
+
+namespace mybuild::image {
+
+struct WrittenImage {
+  common::Descriptor manifest;  // with the platform set
+  common::Descriptor config;
+};
+
+WrittenImage write_image(const snapshot::ContentStore& content, const ImageConfig& config,
+                         const std::vector<LayerRef>& layers);
+
+}  // namespace mybuild::image

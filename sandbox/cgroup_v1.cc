@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/device_rules.h"
 #include "sandbox/internal/cgroup_files.h"
@@ -107,11 +108,17 @@ std::optional<std::filesystem::path> find(const CgroupProbe& probe, const std::s
 }
 
 // A new v1 devices cgroup inherits its parent's list (usually "a *:* rwm"): empty it, then allow
-// Docker's defaults, in the order runc writes them.
+// Docker's defaults, in the order runc writes them. The kernel refuses (EPERM) to allow what the
+// parent does not (mybuild inside a container whose own list is shorter): that device simply
+// stays closed, the safe direction, so such a rule is skipped rather than failing the step.
 void restrict_devices(const std::filesystem::path& dir) {
   write_cgroup_file(dir, "devices.deny", "a");
   for (const auto& rule : default_device_rules()) {
-    write_cgroup_file(dir, "devices.allow", device_rule_line(rule));
+    try {
+      write_cgroup_file(dir, "devices.allow", device_rule_line(rule));
+    } catch (const common::Error& e) {
+      common::log::debug("devices.allow: " + e.message());
+    }
   }
 }
 

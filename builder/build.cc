@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "builder/stage/build_inputs.h"
@@ -144,7 +145,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress, common::C
   ContextOptions copts;
   std::optional<std::string> stdin_dockerfile;
   if (request.context_from_stdin) {
-    common::FdReader in(common::UniqueFd(::dup(0)));
+    common::FdReader in(common::UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 0)));
     StdinInput input = classify_stdin(in);
     if (input.tar) {
       if (!request.dockerfile.empty()) copts.dockerfile = request.dockerfile.relative_path();

@@ -1,5 +1,5 @@
-// cgroup v1: one directory per hierarchy we use (memory, pids, cpu, cpuacct, and cpuset when
-// --cpuset-cpus is given). The child joins by writing "0" to each cgroup.procs before it
+// cgroup v1: one directory per hierarchy we use (memory, pids, cpu, cpuacct, devices, and cpuset
+// when --cpuset-cpus is given). The child joins by writing "0" to each cgroup.procs before it
 // unshares its cgroup namespace. There is no cgroup.kill in v1: the step's processes all live
 // in its PID namespace, which dies with its init, and the owner then kills any straggler it
 // finds in cgroup.procs before rmdir.
@@ -11,7 +11,9 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/device_rules.h"
 #include "sandbox/internal/cgroup_files.h"
 
 namespace mybuild::sandbox {
@@ -105,20 +107,35 @@ std::optional<std::filesystem::path> find(const CgroupProbe& probe, const std::s
   return std::nullopt;
 }
 
+// A new v1 devices cgroup inherits its parent's list (usually "a *:* rwm"): empty it, then allow
+// Docker's defaults, in the order runc writes them. The kernel refuses (EPERM) to allow what the
+// parent does not (mybuild inside a container whose own list is shorter): that device simply
+// stays closed, the safe direction, so such a rule is skipped rather than failing the step.
+void restrict_devices(const std::filesystem::path& dir) {
+  write_cgroup_file(dir, "devices.deny", "a");
+  for (const auto& rule : default_device_rules()) {
+    try {
+      write_cgroup_file(dir, "devices.allow", device_rule_line(rule));
+    } catch (const common::Error& e) {
+      common::log::debug("devices.allow: " + e.message());
+    }
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Cgroup> create_cgroup_v1(const CgroupProbe& probe, const std::string& name,
                                          const Limits& limits) {
   auto cg = std::make_unique<CgroupV1>();
   std::string leaf = "mybuild-" + name;
-  std::vector<std::string> wanted = {"memory", "pids", "cpu", "cpuacct"};
+  std::vector<std::string> wanted = {"memory", "pids", "cpu", "cpuacct", "devices"};
   if (!limits.cpuset_cpus.empty()) wanted.push_back("cpuset");
   for (const auto& c : wanted) {
     auto parent = find(probe, c);
     if (!parent) {
       // A limit we were asked for and cannot enforce is an error; accounting is best effort.
       bool needed = (c == "memory" && limits.memory_bytes) || c == "pids" ||
-                    (c == "cpu" && limits.cpu_quota_us) || c == "cpuset";
+                    (c == "cpu" && limits.cpu_quota_us) || c == "cpuset" || c == "devices";
       if (needed) {
         throw common::Error(common::ErrorKind::kSandbox,
                             "cgroup v1 controller " + c + " is not mounted (run `mybuild doctor`)");
@@ -141,6 +158,7 @@ std::unique_ptr<Cgroup> create_cgroup_v1(const CgroupProbe& probe, const std::st
     write_cgroup_file(*d, "cpu.cfs_period_us", std::to_string(limits.cpu_period_us));
     write_cgroup_file(*d, "cpu.cfs_quota_us", std::to_string(*limits.cpu_quota_us));
   }
+  if (auto d = cg->dir_of("devices")) restrict_devices(*d);
   if (auto d = cg->dir_of("cpuset")) {
     // A new v1 cpuset starts empty (clone_children is usually 0): give it memory nodes too.
     auto parent_mems = read_cgroup_file(d->parent_path(), "cpuset.mems").value_or("0");

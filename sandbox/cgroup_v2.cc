@@ -8,7 +8,9 @@
 
 #include "common/error.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/device_filter.h"
 #include "sandbox/internal/cgroup_files.h"
+#include "sandbox/rootless.h"
 
 namespace mybuild::sandbox {
 namespace {
@@ -75,6 +77,14 @@ std::unique_ptr<Cgroup> create_cgroup_v2(const CgroupProbe& probe, const std::st
         std::to_string(*limits.cpu_quota_us) + " " + std::to_string(limits.cpu_period_us));
   }
   if (!limits.cpuset_cpus.empty()) write_cgroup_file(d, "cpuset.cpus", limits.cpuset_cpus);
+  // Attaching a BPF program needs CAP_SYS_ADMIN in the initial user namespace, which a rootless
+  // mybuild never has; there the user namespace itself keeps devices closed (mknod is refused and
+  // mounts made in it are nodev), so the step runs without the filter (doctor says so).
+  if (!in_user_namespace()) {
+    common::UniqueFd dir(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) common::throw_errno("open", d.string());
+    attach_device_filter(dir.get(), default_device_rules());
+  }
   return cg;
 }
 

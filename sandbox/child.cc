@@ -1,12 +1,15 @@
 // Child side of a run: PID 1 of the step's PID namespace. It assembles the root (mounts.cc),
-// switches into it (pivot_root.cc), forks the step's process and then stays behind as its init:
-// reaping zombies, forwarding signals, and writing the main process's wait status to the parent.
-// When it exits the kernel kills everything else in the namespace, so nothing outlives a step.
+// switches into it (pivot_root.cc), forks the step's process and then execs mybuild-init
+// (init/step_init.cc, from a sealed memfd) which stays behind as the step's init: reaping
+// zombies, forwarding signals, and writing the main process's wait status to the parent. When it
+// exits the kernel kills everything else in the namespace, so nothing outlives a step. The main
+// process execs only after PID 1 has: no user code ever runs beside a copy of mybuild's memory.
 //
 // Between clone and execve nothing allocates or throws (STYLE.md §3): forks are raw clone
 // syscalls, because glibc's fork() runs atfork handlers that take malloc's locks, which another
 // thread of mybuild may have held at the moment we were cloned.
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -75,25 +78,29 @@ bool setgroups_denied() {
 
 pid_t raw_fork() { return static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)); }
 
-void noop_handler(int) {}
-
-// Signals PID 1 forwards to the main process. A PID-namespace init only receives signals it
-// has a handler for, so each gets a no-op handler; all are blocked and taken with sigwaitinfo.
-constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
-                              SIGUSR2, SIGALRM, SIGCONT, SIGWINCH};
+// Marks every descriptor above 2 close-on-exec: whatever another thread of mybuild opened
+// without O_CLOEXEC (a library's pipe, a store file) must not reach the step. Descriptors the
+// child still needs before exec (the error pipe) stay usable until then.
+void cloexec_all_above_stderr() {
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  // Before Linux 5.11: one fcntl per possible descriptor.
+  long max = ::sysconf(_SC_OPEN_MAX);
+  for (int fd = 3; fd < max && fd < (1 << 20); ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
 
 [[noreturn]] void become_process(const ChildPlan& plan, const Credentials& creds) {
   sigset_t none;
   sigemptyset(&none);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
-  for (int sig : kForwarded) ::sigaction(sig, &dfl, nullptr);
-  ::sigaction(SIGCHLD, &dfl, nullptr);
+  // Every disposition back to default: an ignored one (mybuild's SIGPIPE) would survive exec.
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
   ::setsid();
   if (::dup2(plan.devnull_fd, 0) < 0 || ::dup2(plan.output_fd, 1) < 0 ||
       ::dup2(plan.output_fd, 2) < 0) {
     fail(plan, Step::kStdio, errno);
   }
+  cloexec_all_above_stderr();
   check_call(plan, Step::kChdir, ::chdir(plan.cwd_absolute));
   check(plan, Step::kRlimits, apply_rlimits(plan.rlimits));
   if (!plan.insecure)
@@ -115,31 +122,42 @@ constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
   fail(plan, Step::kExec, exec_in_path(plan.argv, plan.envp, plan.path_search));
 }
 
-[[noreturn]] void be_init(const ChildPlan& plan, pid_t main_pid) {
-  // Only the step's process may keep these open: the parent sees EOF on the error pipe at
-  // exec and on the output pipe when the whole tree is gone.
-  ::close(plan.error_fd);
-  ::close(plan.output_fd);
-  ::close(plan.sync_fd);
-  sigset_t all;
-  sigfillset(&all);
-  while (true) {
-    siginfo_t info{};
-    int sig = ::sigwaitinfo(&all, &info);
-    if (sig < 0) continue;
-    if (sig != SIGCHLD) {
-      ::kill(main_pid, sig);
-      continue;
-    }
-    int status = 0;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      if (pid == main_pid) {
-        write_all(plan.status_fd, &status, sizeof(status));
-        ::_exit(0);
-      }
-    }
+// Decimal digits of v into buf (no snprintf between clone and exec).
+const char* format_uint(unsigned v, char (&buf)[16]) {
+  char* p = buf + sizeof(buf) - 1;
+  *p = '\0';
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  return p;
+}
+
+// PID 1 becomes mybuild-init. Only the status pipe survives the exec (as argv[1]); stdio is
+// /dev/null; the error, output and sync descriptors close, so the parent's error pipe sees EOF
+// once the main process has exec'd too.
+[[noreturn]] void exec_init(const ChildPlan& plan, pid_t main_pid) {
+  if (::dup2(plan.devnull_fd, 0) < 0 || ::dup2(plan.devnull_fd, 1) < 0 ||
+      ::dup2(plan.devnull_fd, 2) < 0) {
+    fail(plan, Step::kExecInit, errno);
   }
+  cloexec_all_above_stderr();
+  check_call(plan, Step::kExecInit, ::fcntl(plan.status_fd, F_SETFD, 0));
+  char fd_buf[16], pid_buf[16];
+  const char* argv[] = {"mybuild-init", format_uint(static_cast<unsigned>(plan.status_fd), fd_buf),
+                        format_uint(static_cast<unsigned>(main_pid), pid_buf), nullptr};
+  const char* envp[] = {nullptr};
+  ::syscall(SYS_execveat, plan.init_fd, "", argv, envp, AT_EMPTY_PATH);
+  fail(plan, Step::kExecInit, errno);
+}
+
+// The main process waits for PID 1's exec (EOF on a pipe whose write end only PID 1 holds,
+// close-on-exec) before it runs anything of the user's.
+void await_init_exec(int read_fd) {
+  char c;
+  while (::read(read_fd, &c, 1) < 0 && errno == EINTR) {
+  }
+  ::close(read_fd);
 }
 
 void join_cgroups(const ChildPlan& plan) {
@@ -209,17 +227,22 @@ void child_main(const ChildPlan& plan) {
   check(plan, Step::kPivotRoot, enter_root(rootfd));
   ::close(rootfd);
 
-  struct sigaction act {};
-  act.sa_handler = noop_handler;
-  for (int sig : kForwarded) ::sigaction(sig, &act, nullptr);
-  ::sigaction(SIGCHLD, &act, nullptr);
+  // Blocked from here to mybuild-init's sigwaitinfo (the mask survives execve): a SIGCHLD or
+  // forwarded signal that arrives meanwhile stays pending.
   sigset_t all;
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  int barrier[2];
+  check_call(plan, Step::kFork, ::pipe2(barrier, O_CLOEXEC));
   pid_t pid = raw_fork();
   if (pid < 0) fail(plan, Step::kFork, errno);
-  if (pid == 0) become_process(plan, creds);
-  be_init(plan, pid);
+  if (pid == 0) {
+    ::close(barrier[1]);
+    await_init_exec(barrier[0]);
+    become_process(plan, creds);
+  }
+  ::close(barrier[0]);
+  exec_init(plan, pid);
 }
 
 const char* step_name(Step step) {
@@ -268,6 +291,8 @@ const char* step_name(Step step) {
       return "detaching the old root";
     case Step::kFork:
       return "forking the step's process";
+    case Step::kExecInit:
+      return "exec of the step's init (mybuild-init)";
     case Step::kStdio:
       return "setting up stdout/stderr";
     case Step::kChdir:

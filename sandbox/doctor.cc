@@ -18,7 +18,10 @@
 
 #include "common/temp_dir.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/device_filter.h"
+#include "sandbox/device_rules.h"
 #include "sandbox/idmap.h"
+#include "sandbox/rootless.h"
 
 namespace mybuild::sandbox {
 namespace {
@@ -189,6 +192,55 @@ DoctorCheck check_cgroups() {
   return c;
 }
 
+std::string device_rules_text() {
+  std::string out;
+  for (const auto& r : default_device_rules())
+    out += (out.empty() ? "" : ", ") + device_rule_line(r);
+  return out;
+}
+
+// The device policy RUN steps get (device_rules.h): which mechanism enforces it here, or why
+// none does.
+DoctorCheck check_device_policy() {
+  DoctorCheck c{"device policy"};
+  if (::geteuid() != 0 || in_user_namespace()) {
+    c.detail =
+        "none (rootless: no device cgroup can be written from a user namespace); the user "
+        "namespace itself refuses mknod and opening device nodes on the mounts it makes";
+    return c;
+  }
+  CgroupProbe probe = probe_cgroups();
+  std::string allow = "deny all but Docker's defaults (" + device_rules_text() + ")";
+  if (probe.mode == CgroupMode::kV1) {
+    for (const auto& [controller, dir] : probe.dirs) {
+      if (controller != "devices") continue;
+      c.detail = "cgroup v1 devices controller at " + dir.string() + ": " + allow;
+      return c;
+    }
+    c.state = State::kMissing;
+    c.detail = "none: cgroup v1 without a devices controller (RUN steps refuse to start)";
+    c.fix =
+        "mkdir -p /sys/fs/cgroup/devices && mount -t cgroup -o devices cgroup "
+        "/sys/fs/cgroup/devices";
+    return c;
+  }
+  if (probe.mode == CgroupMode::kNone) {
+    c.state = State::kMissing;
+    c.detail = "none: no usable cgroup hierarchy (RUN steps refuse to start)";
+    c.fix = "mount -t cgroup2 none /sys/fs/cgroup";
+    return c;
+  }
+  try {
+    load_device_filter(build_device_filter(default_device_rules()));  // what each step attaches
+    c.detail = "cgroup v2 BPF_PROG_TYPE_CGROUP_DEVICE program on each step's cgroup: " + allow;
+  } catch (const std::exception& e) {
+    c.state = State::kMissing;
+    c.detail = std::string("none: ") + e.what() + " (RUN steps refuse to start)";
+    c.fix = "a kernel built with CONFIG_CGROUP_BPF=y and CONFIG_BPF_SYSCALL=y";
+  }
+  return c;
+}
+
 std::string user_name() {
   const char* sudo = std::getenv("SUDO_USER");
   if (sudo != nullptr && *sudo != '\0') return sudo;
@@ -298,6 +350,7 @@ std::vector<DoctorCheck> run_doctor() {
   guarded("overlayfs", check_overlay);
   guarded("user namespaces", check_userns);
   guarded("cgroups", check_cgroups);
+  guarded("device policy", check_device_policy);
   guarded("/etc/subuid", [] { return check_subid("/etc/subuid"); });
   guarded("/etc/subgid", [] { return check_subid("/etc/subgid"); });
   guarded("newuidmap/newgidmap", check_newuidmap);

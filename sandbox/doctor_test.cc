@@ -8,7 +8,7 @@ namespace {
 
 TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
   auto checks = run_doctor();
-  ASSERT_EQ(checks.size(), 8u);
+  ASSERT_EQ(checks.size(), 9u);
   for (const auto& c : checks) {
     EXPECT_FALSE(c.name.empty());
     EXPECT_FALSE(c.detail.empty()) << c.name;
@@ -17,11 +17,27 @@ TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
     }
   }
   // This test runs where the sandbox's own tests run: seccomp must be there.
-  EXPECT_EQ(checks[6].name, "seccomp");
-  EXPECT_EQ(checks[6].state, DoctorCheck::State::kOk);
+  EXPECT_EQ(checks[7].name, "seccomp");
+  EXPECT_EQ(checks[7].state, DoctorCheck::State::kOk);
   if (::geteuid() == 0) {
     EXPECT_EQ(checks[0].state, DoctorCheck::State::kOk) << checks[0].detail;  // overlay as root
   }
+}
+
+TEST(Doctor, ReportsTheDevicePolicyInForce) {
+  auto checks = run_doctor();
+  ASSERT_EQ(checks[3].name, "device policy");
+  const std::string& detail = checks[3].detail;
+  if (::geteuid() != 0) {
+    EXPECT_EQ(detail.rfind("none (rootless", 0), 0u) << detail;
+    return;
+  }
+  // As root on a host with cgroups (every CI machine): a mechanism, and the rules it enforces.
+  EXPECT_EQ(checks[3].state, DoctorCheck::State::kOk) << detail;
+  EXPECT_TRUE(detail.rfind("cgroup v1 devices controller", 0) == 0 ||
+              detail.rfind("cgroup v2 BPF_PROG_TYPE_CGROUP_DEVICE", 0) == 0)
+      << detail;
+  EXPECT_NE(detail.find("c 1:3 rwm"), std::string::npos) << detail;
 }
 
 }  // namespace

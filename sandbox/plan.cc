@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -14,14 +15,29 @@
 namespace mybuild::sandbox::internal {
 namespace {
 
-// runc's defaults (libcontainer/specconv/example.go), plus /proc/sysrq-trigger masked rather
-// than read-only: a step has no business with it.
-constexpr const char* kMaskedPaths[] = {
-    "proc/acpi",          "proc/asound",        "proc/kcore",       "proc/keys",
-    "proc/latency_stats", "proc/timer_list",    "proc/timer_stats", "proc/sched_debug",
-    "proc/scsi",          "proc/sysrq-trigger", "sys/firmware",     "sys/devices/virtual/powercap"};
+// moby's oci/defaults.go maskedPaths (which runc's libcontainer/specconv/example.go trails),
+// plus /proc/sysrq-trigger masked rather than read-only: a step has no business with it. The
+// per-CPU thermal_throttle directories moby also masks are added by masked_paths().
+constexpr const char* kMaskedPaths[] = {"proc/acpi",
+                                        "proc/asound",
+                                        "proc/interrupts",
+                                        "proc/kcore",
+                                        "proc/keys",
+                                        "proc/latency_stats",
+                                        "proc/timer_list",
+                                        "proc/timer_stats",
+                                        "proc/sched_debug",
+                                        "proc/scsi",
+                                        "proc/sysrq-trigger",
+                                        "sys/firmware",
+                                        "sys/devices/virtual/powercap"};
 constexpr const char* kReadonlyPaths[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys"};
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+// The host's own nodes are bind-mounted (a node made on our tmpfs could not be opened: /dev is
+// nodev) and read-only, as runc binds devices in user namespaces: a step with CAP_FOWNER and
+// CAP_CHOWN would otherwise chmod or chown the host's /dev/null. nosuid and noexec too, since a
+// remount must keep the flags the kernel locked on the host's /dev in a user namespace.
+constexpr unsigned long kDeviceRemount = MS_RDONLY | MS_NOSUID | MS_NOEXEC;
 constexpr const char* kDevSymlinks[][2] = {{"pts/ptmx", "dev/ptmx"},
                                            {"/proc/self/fd", "dev/fd"},
                                            {"/proc/self/fd/0", "dev/stdin"},
@@ -63,6 +79,27 @@ std::string relative(std::string_view target) {
   return std::string(target);
 }
 
+// moby masks /sys/devices/system/cpu/cpu*/thermal_throttle (its throttle counters and reset
+// files); sysfs inside the step shows the host's CPUs, so the host's list is the step's.
+const std::vector<std::string>& thermal_throttle_paths() {
+  static const std::vector<std::string> paths = [] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/sys/devices/system/cpu", ec)) {
+      std::string name = e.path().filename();
+      if (name.size() < 4 || name.rfind("cpu", 0) != 0 ||
+          name.find_first_not_of("0123456789", 3) != std::string::npos) {
+        continue;
+      }
+      if (std::filesystem::exists(e.path() / "thermal_throttle", ec)) {
+        out.push_back("sys/devices/system/cpu/" + name + "/thermal_throttle");
+      }
+    }
+    return out;
+  }();
+  return paths;
+}
+
 }  // namespace
 
 const char* PlanStorage::keep(std::string s) { return strings_.emplace_back(std::move(s)).c_str(); }
@@ -74,6 +111,7 @@ PlanStorage::PlanStorage(const ProcessSpec& spec, PlanInputs inputs) : inputs_(s
   plan_.output_fd = inputs_.output_fd;
   plan_.status_fd = inputs_.status_fd;
   plan_.devnull_fd = inputs_.devnull_fd;
+  plan_.init_fd = inputs_.init_fd;
   plan_.cgroup_procs_fds = inputs_.cgroup_procs_fds.data();
   plan_.cgroup_procs_count = inputs_.cgroup_procs_fds.size();
   plan_.root_path = keep((inputs_.run_dir / "root").string());
@@ -149,13 +187,16 @@ void PlanStorage::add_system_mounts(const ProcessSpec& spec) {
   system_.push_back({.source = "tmpfs",
                      .target = "dev",
                      .fstype = "tmpfs",
-                     .flags = MS_NOSUID | MS_STRICTATIME,
+                     // nodev, unlike Docker's: nothing but the binds below opens as a
+                     // device here, whatever a step mknods in /dev.
+                     .flags = MS_NOSUID | MS_NODEV | MS_STRICTATIME,
                      .data = "mode=755,size=65536k"});
   for (const char* dev : kDevices) {
     system_.push_back({.source = keep(std::string("/dev/") + dev),
                        .target = keep(std::string("dev/") + dev),
                        .flags = MS_BIND,
-                       .target_is_file = true});
+                       .target_is_file = true,
+                       .remount_flags = kDeviceRemount});
   }
   system_.push_back({.source = "devpts",
                      .target = "dev/pts",
@@ -183,6 +224,7 @@ void PlanStorage::add_system_mounts(const ProcessSpec& spec) {
   symlinks_.push_back(nullptr);
   plan_.dev_symlinks = symlinks_.data();
   masked_.assign(std::begin(kMaskedPaths), std::end(kMaskedPaths));
+  for (const auto& p : thermal_throttle_paths()) masked_.push_back(p.c_str());
   masked_.push_back(nullptr);
   plan_.masked_paths = masked_.data();
   readonly_.assign(std::begin(kReadonlyPaths), std::end(kReadonlyPaths));
@@ -220,18 +262,19 @@ void PlanStorage::add_secrets(const ProcessSpec& spec) {
       throw common::Error(common::ErrorKind::kSandbox,
                           "secret for " + s.target + " is larger than 512 KiB");
     }
-    secrets_.push_back({.source = keep((inputs_.run_dir / "secrets" / std::to_string(i)).string()),
-                        .target = keep(relative(s.target)),
-                        .flags = MS_BIND,
-                        .target_is_file = true,
-                        // An executable "secret" is a RUN heredoc script (/dev/pipes/<name>).
-                        .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV |
-                                         ((s.mode & 0111) != 0 ? 0UL : static_cast<unsigned long>(MS_NOEXEC)),
-                        .content = s.content.data(),
-                        .content_size = s.content.size(),
-                        .file_mode = s.mode,
-                        .file_uid = s.uid,
-                        .file_gid = s.gid});
+    secrets_.push_back(
+        {.source = keep((inputs_.run_dir / "secrets" / std::to_string(i)).string()),
+         .target = keep(relative(s.target)),
+         .flags = MS_BIND,
+         .target_is_file = true,
+         // An executable "secret" is a RUN heredoc script (/dev/pipes/<name>).
+         .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV |
+                          ((s.mode & 0111) != 0 ? 0UL : static_cast<unsigned long>(MS_NOEXEC)),
+         .content = s.content.data(),
+         .content_size = s.content.size(),
+         .file_mode = s.mode,
+         .file_uid = s.uid,
+         .file_gid = s.gid});
   }
   plan_.secrets = {secrets_.data(), secrets_.size()};
 }

@@ -1,11 +1,15 @@
-// PlanStorage: what the child is told to do for a spec's /dev/shm size and resource limits.
+// PlanStorage: what the child is told to do for a spec's /dev/shm size and resource limits, and
+// for /dev and the masked paths.
 // Builds the plan only (no clone, no root needed).
 #include "sandbox/internal/plan.h"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -76,6 +80,38 @@ TEST(PlanRlimits, SoftAboveHardIsRefused) {
   ProcessSpec spec = minimal_spec();
   spec.rlimits = {{RLIMIT_NOFILE, 2048, 1024}};
   EXPECT_THROW(PlanStorage(spec, inputs()), common::Error);
+}
+
+TEST(PlanDev, DevIsNodevAndTheHostsNodesAreBoundReadOnly) {
+  PlanStorage storage(minimal_spec(), inputs());
+  const MountList& system = storage.plan().system_mounts;
+  int nodes = 0;
+  for (size_t i = 0; i < system.count; ++i) {
+    const MountOp& op = system.ops[i];
+    std::string target = op.target;
+    if (target == "dev") {
+      EXPECT_NE(op.flags & MS_NODEV, 0u);
+    }
+    if (op.flags == MS_BIND && target.rfind("dev/", 0) == 0) {
+      ++nodes;
+      EXPECT_EQ(std::string(op.source), "/" + target);
+      EXPECT_NE(op.remount_flags & MS_RDONLY, 0u) << target;
+      EXPECT_EQ(op.remount_flags & MS_NODEV, 0u) << target;
+    }
+  }
+  EXPECT_EQ(nodes, 6);  // null zero full random urandom tty
+}
+
+TEST(PlanMasks, MobysMaskedPaths) {
+  PlanStorage storage(minimal_spec(), inputs());
+  std::vector<std::string> masked;
+  for (const char* const* p = storage.plan().masked_paths; *p != nullptr; ++p) masked.push_back(*p);
+  for (const char* want :
+       {"proc/acpi", "proc/asound", "proc/interrupts", "proc/kcore", "proc/keys",
+        "proc/latency_stats", "proc/timer_list", "proc/timer_stats", "proc/sched_debug",
+        "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap"}) {
+    EXPECT_NE(std::find(masked.begin(), masked.end(), want), masked.end()) << want;
+  }
 }
 
 }  // namespace

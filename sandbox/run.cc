@@ -21,6 +21,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/init_binary.h"
 #include "sandbox/internal/child_process.h"
 #include "sandbox/internal/plan.h"
 #include "sandbox/network.h"
@@ -207,7 +208,8 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
              .sync_fd = sync_child.get(),
              .output_fd = out.write.get(),
              .status_fd = status.write.get(),
-             .devnull_fd = devnull.get()});
+             .devnull_fd = devnull.get(),
+             .init_fd = init_binary_fd()});
   ChildProcess child =
       ChildProcess::spawn(storage.plan(), namespace_flags(spec), cgroup->clone_into_fd());
   error.write.reset();

@@ -78,7 +78,7 @@ int RootDir::lookup(int dirfd, const std::string& rel, int flags) const {
     errno = EXDEV;
     return -1;
   }
-  UniqueFd cur(::dup(dirfd));
+  UniqueFd cur(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));  // never a descriptor a RUN could inherit
   if (!cur) return -1;
   for (size_t i = 0; i < parts.size(); ++i) {
     bool last = i + 1 == parts.size();

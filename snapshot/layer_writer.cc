@@ -46,8 +46,8 @@ std::string read_link_at(int dirfd, const char* name, size_t size_hint) {
 }  // namespace
 
 std::vector<std::string> sorted_names(int dirfd, const std::string& what) {
-  int fd = ::dup(dirfd);
-  if (fd < 0) common::throw_errno("dup", what);
+  int fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);  // close-on-exec: a RUN may start meanwhile
+  if (fd < 0) common::throw_errno("fcntl(F_DUPFD_CLOEXEC)", what);
   DIR* dir = ::fdopendir(fd);
   if (dir == nullptr) {
     ::close(fd);
@@ -70,8 +70,7 @@ std::vector<std::string> sorted_names(int dirfd, const std::string& what) {
 // The xattrs that go in the layer, read through `list` and `get` (by path, or by descriptor
 // when the file is open anyway: no /proc/self/fd path walk then), sorted.
 template <typename List, typename Get>
-std::vector<std::pair<std::string, std::string>> read_xattrs(const char* name, List list,
-                                                             Get get) {
+std::vector<std::pair<std::string, std::string>> read_xattrs(const char* name, List list, Get get) {
   std::vector<std::pair<std::string, std::string>> out;
   ssize_t len = list(nullptr, 0);
   if (len < 0) {

@@ -34,6 +34,7 @@ enum class Step : int {
   kPivotRoot,
   kDetachOldRoot,
   kFork,
+  kExecInit,
   kStdio,
   kChdir,
   kRlimits,
@@ -103,6 +104,7 @@ struct ChildPlan {
   int output_fd = -1;  // the step's stdout and stderr
   int status_fd = -1;  // PID 1 writes the main process's wait status here
   int devnull_fd = -1;
+  int init_fd = -1;  // sealed memfd of mybuild-init (init_binary.h), exec'd as PID 1
   const int* cgroup_procs_fds = nullptr;  // cgroup v1: one per hierarchy; child writes "0"
   size_t cgroup_procs_count = 0;
 
@@ -137,7 +139,8 @@ struct ChildPlan {
   const void* seccomp_program = nullptr;  // struct sock_fprog*
 };
 
-// Runs in the cloned child as PID 1 of the new PID namespace; never returns.
+// Runs in the cloned child as PID 1 of the new PID namespace: sets the step up, forks the main
+// process, then execs mybuild-init; never returns.
 [[noreturn]] void child_main(const ChildPlan& plan);
 
 // Writes (step, errno) to fd; async-signal-safe.

@@ -17,6 +17,7 @@ struct PlanInputs {
   std::vector<int> cgroup_procs_fds;
   const void* seccomp_program = nullptr;  // null when insecure
   int error_fd = -1, sync_fd = -1, output_fd = -1, status_fd = -1, devnull_fd = -1;
+  int init_fd = -1;
 };
 
 class PlanStorage {

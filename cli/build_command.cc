@@ -113,7 +113,7 @@ class SignalCanceller {
 
 void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, std::ostream& err) {
   builder::BuildRequest r;
-  r.store_root = resolve_root(global);
+  r.store_root = prepare_root(global);
   if (f.context == "-") {
     if (f.file == "-") throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");
     r.context_from_stdin = true;

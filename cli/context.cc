@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "builder/rootless.h"
+#include "common/private_dir.h"
 
 namespace mybuild::cli {
 
@@ -24,6 +25,12 @@ std::string resolve_root(const GlobalOptions& opts) {
   }
   const char* home = std::getenv("HOME");
   return std::string(home && *home ? home : "/tmp") + "/.local/share/mybuild";
+}
+
+std::string prepare_root(const GlobalOptions& opts, bool create) {
+  std::string root = resolve_root(opts);
+  if (create || std::filesystem::exists(root)) common::ensure_private_dir(root);
+  return root;
 }
 
 }  // namespace mybuild::cli

@@ -32,7 +32,7 @@ void add_import_command(CLI::App& app, GlobalOptions& global, std::ostream& out)
   cmd->add_option("-m,--message", flags->options.message, "Commit message for the history");
   cmd->callback([flags, &global, &out] {
     auto result =
-        image::import_rootfs(resolve_root(global), flags->tarball, flags->ref, flags->options);
+        image::import_rootfs(prepare_root(global), flags->tarball, flags->ref, flags->options);
     // docker import prints the image id (the config digest).
     out << result.config_digest << "\n";
   });

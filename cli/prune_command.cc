@@ -25,7 +25,8 @@ void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out) 
   prune->add_flag("-f,--force", flags->force, "Accepted for docker compatibility (no prompt)");
   prune->add_flag("--dry-run", flags->dry_run, "List what would be removed; remove nothing");
   prune->callback([flags, &global, &out] {
-    auto result = builder::prune_store(resolve_root(global), {.dry_run = flags->dry_run});
+    auto result =
+        builder::prune_store(prepare_root(global, /*create=*/false), {.dry_run = flags->dry_run});
     if (!result.removed.empty()) {
       out << (flags->dry_run ? "Would delete:\n" : "Deleted:\n");
       for (const auto& digest : result.removed) out << digest << "\n";

@@ -32,7 +32,7 @@ void add_pull_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       std::lock_guard lk(mu);
       out << line << "\n" << std::flush;
     };
-    auto s = image::pull_to_store(resolve_root(global), flags->reference, flags->platform,
+    auto s = image::pull_to_store(prepare_root(global), flags->reference, flags->platform,
                                     flags->registry, log);
     out << "Digest: " << s.digest << "\n";
     out << "Status: " << (s.up_to_date ? "Image is up to date for " : "Downloaded newer image for ")

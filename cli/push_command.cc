@@ -42,7 +42,7 @@ void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       std::lock_guard lk(mu);
       out << line << "\n" << std::flush;
     };
-    auto s = image::push_from_store(resolve_root(global), flags->name, flags->dest,
+    auto s = image::push_from_store(prepare_root(global), flags->name, flags->dest,
                                       flags->registry, log, flags->compression);
     out << s.tag << ": digest: " << s.digest << " size: " << s.size << "\n";
   });

@@ -49,7 +49,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
   cmd->footer("Usage: mybuild run [FLAGS] IMAGE [COMMAND [ARG...]]");
   cmd->callback([flags, cmd, &global, &out] {
     builder::RunRequest request = flags->request;
-    request.store_root = resolve_root(global);
+    request.store_root = prepare_root(global);
     request.image = flags->image;
     request.command = cmd->remaining();
     if (cmd->count("--entrypoint") > 0) {

@@ -14,7 +14,7 @@ void add_tag_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("target", args->second, "TARGET_IMAGE[:TAG]")->required();
   // docker tag prints nothing on success.
   cmd->callback(
-      [args, &global] { image::tag_image(resolve_root(global), args->first, args->second); });
+      [args, &global] { image::tag_image(prepare_root(global), args->first, args->second); });
 }
 
 }  // namespace mybuild::cli

@@ -1,6 +1,7 @@
 #include "common/io.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,18 +79,52 @@ std::string read_file(const std::filesystem::path& path, size_t max_bytes) {
   }
 }
 
+namespace {
+
+// 64 random bits as hex: a temp name nobody can guess and plant a symlink at in advance.
+std::string random_suffix() {
+  uint64_t bits = 0;
+  if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) {
+    throw_errno("getrandom", "temp file name");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (char& c : out) {
+    c = kHex[bits & 0xf];
+    bits >>= 4;
+  }
+  return out;
+}
+
+// Creates a new file beside `path` under a random name. O_EXCL|O_NOFOLLOW: whatever already
+// sits at the name (a planted symlink above all) makes the open fail instead of being
+// followed; a few fresh names are tried before giving up.
+UniqueFd create_temp_beside(const std::filesystem::path& path, int mode,
+                            std::filesystem::path& tmp) {
+  for (int attempt = 0;; ++attempt) {
+    tmp = path;
+    tmp += ".tmp-" + random_suffix();
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != EEXIST || attempt == 8) throw_errno("open", tmp.string());
+  }
+}
+
+}  // namespace
+
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, int mode) {
-  auto tmp = path;
-  tmp += ".tmp-" + std::to_string(::getpid());
-  {
-    UniqueFd fd = open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  std::filesystem::path tmp;
+  UniqueFd fd = create_temp_beside(path, mode, tmp);
+  try {
     FdWriter(fd.get()).write(data);
     if (::fsync(fd.get()) != 0) throw_errno("fsync", tmp.string());
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
+    fd.reset();
+    // rename() replaces a symlink at `path` itself; it never writes through it.
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+      throw_errno("rename", tmp.string() + " -> " + path.string());
+  } catch (...) {
     ::unlink(tmp.c_str());
-    throw_errno("rename", tmp.string() + " -> " + path.string(), err);
+    throw;
   }
 }
 

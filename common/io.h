@@ -133,6 +133,9 @@ class NullWriter : public Writer {
 UniqueFd open_file(const std::filesystem::path& path, int flags, int mode = 0644);
 std::string read_file(const std::filesystem::path& path, size_t max_bytes = 64 << 20);
 // Writes to a temp file beside `path`, fsyncs, renames: readers see old or new, never half.
+// The temp file has a random name and is created O_EXCL|O_NOFOLLOW with `mode` (less the
+// umask), so a symlink planted at the temp name or at `path` is never written through (the
+// rename replaces a symlink at `path`); it is removed when anything fails.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, int mode = 0644);
 
 }  // namespace mybuild::common

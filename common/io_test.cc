@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/temp_dir.h"
@@ -32,6 +33,38 @@ TEST(Io, AtomicWriteReplacesWholeFile) {
   write_file_atomic(p, "two!");
   EXPECT_EQ(read_file(p), "two!");
   EXPECT_THROW(read_file(dir.path() / "missing"), Error);
+}
+
+// A symlink planted where the write used to put its temp file (path.tmp-<pid>) or at the
+// path itself must not be written through: the victim keeps its bytes.
+TEST(Io, AtomicWriteNeverFollowsPlantedSymlinks) {
+  TempDir dir;
+  auto victim = dir.path() / "victim";
+  write_file_atomic(victim, "precious");
+  auto p = dir.path() / "config.json";
+  auto planted = p;
+  planted += ".tmp-" + std::to_string(::getpid());
+  std::filesystem::create_symlink(victim, planted);
+  std::filesystem::create_symlink(victim, p);
+  write_file_atomic(p, "{}", 0600);
+  EXPECT_EQ(read_file(victim), "precious");
+  EXPECT_FALSE(std::filesystem::is_symlink(p));
+  EXPECT_EQ(read_file(p), "{}");
+  EXPECT_EQ(std::filesystem::status(p).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  int entries = 0;  // victim, the planted link, config.json: no temp file left
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 3);
+}
+
+TEST(Io, AtomicWriteLeavesNoTempFileOnFailure) {
+  TempDir dir;
+  auto p = dir.path() / "d";
+  std::filesystem::create_directories(p / "x");  // a non-empty directory: rename fails
+  EXPECT_THROW(write_file_atomic(p, "data"), Error);
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1);
 }
 
 TEST(TempDir, RemovedOnDestruction) {

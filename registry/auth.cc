@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -64,9 +65,36 @@ void Authenticator::set_credentials(const std::string& host, Credentials creds) 
   st.tokens.clear();
 }
 
+namespace {
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void refuse_realm_downgrade(const std::string& registry_url, const Challenge& ch) {
+  if (ch.scheme != "bearer") return;
+  const std::string realm = ch.param("realm");
+  if (!starts_with_nocase(registry_url, "https://") || !starts_with_nocase(realm, "http://")) {
+    return;
+  }
+  throw Error(ErrorKind::kAuth, url_host_port(registry_url) +
+                                    " was reached over https but its Bearer challenge "
+                                    "names a plain-http token realm (" +
+                                    realm +
+                                    "); refusing to fetch a token there, "
+                                    "which would send the credentials and the token in clear");
+}
+
 bool Authenticator::learn_challenge(const std::string& host, const HttpResponse& r) {
   for (const auto& ch : parse_www_authenticate(r.header("www-authenticate"))) {
     if (ch.scheme == "basic" || (ch.scheme == "bearer" && !ch.param("realm").empty())) {
+      refuse_realm_downgrade(r.effective_url, ch);
       std::lock_guard lk(mu_);
       hosts_[host].challenge = ch;
       return true;

@@ -33,6 +33,8 @@ class Authenticator {
   // Uses these credentials for `host` instead of looking them up (`mybuild login`).
   void set_credentials(const std::string& host, Credentials creds);
   // Records the challenge of a 401 answer. Returns false when there is none we can answer.
+  // Throws Error(kAuth) for a Bearer challenge whose realm is http:// when the answer came
+  // over https (`unauthorized.effective_url`): a downgrade that would send credentials in clear.
   bool learn_challenge(const std::string& host, const HttpResponse& unauthorized);
   bool knows(const std::string& host) const;
   // The Authorization header value for a request to `host` needing `scopes`; nullopt when the
@@ -65,6 +67,10 @@ class Authenticator {
   mutable std::mutex mu_;
   std::map<std::string, HostState> hosts_;
 };
+
+// The check learn_challenge makes: throws Error(kAuth) when `registry_url` is https and `ch`
+// is a Bearer challenge whose realm is plain http.
+void refuse_realm_downgrade(const std::string& registry_url, const Challenge& ch);
 
 std::string basic_authorization(const std::string& user, const std::string& password);
 

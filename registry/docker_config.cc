@@ -1,12 +1,14 @@
 #include "registry/docker_config.h"
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/private_dir.h"
 #include "registry/credential_helper.h"
 #include "registry/reference.h"
 
@@ -129,6 +131,19 @@ std::optional<Credentials> DockerConfig::lookup(std::string_view domain) const {
   return std::nullopt;
 }
 
+namespace {
+
+// 0600, or the existing file's mode when the user made it stricter (0400 stays 0400). Written
+// through common::write_file_atomic: a random O_EXCL|O_NOFOLLOW temp name, fsync, rename.
+void write_config(const std::filesystem::path& path, const json& cfg) {
+  int mode = 0600;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) mode &= static_cast<int>(st.st_mode);
+  common::write_file_atomic(path, cfg.dump(1, '\t') + "\n", mode);
+}
+
+}  // namespace
+
 std::string DockerConfig::store(std::string_view domain, const Credentials& creds) {
   json cfg = load(path_);
   std::string key = config_key(domain);
@@ -144,8 +159,9 @@ std::string DockerConfig::store(std::string_view domain, const Credentials& cred
     if (!creds.identity_token.empty()) entry["identitytoken"] = creds.identity_token;
     cfg["auths"][key] = std::move(entry);
   }
-  std::filesystem::create_directories(path_.parent_path());
-  common::write_file_atomic(path_, cfg.dump(1, '\t') + "\n", 0600);
+  // ~/.docker holds secrets: made 0700 when we create it (docker's own is left as it is).
+  if (path_.has_parent_path()) common::create_private_dir(path_.parent_path());
+  write_config(path_, cfg);
   std::string helper = helper_for(cfg, domain);
   return helper.empty() ? path_.string() : "docker-credential-" + helper;
 }
@@ -168,7 +184,7 @@ bool DockerConfig::erase(std::string_view domain) {
       }
     }
   }
-  if (found) common::write_file_atomic(path_, cfg.dump(1, '\t') + "\n", 0600);
+  if (found) write_config(path_, cfg);
   return found;
 }
 

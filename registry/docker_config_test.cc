@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -77,6 +78,53 @@ TEST(DockerConfig, StoreAndEraseKeepOtherKeysAndMode0600) {
   EXPECT_FALSE(cfg.lookup("docker.io"));
   EXPECT_FALSE(cfg.erase("docker.io"));
   EXPECT_EQ(cfg.lookup("other.io")->username, "u");
+}
+
+mode_t mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+// `mybuild login` on a shared machine: the directory it creates is private, and symlinks
+// another user planted (at the config path, or at the temp name the old code used,
+// config.json.tmp-<pid>) are never written through.
+TEST(DockerConfig, StoreCreatesPrivateDirAndFollowsNoPlantedSymlink) {
+  common::TempDir dir;
+  auto victim = dir.path() / "victim";
+  const std::string precious = R"({"precious": true})";
+  write(victim, precious, 0644);
+  auto path = dir.path() / "home" / ".docker" / "config.json";
+  DockerConfig cfg(path);
+  cfg.store("localhost:5000", {"u", "first", "", ""});
+  EXPECT_EQ(mode_of(path.parent_path()), 0700u);
+  EXPECT_EQ(mode_of(path), 0600u);
+
+  auto tmp = path;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  std::filesystem::create_symlink(victim, tmp);
+  std::filesystem::remove(path);
+  std::filesystem::create_symlink(victim, path);
+  cfg.store("localhost:5000", {"u", "second", "", ""});
+  EXPECT_EQ(common::read_file(victim), precious);
+  EXPECT_EQ(mode_of(victim), 0644u);
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+  EXPECT_EQ(mode_of(path), 0600u);
+  EXPECT_EQ(cfg.lookup("localhost:5000")->password, "second");
+  EXPECT_TRUE(cfg.erase("localhost:5000"));
+  EXPECT_EQ(common::read_file(victim), precious);
+}
+
+TEST(DockerConfig, StricterExistingModeIsKept) {
+  common::TempDir dir;
+  auto path = dir.path() / "config.json";
+  write(path, "{}", 0400);
+  DockerConfig cfg(path);
+  cfg.store("localhost:5000", {"u", "pw", "", ""});
+  EXPECT_EQ(mode_of(path), 0400u);
+  write(path, "{}", 0644);
+  cfg.store("localhost:5000", {"u", "pw", "", ""});
+  EXPECT_EQ(mode_of(path), 0600u);  // looser than 0600 is not kept
 }
 
 // A real helper executable speaking the protocol, stored in a temp dir put first on PATH.

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/media_types.h"
+#include "snapshot/archive_filters.h"
 #include "snapshot/compression_internal.h"
 
 namespace mybuild::snapshot {
@@ -88,8 +89,12 @@ class DecompressingReader : public common::Reader {
   explicit DecompressingReader(common::Reader& in) : in_(in), buf_(common::kCopyBufferSize) {
     a_ = archive_read_new();
     if (a_ == nullptr) throw Error(ErrorKind::kResource, "archive_read_new: out of memory");
-    archive_read_support_filter_gzip(a_);
-    archive_read_support_filter_zstd(a_);
+    try {
+      support_layer_filters(a_);
+    } catch (...) {
+      archive_read_free(a_);
+      throw;
+    }
     archive_read_support_format_raw(a_);
     archive_read_support_format_empty(a_);  // a zero-length stream is valid too
     if (archive_read_open(a_, this, nullptr, &DecompressingReader::on_read, nullptr) !=

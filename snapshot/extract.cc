@@ -49,9 +49,11 @@ struct DirTime {
 
 class Extractor {
  public:
-  Extractor(common::Reader& tar, const std::filesystem::path& root, const ApplyOptions& options)
+  Extractor(common::Reader& tar, const std::filesystem::path& root, const ApplyOptions& options,
+            ExtractBudget& budget)
       : root_(root, options.resolver),
         options_(options),
+        budget_(budget),
         tar_(tar),
         in_buf_(common::kCopyBufferSize),
         buf_(common::kCopyBufferSize),
@@ -75,11 +77,7 @@ class Extractor {
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) fail_archive("reading layer after entry \"" + current_ + "\"");
       current_ = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
-      if (++result.entries > options_.max_entries) {
-        throw Error(ErrorKind::kIntegrity, "layer has more than " +
-                                               std::to_string(options_.max_entries) +
-                                               " entries (at \"" + current_ + "\")");
-      }
+      budget_.add_entry(current_);
       try {
         entry(e);
       } catch (Error& err) {
@@ -89,7 +87,8 @@ class Extractor {
     }
     set_dir_times();
     warn_unmapped();
-    result.bytes = total_;
+    result.entries = budget_.entries();
+    result.bytes = budget_.total();
     return result;
   }
 
@@ -228,11 +227,7 @@ class Extractor {
   }
 
   UniqueFd write_file(archive_entry* e, int dirfd, const std::string& base) {
-    int64_t size = archive_entry_size(e);
-    if (size > options_.max_entry_size) {
-      fail("size " + std::to_string(size) + " is over the limit of " +
-           std::to_string(options_.max_entry_size) + " bytes");
-    }
+    budget_.check_file_size(current_, archive_entry_size(e));
     // O_EXCL|O_NOFOLLOW: whatever was at this name has just been removed; if something raced
     // in, fail rather than write through it.
     int fd =
@@ -246,10 +241,7 @@ class Extractor {
       if (n < 0) fail_archive("reading data of \"" + current_ + "\"");
       if (n == 0) break;
       written += n;
-      total_ += n;
-      if (written > options_.max_entry_size || total_ > options_.max_total_size) {
-        fail("layer content is over the size limit");
-      }
+      budget_.add_bytes(current_, n, written);
       w.write({buf_.data(), static_cast<size_t>(n)});
     }
     return out;
@@ -413,6 +405,7 @@ class Extractor {
 
   RootDir root_;
   const ApplyOptions& options_;
+  ExtractBudget& budget_;
   common::Reader& tar_;
   // Two buffers: libarchive keeps pointing into the input one between callbacks while
   // archive_read_data copies file content out into the other. One shared buffer corrupted
@@ -425,7 +418,6 @@ class Extractor {
   archive* a_ = nullptr;
   std::exception_ptr error_;
   std::string current_;
-  int64_t total_ = 0;
   std::unordered_set<std::string> created_;
   std::vector<DirTime> dir_times_;
   std::string cached_key_;
@@ -433,16 +425,61 @@ class Extractor {
   bool cached_stale_ = false;
 };
 
+// Counts the compressed bytes read and checks, on every uncompressed read, that the two have
+// not drifted past the ratio limit: a bomb stops after a buffer, not after the disk is full.
+class RatioCheck : public common::Reader {
+ public:
+  RatioCheck(common::Reader& compressed, ExtractBudget& budget)
+      : compressed_(compressed), budget_(budget) {}
+  void attach(common::Reader& plain) { plain_ = &plain; }
+  size_t read(std::span<char> buf) override {
+    size_t n = plain_->read(buf);
+    uncompressed_ += n;
+    budget_.check_ratio(counted_, uncompressed_);
+    return n;
+  }
+  // The compressed side, counting.
+  class Counter : public common::Reader {
+   public:
+    explicit Counter(RatioCheck& owner) : owner_(owner) {}
+    size_t read(std::span<char> buf) override {
+      size_t n = owner_.compressed_.read(buf);
+      owner_.counted_ += n;
+      return n;
+    }
+
+   private:
+    RatioCheck& owner_;
+  };
+
+ private:
+  common::Reader& compressed_;
+  ExtractBudget& budget_;
+  common::Reader* plain_ = nullptr;
+  uint64_t counted_ = 0;
+  uint64_t uncompressed_ = 0;
+};
+
+std::string layer_name(const ApplyOptions& options) {
+  if (!options.layer.empty()) return options.layer;
+  if (options.expected_diff_id) return "layer with diff_id " + options.expected_diff_id->str();
+  return "layer";
+}
+
 }  // namespace
 
 ApplyResult apply_layer(common::Reader& layer, const std::filesystem::path& root,
                         const ApplyOptions& options) {
-  auto plain = open_decompressed(layer);
+  ExtractBudget budget(options.limits, layer_name(options));
+  RatioCheck ratio(layer, budget);
+  RatioCheck::Counter counted(ratio);
+  auto plain = open_decompressed(counted);
+  ratio.attach(*plain);
   // Hashes the uncompressed tar on its way into libarchive: the diff_id costs no second pass.
-  common::DigestingReader hashed(*plain);
+  common::DigestingReader hashed(ratio);
   ApplyResult result;
   try {
-    Extractor x(hashed, root, options);
+    Extractor x(hashed, root, options, budget);
     result = x.run();
   } catch (Error& e) {
     e.add_context("unpacking a layer onto " + root.string());

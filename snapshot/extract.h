@@ -6,7 +6,8 @@
 //   where a symlink of that name pointed; hard links may only point at entries inside the root;
 // - overlay's own xattrs (trusted.overlay.*, user.overlay.*) in a tar are dropped, so a layer
 //   cannot forge whiteouts or redirects;
-// - limits on entry count and sizes stop absurd archives before they fill the disk.
+// - limits on entry count, sizes and decompression ratio stop absurd archives before they fill
+//   the disk: Error(kResource) naming the layer and the limit (snapshot/extract_limits.h).
 // Errors are common::Error naming the entry ("layer entry \"a/b\": ..."); kIntegrity for a bad
 // archive or a diff_id mismatch. On error the tree is left partly applied: callers unpack into
 // a fresh snapshot and discard it on failure.
@@ -27,6 +28,7 @@
 
 #include "common/digest.h"
 #include "common/io.h"
+#include "snapshot/extract_limits.h"
 #include "snapshot/extract_root.h"
 
 namespace mybuild::snapshot {
@@ -39,9 +41,11 @@ struct ApplyOptions {
   // mounted with userxattr (rootless).
   std::string opaque_xattr = "trusted.overlay.opaque";
   std::optional<common::Digest> expected_diff_id;
-  uint64_t max_entries = 5'000'000;
-  int64_t max_entry_size = int64_t{256} << 30;            // 256 GiB
-  int64_t max_total_size = int64_t{1} << 40;              // 1 TiB
+  // Entries, file sizes, total size and decompression ratio (snapshot/extract_limits.h): the
+  // defaults, overridden by the MYBUILD_MAX_LAYER_* environment variables.
+  ExtractLimits limits = ExtractLimits::from_env();
+  // Names the layer in errors ("layer sha256:…"); defaults to its expected diff_id.
+  std::string layer;
   RootDir::Resolver resolver = RootDir::Resolver::kAuto;  // tests force the fallback
 };
 

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/temp_dir.h"
+#include "snapshot/compression.h"
 #include "snapshot/extract.h"
 #include "snapshot/layer_test_util.h"
 
@@ -136,10 +137,14 @@ TEST_F(MaliciousTar, AbsurdSizeIsRefusedBeforeWriting) {
     w.add(e);
   }  // dropped unfinished: the stream is just the header
   ApplyOptions o;
-  o.max_entry_size = 1 << 20;
+  o.limits.max_entry_size = 1 << 20;
+  o.layer = "layer sha256:feed";
   std::string err = apply(raw.str(), o);
   EXPECT_NE(err.find("\"huge\""), std::string::npos) << err;
-  EXPECT_NE(err.find("limit"), std::string::npos) << err;
+  EXPECT_NE(err.find("layer sha256:feed"), std::string::npos) << err;
+  EXPECT_NE(err.find("1 MiB per file"), std::string::npos) << err;
+  EXPECT_NE(err.find("MYBUILD_MAX_LAYER_FILE_SIZE"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(root_.path() / "huge"));  // refused before the file was created
   // With the default limits the truncated data is a clear error too.
   err = apply(raw.str());
   EXPECT_NE(err.find("huge"), std::string::npos) << err;
@@ -149,18 +154,81 @@ TEST_F(MaliciousTar, TooManyEntriesIsRefused) {
   TarBuilder b;
   for (int i = 0; i < 50; ++i) b.file(std::to_string(i) + ".f", "");
   ApplyOptions o;
-  o.max_entries = 20;
+  o.limits.max_entries = 20;
+  o.layer = "layer sha256:feed";
   std::string err = apply(b.take(), o);
-  EXPECT_NE(err.find("more than 20 entries"), std::string::npos) << err;
+  EXPECT_NE(err.find("layer sha256:feed: more than 20 entries"), std::string::npos) << err;
+  EXPECT_NE(err.find("MYBUILD_MAX_LAYER_ENTRIES"), std::string::npos) << err;
 }
 
 TEST_F(MaliciousTar, TotalSizeLimit) {
   TarBuilder b;
   for (int i = 0; i < 10; ++i) b.file(std::to_string(i) + ".f", std::string(1000, 'x'));
   ApplyOptions o;
-  o.max_total_size = 5000;
+  o.limits.max_total_size = 5000;
+  o.expected_diff_id = common::Digest::sha256_of("x");
   std::string err = apply(b.take(), o);
-  EXPECT_NE(err.find("size limit"), std::string::npos) << err;
+  EXPECT_NE(err.find("layer with diff_id " + o.expected_diff_id->str()), std::string::npos) << err;
+  EXPECT_NE(err.find("5000 bytes of file content"), std::string::npos) << err;
+  EXPECT_NE(err.find("MYBUILD_MAX_LAYER_SIZE"), std::string::npos) << err;
+}
+
+// A few KB of gzip that inflate to megabytes of zeros: stopped by the ratio, early. The floor
+// and ratio are lowered so that the bomb stays small enough for a unit test.
+TEST_F(MaliciousTar, DecompressionBombIsStoppedByTheRatio) {
+  std::string tar = TarBuilder().file("zeros", std::string(8 << 20, '\0')).take();
+  common::StringWriter gz;
+  auto c = make_compressor(Compression::kGzip, gz);
+  c->write(tar);
+  c->finish();
+  ApplyOptions o;
+  o.layer = "layer sha256:b0mb";
+  o.limits.ratio_floor = 1 << 20;
+  o.limits.max_ratio = 100;
+  std::string err = apply(gz.str(), o);
+  EXPECT_NE(err.find("layer sha256:b0mb"), std::string::npos) << err;
+  EXPECT_NE(err.find("ratio limit of 100:1"), std::string::npos) << err;
+  EXPECT_NE(err.find("MYBUILD_MAX_LAYER_RATIO"), std::string::npos) << err;
+  // Stopped while inflating: the file never reached its full size.
+  if (fs::exists(root_.path() / "zeros")) {
+    EXPECT_LT(fs::file_size(root_.path() / "zeros"), 8u << 20);
+  }
+  // With the ratio check off, the same layer unpacks whole.
+  common::TempDir other;
+  common::StringReader in(gz.str());
+  o.limits.max_ratio = 0;
+  EXPECT_NO_THROW(apply_layer(in, other.path(), o));
+}
+
+// Each limit can be set from the environment; a malformed value is a usage error naming it.
+TEST(ExtractLimits, EnvironmentOverridesDefaults) {
+  ::setenv("MYBUILD_MAX_LAYER_ENTRIES", "7", 1);
+  ::setenv("MYBUILD_MAX_LAYER_FILE_SIZE", "2M", 1);
+  ::setenv("MYBUILD_MAX_LAYER_SIZE", "3G", 1);
+  ::setenv("MYBUILD_MAX_LAYER_RATIO", "0", 1);
+  ::setenv("MYBUILD_LAYER_RATIO_FLOOR", "1k", 1);
+  ApplyOptions o;
+  EXPECT_EQ(o.limits.max_entries, 7u);
+  EXPECT_EQ(o.limits.max_entry_size, 2 << 20);
+  EXPECT_EQ(o.limits.max_total_size, int64_t{3} << 30);
+  EXPECT_EQ(o.limits.max_ratio, 0);
+  EXPECT_EQ(o.limits.ratio_floor, 1024);
+  ::setenv("MYBUILD_MAX_LAYER_SIZE", "lots", 1);
+  try {
+    ExtractLimits::from_env();
+    ADD_FAILURE() << "a malformed limit was accepted";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kUsage);
+    EXPECT_NE(e.message().find("MYBUILD_MAX_LAYER_SIZE=lots"), std::string::npos) << e.message();
+  }
+  for (const char* v :
+       {"MYBUILD_MAX_LAYER_ENTRIES", "MYBUILD_MAX_LAYER_FILE_SIZE", "MYBUILD_MAX_LAYER_SIZE",
+        "MYBUILD_MAX_LAYER_RATIO", "MYBUILD_LAYER_RATIO_FLOOR"}) {
+    ::unsetenv(v);
+  }
+  ExtractLimits d = ExtractLimits::from_env();
+  EXPECT_EQ(d.max_entries, 5'000'000u);
+  EXPECT_EQ(d.max_ratio, 1000);
 }
 
 TEST_F(MaliciousTar, ForgedOverlayXattrsAreDropped) {

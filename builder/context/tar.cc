@@ -12,6 +12,8 @@
 #include "builder/context/path.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "snapshot/archive_filters.h"
+#include "snapshot/extract_limits.h"
 
 namespace mybuild::builder {
 namespace {
@@ -79,7 +81,11 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
   if (!in || !out) throw Error(ErrorKind::kResource, "libarchive: out of memory");
   archive_read_support_format_tar(in.get());
   archive_read_support_format_gnutar(in.get());
-  archive_read_support_filter_all(in.get());
+  // Never _filter_all: it runs external programs (lrzip, lzop, ...) on what the user sent.
+  snapshot::support_archive_filters(in.get());
+  // Only ADD keeps owners (see the header), so this names what the user is unpacking.
+  snapshot::ExtractBudget budget(snapshot::ExtractLimits::from_env(),
+                                 keep_owners ? "archive added by ADD" : "build context tar");
   // Without a user/group lookup set, ARCHIVE_EXTRACT_OWNER uses the entries' numeric ids.
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
@@ -98,6 +104,7 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
     if (rc == ARCHIVE_EOF) break;
     check(in.get(), rc, state, "reading context tar");
     const std::string name = safe_name(archive_entry_pathname(entry), "entry");
+    budget.add_entry(name);
     if (name.empty()) continue;  // "./" itself: the root exists already
     const char* hardlink = archive_entry_hardlink(entry);
     // A hard link entry may carry no file type of its own (tar type '1').
@@ -118,10 +125,15 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
     rc = archive_write_header(out.get(), entry);
     check(out.get(), rc, state, "extracting " + name);
     if (archive_entry_size(entry) > 0 && type == AE_IFREG) {
+      budget.check_file_size(name, archive_entry_size(entry));
       const void* buf = nullptr;
       size_t size = 0;
       la_int64_t offset = 0;
       while ((rc = archive_read_data_block(in.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
+        // Filter -1 is the raw input, 0 the decompressed stream libarchive reads the tar from.
+        budget.add_bytes(name, static_cast<int64_t>(size), offset + static_cast<int64_t>(size));
+        budget.check_ratio(static_cast<uint64_t>(archive_filter_bytes(in.get(), -1)),
+                           static_cast<uint64_t>(archive_filter_bytes(in.get(), 0)));
         check(out.get(), static_cast<int>(archive_write_data_block(out.get(), buf, size, offset)),
               state, "writing " + name);
       }

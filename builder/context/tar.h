@@ -7,6 +7,8 @@
 // are skipped with a warning: a build context has no use for them. Owners are not restored
 // (COPY makes files 0:0 anyway) unless `keep_owners` (ADD of a local archive keeps the
 // archive's numeric uid/gid, as BuildKit does); modes and mtimes are, as they reach the layer.
+// Decompression is in-process only (snapshot/archive_filters.h: gzip, bzip2, xz, zstd), and the
+// layer limits apply (snapshot/extract_limits.h: entries, file and total size, ratio).
 #pragma once
 
 #include <filesystem>

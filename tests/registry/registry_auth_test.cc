@@ -96,6 +96,34 @@ TEST_F(Auth, TlsWithCertsDirCa) {
   EXPECT_EQ(w.str(), img.layers[0].data);
 }
 
+// A registry reached over https whose Bearer challenge points at a plain-http token server: a
+// downgrade that would send the password (Basic to the token server) and the token in clear.
+TEST_F(Auth, HttpsRegistryWithHttpTokenRealmIsRefused) {
+  common::TempDir pki_dir;
+  TestPki pki(pki_dir.path());
+  TokenServer tokens(pki);
+  ASSERT_EQ(tokens.realm().rfind("http://", 0), 0u);
+  RegistryServer server(
+      RegistryOptions{.tls = &pki, .htpasswd = std::nullopt, .token = &tokens, .token_pki = &pki});
+  auto certs = dir_.path() / "certs.d" / server.domain();
+  std::filesystem::create_directories(certs);
+  std::filesystem::copy_file(pki.ca_cert, certs / "ca.crt");
+  write_auths(dir_, server.domain(), "tokenuser", "tokenpass");
+  Client c(test_options(dir_));
+  auto e = catch_error([&] {
+    c.resolve(parse_reference(server.domain() + "/tok/app:1"), common::Platform::host());
+  });
+  EXPECT_EQ(e.kind(), common::ErrorKind::kAuth) << e.full_message();
+  EXPECT_NE(e.full_message().find(tokens.realm()), std::string::npos) << e.full_message();
+  EXPECT_NE(e.full_message().find("in clear"), std::string::npos) << e.full_message();
+  EXPECT_EQ(tokens.tokens_issued(), 0);
+  auto login = catch_error([&] {
+    c.check_login(server.domain(), {"tokenuser", "tokenpass", "", "given"});
+  });
+  EXPECT_EQ(login.kind(), common::ErrorKind::kAuth) << login.full_message();
+  EXPECT_EQ(tokens.tokens_issued(), 0);
+}
+
 class Token : public Auth {
  protected:
   void SetUp() override {

@@ -129,6 +129,10 @@ TEST_F(RootlessBuildTest, BuildWithRunCopyAndChownKeepsOwners) {
   Ran r = build(kUser, "rootless:test");
   ASSERT_EQ(r.failure(), "");
   EXPECT_EQ(r.err.find("no range for"), std::string::npos) << r.err;
+  // The user's state root is its own: 0700, as the root's /var/lib/mybuild is.
+  struct stat root_st {};
+  ASSERT_EQ(::stat(root(kUser).c_str(), &root_st), 0);
+  EXPECT_EQ(root_st.st_mode & 07777, 0700u);
 
   StoredImage image = read_stored_image(root(kUser) / "oci", "rootless:test");
   EXPECT_EQ(image.content("/uid"), "0\n");                 // RUN is root inside
@@ -209,6 +213,10 @@ TEST_F(RootlessBuildTest, DefaultStateRootIsInTheUsersHome) {
                      "default-root:test"});
   EXPECT_EQ(r.failure(), "");
   EXPECT_TRUE(find_manifest(data / "oci", "default-root:test")) << r.both();
+  struct stat st {};
+  ASSERT_EQ(::stat(data.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);  // $XDG_DATA_HOME/mybuild (~/.local/share) too
+  EXPECT_EQ(st.st_uid, pw->pw_uid);
   if (!existed) fs::remove_all(data);
 }
 

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <string>
 
-#include "builder/build_store.h"
-#include "builder/context_tar.h"
+#include "builder/stage/build_store.h"
+#include "builder/context/tar.h"
 #include "common/cancel.h"
 #include "common/error.h"
 #include "common/io.h"

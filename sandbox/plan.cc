@@ -79,7 +79,7 @@ PlanStorage::PlanStorage(const ProcessSpec& spec, PlanInputs inputs) : inputs_(s
   plan_.root_path = keep((inputs_.run_dir / "root").string());
   plan_.secret_staging = keep((inputs_.run_dir / "secrets").string());
   plan_.hostname = keep(spec.hostname);
-  plan_.new_network = spec.network == NetworkMode::kNone;
+  plan_.new_network = inputs_.new_network;
   plan_.insecure = spec.insecure;
   plan_.capabilities = default_capabilities();
   plan_.cap_last = last_capability();
@@ -220,18 +220,19 @@ void PlanStorage::add_secrets(const ProcessSpec& spec) {
       throw common::Error(common::ErrorKind::kSandbox,
                           "secret for " + s.target + " is larger than 512 KiB");
     }
-    secrets_.push_back({.source = keep((inputs_.run_dir / "secrets" / std::to_string(i)).string()),
-                        .target = keep(relative(s.target)),
-                        .flags = MS_BIND,
-                        .target_is_file = true,
-                        // An executable "secret" is a RUN heredoc script (/dev/pipes/<name>).
-                        .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV |
-                                         ((s.mode & 0111) != 0 ? 0UL : static_cast<unsigned long>(MS_NOEXEC)),
-                        .content = s.content.data(),
-                        .content_size = s.content.size(),
-                        .file_mode = s.mode,
-                        .file_uid = s.uid,
-                        .file_gid = s.gid});
+    secrets_.push_back(
+        {.source = keep((inputs_.run_dir / "secrets" / std::to_string(i)).string()),
+         .target = keep(relative(s.target)),
+         .flags = MS_BIND,
+         .target_is_file = true,
+         // An executable "secret" is a RUN heredoc script (/dev/pipes/<name>).
+         .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV |
+                          ((s.mode & 0111) != 0 ? 0UL : static_cast<unsigned long>(MS_NOEXEC)),
+         .content = s.content.data(),
+         .content_size = s.content.size(),
+         .file_mode = s.mode,
+         .file_uid = s.uid,
+         .file_gid = s.gid});
   }
   plan_.secrets = {secrets_.data(), secrets_.size()};
 }

@@ -4,6 +4,8 @@
 # `runc run` with an equivalent OCI bundle, in the same run. Prints the median and p90
 # start-to-exit in ms. Target (issue 6): mybuild's median at most half of crun's.
 # The runtimes are timed around their whole CLI invocation (as mybuild would have to call them).
+# A second table: the same `true` step on each NetworkMode (none, host, and default: a private
+# namespace behind slirp4netns), with what it adds to none. Target: default within 5 ms of none.
 set -euo pipefail
 build=${1:-build}
 n=${SANDBOX_BENCH_RUNS:-200}
@@ -57,4 +59,19 @@ for rt in crun runc; do
     read -r m p <<<"$result"
     printf "%-16s %10s %10s\n" "$rt" "$m" "$p"
   fi
+done
+
+echo
+printf "%-26s %10s %10s %10s\n" "network (true step)" "median ms" "p90 ms" "+ vs none"
+none_med=
+for net in none host default; do
+  if ! result=$("$bin" "$n" "$net" 2>&1); then
+    printf "%-26s %s\n" "$net" "n/a: $result"
+    continue
+  fi
+  read -r med p90 <<<"$result"
+  [[ -z $none_med ]] && none_med=$med
+  label=$net
+  [[ $net == default ]] && label="default (slirp4netns)"
+  printf "%-26s %10s %10s %10s\n" "$label" "$med" "$p90" "$(awk -v a="$med" -v b="$none_med" 'BEGIN { printf "%+.2f", a - b }')"
 done

@@ -73,7 +73,10 @@ UniqueFd open_or_throw(const std::filesystem::path& path, int flags) {
 Spawned spawn(const std::filesystem::path& binary, pid_t target, int log_fd, bool sandboxed) {
   auto [ready_r, ready_w] = make_pipe();
   auto [exit_r, exit_w] = make_pipe();
-  if (::ftruncate(log_fd, 0) != 0) common::throw_errno("ftruncate", "slirp4netns log");
+  // A second start (without the sandbox options) writes the log afresh from offset 0.
+  if (::ftruncate(log_fd, 0) != 0 || ::lseek(log_fd, 0, SEEK_SET) != 0) {
+    common::throw_errno("ftruncate", "slirp4netns log");
+  }
   UniqueFd devnull = open_or_throw("/dev/null", O_RDONLY);
   std::vector<std::string> args = {binary.string(), "--configure", "--mtu=65520",
                                    "--disable-host-loopback"};
@@ -106,17 +109,94 @@ std::string log_tail(int log_fd) {
   return text.empty() ? "no output" : text;
 }
 
-void warn_fallback_once() {
+// A process alone in a new network namespace (and, when not uid 0, a user namespace owning it,
+// as `mybuild doctor` run by a user needs), killed and reaped on destruction. Cloned raw, as in
+// spawn: only raw syscalls run in it.
+class NamespaceHolder {
+ public:
+  NamespaceHolder() {
+    auto [ready_r, ready_w] = make_pipe();
+    pid_t parent = ::getpid();
+    int flags = CLONE_NEWNET | (::geteuid() != 0 ? CLONE_NEWUSER : 0);
+    long pid = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) common::throw_errno("clone", "network probe");
+    if (pid == 0) {
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != parent) ::_exit(1);
+      int err = ::unshare(flags) == 0 ? 0 : errno;
+      if (::write(ready_w.get(), &err, sizeof(err)) != sizeof(err)) ::_exit(1);
+      ::pause();
+      ::_exit(0);
+    }
+    pid_ = static_cast<pid_t>(pid);
+    ready_w.reset();
+    if (::read(ready_r.get(), &err_, sizeof(err_)) != sizeof(err_)) err_ = EIO;
+  }
+  ~NamespaceHolder() {
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  NamespaceHolder(const NamespaceHolder&) = delete;
+  NamespaceHolder& operator=(const NamespaceHolder&) = delete;
+  pid_t pid() const { return pid_; }
+  int error() const { return err_; }
+
+ private:
+  pid_t pid_ = -1;
+  int err_ = 0;
+};
+
+// Whether slirp4netns can serve a step here: nullopt when it works, else why not. Probed once
+// per process (about one step's worth of time), so a host where it cannot work (no
+// /dev/net/tun, or one only root may open while mybuild is rootless) falls back at once instead
+// of failing every RUN.
+const std::optional<std::string>& slirp_unusable() {
+  static const std::optional<std::string> why = []() -> std::optional<std::string> {
+    const auto& binary = find_slirp4netns();
+    if (!binary) return "slirp4netns was not found on PATH";
+    try {
+      return probe_slirp4netns(*binary);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  }();
+  return why;
+}
+
+void warn_fallback_once(const std::string& why) {
   static std::once_flag once;
-  std::call_once(once, [] {
-    common::log::warn(
-        "RUN steps share the host's network namespace: slirp4netns was not found on PATH, so a "
-        "step can reach services listening on the host's 127.0.0.1, its abstract UNIX sockets "
-        "and (as root) sniff its interfaces; fix: apt-get install slirp4netns");
+  std::call_once(once, [&] {
+    common::log::warn("RUN steps share the host's network namespace (" + why +
+                      "), so a step can reach services listening on the host's 127.0.0.1 and "
+                      "its abstract UNIX sockets; fix: " +
+                      network_fix(why));
   });
 }
 
 }  // namespace
+
+std::string network_fix(const std::string& why) {
+  if (why.find("not found") != std::string::npos) return "apt-get install slirp4netns";
+  if (why.find("/dev/net/tun") != std::string::npos) {
+    return "modprobe tun; chmod 0666 /dev/net/tun (Debian's udev rule makes it so)";
+  }
+  return "run `mybuild doctor`; RUN --network=host is the explicit way to use the host's network";
+}
+
+std::optional<std::string> probe_slirp4netns(const std::filesystem::path& binary) {
+  NamespaceHolder holder;
+  if (holder.error() != 0) {
+    return std::string("unshare(CLONE_NEWNET): ") + std::strerror(holder.error());
+  }
+  try {
+    common::CancelToken cancel;
+    SlirpNetwork net = SlirpNetwork::start(binary, holder.pid());
+    net.wait_ready(cancel, "probe");
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return std::nullopt;
+}
 
 const std::optional<std::filesystem::path>& find_slirp4netns() {
   static const std::optional<std::filesystem::path> found = []() {
@@ -144,8 +224,9 @@ NetworkMode effective_network(NetworkMode requested, bool slirp_found) {
 
 NetworkMode effective_network(NetworkMode requested) {
   if (requested != NetworkMode::kDefault) return requested;
-  NetworkMode mode = effective_network(requested, find_slirp4netns().has_value());
-  if (mode != requested) warn_fallback_once();
+  const auto& why = slirp_unusable();
+  NetworkMode mode = effective_network(requested, !why.has_value());
+  if (mode != requested) warn_fallback_once(*why);
   return mode;
 }
 

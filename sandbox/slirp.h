@@ -37,14 +37,23 @@ namespace mybuild::sandbox {
 // slirp4netns on PATH (looked up once per process), or nullopt.
 const std::optional<std::filesystem::path>& find_slirp4netns();
 
-// The network a step asking for `requested` gets on a host with (or without) slirp4netns.
-// Without it kDefault falls back to kHost: that is what every RUN had before mybuild used
-// slirp4netns, so builds that need the network (apt-get, pip, go mod download) keep working; an
-// isolated namespace would be safer but would break them with DNS errors that do not say why.
-// The price is isolation, so the fallback is loud: `warn_fallback` logs once per process a
-// warning naming the package to install, and `mybuild doctor` reports it.
-NetworkMode effective_network(NetworkMode requested, bool slirp_found);
-NetworkMode effective_network(NetworkMode requested);  // with find_slirp4netns(), warns once
+// The network a step asking for `requested` gets on a host where slirp4netns works (or not).
+// Where it does not (not installed, or no usable /dev/net/tun) kDefault falls back to kHost:
+// that is what every RUN had before mybuild used slirp4netns, so builds that need the network
+// (apt-get, pip, go mod download) keep working; an isolated namespace would be safer but would
+// break them with DNS errors that do not say why. The price is isolation, so the fallback is
+// loud: a warning once per process that names the fix, and `mybuild doctor` reports it. A
+// build that must not share the host's network asks for kNone.
+NetworkMode effective_network(NetworkMode requested, bool slirp_works);
+// The same for this host: the first call for kDefault probes slirp4netns once per process
+// (probe_slirp4netns) and warns when falling back.
+NetworkMode effective_network(NetworkMode requested);
+
+// Starts slirp4netns for a throwaway network namespace and waits for it: nullopt when it works,
+// else what failed ("open("/dev/net/tun"): Permission denied ...").
+std::optional<std::string> probe_slirp4netns(const std::filesystem::path& binary);
+// The fix for a `why` of probe_slirp4netns (or "slirp4netns was not found on PATH").
+std::string network_fix(const std::string& why);
 
 // Owns one running slirp4netns serving the network namespace of `target`. Destruction kills it
 // (SIGKILL) and reaps it; it never outlives its owner, nor mybuild (see the header comment).

@@ -15,6 +15,12 @@
 namespace mybuild::sandbox {
 namespace {
 
+TEST(EffectiveNetwork, FixesNameWhatToDo) {
+  EXPECT_EQ(network_fix("slirp4netns was not found on PATH"), "apt-get install slirp4netns");
+  EXPECT_NE(network_fix("open(\"/dev/net/tun\"): Permission denied").find("chmod 0666"),
+            std::string::npos);
+}
+
 TEST(EffectiveNetwork, DefaultFallsBackToTheHostsOnlyWithoutSlirp4netns) {
   EXPECT_EQ(effective_network(NetworkMode::kDefault, true), NetworkMode::kDefault);
   EXPECT_EQ(effective_network(NetworkMode::kDefault, false), NetworkMode::kHost);

@@ -105,6 +105,9 @@ class NetworkTest : public SandboxTest {
     if (!find_slirp4netns()) {
       GTEST_SKIP() << "needs slirp4netns for the default network (apt-get install slirp4netns)";
     }
+    if (auto why = probe_slirp4netns(*find_slirp4netns())) {
+      GTEST_SKIP() << "slirp4netns cannot serve a namespace here: " << *why;
+    }
   }
   std::string run_on(NetworkMode mode, const std::string& script) {
     ProcessSpec s = spec(script);

@@ -146,19 +146,17 @@ class NamespaceHolder {
   int err_ = 0;
 };
 
-// Whether slirp4netns can serve a step here: nullopt when it works, else why not. Probed once
-// per process (about one step's worth of time), so a host where it cannot work (no
-// /dev/net/tun, or one only root may open while mybuild is rootless) falls back at once instead
-// of failing every RUN.
+// Whether slirp4netns can serve a step here: nullopt when it looks so, else why not. Checked
+// once per process, cheaply: the binary, and /dev/net/tun, which it opens with our credentials
+// (a rootless mybuild cannot where the node is 0600, as on some hosts; Debian's udev makes it
+// 0666). Other failures surface as the step's error quoting slirp4netns; `mybuild doctor`
+// starts it for real (probe_slirp4netns).
 const std::optional<std::string>& slirp_unusable() {
   static const std::optional<std::string> why = []() -> std::optional<std::string> {
-    const auto& binary = find_slirp4netns();
-    if (!binary) return "slirp4netns was not found on PATH";
-    try {
-      return probe_slirp4netns(*binary);
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    }
+    if (!find_slirp4netns()) return "slirp4netns was not found on PATH";
+    UniqueFd tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (!tun) return std::string("open /dev/net/tun: ") + std::strerror(errno);
+    return std::nullopt;
   }();
   return why;
 }

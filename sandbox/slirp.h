@@ -45,8 +45,8 @@ const std::optional<std::filesystem::path>& find_slirp4netns();
 // loud: a warning once per process that names the fix, and `mybuild doctor` reports it. A
 // build that must not share the host's network asks for kNone.
 NetworkMode effective_network(NetworkMode requested, bool slirp_works);
-// The same for this host: the first call for kDefault probes slirp4netns once per process
-// (probe_slirp4netns) and warns when falling back.
+// The same for this host: the first call for kDefault checks once per process that slirp4netns
+// is on PATH and /dev/net/tun opens, and warns when falling back.
 NetworkMode effective_network(NetworkMode requested);
 
 // Starts slirp4netns for a throwaway network namespace and waits for it: nullopt when it works,

@@ -189,6 +189,30 @@ void write_etc_files(const ProcessSpec& spec, NetworkMode network,
   write_run_file(dir / "hostname", spec.hostname + "\n");
 }
 
+// How the step ended, from what supervise saw, PID 1's rusage and the cgroup's accounting.
+ExitStatus exit_status(const Supervised& s, const rusage& usage, const Cgroup& cgroup,
+                       const ProcessSpec& spec) {
+  ExitStatus result;
+  if (s.have_status && WIFEXITED(s.main_status)) {
+    result.code = WEXITSTATUS(s.main_status);
+  } else if (s.have_status && WIFSIGNALED(s.main_status)) {
+    result.signal = WTERMSIG(s.main_status);
+    result.code = 128 + result.signal;
+  } else {
+    result.signal = SIGKILL;  // PID 1 itself was killed (timeout, or the OOM killer chose it)
+    result.code = 128 + SIGKILL;
+  }
+  result.timed_out = s.timed_out;
+  result.oom_killed = cgroup.oom_killed();
+  result.memory_limit = spec.limits.memory_bytes;
+  result.usage.peak_memory_bytes = cgroup.peak_memory();
+  auto rusage_cpu = std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                    std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  result.usage.cpu_time =
+      cgroup.cpu_time().value_or(std::chrono::duration_cast<std::chrono::microseconds>(rusage_cpu));
+  return result;
+}
+
 ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
   cancel.check(spec.description);
   clean_stale_runs(spec.state_dir);
@@ -250,25 +274,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   rusage usage{};
   child.wait(&usage);
 
-  ExitStatus result;
-  if (s.have_status && WIFEXITED(s.main_status)) {
-    result.code = WEXITSTATUS(s.main_status);
-  } else if (s.have_status && WIFSIGNALED(s.main_status)) {
-    result.signal = WTERMSIG(s.main_status);
-    result.code = 128 + result.signal;
-  } else {
-    result.signal = SIGKILL;  // PID 1 itself was killed (timeout, or the OOM killer chose it)
-    result.code = 128 + SIGKILL;
-  }
-  result.timed_out = s.timed_out;
-  result.oom_killed = cgroup->oom_killed();
-  result.memory_limit = spec.limits.memory_bytes;
-  result.usage.peak_memory_bytes = cgroup->peak_memory();
-  auto rusage_cpu = std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                    std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-  result.usage.cpu_time = cgroup->cpu_time().value_or(
-      std::chrono::duration_cast<std::chrono::microseconds>(rusage_cpu));
-  return result;
+  return exit_status(s, usage, *cgroup, spec);
 }
 
 }  // namespace

@@ -356,6 +356,7 @@ std::vector<DoctorCheck> run_doctor() {
   guarded("newuidmap/newgidmap", check_newuidmap);
   guarded("seccomp", check_seccomp);
   guarded("binfmt_misc", check_binfmt);
+  guarded("RUN network", check_network);
   return checks;
 }
 

@@ -16,6 +16,9 @@ struct DoctorCheck {
   std::string fix{};     // empty when nothing to do
 };
 
+// The network a default RUN step gets (sandbox/doctor_network.cc); throws only on a broken host.
+DoctorCheck check_network();
+
 // Runs every probe; never throws (a probe that cannot run reports kMissing with the reason).
 std::vector<DoctorCheck> run_doctor();
 

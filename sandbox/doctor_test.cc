@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "sandbox/slirp.h"
+
 namespace mybuild::sandbox {
 namespace {
 
@@ -21,6 +23,14 @@ TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
   EXPECT_EQ(checks[7].state, DoctorCheck::State::kOk);
   if (::geteuid() == 0) {
     EXPECT_EQ(checks[0].state, DoctorCheck::State::kOk) << checks[0].detail;  // overlay as root
+  }
+  // The network in force, probed by starting slirp4netns for real (deps/sandbox.txt has it).
+  EXPECT_EQ(checks[8].name, "RUN network");
+  if (find_slirp4netns()) {
+    EXPECT_EQ(checks[8].state, DoctorCheck::State::kOk) << checks[8].detail;
+    EXPECT_NE(checks[8].detail.find("private network namespace"), std::string::npos);
+  } else {
+    EXPECT_EQ(checks[8].fix, "apt-get install slirp4netns");
   }
 }
 

@@ -1,13 +1,16 @@
 #include "sandbox/network.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include "common/error.h"
 #include "sandbox/internal/child_ops.h"
@@ -32,12 +35,33 @@ bool is_host_name(std::string_view host) {
 
 }  // namespace
 
-std::string generate_hosts(const std::string& hostname, const std::vector<HostEntry>& extra_hosts) {
+std::string generate_hosts(const std::string& hostname, const std::vector<HostEntry>& extra_hosts,
+                           const std::string& host_gateway) {
   std::string hosts =
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname +
       "\n";
-  for (const auto& e : extra_hosts) hosts += e.ip + "\t" + e.host + "\n";
+  for (const auto& e : extra_hosts) {
+    hosts += (e.ip == kHostGateway ? host_gateway : e.ip) + "\t" + e.host + "\n";
+  }
   return hosts;
+}
+
+std::string host_gateway_address(NetworkMode effective) {
+  if (effective != NetworkMode::kDefault) return "127.0.0.1";
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "10.0.2.2";
+  std::string found;
+  for (ifaddrs* a = list; a != nullptr && found.empty(); a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    if ((a->ifa_flags & IFF_UP) == 0 || (a->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) != nullptr) found = text;
+  }
+  ::freeifaddrs(list);
+  // No non-loopback address: the host has no network to offer; slirp4netns's gateway at least
+  // answers (and refuses, host loopback being disabled) instead of a lookup failing.
+  return found.empty() ? "10.0.2.2" : found;
 }
 
 HostEntry parse_host_entry(std::string_view text) {
@@ -59,18 +83,34 @@ HostEntry parse_host_entry(std::string_view text) {
     entry.ip = entry.ip.substr(1, entry.ip.size() - 2);
   }
   if (entry.ip.empty()) throw bad("empty IP address");
-  // docker maps host-gateway to its bridge's gateway, the host as a container reaches it.
-  // mybuild has no daemon and no bridge: a RUN step on the default (or host) network shares the
-  // host's network namespace, where the host is 127.0.0.1. With --network=none nothing is
-  // reachable whatever the address, as in docker.
-  if (entry.ip == "host-gateway") entry.ip = "127.0.0.1";
+  // docker maps host-gateway to its bridge's gateway, the host as a container reaches it. Which
+  // address that is here depends on the step's network (host_gateway_address), known only when
+  // it runs, so the word is kept and generate_hosts replaces it.
+  if (entry.ip == kHostGateway) return entry;
   if (!is_ip_address(entry.ip)) throw bad("'" + entry.ip + "' is not an IPv4 or IPv6 address");
   return entry;
 }
 
-std::string generate_resolv_conf(NetworkMode mode, const std::string& host_resolv_conf) {
-  if (mode == NetworkMode::kNone) return "";
-  return host_resolv_conf;
+std::string generate_resolv_conf(NetworkMode effective, const std::string& host_resolv_conf) {
+  if (effective == NetworkMode::kNone) return "";
+  if (effective == NetworkMode::kHost) return host_resolv_conf;
+  std::string out;
+  bool have_server = false;
+  std::istringstream lines(host_resolv_conf);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string key, server;
+    words >> key >> server;
+    if (key == "nameserver") {
+      in_addr v4{};
+      if (::inet_pton(AF_INET, server.c_str(), &v4) != 1) continue;  // IPv6 or junk
+      if ((ntohl(v4.s_addr) >> 24) == 127) continue;                 // the host's loopback
+      have_server = true;
+    }
+    out += line + "\n";
+  }
+  if (!have_server) out = "nameserver 10.0.2.3\n" + out;
+  return out;
 }
 
 namespace internal {

@@ -28,9 +28,39 @@ TEST(ParseHostEntry, AcceptsDockersSpellings) {
             (HostEntry{"a.example.com", "192.168.0.1"}));
 }
 
-TEST(ParseHostEntry, HostGatewayIsTheHostsLoopback) {
+TEST(ParseHostEntry, HostGatewayIsKeptUntilTheStepRuns) {
   EXPECT_EQ(parse_host_entry("host.docker.internal:host-gateway"),
-            (HostEntry{"host.docker.internal", "127.0.0.1"}));
+            (HostEntry{"host.docker.internal", std::string(kHostGateway)}));
+}
+
+TEST(GenerateHosts, HostGatewayBecomesTheAddressGiven) {
+  EXPECT_EQ(generate_hosts("box", {{"gw", "host-gateway"}, {"db", "10.0.0.5"}}, "192.168.1.7"),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tbox\n"
+            "192.168.1.7\tgw\n10.0.0.5\tdb\n");
+}
+
+TEST(HostGatewayAddress, LoopbackOnTheHostsNetworkElseANonLoopbackAddress) {
+  EXPECT_EQ(host_gateway_address(NetworkMode::kHost), "127.0.0.1");
+  EXPECT_EQ(host_gateway_address(NetworkMode::kNone), "127.0.0.1");
+  // Behind slirp4netns (host loopback disabled) the host is reached at one of its own addresses.
+  std::string ip = host_gateway_address(NetworkMode::kDefault);
+  EXPECT_NE(ip.rfind("127.", 0), 0u) << ip;
+  EXPECT_NO_THROW(parse_host_entry("h:" + ip));
+}
+
+TEST(GenerateResolvConf, PerEffectiveNetwork) {
+  std::string host = "search example.com\nnameserver 127.0.0.53\noptions edns0\n";
+  EXPECT_EQ(generate_resolv_conf(NetworkMode::kHost, host), host);
+  EXPECT_EQ(generate_resolv_conf(NetworkMode::kNone, host), "");
+  // Behind slirp4netns a loopback resolver is out of reach: its DNS forwarder stands in.
+  EXPECT_EQ(generate_resolv_conf(NetworkMode::kDefault, host),
+            "nameserver 10.0.2.3\nsearch example.com\noptions edns0\n");
+  // Reachable resolvers are kept as they are; IPv6 ones go (slirp4netns runs without IPv6).
+  EXPECT_EQ(generate_resolv_conf(NetworkMode::kDefault,
+                                 "nameserver 10.255.255.53\nnameserver fd00::1\n"
+                                 "nameserver ::1\nnameserver 127.0.0.1\n"),
+            "nameserver 10.255.255.53\n");
+  EXPECT_EQ(generate_resolv_conf(NetworkMode::kDefault, ""), "nameserver 10.0.2.3\n");
 }
 
 std::string error_of(const std::string& text) {

@@ -117,7 +117,7 @@ PlanStorage::PlanStorage(const ProcessSpec& spec, PlanInputs inputs) : inputs_(s
   plan_.root_path = keep((inputs_.run_dir / "root").string());
   plan_.secret_staging = keep((inputs_.run_dir / "secrets").string());
   plan_.hostname = keep(spec.hostname);
-  plan_.new_network = spec.network == NetworkMode::kNone;
+  plan_.new_network = inputs_.new_network;
   plan_.insecure = spec.insecure;
   plan_.capabilities = default_capabilities();
   plan_.cap_last = last_capability();

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -28,6 +29,7 @@
 #include "sandbox/records.h"
 #include "sandbox/rlimits.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/slirp.h"
 #include "sandbox/user.h"
 
 namespace mybuild::sandbox {
@@ -156,9 +158,9 @@ Supervised supervise(ChildProcess& child, int error_fd, int output_fd, int statu
   return s;
 }
 
-unsigned long namespace_flags(const ProcessSpec& spec) {
+unsigned long namespace_flags(NetworkMode network) {
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-  if (spec.network == NetworkMode::kNone) flags |= CLONE_NEWNET;
+  if (network != NetworkMode::kHost) flags |= CLONE_NEWNET;
   return flags;
 }
 
@@ -176,14 +178,49 @@ std::string host_resolv_conf() {
   }
 }
 
+// /etc/hosts, /etc/resolv.conf and /etc/hostname for a step on `network` (the effective one).
+void write_etc_files(const ProcessSpec& spec, NetworkMode network,
+                     const std::filesystem::path& dir) {
+  bool gateway = false;
+  for (const auto& h : spec.extra_hosts) gateway = gateway || h.ip == kHostGateway;
+  write_run_file(dir / "hosts",
+                 generate_hosts(spec.hostname, spec.extra_hosts,
+                                gateway ? host_gateway_address(network) : "127.0.0.1"));
+  write_run_file(dir / "resolv.conf", generate_resolv_conf(network, host_resolv_conf()));
+  write_run_file(dir / "hostname", spec.hostname + "\n");
+}
+
+// How the step ended, from what supervise saw, PID 1's rusage and the cgroup's accounting.
+ExitStatus exit_status(const Supervised& s, const rusage& usage, const Cgroup& cgroup,
+                       const ProcessSpec& spec) {
+  ExitStatus result;
+  if (s.have_status && WIFEXITED(s.main_status)) {
+    result.code = WEXITSTATUS(s.main_status);
+  } else if (s.have_status && WIFSIGNALED(s.main_status)) {
+    result.signal = WTERMSIG(s.main_status);
+    result.code = 128 + result.signal;
+  } else {
+    result.signal = SIGKILL;  // PID 1 itself was killed (timeout, or the OOM killer chose it)
+    result.code = 128 + SIGKILL;
+  }
+  result.timed_out = s.timed_out;
+  result.oom_killed = cgroup.oom_killed();
+  result.memory_limit = spec.limits.memory_bytes;
+  result.usage.peak_memory_bytes = cgroup.peak_memory();
+  auto rusage_cpu = std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                    std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  result.usage.cpu_time =
+      cgroup.cpu_time().value_or(std::chrono::duration_cast<std::chrono::microseconds>(rusage_cpu));
+  return result;
+}
+
 ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
   cancel.check(spec.description);
   clean_stale_runs(spec.state_dir);
   RunRecord record(spec.state_dir, new_run_id());
   const auto& dir = record.dir();
-  write_run_file(dir / "hosts", generate_hosts(spec.hostname, spec.extra_hosts));
-  write_run_file(dir / "resolv.conf", generate_resolv_conf(spec.network, host_resolv_conf()));
-  write_run_file(dir / "hostname", spec.hostname + "\n");
+  const NetworkMode network = effective_network(spec.network);
+  write_etc_files(spec, network, dir);
   for (const char* sub : {"root", "secrets"}) {
     if (::mkdir((dir / sub).c_str(), 0700) != 0) common::throw_errno("mkdir", (dir / sub).string());
   }
@@ -209,9 +246,17 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
              .output_fd = out.write.get(),
              .status_fd = status.write.get(),
              .devnull_fd = devnull.get(),
-             .init_fd = init_binary_fd()});
+             .init_fd = init_binary_fd(),
+             .new_network = network != NetworkMode::kHost});
   ChildProcess child =
-      ChildProcess::spawn(storage.plan(), namespace_flags(spec), cgroup->clone_into_fd());
+      ChildProcess::spawn(storage.plan(), namespace_flags(network), cgroup->clone_into_fd());
+  // Started as soon as the namespace exists, so that slirp4netns's start (exec, libslirp, tap
+  // setup: most of what the private network costs) overlaps PID 1 assembling the rootfs; the
+  // step's process execs only after wait_ready below. Declared after `child`: destroyed first.
+  std::optional<SlirpNetwork> slirp;
+  if (network == NetworkMode::kDefault) {
+    slirp.emplace(SlirpNetwork::start(*find_slirp4netns(), child.pid()));
+  }
   error.write.reset();
   out.write.reset();
   status.write.reset();
@@ -219,6 +264,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
 
   await_rootfs(sync_parent.get(), error.read.get(), spec, cancel);
   Credentials creds = resolve_credentials(spec, child.pid(), storage.plan().root_path);
+  if (slirp) slirp->wait_ready(cancel, spec.description);
   if (::write(sync_parent.get(), &creds, sizeof(creds)) != sizeof(creds)) {
     // PID 1 died meanwhile; the error pipe says why.
     StepError e{};
@@ -230,25 +276,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   rusage usage{};
   child.wait(&usage);
 
-  ExitStatus result;
-  if (s.have_status && WIFEXITED(s.main_status)) {
-    result.code = WEXITSTATUS(s.main_status);
-  } else if (s.have_status && WIFSIGNALED(s.main_status)) {
-    result.signal = WTERMSIG(s.main_status);
-    result.code = 128 + result.signal;
-  } else {
-    result.signal = SIGKILL;  // PID 1 itself was killed (timeout, or the OOM killer chose it)
-    result.code = 128 + SIGKILL;
-  }
-  result.timed_out = s.timed_out;
-  result.oom_killed = cgroup->oom_killed();
-  result.memory_limit = spec.limits.memory_bytes;
-  result.usage.peak_memory_bytes = cgroup->peak_memory();
-  auto rusage_cpu = std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                    std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-  result.usage.cpu_time = cgroup->cpu_time().value_or(
-      std::chrono::duration_cast<std::chrono::microseconds>(rusage_cpu));
-  return result;
+  return exit_status(s, usage, *cgroup, spec);
 }
 
 }  // namespace

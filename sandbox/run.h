@@ -1,7 +1,8 @@
 // sandbox::run: runs one process specification (sandbox/spec.h) to completion in fresh mount,
-// PID, UTS, IPC and cgroup namespaces (and a network namespace for NetworkMode::kNone), in its own
-// cgroup with the spec's limits, with Docker's default capabilities and seccomp policy, and
-// streams its stdout and stderr to `output` as they come.
+// PID, UTS, IPC and cgroup namespaces (and a network namespace unless NetworkMode::kHost: lo only
+// for kNone, lo and slirp4netns's tap0 for kDefault, sandbox/slirp.h), in its own cgroup with the
+// spec's limits, with Docker's default capabilities and seccomp policy, and streams its stdout and
+// stderr to `output` as they come.
 //
 // Contract (STYLE.md §2, §3):
 // - A process that exits non-zero, dies of a signal, is OOM-killed or times out is a result

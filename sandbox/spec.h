@@ -14,10 +14,15 @@
 
 namespace mybuild::sandbox {
 
-// --network for RUN. kDefault is what `docker build` gives a RUN step: network access. Docker
-// does it with a bridge and NAT; mybuild is daemonless and sets up no bridge, so kDefault shares
-// the host's network namespace (as BuildKit's "host" entitlement does) and the step sees the
-// host's resolv.conf. kNone is a fresh network namespace with only `lo` up.
+// --network for RUN. kDefault is what `docker build` gives a RUN step: outbound network access
+// from a namespace of its own. Docker does it with a bridge and NAT; mybuild is daemonless and
+// starts slirp4netns (user-mode networking, sandbox/slirp.h) per step: the step gets a private
+// network namespace with lo and tap0 (10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3), cannot
+// reach the host's loopback or abstract UNIX sockets, and its CAP_NET_RAW sees only its own
+// interfaces. Without slirp4netns on PATH kDefault falls back to kHost with a warning (see
+// effective_network). kNone is a fresh network namespace with only `lo` up. kHost shares the
+// host's network namespace (BuildKit's "network.host" entitlement): the host's loopback, its
+// abstract sockets and interfaces are all there.
 enum class NetworkMode { kDefault, kNone, kHost };
 
 struct Limits {
@@ -44,7 +49,8 @@ inline constexpr size_t kMaxSecretBytes = 512 * 1024;
 // docker's HOST:IP spelling into one.
 struct HostEntry {
   std::string host{};
-  std::string ip{};  // a valid IPv4 or IPv6 address, without brackets
+  // A valid IPv4 or IPv6 address without brackets, or kHostGateway (sandbox/network.h).
+  std::string ip{};
   bool operator==(const HostEntry&) const = default;
 };
 

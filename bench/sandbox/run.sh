@@ -7,6 +7,8 @@
 # Measured when the device policy and the exec'd init came (isolation issue; hybrid v1 host, same
 # run, medians of 200): 60-64 ms before, 60-64 ms with only mybuild-init (within noise), 64-68 ms
 # with the v1 devices cgroup too: joining and removing one more v1 hierarchy costs about 4 ms.
+# A second table: the same `true` step on each NetworkMode (none, host, and default: a private
+# namespace behind slirp4netns), with what it adds to none. Target: default within 5 ms of none.
 set -euo pipefail
 build=${1:-build}
 n=${SANDBOX_BENCH_RUNS:-200}
@@ -60,4 +62,19 @@ for rt in crun runc; do
     read -r m p <<<"$result"
     printf "%-16s %10s %10s\n" "$rt" "$m" "$p"
   fi
+done
+
+echo
+printf "%-26s %10s %10s %10s\n" "network (true step)" "median ms" "p90 ms" "+ vs none"
+none_med=
+for net in none host default; do
+  if ! result=$("$bin" "$n" "$net" 2>&1); then
+    printf "%-26s %s\n" "$net" "n/a: $result"
+    continue
+  fi
+  read -r med p90 <<<"$result"
+  [[ -z $none_med ]] && none_med=$med
+  label=$net
+  [[ $net == default ]] && label="default (slirp4netns)"
+  printf "%-26s %10s %10s %10s\n" "$label" "$med" "$p90" "$(awk -v a="$med" -v b="$none_med" 'BEGIN { printf "%+.2f", a - b }')"
 done

@@ -1,15 +1,19 @@
 // Runs /bin/true N times (default 200) in a busybox rootfs through sandbox::run and prints the
-// median and p90 start-to-exit time in milliseconds. run.sh compares it with crun and runc.
+// median and p90 start-to-exit time in milliseconds. run.sh compares it with crun and runc, and
+// the networks with each other: the second argument is none (the default here), host or default
+// (a private namespace behind slirp4netns); BENCH_HOST_NET=1 still means host.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "common/cancel.h"
 #include "common/io.h"
 #include "sandbox/run.h"
+#include "sandbox/slirp.h"
 #include "sandbox/testing/busybox_rootfs.h"
 
 int main(int argc, char** argv) {
@@ -19,8 +23,18 @@ int main(int argc, char** argv) {
   sandbox::ProcessSpec spec;
   spec.args = {"/bin/true"};
   spec.rootfs_dir = rootfs.path();
-  if (std::getenv("BENCH_HOST_NET")) spec.network = sandbox::NetworkMode::kHost;
-  else spec.network = sandbox::NetworkMode::kNone;
+  std::string network = argc > 2 ? argv[2] : std::getenv("BENCH_HOST_NET") ? "host" : "none";
+  if (network == "host") {
+    spec.network = sandbox::NetworkMode::kHost;
+  } else if (network == "default") {
+    spec.network = sandbox::NetworkMode::kDefault;
+    if (!sandbox::find_slirp4netns()) {
+      std::cerr << "slirp4netns not found: the default network would be the host's\n";
+      return 2;
+    }
+  } else {
+    spec.network = sandbox::NetworkMode::kNone;
+  }
   std::vector<double> ms;
   common::CancelToken cancel;
   common::NullWriter out;

@@ -18,6 +18,9 @@ struct PlanInputs {
   const void* seccomp_program = nullptr;  // null when insecure
   int error_fd = -1, sync_fd = -1, output_fd = -1, status_fd = -1, devnull_fd = -1;
   int init_fd = -1;
+  // The step gets its own network namespace (kNone, and kDefault behind slirp4netns): PID 1
+  // brings its `lo` up.
+  bool new_network = false;
 };
 
 class PlanStorage {

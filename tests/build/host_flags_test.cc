@@ -2,6 +2,8 @@
 // reach every RUN step's sandbox (its /etc/hosts, /dev/shm and resource limits), take part in
 // the step's cache key as BuildKit's ExecOp does, and bad values are usage errors (exit 2) that
 // name the flag. (sandbox/run_test.cc proves each in the sandbox itself.)
+#include "sandbox/network.h"
+#include "sandbox/slirp.h"
 #include "tests/build/build_fixture.h"
 
 namespace mybuild::build_testing {
@@ -27,11 +29,19 @@ TEST_F(HostFlags, AddHostLinesReachEveryRunStep) {
   EXPECT_EQ(image("app:v2").content("/h"), "10.9.9.9\tmyhost\n");
 }
 
-TEST_F(HostFlags, HostGatewayIsTheHostsLoopback) {
-  dockerfile("FROM busybox\nRUN grep host.docker.internal /etc/hosts > /h\n");
+// host-gateway is the host as the step's network reaches it (sandbox/network.h): behind
+// slirp4netns (host loopback disabled) one of the host's own non-loopback addresses, on the
+// host's network (the fallback without slirp4netns, or --network=host) 127.0.0.1.
+TEST_F(HostFlags, HostGatewayIsTheHostAsTheStepsNetworkReachesIt) {
+  dockerfile(
+      "FROM busybox\nRUN grep host.docker.internal /etc/hosts > /h\n"
+      "RUN --network=host grep host.docker.internal /etc/hosts > /host\n");
   Ran r = build({"--add-host", "host.docker.internal:host-gateway", "-t", "app:v1"});
   ASSERT_EQ(r.failure(), "");
-  EXPECT_EQ(image("app:v1").content("/h"), "127.0.0.1\thost.docker.internal\n");
+  std::string expected = sandbox::host_gateway_address(
+      sandbox::effective_network(sandbox::NetworkMode::kDefault));
+  EXPECT_EQ(image("app:v1").content("/h"), expected + "\thost.docker.internal\n");
+  EXPECT_EQ(image("app:v1").content("/host"), "127.0.0.1\thost.docker.internal\n");
 }
 
 TEST_F(HostFlags, ShmSizeSetsTheStepsDevShm) {

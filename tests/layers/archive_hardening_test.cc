@@ -142,7 +142,7 @@ TEST(LayerLimits, FailedUnpackLeavesNoSnapshot) {
   blob.media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
   blob.digest = writer->commit();
   blob.size = static_cast<int64_t>(gzip(tar).size());
-  builder::LayerRef layer{blob, common::Digest::sha256_of(tar)};
+  image::LayerRef layer{blob, common::Digest::sha256_of(tar)};
   common::CancelToken cancel;
   auto snapshots = [&] {
     int n = 0;

@@ -50,7 +50,7 @@ void add_inspect_command(CLI::App& app, GlobalOptions& global, std::ostream& out
       try {
         all.push_back(flags->remote
                           ? image::inspect_remote_image(name, flags->platform, flags->registry)
-                          : image::inspect_image(prepare_root(global), name));
+                          : image::inspect_image(prepare_root(global, /*create=*/false), name));
       } catch (const std::exception&) {
         failures.push_back(std::current_exception());
       }

@@ -10,7 +10,7 @@ namespace {
 
 TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
   auto checks = run_doctor();
-  ASSERT_EQ(checks.size(), 9u);
+  ASSERT_EQ(checks.size(), 10u);
   for (const auto& c : checks) {
     EXPECT_FALSE(c.name.empty());
     EXPECT_FALSE(c.detail.empty()) << c.name;

@@ -13,7 +13,7 @@ DoctorCheck check_network() {
   std::optional<std::string> why =
       slirp ? probe_slirp4netns(*slirp) : "slirp4netns was not found on PATH";
   if (why) {
-    c.state = DoctorCheck::State::kMissing;
+    c.state = DoctorCheck::State::kWarning;
     c.detail =
         "default RUN steps share the host's network namespace (they reach services on "
         "the host's 127.0.0.1 and its abstract sockets): " +
@@ -23,7 +23,7 @@ DoctorCheck check_network() {
   }
   c.detail = "default: a private network namespace per step behind " + slirp->string() +
              " (outbound only; the host's loopback is out of reach; host-gateway is " +
-             host_gateway_address(NetworkMode::kDefault) + "); --network=host shares the host's";
+             host_gateway_address(NetworkMode::kDefault) + "); RUN --network=host shares the host's namespace";
   return c;
 }
 

@@ -114,7 +114,9 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
             line += "Pushed (" + push_size_text(d.size) + ")";
             break;
         }
-        if (log) log(line);
+        // docker lists the layers it pushes, not the config blob.
+        const bool config = d.media_type == mt::kOciConfig || d.media_type == mt::kDockerConfig;
+        if (log && !config) log(line);
       } catch (...) {
         std::lock_guard lk(mu);
         if (!first_error) first_error = std::current_exception();

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,8 +29,21 @@ class StubCleaner {
 
  private:
   std::filesystem::path rootfs_;
-  std::vector<std::string> created_;                         // relative, deepest last
+  std::vector<std::string> created_;                          // relative, deepest last
   std::vector<std::pair<std::string, struct stat>> parents_;  // existing dirs and their stat
+};
+
+// Cleans the stubs when it goes, whether the run finished or threw; the StubCleaner stays
+// shared for prune_upper after the unmount.
+class StubCleanup {
+ public:
+  explicit StubCleanup(std::shared_ptr<StubCleaner> stubs) : stubs_(std::move(stubs)) {}
+  ~StubCleanup() { stubs_->clean(); }
+  StubCleanup(const StubCleanup&) = delete;
+  StubCleanup& operator=(const StubCleanup&) = delete;
+
+ private:
+  std::shared_ptr<StubCleaner> stubs_;
 };
 
 }  // namespace mybuild::builder

@@ -1,0 +1,35 @@
+#include "builder/run/cache_instance.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include "common/error.h"
+
+namespace mybuild::builder {
+
+namespace {
+// A private mount past this many busy instances waits for the last one instead.
+constexpr int kMaxPrivateInstances = 64;
+}  // namespace
+
+CacheInstance acquire_cache_instance(const std::filesystem::path& root, const std::string& id_hash,
+                                     const std::string& sharing) {
+  for (int instance = 0;; ++instance) {
+    std::string name = id_hash;
+    if (instance > 0) name.append("-").append(std::to_string(instance));
+    std::filesystem::path candidate = root / name;
+    std::filesystem::create_directories(candidate);
+    if (sharing == "shared") return CacheInstance(candidate, common::UniqueFd());
+    common::UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) common::throw_errno("open", candidate.string());
+    const bool try_only = sharing == "private" && instance < kMaxPrivateInstances;
+    if (::flock(fd.get(), try_only ? LOCK_EX | LOCK_NB : LOCK_EX) != 0) {
+      if (errno == EWOULDBLOCK && try_only) continue;  // in use: the next instance
+      common::throw_errno("flock", candidate.string());
+    }
+    return CacheInstance(candidate, std::move(fd));
+  }
+}
+
+}  // namespace mybuild::builder

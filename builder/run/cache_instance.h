@@ -1,0 +1,34 @@
+// Which directory a RUN --mount=type=cache gets, by its sharing mode (BuildKit's
+// cache mount sharing):
+//   shared   one directory for every step at once
+//   locked   one step at a time: the next waits until the holder releases it
+//   private  a step that finds it in use gets an instance of its own (BuildKit's "a new mount
+//            if there are multiple writers"), kept for later steps like the first
+// Instances are <root>/<id_hash>, <root>/<id_hash>-1, ...; "in use" is an flock on the
+// directory, held by the CacheInstance until it goes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/unique_fd.h"
+
+namespace mybuild::builder {
+
+class CacheInstance {
+ public:
+  CacheInstance(std::filesystem::path dir, common::UniqueFd lock)
+      : dir_(std::move(dir)), lock_(std::move(lock)) {}
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  common::UniqueFd lock_;  // empty for shared
+};
+
+// Creates the directory when missing. Blocks for `locked`. Throws common::Error naming the
+// call (open, flock) and the path.
+CacheInstance acquire_cache_instance(const std::filesystem::path& root, const std::string& id_hash,
+                                     const std::string& sharing);
+
+}  // namespace mybuild::builder

@@ -1,0 +1,101 @@
+#include "builder/run/step_mounts.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/digest.h"
+#include "common/error.h"
+#include "common/log.h"
+
+namespace mybuild::builder {
+
+using common::Error;
+using common::ErrorKind;
+
+void StepMounts::add(const RunMount& mount, sandbox::ProcessSpec& spec) {
+  if (mount.type == "tmpfs") {
+    add_tmpfs(mount, spec);
+  } else if (mount.type == "secret") {
+    add_secret(mount, spec);
+  } else if (mount.type == "cache") {
+    add_cache(mount, spec);
+  } else if (mount.type == "bind") {
+    add_bind(mount, spec);
+  }
+}
+
+void StepMounts::add_tmpfs(const RunMount& m, sandbox::ProcessSpec& spec) {
+  std::vector<std::string> opts;
+  if (m.size_bytes) opts.push_back("size=" + std::to_string(*m.size_bytes));
+  spec.mounts.push_back({"tmpfs", "tmpfs", m.target, opts});
+}
+
+void StepMounts::add_secret(const RunMount& m, sandbox::ProcessSpec& spec) {
+  auto it = s_.request.secrets.find(m.id);
+  if (it == s_.request.secrets.end()) {
+    if (m.required) {
+      throw Error(
+          ErrorKind::kUsage,
+          "secret " + m.id + " is required but was not given (--secret id=" + m.id + ",src=FILE)");
+    }
+    return;
+  }
+  if (m.env) {
+    spec.env.push_back(*m.env + "=" + it->second);
+    if (m.target.empty()) return;
+  }
+  sandbox::SecretFile secret;
+  secret.content = it->second;
+  secret.target = m.target;
+  secret.mode = m.mode.value_or(0400);
+  secret.uid = m.uid;
+  secret.gid = m.gid;
+  spec.secrets.push_back(secret);
+}
+
+void StepMounts::add_cache(const RunMount& m, sandbox::ProcessSpec& spec) {
+  if (m.from) {
+    s_.progress.message("WARN: RUN --mount=type=cache,from=" + *m.from +
+                        ": mybuild does not seed cache mounts; the cache starts empty");
+  }
+  std::string id_hash(common::Digest::sha256_of(m.id).hex().substr(0, 24));
+  caches_.push_back(acquire_cache_instance(s_.store.root() / "cache-mounts", id_hash, m.sharing));
+  const std::filesystem::path& dir = caches_.back().dir();
+  // Best effort, as the code before: as root both work; rootless the owner may not change.
+  if (::chmod(dir.c_str(), m.mode.value_or(0755)) != 0) {
+    common::log::debug("chmod " + dir.string() + ": " + std::strerror(errno));
+  }
+  if (::chown(dir.c_str(), m.uid, m.gid) != 0) {
+    common::log::debug("chown " + dir.string() + ": " + std::strerror(errno));
+  }
+  spec.mounts.push_back({"bind", dir.string(), m.target, {m.readonly ? "ro" : "rw"}});
+}
+
+void StepMounts::add_bind(const RunMount& m, sandbox::ProcessSpec& spec) {
+  const BuildContext* ctx = &s_.context;
+  if (m.from) {
+    auto source = open_source(s_, plan_, *m.from, platform_, step_);
+    ctx = &*source->context;
+    sources_.push_back(std::move(source));
+  }
+  auto rel = ctx->resolve(m.source.empty() ? "." : m.source);
+  if (!rel) {
+    throw Error(ErrorKind::kNotFound, "RUN --mount source \"" + m.source + "\": not found");
+  }
+  std::filesystem::path host = ctx->host_path(*rel);
+  if (!m.readonly) {
+    // rw binds are scratch space: writes are thrown away, the source never changes.
+    auto temp = std::make_unique<common::TempDir>("mybuild-bind-", s_.store.root() / "tmp");
+    std::filesystem::copy(
+        host, temp->path(),
+        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+    host = temp->path();
+    temps_.push_back(std::move(temp));
+  }
+  spec.mounts.push_back({"bind", host.string(), m.target, {m.readonly ? "ro" : "rw"}});
+}
+
+}  // namespace mybuild::builder

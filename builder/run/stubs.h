@@ -9,6 +9,9 @@
 //                              // put the mtimes of the directories that held them back
 //   stubs.prune_upper(upper);  // unmounted (overlay): drop the copied-up, now unchanged
 //                              // parent directories from the upper dir, so they are no change
+//
+// The step controls every file these touch: all of it is resolved beneath the root without
+// following a symlink (see stubs.cc), never through a path string.
 #pragma once
 
 #include <sys/stat.h>
@@ -28,6 +31,9 @@ class StubCleaner {
   void prune_upper(const std::filesystem::path& upper) const;
 
  private:
+  // Whether upper/rel is an empty, non-opaque copy-up of a parent recorded before the step.
+  bool unchanged_copy_up(int upper_fd, const std::string& rel) const;
+
   std::filesystem::path rootfs_;
   std::vector<std::string> created_;                          // relative, deepest last
   std::vector<std::pair<std::string, struct stat>> parents_;  // existing dirs and their stat

@@ -59,6 +59,9 @@ struct BuildRequest {
   // --mount from=NAME read, or "docker-image://REF", the image FROM/--from NAME then use.
   std::map<std::string, std::string> named_contexts;
   bool allow_insecure = false;                 // --allow security.insecure
+  // --allow network.host: RUN --network=host in the Dockerfile (BuildKit's entitlement). The
+  // build flag --network host is the user's own choice and implies it, as in buildx.
+  bool allow_network_host = false;
   std::optional<int64_t> source_date_epoch;    // SOURCE_DATE_EPOCH build arg / env
 };
 

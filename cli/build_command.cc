@@ -196,8 +196,13 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   r.compression_level = f.compression_level;
   r.registry = f.registry;
   for (const auto& a : f.allow) {
-    if (a == "security.insecure") r.allow_insecure = true;
-    else if (a != "network.host") throw Error(ErrorKind::kUsage, "unknown entitlement: " + a);
+    if (a == "security.insecure") {
+      r.allow_insecure = true;
+    } else if (a == "network.host") {
+      r.allow_network_host = true;
+    } else {
+      throw Error(ErrorKind::kUsage, "unknown entitlement: " + a);
+    }
   }
   for (const auto& c : f.build_contexts) {
     auto [name, value] = split_kv(c, "--build-context");

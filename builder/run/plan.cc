@@ -132,6 +132,13 @@ RunPlan plan_run(const parser::Run& run, const RunScope& scope, const BuildReque
         "RUN --security=insecure needs the entitlement: build with --allow security.insecure",
         run.range);
   }
+  // A Dockerfile cannot give itself the host's network: that takes the user's word (BuildKit's
+  // network.host entitlement), and --network host on the command line is that word.
+  if (run.network == "host" && !request.allow_network_host && request.network != "host") {
+    throw Error(ErrorKind::kUsage,
+                "RUN --network=host needs the entitlement: build with --allow network.host",
+                run.range);
+  }
   RunPlan plan;
   if (run.command.exec_form) {
     plan.argv = run.command.args;

@@ -122,6 +122,7 @@ TEST(PlanRun, ResolvedMountKeysAndSecurity) {
   Args args;
   BuildRequest request;
   request.allow_insecure = true;
+  request.allow_network_host = true;
   RunPlan plan = plan_run(first_run("FROM busybox\nRUN --security=insecure --network=host id\n"),
                           RunScope{config, args, {}}, request);
   EXPECT_TRUE(plan.insecure);
@@ -145,6 +146,27 @@ TEST(PlanRun, InsecureNeedsTheEntitlement) {
   } catch (const common::Error& e) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kUsage);
   }
+}
+
+TEST(PlanRun, HostNetworkNeedsTheEntitlementOrTheBuildFlag) {
+  image::ContainerConfig config;
+  Args args;
+  const parser::Run run = first_run("FROM busybox\nRUN --network=host id\n");
+  BuildRequest request;
+  try {
+    plan_run(run, RunScope{config, args, {}}, request);
+    FAIL() << "a Dockerfile gave itself the host's network";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("--allow network.host"), std::string::npos) << e.what();
+  }
+  request.allow_network_host = true;
+  EXPECT_EQ(plan_run(run, RunScope{config, args, {}}, request).network,
+            sandbox::NetworkMode::kHost);
+  BuildRequest by_flag;
+  by_flag.network = "host";  // build --network host: the user's own choice
+  EXPECT_EQ(plan_run(run, RunScope{config, args, {}}, by_flag).network,
+            sandbox::NetworkMode::kHost);
 }
 
 constexpr const char* kPasswd =

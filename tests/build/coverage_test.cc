@@ -73,7 +73,10 @@ TEST_F(Coverage, RunNetworkHostSeesTheHostsInterfaces) {
       "FROM busybox\n"
       "RUN --network=host tail -n +3 /proc/net/dev | wc -l > /host\n"
       "RUN --network=none tail -n +3 /proc/net/dev | wc -l > /none\n");
-  ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
+  Ran refused = build({"-t", "app:v1"});
+  EXPECT_NE(refused.err.find("--allow network.host"), std::string::npos)
+      << "a Dockerfile gave itself the host's network: " << refused.err;
+  ASSERT_EQ(build({"--allow", "network.host", "-t", "app:v1"}).failure(), "");
   StoredImage img = image("app:v1");
   EXPECT_EQ(img.content("/host"), std::to_string(host_ifaces) + "\n");
   EXPECT_EQ(img.content("/none"), "1\n");

@@ -151,6 +151,14 @@ TEST(PlanCopy, Heredoc) {
                              R"("instruction":"COPY <<EOF <<'RAW' /etc/ # buildkit","op":"COPY"})");
 }
 
+TEST(PlanCopy, HeredocNamesWithFromAreReadFromThere) {
+  // With --from, "<<EOF" is a path in that stage (as before the split): no file is planned.
+  CopyPlan p = plan("FROM scratch\nCOPY --from=build <<EOF /etc/\nbody\nEOF\n");
+  EXPECT_TRUE(p.heredoc_sources);
+  EXPECT_TRUE(p.heredoc_files.empty());
+  EXPECT_EQ(p.display, "COPY --from=build <<EOF /etc/");
+}
+
 TEST(PlanCopy, RelativeDestinationIsUnderWorkdir) {
   EXPECT_EQ(plan("FROM scratch\nCOPY a rel/\n", "/srv/app").dest, "/srv/app/rel/");
   EXPECT_EQ(plan("FROM scratch\nCOPY a .\n", "/srv/app").dest, "/srv/app/");

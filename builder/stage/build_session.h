@@ -1,6 +1,6 @@
 // What every stage of one build shares: the request, the store, the context, progress, the
-// cancel token, the plan, and the results of other stages (which a stage waits for). Internal
-// to builder/build*.cc and builder/step_*.cc.
+// cancel token, the plan, and the results of other stages (which a stage waits for, through
+// the StageScheduler, scheduler.h). Internal to builder/; build_session.cc holds the methods.
 #pragma once
 
 #include <atomic>

@@ -4,8 +4,10 @@
 #include <cstring>
 
 #include "builder/stage/build_inputs.h"
+#include "builder/stage/healthcheck.h"
 #include "builder/stage/history_text.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "parser/stages.h"
 #include "registry/reference.h"
 
@@ -16,18 +18,29 @@ using common::ErrorKind;
 
 namespace {
 
+// The reference as the progress shows it ("busybox" -> "docker.io/library/busybox:latest"), or
+// nothing when it does not parse.
+std::optional<std::string> normalized_reference(const std::string& text) {
+  try {
+    return registry::parse_reference(text).str();
+  } catch (const Error& e) {
+    common::log::debug("FROM " + text + " is not a reference (" + e.what() + ")");
+    return std::nullopt;
+  }
+}
+
 std::string ltrim(std::string s) {
   size_t i = s.find_first_not_of(" \t");
   return i == std::string::npos ? "" : s.substr(i);
 }
-
 
 bool is_platform_arg(const std::string& name) {
   return name.rfind("TARGET", 0) == 0 || name.rfind("BUILD", 0) == 0;
 }
 
 // Docker's nat.ParsePortSpec subset: "80", "80/udp", "8000-8002/tcp" -> "80/tcp", ...
-std::vector<std::string> normalize_ports(const std::string& spec, const common::SourceRange& where) {
+std::vector<std::string> normalize_ports(const std::string& spec,
+                                         const common::SourceRange& where) {
   std::string port = spec, proto = "tcp";
   if (auto slash = spec.find('/'); slash != std::string::npos) {
     port = spec.substr(0, slash);
@@ -62,11 +75,11 @@ void validate_signal(const std::string& sig, const common::SourceRange& where) {
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return;
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (s.rfind("SIG", 0) == 0) s = s.substr(3);
-  static const char* kNames[] = {"ABRT", "ALRM", "BUS",  "CHLD", "CLD",    "CONT", "FPE",  "HUP",
-                                 "ILL",  "INT",  "IO",   "IOT",  "KILL",   "PIPE", "POLL", "PROF",
-                                 "PWR",  "QUIT", "SEGV", "STKFLT", "STOP", "SYS",  "TERM", "TRAP",
-                                 "TSTP", "TTIN", "TTOU", "URG",  "USR1",   "USR2", "VTALRM",
-                                 "WINCH", "XCPU", "XFSZ"};
+  static const char* kNames[] = {"ABRT", "ALRM", "BUS",    "CHLD",  "CLD",  "CONT",   "FPE",
+                                 "HUP",  "ILL",  "INT",    "IO",    "IOT",  "KILL",   "PIPE",
+                                 "POLL", "PROF", "PWR",    "QUIT",  "SEGV", "STKFLT", "STOP",
+                                 "SYS",  "TERM", "TRAP",   "TSTP",  "TTIN", "TTOU",   "URG",
+                                 "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ"};
   for (const char* n : kNames) {
     if (s == n) return;
   }
@@ -169,12 +182,8 @@ StageResult StageBuilder::build() {
   } else if (plan_.scratch) {
     state_.config.platform = plan_.platform;
   } else {
-    std::string base_name = plan_.base;
-    try {
-      base_name = registry::parse_reference(plan_.base).str();
-    } catch (const Error&) {
-      // reported by base_image below, with the stage's location
-    }
+    // A bad reference is reported by base_image below, with the stage's location.
+    std::string base_name = normalized_reference(plan_.base).value_or(plan_.base);
     StepId step{s_.next_step(), step_name("FROM " + base_name)};
     auto started = std::chrono::steady_clock::now();
     s_.progress.step_state(step, StepState::kStarted, {});
@@ -305,33 +314,8 @@ void StageBuilder::do_config(const parser::Instruction& instruction) {
     c.shell = sh->shell;
     add_history("SHELL " + go_list(sh->shell), true);
   } else if (const auto* hc = std::get_if<parser::Healthcheck>(&instruction)) {
-    image::Healthcheck h;
-    if (hc->none) {
-      h.test = {"NONE"};
-    } else {
-      if (hc->test.exec_form) {
-        h.test = {"CMD"};
-        h.test.insert(h.test.end(), hc->test.args.begin(), hc->test.args.end());
-      } else {
-        h.test = {"CMD-SHELL", hc->test.args.empty() ? "" : hc->test.args[0]};
-      }
-      if (hc->interval) h.interval_ns = hc->interval->count();
-      if (hc->timeout) h.timeout_ns = hc->timeout->count();
-      if (hc->start_period) h.start_period_ns = hc->start_period->count();
-      if (hc->start_interval) h.start_interval_ns = hc->start_interval->count();
-      if (hc->retries) h.retries = *hc->retries;
-    }
-    c.healthcheck = h;
-    std::string text = "HEALTHCHECK &{" + go_quote_list(h.test) + " " +
-                       go_quote(go_duration(std::chrono::nanoseconds(h.interval_ns))) + " " +
-                       go_quote(go_duration(std::chrono::nanoseconds(h.timeout_ns))) + " " +
-                       go_quote(go_duration(std::chrono::nanoseconds(h.start_period_ns))) + " " +
-                       go_quote(go_duration(std::chrono::nanoseconds(h.start_interval_ns))) + " ";
-    char retries[16];
-    std::snprintf(retries, sizeof retries, "'\\x%02x'", h.retries & 0xff);
-    text += retries;
-    text += "}";
-    add_history(text, true);
+    c.healthcheck = healthcheck_of(*hc);
+    add_history(healthcheck_history(*c.healthcheck), true);
   } else if (const auto* ex = std::get_if<parser::Expose>(&instruction)) {
     std::vector<std::string> written;
     for (const auto& p : ex->ports) {
@@ -350,7 +334,9 @@ void StageBuilder::do_config(const parser::Instruction& instruction) {
     std::vector<std::string> paths;
     for (const auto& p : vol->paths) {
       std::string v = expand(p);
-      if (v.empty()) throw Error(ErrorKind::kDockerfile, "VOLUME specified can not be an empty string", vol->range);
+      if (v.empty())
+        throw Error(ErrorKind::kDockerfile, "VOLUME specified can not be an empty string",
+                    vol->range);
       paths.push_back(v);
       c.volumes.push_back(v);
     }
@@ -372,8 +358,8 @@ void StageBuilder::do_config(const parser::Instruction& instruction) {
     // BuildKit's dispatchOnbuild: the trigger as written, and no history entry.
     c.on_build.push_back(ltrim(ob->expression));
   } else {
-    throw Error(ErrorKind::kInternal, "instruction " + parser::common_of(instruction).keyword +
-                                          " has no handler");
+    throw Error(ErrorKind::kInternal,
+                "instruction " + parser::common_of(instruction).keyword + " has no handler");
   }
 }
 

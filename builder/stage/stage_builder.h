@@ -36,6 +36,10 @@ class StageBuilder {
   };
   void layer_step(const StepId& step, const parser::InstructionCommon& where, StepInputs inputs,
                   const std::string& created_by, const Action& act);
+  // The miss path of layer_step: `act` on a fresh snapshot over `parent`, then its diff as a
+  // layer (nothing when the step changed no file) and the committed snapshot.
+  std::optional<image::LayerRef> run_in_snapshot(const std::string& parent, const Action& act,
+                                                 const StepId& step);
 
   void dispatch(const parser::Instruction& instruction);
   std::string expand_flag(const std::optional<std::string>& value) const;

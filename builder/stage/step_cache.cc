@@ -32,13 +32,42 @@ class Slot {
   std::counting_semaphore<64>* s_;
 };
 
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& parent,
+                                                             const Action& act,
+                                                             const StepId& step) {
+  ScopedSnapshot snap(s_.store, "step", parent);
+  {
+    snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
+    after_unmount_ = nullptr;
+    act(rootfs.target(), step);
+    rootfs.unmount();
+  }
+  if (after_unmount_) {
+    if (s_.store.dir_format() == snapshot::DirFormat::kOverlayLayer) {
+      after_unmount_(
+          s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); }));
+    }
+    after_unmount_ = nullptr;
+  }
+  s_.cancel.check("build");
+  std::optional<image::LayerRef> layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
+  if (layer) snap.commit(chain_id(parent, layer->diff_id));
+  return layer;
+}
 
 void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommon& where,
                               StepInputs in, const std::string& created_by, const Action& act) {
   ++s_.total_steps;
   const bool linked = in.independent_of_parent;
-  in.inputs["parent"] = linked                ? "independent (--link)"
+  in.inputs["parent"] = linked                 ? "independent (--link)"
                         : state_.chain.empty() ? "scratch"
                                                : state_.chain;
   in.inputs["platform"] = state_.config.platform.str();
@@ -68,8 +97,8 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     }
   }
   if (s_.request.explain_cache) {
-    std::string reason =
-        no_cache_ ? std::string("cache disabled (--no-cache)") : explain_miss(inputs, s_.cache_last(loc));
+    std::string reason = no_cache_ ? std::string("cache disabled (--no-cache)")
+                                   : explain_miss(inputs, s_.cache_last(loc));
     s_.progress.cache_miss(step, reason);
   }
   Slot slot(s_.slots);
@@ -78,35 +107,19 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
   try {
     std::string parent =
         linked ? std::string() : s_.store.ensure_snapshot(state_.layers, s_.cancel);
-    ScopedSnapshot snap(s_.store, "step", parent);
-    {
-      snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
-      after_unmount_ = nullptr;
-      act(rootfs.target(), step);
-      rootfs.unmount();
-    }
-    if (after_unmount_) {
-      if (s_.store.dir_format() == snapshot::DirFormat::kOverlayLayer) {
-        after_unmount_(s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); }));
-      }
-      after_unmount_ = nullptr;
-    }
-    s_.cancel.check("build");
-    std::optional<image::LayerRef> layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
-    if (layer) snap.commit(chain_id(parent, layer->diff_id));
+    std::optional<image::LayerRef> layer = run_in_snapshot(parent, act, step);
     CacheRecord record;
     record.key = key;
     record.layer = layer;
     record.locator = loc;
     record.inputs = inputs;
-    record.created_at = s_.request.source_date_epoch.value_or(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    record.created_at = s_.request.source_date_epoch.value_or(unix_now());
     s_.cache_store(record);
     apply(layer, record.created_at);
   } catch (Error& e) {
-    s_.progress.step_state(step, e.kind() == ErrorKind::kCancelled ? StepState::kCancelled
-                                                                    : StepState::kFailed,
-                           Clock::now() - started);
+    s_.progress.step_state(
+        step, e.kind() == ErrorKind::kCancelled ? StepState::kCancelled : StepState::kFailed,
+        Clock::now() - started);
     if (!e.where()) e.set_where(where.range);
     throw;
   } catch (...) {

@@ -44,10 +44,6 @@ void make_workdir(const std::filesystem::path& rootfs, const std::string& path,
 
 }  // namespace
 
-std::string StageBuilder::expand_flag(const std::optional<std::string>& value) const {
-  return value ? expand(*value) : std::string();
-}
-
 void StageBuilder::do_copy(const parser::Copy& copy) {
   const CopyPlan plan = plan_copy(copy, state_.config.config.working_dir,
                                   [this](const std::string& word) { return expand(word); });

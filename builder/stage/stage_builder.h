@@ -42,7 +42,6 @@ class StageBuilder {
                                                  const StepId& step);
 
   void dispatch(const parser::Instruction& instruction);
-  std::string expand_flag(const std::optional<std::string>& value) const;
   void run_onbuild_triggers();
 
   void do_arg(const parser::Arg& arg);

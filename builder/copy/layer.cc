@@ -108,6 +108,9 @@ void copy_to_layer(const std::filesystem::path& rootfs, const CopyPlan& plan,
   } else if (!plan.chown.empty()) {
     options.owner = resolve_chown(plan.chown, rootfs);
   }
+  // COPY --from without --chown keeps the owners the files have in that stage or image (BuildKit's
+  // fsutil copy); the context's files are always 0:0, as BuildKit sends them.
+  options.keep_owner = !plan.from.empty() && plan.chown.empty() && !linked_owner;
   options.chmod = plan.chmod_spec;
   std::vector<CopySource> plain;
   std::vector<const CopySource*> archives;

@@ -28,6 +28,28 @@ TEST_F(BuildCopy, FileKeepsContentAndModeAndIsOwnedByRoot) {
   EXPECT_EQ(img.find("/dst")->mode, 0755) << "created parents are 0755";
 }
 
+// BuildKit keeps the owners files have in the stage they come from (a service user's
+// application stays its own); --chown still overrides them.
+TEST_F(BuildCopy, FromAStageKeepsTheSourceOwners) {
+  dockerfile(
+      "FROM busybox AS build\n"
+      "RUN mkdir -p /app/bin && echo x > /app/bin/tool && chown -R 1000:1001 /app "
+      "&& chown 0:0 /app/bin/tool\n"
+      "FROM busybox\n"
+      "COPY --from=build /app /srv/app\n"
+      "COPY --from=build --chown=7:8 /app /srv/owned\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  ASSERT_NE(img.find("/srv/app/bin"), nullptr);
+  EXPECT_EQ(img.find("/srv/app/bin")->uid, 1000);
+  EXPECT_EQ(img.find("/srv/app/bin")->gid, 1001);
+  EXPECT_EQ(img.find("/srv/app/bin/tool")->uid, 0);
+  ASSERT_NE(img.find("/srv/owned/bin/tool"), nullptr);
+  EXPECT_EQ(img.find("/srv/owned/bin/tool")->uid, 7);
+  EXPECT_EQ(img.find("/srv/owned/bin/tool")->gid, 8);
+}
+
 TEST_F(BuildCopy, DirectoryCopiesItsContentsNotItself) {
   write("dir/x", "x\n");
   write("dir/sub/y", "y\n");

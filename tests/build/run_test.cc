@@ -43,6 +43,25 @@ TEST_F(BuildRun, ShellFormAndExecForm) {
   EXPECT_EQ(h[3], "RUN /bin/sh -c echo exec-sh > /exec-sh # buildkit");
 }
 
+// HOME comes from the RUN's user's passwd entry as the image stands (an earlier RUN may add the
+// user), and "/" for a uid with no entry, as BuildKit (through runc) gives it.
+TEST_F(BuildRun, HomeFollowsTheUsersPasswdEntry) {
+  dockerfile(
+      "FROM busybox\n"
+      "RUN echo \"$HOME\" > /root-home && mkdir -p /home/app && "
+      "echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd\n"
+      "USER app\n"
+      "RUN echo \"$HOME\" > /tmp/app-home\n"
+      "USER 4242\n"
+      "RUN echo \"$HOME\" > /tmp/uid-home\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.content("/root-home"), "/root\n");
+  EXPECT_EQ(img.content("/tmp/app-home"), "/home/app\n");
+  EXPECT_EQ(img.content("/tmp/uid-home"), "/\n");
+}
+
 TEST_F(BuildRun, HeredocScriptWithoutShebangRunsInTheShell) {
   dockerfile(
       "FROM busybox\n"

@@ -30,12 +30,10 @@ struct RepoAndTag {
 
 // "docker.io/library/busybox:latest" -> {"busybox", "latest"}, as docker images shows them.
 RepoAndTag split_name(const std::string& name) {
-  try {
-    registry::Reference r = registry::parse_reference_no_default(name);
-    return {r.repository().familiar(), r.tag.empty() ? "<none>" : r.tag};
-  } catch (const Error&) {
-    return {name, "<none>"};  // stored names are normally references; show an odd one as it is
-  }
+  auto r = registry::try_parse_reference_no_default(name);
+  // Stored names are normally references; show an odd one as it is.
+  if (!r) return {name, "<none>"};
+  return {r->repository().familiar(), r->tag.empty() ? "<none>" : r->tag};
 }
 
 json read_config(const LocalStore& store, const LocalImage& img) {
@@ -130,13 +128,9 @@ std::vector<std::string> remove_image(const std::filesystem::path& root, const s
     // name@digest: every tag of that repository pointing at that digest.
     for (const auto& t : store.images.list()) {
       if (t.target.digest != *ref->digest) continue;
-      try {
-        if (registry::parse_reference_no_default(t.name).repository() != ref->repository()) {
-          continue;
-        }
-      } catch (const Error&) {
-        continue;  // a stored name that is not a reference has no repository to match
-      }
+      // A stored name that is not a reference has no repository to match.
+      auto stored = registry::try_parse_reference_no_default(t.name);
+      if (!stored || stored->repository() != ref->repository()) continue;
       if (store.images.untag(t.name)) untagged.push_back(t.name);
     }
     if (!untagged.empty()) return untagged;

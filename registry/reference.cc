@@ -235,14 +235,20 @@ Reference parse_reference(std::string_view text) {
   return r;
 }
 
-std::optional<Reference> try_parse_reference(std::string_view text) {
+std::optional<Reference> try_parse_reference_no_default(std::string_view text) {
   try {
-    return parse_reference(text);
+    return parse_reference_no_default(text);
   } catch (const common::Error& e) {
     // The one place the parse's exception means "not a reference"; say why at debug level.
     common::log::debug("not a reference: " + e.message());
     return std::nullopt;
   }
+}
+
+std::optional<Reference> try_parse_reference(std::string_view text) {
+  auto r = try_parse_reference_no_default(text);
+  if (r && r->tag.empty() && !r->digest) r->tag = "latest";
+  return r;
 }
 
 Reference parse_canonical_reference(std::string_view text) {

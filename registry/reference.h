@@ -47,6 +47,7 @@ std::optional<Reference> try_parse_reference(std::string_view text);
 // Like parse_reference but leaves tag and digest empty when not given (for `push REF` where a
 // missing tag means latest anyway, and for repository-only arguments).
 Reference parse_reference_no_default(std::string_view text);
+std::optional<Reference> try_parse_reference_no_default(std::string_view text);
 // Strict Parse of an already fully-qualified reference: no docker.io/library defaults.
 Reference parse_canonical_reference(std::string_view text);
 

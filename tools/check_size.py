@@ -241,7 +241,7 @@ def check(root, list_mode=False):
                 violations.append(message)
     for key, number in sorted(entries.items(), key=lambda kv: kv[1]):
         if key not in used:
-            problems.append("%s:%d: stale entry %s %s: it no longer exceeds the limit; remove it"
+            problems.append("%s:%d: stale entry %s %s: no such violation any more; remove it"
                             % (ALLOWLIST, number, key[0], key[1]))
     return violations, problems
 

@@ -31,6 +31,8 @@ build-asan: $(ASAN_DIR)/build.ninja
 
 test: deps build build-asan
 	tools/check_layers.sh
+	tools/check_size.py
+	tools/check_format.sh
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) \
 	  -L '^($(subst $(eval) ,|,$(ASAN_LABELS)))$$'

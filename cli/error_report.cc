@@ -57,6 +57,8 @@ int report_error(const std::exception& e, std::ostream& err, bool debug) {
     err << "error: internal error: " << e.what()
         << "\n(this is a bug in mybuild; please report it with the command you ran)\n";
   } catch (...) {
+    // Writing the report itself failed (a closed stderr): nothing is left to report to, and
+    // the exit code below still says the command failed.
   }
   return kExitFailure;
 }

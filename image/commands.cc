@@ -5,12 +5,13 @@
 #include <ctime>
 #include <set>
 
+#include "common/error.h"
+#include "common/log.h"
+#include "common/media_types.h"
 #include "common/time.h"
 #include "image/inspect_fields.h"
 #include "image/local_image.h"
 #include "image/local_store.h"
-#include "common/error.h"
-#include "common/media_types.h"
 #include "registry/reference.h"
 
 namespace mybuild::image {
@@ -29,14 +30,11 @@ struct RepoAndTag {
 
 // "docker.io/library/busybox:latest" -> {"busybox", "latest"}, as docker images shows them.
 RepoAndTag split_name(const std::string& name) {
-  try {
-    registry::Reference r = registry::parse_reference_no_default(name);
-    return {r.repository().familiar(), r.tag.empty() ? "<none>" : r.tag};
-  } catch (const Error&) {
-    return {name, "<none>"};  // stored names are normally references; show an odd one as it is
-  }
+  auto r = registry::try_parse_reference_no_default(name);
+  // Stored names are normally references; show an odd one as it is.
+  if (!r) return {name, "<none>"};
+  return {r->repository().familiar(), r->tag.empty() ? "<none>" : r->tag};
 }
-
 
 json read_config(const LocalStore& store, const LocalImage& img) {
   json j = json::parse(store.content.read_small(img.config.digest, kMaxConfigBytes), nullptr,
@@ -89,8 +87,9 @@ std::vector<ImageRow> list_images(const std::filesystem::path& root) {
       row.size = layers_size(*t.image);
       try {
         row.created = common::parse_rfc3339(text_field(read_config(store, *t.image), "created"));
-      } catch (const Error&) {
+      } catch (const Error& e) {
         // A config we cannot read shows no creation time; inspect says what is wrong with it.
+        common::log::debug("images: no creation time for " + t.tag.name + ": " + e.full_message());
       }
     }
     rows.push_back(std::move(row));
@@ -121,25 +120,17 @@ std::vector<std::string> remove_image(const std::filesystem::path& root, const s
   if (!store_exists(root)) throw no_such_image(name);
   LocalStore store(root);
   if (store.images.untag(name)) return {name};
-  std::optional<registry::Reference> ref;
-  try {
-    ref = registry::parse_reference(name);
-  } catch (const Error&) {
-    // Not a name; it may still be an image ID.
-  }
+  // Not a name: it may still be an image ID.
+  std::optional<registry::Reference> ref = registry::try_parse_reference(name);
   if (ref && !ref->digest && store.images.untag(ref->str())) return {ref->str()};
   std::vector<std::string> untagged;
   if (ref && ref->digest) {
     // name@digest: every tag of that repository pointing at that digest.
     for (const auto& t : store.images.list()) {
       if (t.target.digest != *ref->digest) continue;
-      try {
-        if (registry::parse_reference_no_default(t.name).repository() != ref->repository()) {
-          continue;
-        }
-      } catch (const Error&) {
-        continue;  // a stored name that is not a reference has no repository to match
-      }
+      // A stored name that is not a reference has no repository to match.
+      auto stored = registry::try_parse_reference_no_default(t.name);
+      if (!stored || stored->repository() != ref->repository()) continue;
       if (store.images.untag(t.name)) untagged.push_back(t.name);
     }
     if (!untagged.empty()) return untagged;

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <system_error>
 
-#include "image/local_image.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "image/local_image.h"
 #include "registry/reference.h"
 
 namespace mybuild::image {
@@ -44,12 +44,8 @@ bool looks_like_id(std::string_view text) {
 
 std::optional<FoundImage> find_image(LocalStore& store, std::string_view text) {
   if (auto d = store.images.resolve(text)) return FoundImage{std::string(text), *d};
-  std::optional<registry::Reference> ref;
-  try {
-    ref = registry::parse_reference(text);
-  } catch (const common::Error&) {
-    // Not a name; it may still be an image ID.
-  }
+  // Not a name: it may still be an image ID.
+  std::optional<registry::Reference> ref = registry::try_parse_reference(text);
   if (ref && ref->digest) {
     if (auto d = stored_root(store.content, *ref->digest)) return FoundImage{"", *d};
   } else if (ref) {

@@ -2,10 +2,11 @@
 
 #include <utility>
 
-#include "image/inspect_fields.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/io.h"
 #include "common/media_types.h"
+#include "image/inspect_fields.h"
 #include "registry/client.h"
 #include "registry/reference.h"
 
@@ -23,8 +24,8 @@ constexpr int64_t kMaxConfigBytes = 64 << 20;
 json fetch_config(registry::Client& client, const registry::Reference& ref,
                   const common::Descriptor& config) {
   if (config.size < 0 || config.size > kMaxConfigBytes) {
-    throw Error(ErrorKind::kIntegrity, "image config " + config.digest.str() + " of " +
-                                           ref.str() + " claims " + std::to_string(config.size) +
+    throw Error(ErrorKind::kIntegrity, "image config " + config.digest.str() + " of " + ref.str() +
+                                           " claims " + std::to_string(config.size) +
                                            " bytes; refusing more than 64 MiB");
   }
   common::StringWriter body;
@@ -53,8 +54,9 @@ json index_platforms(const std::string& body) {
     if (!e.is_object() || !e.contains("platform")) continue;
     try {
       out.push_back(e["platform"].get<common::Platform>().str());
-    } catch (const std::exception&) {
+    } catch (const std::exception& ex) {
       // An entry without a usable platform (an attestation, say) is not a platform offered.
+      common::log::debug(std::string("index entry without a usable platform: ") + ex.what());
     }
   }
   return out;

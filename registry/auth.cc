@@ -34,7 +34,9 @@ std::string server_reason(const HttpResponse& r) {
     }
     if (j.contains("error")) return j.value("error", "") + " " + j.value("error_description", "");
     if (j.contains("details")) return j.value("details", "");
-  } catch (const nlohmann::json::exception&) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not the JSON error body the spec describes (an HTML page, say): the status must do.
+    common::log::debug(std::string("error body is not a registry error: ") + e.what());
   }
   return "HTTP " + std::to_string(r.status);
 }

@@ -67,7 +67,9 @@ std::string explain(const HttpResponse& r) {
       }
       if (!out.empty()) return out;
     }
-  } catch (const nlohmann::json::exception&) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not the JSON error body the spec describes (an HTML page, say).
+    common::log::debug(std::string("error body is not a registry error: ") + e.what());
   }
   return "no registry error in the answer";
 }

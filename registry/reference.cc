@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/log.h"
 
 namespace mybuild::registry {
 namespace {
@@ -231,6 +232,22 @@ Reference parse_reference_no_default(std::string_view text) {
 Reference parse_reference(std::string_view text) {
   Reference r = parse_reference_no_default(text);
   if (r.tag.empty() && !r.digest) r.tag = "latest";
+  return r;
+}
+
+std::optional<Reference> try_parse_reference_no_default(std::string_view text) {
+  try {
+    return parse_reference_no_default(text);
+  } catch (const common::Error& e) {
+    // The one place the parse's exception means "not a reference"; say why at debug level.
+    common::log::debug("not a reference: " + e.message());
+    return std::nullopt;
+  }
+}
+
+std::optional<Reference> try_parse_reference(std::string_view text) {
+  auto r = try_parse_reference_no_default(text);
+  if (r && r->tag.empty() && !r->digest) r->tag = "latest";
   return r;
 }
 

@@ -41,9 +41,13 @@ struct Reference {
 // ParseNormalizedNamed + TagNameOnly: adds docker.io and library/, and ":latest" when neither a
 // tag nor a digest is given. Throws Error(kUsage) with Docker's message on invalid input.
 Reference parse_reference(std::string_view text);
+// parse_reference for text that may be something else (an image ID, a stage name): nullopt
+// when it is not a valid reference.
+std::optional<Reference> try_parse_reference(std::string_view text);
 // Like parse_reference but leaves tag and digest empty when not given (for `push REF` where a
 // missing tag means latest anyway, and for repository-only arguments).
 Reference parse_reference_no_default(std::string_view text);
+std::optional<Reference> try_parse_reference_no_default(std::string_view text);
 // Strict Parse of an already fully-qualified reference: no docker.io/library defaults.
 Reference parse_canonical_reference(std::string_view text);
 

@@ -127,7 +127,11 @@ TEST(Reference, Table) {
       Reference r;
       ASSERT_NO_THROW(r = parse_reference(c.input));
       EXPECT_EQ(r.str(), c.want);
+      auto maybe = try_parse_reference(c.input);
+      ASSERT_TRUE(maybe);
+      EXPECT_EQ(maybe->str(), c.want);
     } else {
+      EXPECT_FALSE(try_parse_reference(c.input));
       try {
         parse_reference(c.input);
         ADD_FAILURE() << "parsed, expected error: " << c.error;

@@ -117,7 +117,9 @@ CgroupProbe probe_cgroups() {
     std::string sub;
     try {
       sub = common::read_file(*unified_dir / "cgroup.subtree_control", 4096);
-    } catch (const common::Error&) {
+    } catch (const common::Error& e) {
+      // Unreadable means nothing is delegated to us: the limits are reported unavailable.
+      common::log::debug("cgroup v2 not usable: " + e.full_message());
     }
     auto enabled = split_words(sub.substr(0, sub.find('\n')), ' ');
     auto has = [&](const char* c) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/device_filter.h"
 #include "sandbox/internal/cgroup_files.h"
@@ -49,8 +50,9 @@ class CgroupV2 final : public Cgroup {
   void kill_all() noexcept override {
     try {
       write_cgroup_file(dir_, "cgroup.kill", "1");
-    } catch (const common::Error&) {
+    } catch (const common::Error& e) {
       // Kernels before 5.14 have no cgroup.kill; the PID namespace teardown covers them.
+      common::log::debug("cgroup.kill: " + e.full_message());
     }
   }
 

@@ -22,19 +22,33 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <string>
 
 #include "sandbox/internal/child_ops.h"
 
 namespace mybuild::sandbox::internal {
 namespace {
 
-[[noreturn]] void fail(const ChildPlan& plan, Step step, int err) {
-  report_step_error(plan.error_fd, step, err);
+[[noreturn]] void fail(const ChildPlan& plan, Step step, int err, const Subject& subject = {}) {
+  report_step_error(plan.error_fd, step, err, subject);
   ::_exit(127);
 }
 
-void check(const ChildPlan& plan, Step step, int rc) {
-  if (rc != 0) fail(plan, step, rc);
+void check(const ChildPlan& plan, Step step, int rc, const Subject& subject = {}) {
+  if (rc != 0) fail(plan, step, rc, subject);
+}
+
+// Copies text into a record buffer, cut to fit; targets relative to the rootfs get their '/'.
+template <size_t N>
+void copy_text(char (&out)[N], const char* text, bool root_relative) {
+  size_t pos = 0;
+  if (text == nullptr) {
+    out[0] = '\0';
+    return;
+  }
+  if (root_relative && text[0] != '/') out[pos++] = '/';
+  for (; *text != '\0' && pos + 1 < N; ++text) out[pos++] = *text;
+  out[pos] = '\0';
 }
 
 void check_call(const ChildPlan& plan, Step step, int rc) {
@@ -101,7 +115,9 @@ void cloexec_all_above_stderr() {
     fail(plan, Step::kStdio, errno);
   }
   cloexec_all_above_stderr();
-  check_call(plan, Step::kChdir, ::chdir(plan.cwd_absolute));
+  if (::chdir(plan.cwd_absolute) != 0) {
+    fail(plan, Step::kChdir, errno, {"chdir", nullptr, plan.cwd_absolute});
+  }
   check(plan, Step::kRlimits, apply_rlimits(plan.rlimits));
   if (!plan.insecure)
     check(plan, Step::kCapabilityBounding, drop_bounding_set(plan.capabilities, plan.cap_last));
@@ -173,16 +189,18 @@ int assemble_root(const ChildPlan& plan, Credentials& creds) {
              ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr));
   for (size_t i = 0; i < plan.rootfs.count; ++i) {
     const MountOp& op = plan.rootfs.ops[i];
-    check_call(plan, Step::kMountRootfs,
-               ::mount(op.source, plan.root_path, op.fstype, op.flags, op.data));
-    if (op.remount_flags != 0) {
-      check_call(plan, Step::kMountRootfs,
-                 ::mount(nullptr, plan.root_path, nullptr, MS_REMOUNT | MS_BIND | op.remount_flags,
-                         nullptr));
+    Subject subject{"mount", op.source, plan.root_path};
+    if (::mount(op.source, plan.root_path, op.fstype, op.flags, op.data) != 0) {
+      fail(plan, Step::kMountRootfs, errno, subject);
+    }
+    subject.call = "remount";
+    if (op.remount_flags != 0 && ::mount(nullptr, plan.root_path, nullptr,
+                                         MS_REMOUNT | MS_BIND | op.remount_flags, nullptr) != 0) {
+      fail(plan, Step::kMountRootfs, errno, subject);
     }
   }
   int rootfd = ::open(plan.root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) fail(plan, Step::kOpenRootfs, errno);
+  if (rootfd < 0) fail(plan, Step::kOpenRootfs, errno, {"open", nullptr, plan.root_path});
   // Tell the parent the rootfs is there (it reads /etc/passwd through /proc/<pid>/root), and
   // wait for the credentials it resolved.
   char ready = 'R';
@@ -195,24 +213,39 @@ int assemble_root(const ChildPlan& plan, Credentials& creds) {
 }
 
 void populate_root(const ChildPlan& plan, int rootfd) {
-  check(plan, Step::kMountProc, apply_mount(rootfd, plan.system_mounts.ops[0]));
+  Subject s;  // set by each op to what it was doing when it failed
+  check(plan, Step::kMountProc, apply_mount(rootfd, plan.system_mounts.ops[0], s), s);
   MountList rest{plan.system_mounts.ops + 1, plan.system_mounts.count - 1};
-  check(plan, Step::kMountDev, apply_mounts(rootfd, rest));
-  check(plan, Step::kMountDev, make_symlinks(rootfd, plan.dev_symlinks));
-  check(plan, Step::kMountEtcFiles, apply_mounts(rootfd, plan.etc_files));
-  check(plan, Step::kMountExtra, apply_mounts(rootfd, plan.extra_mounts));
-  check(plan, Step::kMountSecret, stage_secrets(plan.secret_staging, plan.secrets));
-  check(plan, Step::kMountSecret, apply_mounts(rootfd, plan.secrets));
-  check(plan, Step::kMaskPaths, mask_paths(rootfd, plan.masked_paths));
-  check(plan, Step::kReadonlyPaths, make_readonly(rootfd, plan.readonly_paths));
-  check(plan, Step::kCreateCwd, make_dir_in_root(rootfd, plan.cwd));
+  check(plan, Step::kMountDev, apply_mounts(rootfd, rest, s), s);
+  check(plan, Step::kMountDev, make_symlinks(rootfd, plan.dev_symlinks, s), s);
+  check(plan, Step::kMountEtcFiles, apply_mounts(rootfd, plan.etc_files, s), s);
+  check(plan, Step::kMountExtra, apply_mounts(rootfd, plan.extra_mounts, s), s);
+  check(plan, Step::kMountSecret, stage_secrets(plan.secret_staging, plan.secrets, s), s);
+  check(plan, Step::kMountSecret, apply_mounts(rootfd, plan.secrets, s), s);
+  check(plan, Step::kMaskPaths, mask_paths(rootfd, plan.masked_paths, s), s);
+  check(plan, Step::kReadonlyPaths, make_readonly(rootfd, plan.readonly_paths, s), s);
+  check(plan, Step::kCreateCwd, make_dir_in_root(rootfd, plan.cwd, s), s);
 }
 
 }  // namespace
 
-void report_step_error(int fd, Step step, int err) {
-  StepError e{step, err};
+void report_step_error(int fd, Step step, int err, const Subject& subject) {
+  StepError e{};
+  e.step = step;
+  e.err = err;
+  copy_text(e.call, subject.call, false);
+  copy_text(e.source, subject.source, false);
+  copy_text(e.target, subject.target, true);
   write_all(fd, &e, sizeof(e));
+}
+
+std::string describe_subject(const StepError& e) {
+  // The child's buffers came through a pipe: never trust their terminators.
+  auto text = [](const auto& buf) { return std::string(buf, strnlen(buf, sizeof(buf))); };
+  if (e.call[0] == '\0') return "";
+  std::string out = text(e.call) + "(";
+  if (e.source[0] != '\0') out += text(e.source) + " -> ";
+  return out + text(e.target) + ")";
 }
 
 void child_main(const ChildPlan& plan) {

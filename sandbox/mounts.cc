@@ -125,32 +125,42 @@ int open_in_root(int rootfd, const char* rel, int flags) {
   return fd < 0 ? -errno_or(EINVAL) : static_cast<int>(fd);
 }
 
-int make_dir_in_root(int rootfd, const char* rel) { return make_path(rootfd, rel, false); }
+int make_dir_in_root(int rootfd, const char* rel, Subject& subject) {
+  subject = {"mkdir", nullptr, rel};
+  return make_path(rootfd, rel, false);
+}
 
-int apply_mount(int rootfd, const MountOp& op) {
+int apply_mount(int rootfd, const MountOp& op, Subject& subject) {
+  subject = {op.target_is_file ? "create" : "mkdir", nullptr, op.target};
   int rc = make_path(rootfd, op.target, op.target_is_file);
   if (rc != 0) return rc;
+  subject.call = "open";
   int fd = open_in_root(rootfd, op.target, O_PATH | O_CLOEXEC);
   if (fd < 0) return -fd;
   char path[40];
   fd_path(fd, path);
+  subject = {"mount", op.source, op.target};
   rc = ::mount(op.source, path, op.fstype, op.flags, op.data) == 0 ? 0 : errno;
   if (rc != 0) rc = rootless_fallback(rootfd, op, path, rc);
   ::close(fd);
-  if (rc == 0 && op.remount_flags != 0) rc = remount(rootfd, op.target, op.remount_flags);
+  if (rc == 0 && op.remount_flags != 0) {
+    subject.call = "remount";
+    rc = remount(rootfd, op.target, op.remount_flags);
+  }
   return rc;
 }
 
-int apply_mounts(int rootfd, const MountList& list) {
+int apply_mounts(int rootfd, const MountList& list, Subject& subject) {
   for (size_t i = 0; i < list.count; ++i) {
-    int rc = apply_mount(rootfd, list.ops[i]);
+    int rc = apply_mount(rootfd, list.ops[i], subject);
     if (rc != 0) return rc;
   }
   return 0;
 }
 
-int make_symlinks(int rootfd, const char* const* pairs) {
+int make_symlinks(int rootfd, const char* const* pairs, Subject& subject) {
   for (; pairs != nullptr && pairs[0] != nullptr; pairs += 2) {
+    subject = {"symlink", pairs[0], pairs[1]};
     // Link paths are inside /dev, our own fresh tmpfs: no untrusted symlinks to fear there.
     char path[kPathMax];
     size_t len = std::strlen(pairs[1]);
@@ -173,8 +183,9 @@ int make_symlinks(int rootfd, const char* const* pairs) {
 }
 
 // runc's maskedPaths: directories get an empty read-only tmpfs, files /dev/null.
-int mask_paths(int rootfd, const char* const* paths) {
+int mask_paths(int rootfd, const char* const* paths, Subject& subject) {
   for (; paths != nullptr && *paths != nullptr; ++paths) {
+    subject = {"mask", nullptr, *paths};
     int fd = open_in_root(rootfd, *paths, O_PATH | O_CLOEXEC);
     if (fd == -ENOENT) continue;
     if (fd < 0) return -fd;
@@ -195,8 +206,9 @@ int mask_paths(int rootfd, const char* const* paths) {
 }
 
 // runc's readonlyPaths: bind each onto itself, then remount read-only.
-int make_readonly(int rootfd, const char* const* paths) {
+int make_readonly(int rootfd, const char* const* paths, Subject& subject) {
   for (; paths != nullptr && *paths != nullptr; ++paths) {
+    subject = {"remount read-only", nullptr, *paths};
     int fd = open_in_root(rootfd, *paths, O_PATH | O_CLOEXEC);
     if (fd == -ENOENT) continue;
     if (fd < 0) return -fd;
@@ -212,14 +224,16 @@ int make_readonly(int rootfd, const char* const* paths) {
 
 // Secrets: a private tmpfs (invisible to the host: we are in our own mount namespace) holds
 // each secret file; the ops' sources point into it and are bind-mounted read-only afterwards.
-int stage_secrets(const char* staging, const MountList& secrets) {
+int stage_secrets(const char* staging, const MountList& secrets, Subject& subject) {
   if (secrets.count == 0) return 0;
+  subject = {"mount", "tmpfs", staging};
   // Not noexec: each file is bind-mounted on its own, noexec unless it is an executable script.
   if (::mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0) {
     return errno;
   }
   for (size_t i = 0; i < secrets.count; ++i) {
     const MountOp& op = secrets.ops[i];
+    subject = {"write", nullptr, op.source};
     int fd = ::open(op.source, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0400);
     if (fd < 0) return errno;
     size_t done = 0;

@@ -58,6 +58,10 @@ Pipe make_pipe() {
   if (e.step == internal::Step::kRlimits) {
     for (const auto& r : spec.rlimits) what.append(" ").append(describe(r));
   }
+  // Which mount, secret or directory failed, as crun names it: "mount(/src -> /dst)".
+  if (std::string subject = internal::describe_subject(e); !subject.empty()) {
+    what += ": " + subject;
+  }
   throw common::Error(common::ErrorKind::kSandbox, what + ": " + std::strerror(e.err));
 }
 

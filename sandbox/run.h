@@ -7,8 +7,9 @@
 // Contract (STYLE.md §2, §3):
 // - A process that exits non-zero, dies of a signal, is OOM-killed or times out is a result
 //   (ExitStatus), not an exception.
-// - Failing to set up the sandbox throws Error(kSandbox) naming the step that failed, e.g.
-//   "RUN make: mounting an extra mount: No such file or directory".
+// - Failing to set up the sandbox throws Error(kSandbox) naming the step, the call and the paths
+//   that failed, e.g. "RUN make: mounting an extra mount: mount(/host/cache -> /root/.cache):
+//   Permission denied".
 // - `cancel` (checked every 50 ms) kills the whole process tree and throws Error(kCancelled).
 // - Whatever happens (exception, cancel, timeout), the step's processes, mounts and cgroup are
 //   gone when run() returns. After a kill -9 of mybuild, the next run() cleans up from records.

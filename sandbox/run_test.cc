@@ -68,7 +68,8 @@ TEST_F(RunTest, CreatesTheWorkingDirectory) {
 TEST_F(RunTest, ResolvesUsersFromTheRootfs) {
   ProcessSpec s = spec("id");
   s.user = "app";
-  EXPECT_EQ(run_collect(s).output, "uid=1000(app) gid=1000(app) groups=29(audio),50(staff),1000(app)\n");
+  EXPECT_EQ(run_collect(s).output,
+            "uid=1000(app) gid=1000(app) groups=29(audio),50(staff),1000(app)\n");
   s.user = "1234:50";
   // The primary gid is always among the groups, as runc does since CVE-2022-36109.
   EXPECT_EQ(run_collect(s).output, "uid=1234 gid=50(staff) groups=50(staff)\n");
@@ -99,7 +100,32 @@ TEST_F(RunTest, SetupFailureNamesTheStep) {
     run_collect(s);
     FAIL() << "expected an error";
   } catch (const common::Error& e) {
-    EXPECT_EQ(e.full_message(), "RUN test: mounting an extra mount: No such file or directory");
+    EXPECT_EQ(e.full_message(),
+              "RUN test: mounting an extra mount: mount(/nonexistent-source-dir -> /mnt): No "
+              "such file or directory");
+  }
+}
+
+// As crun does, a failed setup names the call and its paths, not only the step.
+TEST_F(RunTest, SetupFailureNamesTheDirectoryItCouldNotCreate) {
+  common::write_file_atomic(rootfs_->path() / "afile", "not a directory");
+  ProcessSpec s = spec("true");
+  s.cwd = "/afile/src";
+  try {
+    run_collect(s);
+    FAIL() << "expected an error";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.full_message(),
+              "RUN test: creating the working directory: mkdir(/afile/src): Not a directory");
+  }
+  s = spec("true");
+  s.mounts.push_back({"bind", "/", "/afile/cache", {"ro"}});
+  try {
+    run_collect(s);
+    FAIL() << "expected an error";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.full_message(),
+              "RUN test: mounting an extra mount: mkdir(/afile/cache): Not a directory");
   }
 }
 

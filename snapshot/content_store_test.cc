@@ -55,7 +55,8 @@ TEST(ContentStore, ThreadsOpeningAFreshRootAtOnce) {
       try {
         ContentStore store(root.path());
         ++ok;
-      } catch (...) {
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "opening a fresh content store: " << e.what();
       }
     });
   }

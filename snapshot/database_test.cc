@@ -71,12 +71,13 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
   }
   EXPECT_FALSE(db.in_transaction());
   EXPECT_EQ(count_rows(db, "t"), 0);
-  try {
-    Transaction tx(db);
-    db.exec("INSERT INTO t VALUES (2)");
-    throw std::runtime_error("boom");
-  } catch (const std::runtime_error&) {
-  }
+  EXPECT_THROW(
+      {
+        Transaction tx(db);
+        db.exec("INSERT INTO t VALUES (2)");
+        throw std::runtime_error("boom");
+      },
+      std::runtime_error);
   EXPECT_EQ(count_rows(db, "t"), 0);
   {
     Transaction tx(db);

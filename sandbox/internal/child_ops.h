@@ -9,15 +9,15 @@
 
 namespace mybuild::sandbox::internal {
 
-// mounts.cc
+// mounts.cc: on failure each also sets `subject` to the call and paths that failed.
 int open_in_root(int rootfd, const char* rel, int flags);
-int apply_mount(int rootfd, const MountOp& op);
-int apply_mounts(int rootfd, const MountList& list);
-int make_symlinks(int rootfd, const char* const* pairs);
-int mask_paths(int rootfd, const char* const* paths);
-int make_readonly(int rootfd, const char* const* paths);
-int make_dir_in_root(int rootfd, const char* rel);
-int stage_secrets(const char* staging, const MountList& secrets);
+int apply_mount(int rootfd, const MountOp& op, Subject& subject);
+int apply_mounts(int rootfd, const MountList& list, Subject& subject);
+int make_symlinks(int rootfd, const char* const* pairs, Subject& subject);
+int mask_paths(int rootfd, const char* const* paths, Subject& subject);
+int make_readonly(int rootfd, const char* const* paths, Subject& subject);
+int make_dir_in_root(int rootfd, const char* rel, Subject& subject);
+int stage_secrets(const char* staging, const MountList& secrets, Subject& subject);
 
 // pivot_root.cc
 int enter_root(int rootfd);

@@ -1,12 +1,14 @@
 // The child's half of a run, prepared in full by the parent before clone (STYLE.md §3): every
 // string, array and buffer the child touches lives here, so the code between clone and execve
-// allocates nothing and throws nothing. It reports failure as (step, errno) on an O_CLOEXEC pipe.
+// allocates nothing and throws nothing. It reports failure as (step, errno, the call and the paths
+// it failed on) on an O_CLOEXEC pipe.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace mybuild::sandbox::internal {
 
@@ -49,10 +51,25 @@ enum class Step : int {
 };
 const char* step_name(Step step);
 
+// What a failing step was working on: the call ("mount", "mkdir") and its paths, as pointers
+// into the plan's strings (alive until exec). Null fields were not involved.
+struct Subject {
+  const char* call = nullptr;
+  const char* source = nullptr;  // a host path or a file system's source ("proc"), as given
+  const char* target = nullptr;  // relative to the rootfs (shown with a leading '/') or absolute
+};
+
+// The error record the child writes: the subject is copied into fixed buffers (the child cannot
+// allocate; longer paths are cut). Well under PIPE_BUF, so one write delivers it whole.
+inline constexpr size_t kSubjectPathSize = 1024;
 struct StepError {
   Step step;
   int err;
+  char call[24];
+  char source[kSubjectPathSize];
+  char target[kSubjectPathSize];
 };
+static_assert(sizeof(StepError) <= 4096, "one atomic pipe write (PIPE_BUF)");
 
 // One mount into the new root. Targets are relative to the rootfs and resolved inside it
 // (openat2 RESOLVE_IN_ROOT), so symlinks in an untrusted rootfs cannot point a mount outside.
@@ -143,7 +160,10 @@ struct ChildPlan {
 // process, then execs mybuild-init; never returns.
 [[noreturn]] void child_main(const ChildPlan& plan);
 
-// Writes (step, errno) to fd; async-signal-safe.
-void report_step_error(int fd, Step step, int err);
+// Writes (step, errno, subject) to fd; async-signal-safe.
+void report_step_error(int fd, Step step, int err, const Subject& subject = {});
+
+// "mount(/host/cache -> /root/.cache)", "mkdir(/app/src)", or "" when no call is recorded.
+std::string describe_subject(const StepError& e);
 
 }  // namespace mybuild::sandbox::internal

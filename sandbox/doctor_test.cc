@@ -25,12 +25,12 @@ TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
     EXPECT_EQ(checks[0].state, DoctorCheck::State::kOk) << checks[0].detail;  // overlay as root
   }
   // The network in force, probed by starting slirp4netns for real (deps/sandbox.txt has it).
-  EXPECT_EQ(checks[8].name, "RUN network");
+  EXPECT_EQ(checks[9].name, "RUN network");
   if (find_slirp4netns()) {
-    EXPECT_EQ(checks[8].state, DoctorCheck::State::kOk) << checks[8].detail;
-    EXPECT_NE(checks[8].detail.find("private network namespace"), std::string::npos);
+    EXPECT_EQ(checks[9].state, DoctorCheck::State::kOk) << checks[9].detail;
+    EXPECT_NE(checks[9].detail.find("private network namespace"), std::string::npos);
   } else {
-    EXPECT_EQ(checks[8].fix, "apt-get install slirp4netns");
+    EXPECT_EQ(checks[9].fix, "apt-get install slirp4netns");
   }
 }
 

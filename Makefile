@@ -50,7 +50,7 @@ bench: deps build
 	BENCH=$(BENCH) tools/run_bench.sh $(BUILD_DIR)
 
 format:
-	git ls-files '*.h' '*.cc' | xargs clang-format -i
+	git ls-files -- "*.h" "*.cc" | grep -E "^(cli|builder|image|parser|snapshot|sandbox|registry|common|tests|bench|fuzz)/" | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

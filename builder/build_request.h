@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "common/descriptor.h"
 #include "image/export.h"
 #include "image/registry_options.h"
-#include "common/descriptor.h"
 #include "sandbox/spec.h"
 
 namespace mybuild::builder {
@@ -46,23 +46,24 @@ struct BuildRequest {
   std::vector<sandbox::HostEntry> extra_hosts;  // --add-host: lines of each RUN's /etc/hosts
   std::optional<uint64_t> shm_size_bytes;       // --shm-size; unset: docker's 64 MiB
   std::vector<sandbox::Rlimit> ulimits;         // --ulimit, at most one per resource
-  int jobs = 0;  // parallel stages; 0 = the core count
+  int jobs = 0;                                 // parallel stages; 0 = the core count
   bool skip_unused_stages = true;
   bool explain_cache = false;
   // Of the layers that leave the store (--push, -o type=oci|docker; an output's compression=
   // attribute wins). The store itself keeps build layers uncompressed (layer_convert.h).
   std::string compression = "gzip";
   int compression_level = -1;
-  image::RegistryFlags registry;  // with the config file: how base images are pulled and --push goes
+  image::RegistryFlags
+      registry;  // with the config file: how base images are pulled and --push goes
   std::map<std::string, std::string> secrets;  // id -> content (RUN --mount=type=secret)
   // --build-context NAME=VALUE: a local directory (absolute) that COPY --from=NAME and RUN
   // --mount from=NAME read, or "docker-image://REF", the image FROM/--from NAME then use.
   std::map<std::string, std::string> named_contexts;
-  bool allow_insecure = false;                 // --allow security.insecure
+  bool allow_insecure = false;  // --allow security.insecure
   // --allow network.host: RUN --network=host in the Dockerfile (BuildKit's entitlement). The
   // build flag --network host is the user's own choice and implies it, as in buildx.
   bool allow_network_host = false;
-  std::optional<int64_t> source_date_epoch;    // SOURCE_DATE_EPOCH build arg / env
+  std::optional<int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH build arg / env
 };
 
 struct BuildResult {

@@ -2,9 +2,9 @@
 
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_store.h"
+#include "common/error.h"
 #include "image/config.h"
 #include "image/pull.h"
-#include "common/error.h"
 #include "registry/reference.h"
 #include "sandbox/run.h"
 #include "snapshot/mount_guard.h"
@@ -31,14 +31,17 @@ int run_image(const RunRequest& request, common::Writer& output, common::CancelT
 
   sandbox::ProcessSpec spec;
   std::vector<std::string> entrypoint =
-      request.entrypoint_set ? request.entrypoint : config.config.entrypoint.value_or(std::vector<std::string>{});
+      request.entrypoint_set ? request.entrypoint
+                             : config.config.entrypoint.value_or(std::vector<std::string>{});
   std::vector<std::string> cmd = !request.command.empty() ? request.command
-                                 : request.entrypoint_set ? std::vector<std::string>{}
-                                                          : config.config.cmd.value_or(std::vector<std::string>{});
+                                 : request.entrypoint_set
+                                     ? std::vector<std::string>{}
+                                     : config.config.cmd.value_or(std::vector<std::string>{});
   spec.args = entrypoint;
   spec.args.insert(spec.args.end(), cmd.begin(), cmd.end());
   if (spec.args.empty()) {
-    throw Error(ErrorKind::kUsage, "image " + request.image + " has no ENTRYPOINT or CMD: give a command");
+    throw Error(ErrorKind::kUsage,
+                "image " + request.image + " has no ENTRYPOINT or CMD: give a command");
   }
   spec.env = config.config.env;
   spec.env.insert(spec.env.end(), request.env.begin(), request.env.end());

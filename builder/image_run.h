@@ -15,13 +15,13 @@ namespace mybuild::builder {
 
 struct RunRequest {
   std::filesystem::path store_root;
-  std::string image;                // a tag in the local store
-  std::vector<std::string> command;  // replaces CMD when not empty
+  std::string image;                    // a tag in the local store
+  std::vector<std::string> command;     // replaces CMD when not empty
   std::vector<std::string> entrypoint;  // --entrypoint (replaces ENTRYPOINT when set)
   bool entrypoint_set = false;
-  std::vector<std::string> env;     // -e K=V, added after the image's Env
-  std::string network = "none";     // none | host | default
-  std::string user;                 // -u; empty: the image's User
+  std::vector<std::string> env;  // -e K=V, added after the image's Env
+  std::string network = "none";  // none | host | default
+  std::string user;              // -u; empty: the image's User
 };
 
 // Returns the process's exit code (128 + signal when killed). Throws kNotFound for an image not

@@ -12,8 +12,8 @@
 namespace mybuild::builder {
 
 struct StepId {
-  int index = 0;         // 1-based, in the order steps were planned (BuildKit's #N)
-  std::string name;      // "[build 2/5] RUN make", as BuildKit names vertices
+  int index = 0;     // 1-based, in the order steps were planned (BuildKit's #N)
+  std::string name;  // "[build 2/5] RUN make", as BuildKit names vertices
 };
 
 enum class StepState { kStarted, kCached, kDone, kFailed, kCancelled };

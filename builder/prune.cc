@@ -1,12 +1,11 @@
 #include "builder/prune.h"
 
-#include "builder/stage/build_cache.h"
-#include "image/layer_convert.h"
-#include "builder/stage/snapshot_prune.h"
-
 #include <system_error>
 
+#include "builder/stage/build_cache.h"
+#include "builder/stage/snapshot_prune.h"
 #include "common/error.h"
+#include "image/layer_convert.h"
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
 #include "snapshot/gc.h"
@@ -27,7 +26,8 @@ PruneResult prune_store(const std::filesystem::path& root, const PruneOptions& o
     // what the roots above reach is marked first, then the conversions of those sources.
     gc.add_roots("layer conversions", [&content](snapshot::Database& d) {
       snapshot::GarbageCollector sources(content, d);
-      sources.add_roots("build cache", [](snapshot::Database& dd) { return BuildCache::roots(dd); });
+      sources.add_roots("build cache",
+                        [](snapshot::Database& dd) { return BuildCache::roots(dd); });
       return image::conversion_roots(d, sources.mark());
     });
     auto report = gc.collect({.dry_run = options.dry_run});

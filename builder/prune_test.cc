@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "common/temp_dir.h"
@@ -52,7 +51,8 @@ TEST_F(PruneTest, KeepsConvertedLayersWhileTheirSourceIsKept) {
     snapshot::ImageStore images(content_, db_);
     images.tag("docker.io/library/app:v1", img.manifest);
   }
-  image::ConvertResult r = image::LayerConverter(content_, db_).convert(img.manifest, {});  // lease released
+  image::ConvertResult r =
+      image::LayerConverter(content_, db_).convert(img.manifest, {});  // lease released
   Digest converted = read(r.root)["layers"][0].get<Descriptor>().digest;
 
   PruneResult kept = prune_store(dir_.path(), {});

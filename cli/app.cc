@@ -14,10 +14,9 @@
 namespace mybuild::cli {
 namespace {
 
-constexpr std::string_view kSubcommands[] = {"build",  "debug",  "images",  "push",  "pull",
-                                             "tag",    "rmi",    "inspect", "prune", "login",
-                                             "logout", "doctor", "help",
-                                             "import", "run"};
+constexpr std::string_view kSubcommands[] = {"build",  "debug",  "images",  "push",   "pull",
+                                             "tag",    "rmi",    "inspect", "prune",  "login",
+                                             "logout", "doctor", "help",    "import", "run"};
 
 // Commands that need no store and no sandbox run as the caller even when unprivileged.
 bool needs_rootless(const CLI::App& app) {

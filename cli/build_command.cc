@@ -66,8 +66,10 @@ std::chrono::milliseconds parse_timeout(const std::string& text) {
 // "0", "0-1", "0,2-3": what the cpuset controller takes.
 std::string check_cpuset(const std::string& text) {
   bool ok = !text.empty();
-  for (char c : text) ok = ok && (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == ',');
-  if (!ok) throw Error(ErrorKind::kUsage, "invalid --cpuset-cpus value: " + text + " (e.g. 0-1 or 0,2)");
+  for (char c : text)
+    ok = ok && (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == ',');
+  if (!ok)
+    throw Error(ErrorKind::kUsage, "invalid --cpuset-cpus value: " + text + " (e.g. 0-1 or 0,2)");
   return text;
 }
 
@@ -115,7 +117,8 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   builder::BuildRequest r;
   r.store_root = prepare_root(global);
   if (f.context == "-") {
-    if (f.file == "-") throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");
+    if (f.file == "-")
+      throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");
     r.context_from_stdin = true;
   } else {
     r.context_dir = f.context;
@@ -170,7 +173,8 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   if (!f.cpus.empty()) {
     char* end = nullptr;
     double cpus = std::strtod(f.cpus.c_str(), &end);
-    if (end == f.cpus.c_str() || *end != '\0' || !(cpus > 0)) throw Error(ErrorKind::kUsage, "invalid --cpus value: " + f.cpus);
+    if (end == f.cpus.c_str() || *end != '\0' || !(cpus > 0))
+      throw Error(ErrorKind::kUsage, "invalid --cpus value: " + f.cpus);
     r.cpus = cpus;
   }
   if (f.cpu_quota < 0 || (f.cpu_quota > 0 && f.cpu_quota < 1000)) {
@@ -207,7 +211,8 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   for (const auto& c : f.build_contexts) {
     auto [name, value] = split_kv(c, "--build-context");
     if (name.empty() || value.empty()) {
-      throw Error(ErrorKind::kUsage, "--build-context " + c + ": want NAME=PATH or NAME=docker-image://REF");
+      throw Error(ErrorKind::kUsage,
+                  "--build-context " + c + ": want NAME=PATH or NAME=docker-image://REF");
     }
     if (value.starts_with(builder::kDockerImageContext)) {
       r.named_contexts[name] = value;
@@ -231,12 +236,17 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
     size_t pos = 0;
     while (pos <= s.size()) {
       size_t comma = s.find(',', pos);
-      std::string field = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      std::string field =
+          s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
       auto [k, v] = split_kv(field, "--secret");
-      if (k == "id") id = v;
-      else if (k == "src" || k == "source") src = v;
-      else if (k == "env") env_name = v;
-      else if (k != "type") throw Error(ErrorKind::kUsage, "invalid --secret field: " + field);
+      if (k == "id")
+        id = v;
+      else if (k == "src" || k == "source")
+        src = v;
+      else if (k == "env")
+        env_name = v;
+      else if (k != "type")
+        throw Error(ErrorKind::kUsage, "invalid --secret field: " + field);
       if (comma == std::string::npos) break;
       pos = comma + 1;
     }
@@ -244,7 +254,8 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
     // docker buildx: src=FILE, or env=VAR, or neither (then an env var or a file named like id).
     if (!env_name.empty() || (src.empty() && std::getenv(id.c_str()) != nullptr)) {
       const char* value = std::getenv((env_name.empty() ? id : env_name).c_str());
-      if (value == nullptr) throw Error(ErrorKind::kUsage, "--secret " + s + ": environment variable not set");
+      if (value == nullptr)
+        throw Error(ErrorKind::kUsage, "--secret " + s + ": environment variable not set");
       r.secrets[id] = value;
       continue;
     }
@@ -287,7 +298,6 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
 
 }  // namespace
 
-
 void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, std::ostream& err) {
   auto flags = std::make_shared<BuildFlags>();  // shared: owned by the callback and the options
   auto* b = app.add_subcommand("build", "Build an image from a Dockerfile (the default command)");
@@ -296,7 +306,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("context", flags->context, "Build context: a directory, or - for a tar on stdin");
   b->add_option("-t,--tag", flags->tags, "Name and optionally a tag (name:tag); repeatable")
       ->allow_extra_args(false);
-  b->add_option("-f,--file", flags->file, "Dockerfile path (default: CONTEXT/Dockerfile; - = stdin)");
+  b->add_option("-f,--file", flags->file,
+                "Dockerfile path (default: CONTEXT/Dockerfile; - = stdin)");
   b->add_option("--build-arg", flags->build_args, "Set a build-time variable (K=V, or K from env)")
       ->allow_extra_args(false);
   b->add_option("--target", flags->target, "Build only up to this stage");
@@ -305,8 +316,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
       ->allow_extra_args(false);
   b->add_flag("--pull", flags->pull, "Always check the registry for newer base images");
   b->add_option("--platform", flags->platform, "Target platform (os/arch[/variant])");
-  b->add_option("--label", flags->labels, "Set image metadata (K=V)")
-      ->allow_extra_args(false);
+  b->add_option("--label", flags->labels, "Set image metadata (K=V)")->allow_extra_args(false);
   b->add_flag("--push", flags->push, "Push every tag after the build");
   b->add_option("-o,--output", flags->outputs, "Output: type=oci|docker|local|tar,dest=PATH")
       ->allow_extra_args(false);

@@ -44,7 +44,7 @@ struct BuildFlags {
   std::vector<std::string> allow;
   std::vector<std::string> secrets;
   std::vector<std::string> build_contexts;  // --build-context NAME=VALUE
-  image::RegistryFlags registry;  // --insecure-registry, --registry-mirror, ...
+  image::RegistryFlags registry;            // --insecure-registry, --registry-mirror, ...
 };
 
 }  // namespace mybuild::cli

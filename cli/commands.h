@@ -18,8 +18,7 @@ void add_import_command(CLI::App& app, GlobalOptions& global, std::ostream& out)
 // `doctor` (cli/doctor_command.cc): what this host allows the sandbox, printed to `out`.
 void add_doctor_command(CLI::App& app, std::ostream& out);
 // `login` and `logout` (cli/login_command.cc); messages go to `out`/`err`.
-void add_login_commands(CLI::App& app, GlobalOptions& global, std::ostream& out,
-                        std::ostream& err);
+void add_login_commands(CLI::App& app, GlobalOptions& global, std::ostream& out, std::ostream& err);
 // The image commands over the local store (cli/<name>_command.cc); tables and JSON go to `out`,
 // per-name failures of rmi/inspect to `err` (the last one is thrown, as every command's error).
 void add_images_command(CLI::App& app, GlobalOptions& global, std::ostream& out);

@@ -13,9 +13,12 @@ inline constexpr int kExitCancelled = 130;
 
 inline int exit_code_for(common::ErrorKind kind) {
   switch (kind) {
-    case common::ErrorKind::kUsage: return kExitUsage;
-    case common::ErrorKind::kCancelled: return kExitCancelled;
-    default: return kExitFailure;
+    case common::ErrorKind::kUsage:
+      return kExitUsage;
+    case common::ErrorKind::kCancelled:
+      return kExitCancelled;
+    default:
+      return kExitFailure;
   }
 }
 

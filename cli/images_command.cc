@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "image/commands.h"
 #include "cli/commands.h"
 #include "cli/human_units.h"
+#include "image/commands.h"
 
 namespace mybuild::cli {
 namespace {
@@ -119,7 +119,9 @@ void add_images_command(CLI::App& app, GlobalOptions& global, std::ostream& out)
   cmd->add_flag("--no-trunc", flags->no_trunc, "Don't truncate output");
   cmd->add_option("--format", flags->format, "Output format: table (default) or json")
       ->check(CLI::IsMember({"table", "json"}));
-  cmd->callback([flags, &global, &out] { print_images(*flags, prepare_root(global, /*create=*/false), out); });
+  cmd->callback([flags, &global, &out] {
+    print_images(*flags, prepare_root(global, /*create=*/false), out);
+  });
 }
 
 }  // namespace mybuild::cli

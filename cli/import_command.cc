@@ -2,8 +2,8 @@
 #include <ostream>
 #include <string>
 
-#include "image/import.h"
 #include "cli/commands.h"
+#include "image/import.h"
 
 namespace mybuild::cli {
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "image/commands.h"
-#include "image/remote_inspect.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/registry_flags.h"
 #include "common/error.h"
+#include "image/commands.h"
+#include "image/remote_inspect.h"
 
 namespace mybuild::cli {
 namespace {
@@ -34,15 +34,17 @@ void add_inspect_command(CLI::App& app, GlobalOptions& global, std::ostream& out
   auto* cmd = app.add_subcommand("inspect", "Show images' config, layers and manifest as JSON");
   cmd->add_option("images", flags->names, "Image names or IDs (references with --remote)")
       ->required();
-  cmd->add_flag("--remote", flags->remote,
-                "Inspect each reference in its registry instead of the local store (pulls nothing)");
+  cmd->add_flag(
+      "--remote", flags->remote,
+      "Inspect each reference in its registry instead of the local store (pulls nothing)");
   cmd->add_option("--platform", flags->platform,
                   "With --remote: the platform to show from an index (os/arch[/variant]); "
                   "default: this host");
   add_registry_flags(cmd, flags->registry);
   cmd->callback([flags, &global, &out, &err] {
     if (!flags->platform.empty() && !flags->remote) {
-      throw common::Error(common::ErrorKind::kUsage, "inspect: --platform only applies with --remote");
+      throw common::Error(common::ErrorKind::kUsage,
+                          "inspect: --platform only applies with --remote");
     }
     nlohmann::json all = nlohmann::json::array();
     std::vector<std::exception_ptr> failures;

@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "image/login.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "image/login.h"
 
 namespace mybuild::cli {
 namespace {

@@ -10,6 +10,4 @@ extern "C" __attribute__((weak)) const char* __lsan_default_suppressions() {
   return "leak:antlr4::atn::LexerATNSimulator::computeTargetState\n";
 }
 
-int main(int argc, char** argv) {
-  return mybuild::cli::run(argc, argv, std::cout, std::cerr);
-}
+int main(int argc, char** argv) { return mybuild::cli::run(argc, argv, std::cout, std::cerr); }

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -7,8 +9,6 @@
 
 #include "cli/progress.h"
 #include "cli/progress_tty.h"
-
-#include <unistd.h>
 
 namespace mybuild::cli {
 namespace {

@@ -139,11 +139,22 @@ class TtyProgress : public builder::ProgressSink {
       std::string time;
       std::string prefix = " => ";
       switch (v.state) {
-        case builder::StepState::kStarted: time = seconds(Clock::now() - v.started); break;
-        case builder::StepState::kCached: prefix += "CACHED "; break;
-        case builder::StepState::kDone: time = seconds(v.elapsed); break;
-        case builder::StepState::kFailed: prefix = " => ERROR "; time = seconds(v.elapsed); break;
-        case builder::StepState::kCancelled: prefix = " => CANCELED "; break;
+        case builder::StepState::kStarted:
+          time = seconds(Clock::now() - v.started);
+          break;
+        case builder::StepState::kCached:
+          prefix += "CACHED ";
+          break;
+        case builder::StepState::kDone:
+          time = seconds(v.elapsed);
+          break;
+        case builder::StepState::kFailed:
+          prefix = " => ERROR ";
+          time = seconds(v.elapsed);
+          break;
+        case builder::StepState::kCancelled:
+          prefix = " => CANCELED ";
+          break;
       }
       std::string line = prefix + v.name;
       if (!time.empty()) {

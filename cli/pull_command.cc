@@ -4,9 +4,9 @@
 #include <ostream>
 #include <string>
 
-#include "image/transfer_commands.h"
 #include "cli/commands.h"
 #include "cli/registry_flags.h"
+#include "image/transfer_commands.h"
 
 namespace mybuild::cli {
 namespace {
@@ -33,7 +33,7 @@ void add_pull_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       out << line << "\n" << std::flush;
     };
     auto s = image::pull_to_store(prepare_root(global), flags->reference, flags->platform,
-                                    flags->registry, log);
+                                  flags->registry, log);
     out << "Digest: " << s.digest << "\n";
     out << "Status: " << (s.up_to_date ? "Image is up to date for " : "Downloaded newer image for ")
         << s.familiar << "\n";

@@ -8,9 +8,9 @@
 #include <ostream>
 #include <string>
 
-#include "image/transfer_commands.h"
 #include "cli/commands.h"
 #include "cli/registry_flags.h"
+#include "image/transfer_commands.h"
 
 namespace mybuild::cli {
 namespace {
@@ -42,8 +42,8 @@ void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       std::lock_guard lk(mu);
       out << line << "\n" << std::flush;
     };
-    auto s = image::push_from_store(prepare_root(global), flags->name, flags->dest,
-                                      flags->registry, log, flags->compression);
+    auto s = image::push_from_store(prepare_root(global), flags->name, flags->dest, flags->registry,
+                                    log, flags->compression);
     out << s.tag << ": digest: " << s.digest << " size: " << s.size << "\n";
   });
 }

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "image/commands.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
+#include "image/commands.h"
 
 namespace mybuild::cli {
 namespace {
@@ -29,7 +29,8 @@ void add_rmi_command(CLI::App& app, GlobalOptions& global, std::ostream& out, st
     std::exception_ptr last;
     for (const auto& name : flags->names) {
       try {
-        for (const auto& n : image::remove_image(prepare_root(global, /*create=*/false), name, flags->force)) {
+        for (const auto& n :
+             image::remove_image(prepare_root(global, /*create=*/false), name, flags->force)) {
           out << "Untagged: " << image::familiar(n) << "\n";
         }
       } catch (const std::exception& e) {

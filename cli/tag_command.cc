@@ -2,8 +2,8 @@
 #include <memory>
 #include <string>
 
-#include "image/commands.h"
 #include "cli/commands.h"
+#include "image/commands.h"
 
 namespace mybuild::cli {
 

@@ -48,8 +48,10 @@ void normalize(Platform& p) {
     a = "arm";
     v = "v6";
   } else if (a == "arm") {
-    if (v.empty() || v == "7") v = "v7";
-    else if (v == "5" || v == "6" || v == "8") v = "v" + v;
+    if (v.empty() || v == "7")
+      v = "v7";
+    else if (v == "5" || v == "6" || v == "8")
+      v = "v" + v;
   }
 }
 
@@ -119,7 +121,8 @@ void from_json(const nlohmann::json& j, Platform& p) {
   p.architecture = j.value("architecture", "");
   p.variant = j.value("variant", "");
   p.os_version = j.value("os.version", "");
-  if (j.contains("os.features")) p.os_features = j.at("os.features").get<std::vector<std::string>>();
+  if (j.contains("os.features"))
+    p.os_features = j.at("os.features").get<std::vector<std::string>>();
 }
 
 void to_json(nlohmann::json& j, const Descriptor& d) {

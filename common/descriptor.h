@@ -5,22 +5,21 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/digest.h"
 
 namespace mybuild::common {
 
 struct Platform {
-  std::string os;             // "linux"
-  std::string architecture;   // "amd64", "arm64", ...
-  std::string variant;        // "v7", "v8", or empty
-  std::string os_version;     // Windows only
+  std::string os;            // "linux"
+  std::string architecture;  // "amd64", "arm64", ...
+  std::string variant;       // "v7", "v8", or empty
+  std::string os_version;    // Windows only
   std::vector<std::string> os_features;
 
   // Parses "os/arch[/variant]" (also "arch" alone, meaning linux/arch), normalising aliases as

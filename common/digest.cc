@@ -22,9 +22,12 @@ std::optional<Digest> Digest::try_parse(std::string_view text) {
   auto alg = text.substr(0, colon);
   auto hex = text.substr(colon + 1);
   size_t want = 0;
-  if (alg == "sha256") want = 64;
-  else if (alg == "sha512") want = 128;
-  else return std::nullopt;
+  if (alg == "sha256")
+    want = 64;
+  else if (alg == "sha512")
+    want = 128;
+  else
+    return std::nullopt;
   if (hex.size() != want || !is_lower_hex(hex)) return std::nullopt;
   return Digest(std::string(text));
 }
@@ -32,9 +35,8 @@ std::optional<Digest> Digest::try_parse(std::string_view text) {
 Digest Digest::parse(std::string_view text) {
   auto d = try_parse(text);
   if (!d) {
-    throw Error(ErrorKind::kIntegrity,
-                "invalid digest \"" + std::string(text.substr(0, 200)) +
-                    "\": want sha256:<64 lower-case hex digits>");
+    throw Error(ErrorKind::kIntegrity, "invalid digest \"" + std::string(text.substr(0, 200)) +
+                                           "\": want sha256:<64 lower-case hex digits>");
   }
   return *d;
 }

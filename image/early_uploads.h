@@ -4,21 +4,21 @@
 // push_image afterwards finds these blobs present and sends only what is left and the manifests.
 //
 //   EarlyUploads early(store.content, client, dest);
-//   target = converter.convert(target, format, log, [&](const Descriptor& d) { early.add(d); }).root;
-//   early.finish();  // rethrows the first failed upload
-//   push_image(store.content, target, client, dest, early.relabel(log));
+//   target = converter.convert(target, format, log, [&](const Descriptor& d) { early.add(d);
+//   }).root; early.finish();  // rethrows the first failed upload push_image(store.content, target,
+//   client, dest, early.relabel(log));
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <thread>
 
-#include "image/push.h"
 #include "common/descriptor.h"
+#include "image/push.h"
 #include "registry/client.h"
 #include "registry/reference.h"
 #include "snapshot/content_store.h"

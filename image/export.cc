@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "image/export_internal.h"
 #include "common/error.h"
+#include "image/export_internal.h"
 
 namespace mybuild::image {
 

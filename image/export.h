@@ -27,8 +27,8 @@
 #include <string_view>
 #include <vector>
 
-#include "image/layer_convert.h"
 #include "common/descriptor.h"
+#include "image/layer_convert.h"
 #include "snapshot/content_store.h"
 
 namespace mybuild::image {

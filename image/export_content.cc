@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "image/export_internal.h"
 #include "common/error.h"
 #include "common/media_types.h"
+#include "image/export_internal.h"
 #include "registry/reference.h"
 
 namespace mybuild::image::export_internal {

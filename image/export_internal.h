@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "image/export.h"
 #include "common/descriptor.h"
 #include "common/digest.h"
 #include "common/io.h"
 #include "common/unique_fd.h"
+#include "image/export.h"
 #include "snapshot/content_store.h"
 
 namespace mybuild::image::export_internal {

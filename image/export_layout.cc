@@ -26,9 +26,9 @@
 #include <thread>
 #include <vector>
 
-#include "image/export_internal.h"
 #include "common/error.h"
 #include "common/media_types.h"
+#include "image/export_internal.h"
 #include "snapshot/image_store.h"
 #include "snapshot/tar_writer.h"
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <system_error>
 
-#include "image/export_internal.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "image/export_internal.h"
 
 namespace mybuild::image::export_internal {
 

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "image/export_internal.h"
 #include "common/error.h"
+#include "image/export_internal.h"
 #include "snapshot/extract.h"
 #include "snapshot/layer_writer.h"
 

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "image/export_test_image.h"
-#include "image/export.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/temp_dir.h"
+#include "image/export.h"
+#include "image/export_test_image.h"
 
 namespace mybuild::image {
 namespace {

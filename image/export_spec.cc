@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "image/export.h"
 #include "common/error.h"
+#include "image/export.h"
 #include "snapshot/compression.h"
 
 namespace mybuild::image {

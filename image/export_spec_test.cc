@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "image/export.h"
 #include "common/error.h"
+#include "image/export.h"
 
 namespace mybuild::image {
 namespace {

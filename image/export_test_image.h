@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "image/config.h"
 #include "common/descriptor.h"
 #include "common/digest.h"
 #include "common/io.h"
 #include "common/media_types.h"
+#include "image/config.h"
 #include "snapshot/compression.h"
 #include "snapshot/content_store.h"
 #include "snapshot/tar_writer.h"

@@ -9,12 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "common/time.h"
-#include "image/config.h"
 #include "common/descriptor.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/media_types.h"
+#include "common/time.h"
+#include "image/config.h"
 #include "registry/reference.h"
 #include "snapshot/compression.h"
 #include "snapshot/content_store.h"

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "image/export_test_image.h"
 #include "common/error.h"
 #include "common/media_types.h"
 #include "common/temp_dir.h"
+#include "image/export_test_image.h"
 #include "snapshot/gc.h"
 #include "snapshot/image_store.h"
 

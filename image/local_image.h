@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "image/pull.h"
 #include "common/descriptor.h"
+#include "image/pull.h"
 #include "snapshot/content_store.h"
 
 namespace mybuild::image {

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "image/pull.h"
 #include "common/descriptor.h"
+#include "image/pull.h"
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
 #include "snapshot/image_store.h"

@@ -5,9 +5,9 @@
 #include <mutex>
 #include <set>
 
-#include "image/local_image.h"
 #include "common/error.h"
 #include "common/media_types.h"
+#include "image/local_image.h"
 #include "snapshot/database.h"
 #include "snapshot/leases.h"
 

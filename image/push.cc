@@ -127,8 +127,7 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
   };
   std::vector<std::thread> threads;
   size_t parallel = static_cast<size_t>(client.max_concurrent_transfers());
-  for (size_t i = 0; i < std::min(parallel, blobs.size()); ++i)
-    threads.emplace_back(worker);
+  for (size_t i = 0; i < std::min(parallel, blobs.size()); ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   if (first_error) std::rethrow_exception(first_error);
 }

@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "common/error.h"
-#include "common/log.h"
 #include "common/io.h"
+#include "common/log.h"
 #include "common/media_types.h"
 #include "image/inspect_fields.h"
 #include "registry/client.h"

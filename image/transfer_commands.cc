@@ -3,14 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "image/pull.h"
-#include "image/push.h"
+#include "common/error.h"
+#include "common/media_types.h"
 #include "image/early_uploads.h"
 #include "image/layer_convert.h"
 #include "image/local_image.h"
 #include "image/local_store.h"
-#include "common/error.h"
-#include "common/media_types.h"
+#include "image/pull.h"
+#include "image/push.h"
 #include "registry/client.h"
 #include "registry/reference.h"
 
@@ -94,8 +94,8 @@ PullSummary pull_to_store(const std::filesystem::path& root, const std::string& 
 }
 
 PushSummary push_from_store(const std::filesystem::path& root, const std::string& name,
-                            const std::string& dest, const RegistryFlags& flags,
-                            const LineLog& log, const PushCompression& compression) {
+                            const std::string& dest, const RegistryFlags& flags, const LineLog& log,
+                            const PushCompression& compression) {
   LayerFormat format = parse_layer_format(compression.compression, compression.level);
   registry::ClientOptions options = registry_client_options(flags);
   std::string missing = "an image does not exist locally with the tag: " + name;
@@ -115,9 +115,10 @@ PushSummary push_from_store(const std::filesystem::path& root, const std::string
   LayerConverter converter(store.content, store.db);  // holds what it writes until the push ends
   registry::Client client(std::move(options));
   EarlyUploads early(store.content, client, to);
-  target = converter.convert(target, format, log, [&](const common::Descriptor& blob) {
-    early.add(blob);
-  }).root;
+  target =
+      converter
+          .convert(target, format, log, [&](const common::Descriptor& blob) { early.add(blob); })
+          .root;
   early.finish();
   PushReport report = push_image(store.content, target, client, to, early.relabel(log));
   early.account(report);

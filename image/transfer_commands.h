@@ -53,7 +53,7 @@ struct PushCompression {
 // image for this machine's platform (or the one it has) is pushed alone, as docker does, and a
 // line says so. kNotFound when the image is not in the store.
 PushSummary push_from_store(const std::filesystem::path& root, const std::string& name,
-                            const std::string& dest, const RegistryFlags& flags,
-                            const LineLog& log, const PushCompression& compression = {});
+                            const std::string& dest, const RegistryFlags& flags, const LineLog& log,
+                            const PushCompression& compression = {});
 
 }  // namespace mybuild::image

@@ -4,10 +4,10 @@
 
 #include <vector>
 
+#include "common/descriptor.h"
+#include "image/config.h"
 #include "image/layer_ref.h"
 #include "snapshot/content_store.h"
-#include "image/config.h"
-#include "common/descriptor.h"
 
 namespace mybuild::image {
 

@@ -144,9 +144,8 @@ class Walker {
         doc.content += tokens_.get(i)->getText();
       }
       if (i >= tokens_.size() || tokens_.get(i)->getType() != DockerfileLexer::HEREDOC_END) {
-        throw std::invalid_argument("unterminated heredoc <<" + word.name +
-                                    ": expected a line \"" + word.name +
-                                    "\" to end it before the end of the file");
+        throw std::invalid_argument("unterminated heredoc <<" + word.name + ": expected a line \"" +
+                                    word.name + "\" to end it before the end of the file");
       }
       node.range.end_line = static_cast<int>(tokens_.get(i)->getLine());
       ++i;

@@ -113,8 +113,9 @@ struct Maintainer : InstructionCommon {
 };
 
 struct Onbuild;
-using Instruction = std::variant<Run, Copy, EnvInstruction, Label, Arg, Cmd, Entrypoint, Shell, Healthcheck,
-                                 Expose, Volume, User, Workdir, Stopsignal, Maintainer, Onbuild>;
+using Instruction =
+    std::variant<Run, Copy, EnvInstruction, Label, Arg, Cmd, Entrypoint, Shell, Healthcheck, Expose,
+                 Volume, User, Workdir, Stopsignal, Maintainer, Onbuild>;
 
 // ONBUILD: the trigger text is what goes into the image config; `instruction` is it parsed
 // and checked now, so a bad trigger fails this build rather than a child's.

@@ -159,9 +159,8 @@ void throw_if_tls_refused(const std::string& msg, const std::string& url,
     hint = "it may not accept the client certificate " + client_cert.string();
   } else {
     hint = "if it requires a client certificate, put client.cert and client.key in " +
-           (certs_dirs.empty()
-                ? std::string("a certs.d directory")
-                : (certs_dirs.back() / url_host_port(url)).string());
+           (certs_dirs.empty() ? std::string("a certs.d directory")
+                               : (certs_dirs.back() / url_host_port(url)).string());
   }
   // A fatal alert during the handshake (TLS 1.2 refuses a missing client certificate so): it
   // speaks TLS and said no.
@@ -171,8 +170,8 @@ void throw_if_tls_refused(const std::string& msg, const std::string& url,
   }
   // TLS 1.3 checks the client's certificate after the client's side of the handshake is done:
   // the refusal is an alert nobody reads, as the connection is gone when the request is sent.
-  throw TlsClosedError(msg + "; the registry closed the connection after the TLS handshake: " +
-                       hint);
+  throw TlsClosedError(msg +
+                       "; the registry closed the connection after the TLS handshake: " + hint);
 }
 
 // Watches the handshake (on_tls_info) and adds the per-registry CAs to the context libcurl built
@@ -269,7 +268,6 @@ Transport::Transport(TransportOptions options) : options_(std::move(options)), s
 }
 
 Transport::~Transport() = default;
-
 
 const Transport::TlsFiles& Transport::tls_for(const std::string& host_port) {
   std::lock_guard lk(tls_mu_);

@@ -23,7 +23,8 @@ DoctorCheck check_network() {
   }
   c.detail = "default: a private network namespace per step behind " + slirp->string() +
              " (outbound only; the host's loopback is out of reach; host-gateway is " +
-             host_gateway_address(NetworkMode::kDefault) + "); RUN --network=host shares the host's namespace";
+             host_gateway_address(NetworkMode::kDefault) +
+             "); RUN --network=host shares the host's namespace";
   return c;
 }
 

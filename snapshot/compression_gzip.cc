@@ -125,8 +125,7 @@ class GzipCompressor : public Compressor {
             Error(ErrorKind::kResource, "libdeflate_alloc_compressor: out of memory")));
         continue;
       }
-      libdeflate_compressor* use =
-          level_ > 0 && incompressible(sampler, job->input) ? stored : c;
+      libdeflate_compressor* use = level_ > 0 && incompressible(sampler, job->input) ? stored : c;
       std::string out(libdeflate_gzip_compress_bound(use, job->input.size()), '\0');
       size_t n = libdeflate_gzip_compress(use, job->input.data(), job->input.size(), out.data(),
                                           out.size());

@@ -128,7 +128,8 @@ Database::Database(const std::filesystem::path& file, std::chrono::milliseconds 
     for (;;) {
       int prc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL;", nullptr, nullptr, nullptr);
       if (prc == SQLITE_OK) break;
-      if ((prc != SQLITE_BUSY && prc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline) {
+      if ((prc != SQLITE_BUSY && prc != SQLITE_LOCKED) ||
+          std::chrono::steady_clock::now() > deadline) {
         exec("PRAGMA journal_mode=WAL;");  // throws with SQLite's message
         break;
       }

@@ -22,9 +22,9 @@
 #include <cstdint>
 #include <span>
 
+#include "builder/context/checksum_memo.h"
 #include "builder/context/root.h"
 #include "builder/copy/sources.h"
-#include "builder/context/checksum_memo.h"
 #include "common/cancel.h"
 #include "common/digest.h"
 

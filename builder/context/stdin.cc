@@ -16,7 +16,8 @@ constexpr size_t kMaxDockerfile = 16 << 20;
 // The peeked bytes, then the rest of the stream.
 class PrefixReader : public common::Reader {
  public:
-  PrefixReader(std::string prefix, common::Reader& rest) : prefix_(std::move(prefix)), rest_(rest) {}
+  PrefixReader(std::string prefix, common::Reader& rest)
+      : prefix_(std::move(prefix)), rest_(rest) {}
   size_t read(std::span<char> buf) override {
     if (pos_ < prefix_.size()) {
       const size_t n = std::min(buf.size(), prefix_.size() - pos_);

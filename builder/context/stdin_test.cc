@@ -23,7 +23,10 @@ TEST(ContextStdin, ArchivesAreReadBackWhole) {
   std::string tar(2048, 'x');
   tar.replace(257, 5, "ustar");
   EXPECT_EQ(classify(tar), "tar:" + tar);
-  for (const std::string& magic : {"\x1f\x8b"s, "BZh9"s, "\xfd" "7zXZ\0"s, "\x28\xb5\x2f\xfd"s}) {
+  for (const std::string& magic : {"\x1f\x8b"s, "BZh9"s,
+                                   "\xfd"
+                                   "7zXZ\0"s,
+                                   "\x28\xb5\x2f\xfd"s}) {
     const std::string stream = magic + std::string(5000, 'z');
     EXPECT_EQ(classify(stream), "tar:" + stream) << magic;
   }

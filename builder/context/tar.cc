@@ -73,8 +73,7 @@ void check(struct archive* a, int rc, ReadState& state, std::string_view what) {
 
 }  // namespace
 
-void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
-                        bool keep_owners) {
+void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest, bool keep_owners) {
   ReadState state{&tar, std::vector<char>(common::kCopyBufferSize), nullptr};
   ArchivePtr in(archive_read_new(), archive_read_free);
   ArchivePtr out(archive_write_disk_new(), archive_write_free);
@@ -87,10 +86,9 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
   snapshot::ExtractBudget budget(snapshot::ExtractLimits::from_env(),
                                  keep_owners ? "archive added by ADD" : "build context tar");
   // Without a user/group lookup set, ARCHIVE_EXTRACT_OWNER uses the entries' numeric ids.
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                (keep_owners ? ARCHIVE_EXTRACT_OWNER : 0));
+  archive_write_disk_set_options(
+      out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                     ARCHIVE_EXTRACT_SECURE_NODOTDOT | (keep_owners ? ARCHIVE_EXTRACT_OWNER : 0));
   // Not ARCHIVE_EXTRACT_UNLINK: with it, libarchive silently replaces a symlink in the way
   // instead of refusing the entry; a context tar that writes through its own symlink is
   // malformed or hostile, and the user should hear about it.
@@ -146,7 +144,10 @@ void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest,
 
 bool starts_like_archive(std::string_view head) {
   using namespace std::string_view_literals;
-  for (std::string_view magic : {"\x1f\x8b"sv, "BZh"sv, "\xfd" "7zXZ\x00"sv, "\x28\xb5\x2f\xfd"sv}) {
+  for (std::string_view magic : {"\x1f\x8b"sv, "BZh"sv,
+                                 "\xfd"
+                                 "7zXZ\x00"sv,
+                                 "\x28\xb5\x2f\xfd"sv}) {
     if (head.starts_with(magic)) return true;  // gzip, bzip2, xz, zstd
   }
   return head.size() >= 262 && head.substr(257, 5) == "ustar"sv;  // tar (POSIX and GNU)

@@ -1,9 +1,8 @@
 #include "builder/copy/add_url.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <ctime>
 #include <memory>
@@ -91,7 +90,8 @@ std::optional<time_t> parse_http_date(const std::string& text) {
 }  // namespace
 
 Download download_url(const std::string& url, const std::filesystem::path& dir,
-                      const std::optional<std::string>& checksum, const common::CancelToken& cancel) {
+                      const std::optional<std::string>& checksum,
+                      const common::CancelToken& cancel) {
   std::optional<Checksum> expected;
   if (checksum) expected = parse_checksum(*checksum);
   Download d;
@@ -115,15 +115,16 @@ Download download_url(const std::string& url, const std::filesystem::path& dir,
     throw;
   }
   if (response.status < 200 || response.status >= 300) {
-    throw Error(ErrorKind::kNetwork, "ADD " + url + ": the server answered HTTP " + std::to_string(response.status));
+    throw Error(ErrorKind::kNetwork,
+                "ADD " + url + ": the server answered HTTP " + std::to_string(response.status));
   }
   d.digest = hashed.finish();
   if (expected) {
     const std::string got = other ? other->hex() : std::string(d.digest.hex());
     if (got != expected->hex) {
       throw Error(ErrorKind::kIntegrity, "ADD " + url + ": checksum mismatch: expected " +
-                                             expected->algorithm + ":" + expected->hex +
-                                             ", got " + expected->algorithm + ":" + got);
+                                             expected->algorithm + ":" + expected->hex + ", got " +
+                                             expected->algorithm + ":" + got);
     }
   }
   ::fchmod(fd.get(), 0600);

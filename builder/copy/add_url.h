@@ -22,6 +22,7 @@ struct Download {
 // Throws kNetwork for a failed transfer or a non-2xx answer (naming the URL and status),
 // kIntegrity when `checksum` is given and does not match, kUsage for a malformed checksum.
 Download download_url(const std::string& url, const std::filesystem::path& dir,
-                      const std::optional<std::string>& checksum, const common::CancelToken& cancel);
+                      const std::optional<std::string>& checksum,
+                      const common::CancelToken& cancel);
 
 }  // namespace mybuild::builder

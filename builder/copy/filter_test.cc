@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "builder/context/file_checksum.h"
 #include "builder/context/test_util.h"
 #include "builder/copy/into.h"
-#include "builder/context/file_checksum.h"
 #include "common/error.h"
 #include "common/temp_dir.h"
 

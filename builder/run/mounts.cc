@@ -58,10 +58,14 @@ uint64_t parse_size(const std::string& value) {
   std::string unit = end ? end : "";
   for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   double mult = 1;
-  if (unit == "k" || unit == "kb" || unit == "kib") mult = 1024;
-  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1024.0 * 1024;
-  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024.0 * 1024 * 1024;
-  else if (!unit.empty() && unit != "b") throw Error(ErrorKind::kDockerfile, "invalid size: " + value);
+  if (unit == "k" || unit == "kb" || unit == "kib")
+    mult = 1024;
+  else if (unit == "m" || unit == "mb" || unit == "mib")
+    mult = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb" || unit == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else if (!unit.empty() && unit != "b")
+    throw Error(ErrorKind::kDockerfile, "invalid size: " + value);
   if (value.empty() || v < 0) throw Error(ErrorKind::kDockerfile, "invalid size: " + value);
   return static_cast<uint64_t>(v * mult);
 }
@@ -78,35 +82,53 @@ RunMount parse_run_mount(std::string_view text) {
     std::string key = field.substr(0, eq);
     for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
-    if (key == "type") m.type = value;
-    else fields.emplace_back(key, value);
+    if (key == "type")
+      m.type = value;
+    else
+      fields.emplace_back(key, value);
   }
   if (m.type != "bind" && m.type != "cache" && m.type != "tmpfs" && m.type != "secret" &&
       m.type != "ssh") {
     throw Error(ErrorKind::kDockerfile, "unsupported mount type \"" + m.type + "\"");
   }
   if (m.type == "ssh") {
-    throw Error(ErrorKind::kDockerfile, "RUN --mount=type=ssh is not supported by mybuild (no SSH agent forwarding)");
+    throw Error(ErrorKind::kDockerfile,
+                "RUN --mount=type=ssh is not supported by mybuild (no SSH agent forwarding)");
   }
   for (const auto& [key, value] : fields) {
-    if (key == "target" || key == "dst" || key == "destination") m.target = value;
-    else if (key == "source" || key == "src") m.source = value;
-    else if (key == "from") m.from = value;
-    else if (key == "id") m.id = value;
-    else if (key == "rw" || key == "readwrite") { m.readonly = !parse_bool(key, value); rw_given = true; }
-    else if (key == "ro" || key == "readonly") { m.readonly = parse_bool(key, value); ro_given = true; }
-    else if (key == "sharing") {
+    if (key == "target" || key == "dst" || key == "destination")
+      m.target = value;
+    else if (key == "source" || key == "src")
+      m.source = value;
+    else if (key == "from")
+      m.from = value;
+    else if (key == "id")
+      m.id = value;
+    else if (key == "rw" || key == "readwrite") {
+      m.readonly = !parse_bool(key, value);
+      rw_given = true;
+    } else if (key == "ro" || key == "readonly") {
+      m.readonly = parse_bool(key, value);
+      ro_given = true;
+    } else if (key == "sharing") {
       if (value != "shared" && value != "private" && value != "locked")
         throw Error(ErrorKind::kDockerfile, "unsupported sharing value \"" + value + "\"");
       m.sharing = value;
-    }
-    else if (key == "mode") m.mode = parse_octal(key, value);
-    else if (key == "uid") m.uid = parse_id(key, value);
-    else if (key == "gid") m.gid = parse_id(key, value);
-    else if (key == "required") m.required = parse_bool(key, value);
-    else if (key == "size") m.size_bytes = parse_size(value);
-    else if (key == "env") m.env = value;
-    else throw Error(ErrorKind::kDockerfile, "unexpected key '" + key + "' in '" + std::string(text) + "'");
+    } else if (key == "mode")
+      m.mode = parse_octal(key, value);
+    else if (key == "uid")
+      m.uid = parse_id(key, value);
+    else if (key == "gid")
+      m.gid = parse_id(key, value);
+    else if (key == "required")
+      m.required = parse_bool(key, value);
+    else if (key == "size")
+      m.size_bytes = parse_size(value);
+    else if (key == "env")
+      m.env = value;
+    else
+      throw Error(ErrorKind::kDockerfile,
+                  "unexpected key '" + key + "' in '" + std::string(text) + "'");
   }
   if (m.type == "cache" && !ro_given && !rw_given) m.readonly = false;
   if (m.type == "secret") {

@@ -28,7 +28,7 @@ struct RunMount {
   uint32_t gid = 0;
   bool required = false;
   std::optional<uint64_t> size_bytes;  // tmpfs
-  std::optional<std::string> env;     // secret as an env variable
+  std::optional<std::string> env;      // secret as an env variable
 };
 
 // Parses one --mount value (already expanded). Throws Error(kDockerfile) naming the field.

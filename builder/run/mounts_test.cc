@@ -12,7 +12,8 @@ TEST(RunMounts, CacheDefaultsToReadWriteWithTheTargetAsId) {
   EXPECT_EQ(m.id, "/root/.cache");
   EXPECT_FALSE(m.readonly);
   EXPECT_EQ(m.sharing, "shared");
-  RunMount locked = parse_run_mount("type=cache,id=apt,target=/var/cache/apt,sharing=locked,mode=0700,uid=1000");
+  RunMount locked =
+      parse_run_mount("type=cache,id=apt,target=/var/cache/apt,sharing=locked,mode=0700,uid=1000");
   EXPECT_EQ(locked.id, "apt");
   EXPECT_EQ(locked.sharing, "locked");
   EXPECT_EQ(*locked.mode, 0700u);
@@ -39,9 +40,9 @@ TEST(RunMounts, SecretTargetDefaultsUnderRunSecrets) {
 }
 
 TEST(RunMounts, BadValuesAreDockerfileErrors) {
-  for (const char* bad : {"type=nfs,target=/x", "type=cache", "type=cache,target=/x,sharing=all",
-                          "type=bind,target=/x,bogus=1", "type=cache,target=/x,mode=999",
-                          "type=ssh"}) {
+  for (const char* bad :
+       {"type=nfs,target=/x", "type=cache", "type=cache,target=/x,sharing=all",
+        "type=bind,target=/x,bogus=1", "type=cache,target=/x,mode=999", "type=ssh"}) {
     try {
       parse_run_mount(bad);
       ADD_FAILURE() << bad << " was accepted";

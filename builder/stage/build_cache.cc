@@ -79,9 +79,11 @@ std::vector<common::Descriptor> BuildCache::roots(snapshot::Database& db) {
   std::vector<common::Descriptor> out;
   // Called inside the collector's transaction: no migration here, a store that never built has
   // no table and so no roots.
-  auto exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache'");
+  auto exists =
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache'");
   if (!exists.step()) return out;
-  auto st = db.prepare("SELECT DISTINCT layer_digest FROM build_cache WHERE layer_digest IS NOT NULL");
+  auto st =
+      db.prepare("SELECT DISTINCT layer_digest FROM build_cache WHERE layer_digest IS NOT NULL");
   while (st.step()) {
     common::Descriptor d;
     d.digest = common::Digest::parse(st.column_text(0));
@@ -119,8 +121,10 @@ std::string explain_miss(const std::string& inputs_json, const std::optional<Cac
       std::string changed;
       for (const auto& [k, v] : is) {
         auto it = was.find(k);
-        if (it == was.end()) changed += (changed.empty() ? "" : ", ") + k + " added";
-        else if (it->second != v) changed += (changed.empty() ? "" : ", ") + k + ": " + it->second + " -> " + v;
+        if (it == was.end())
+          changed += (changed.empty() ? "" : ", ") + k + " added";
+        else if (it->second != v)
+          changed += (changed.empty() ? "" : ", ") + k + ": " + it->second + " -> " + v;
       }
       for (const auto& [k, v] : was) {
         if (!is.count(k)) changed += (changed.empty() ? "" : ", ") + k + " removed";
@@ -128,7 +132,8 @@ std::string explain_miss(const std::string& inputs_json, const std::optional<Cac
       add(name + " changed" + (changed.empty() ? "" : " (" + changed + ")"));
     } else if (before[name] != value) {
       if (value.is_string() && before[name].is_string() && value.get<std::string>().size() < 200)
-        add(name + " changed: " + before[name].get<std::string>() + " -> " + value.get<std::string>());
+        add(name + " changed: " + before[name].get<std::string>() + " -> " +
+            value.get<std::string>());
       else
         add(name + " changed");
     }

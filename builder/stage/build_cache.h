@@ -23,8 +23,8 @@ namespace mybuild::builder {
 struct CacheRecord {
   std::string key;
   std::optional<image::LayerRef> layer;  // nullopt: the step changed nothing (empty layer)
-  std::string locator;            // "<dockerfile>:<stage>:<instruction index>"
-  std::string inputs;             // JSON object: input name -> value or digest
+  std::string locator;                   // "<dockerfile>:<stage>:<instruction index>"
+  std::string inputs;                    // JSON object: input name -> value or digest
   int64_t created_at = 0;
 };
 

@@ -1,7 +1,7 @@
 #include "builder/stage/build_inputs.h"
 
-#include "image/config.h"
 #include "common/error.h"
+#include "image/config.h"
 
 namespace mybuild::builder {
 
@@ -25,15 +25,18 @@ bool is_proxy_arg(std::string_view name) {
   return false;
 }
 
-std::vector<image::LayerRef> layers_of(const image::LocalImage& image, const std::string& config_json) {
+std::vector<image::LayerRef> layers_of(const image::LocalImage& image,
+                                       const std::string& config_json) {
   image::ImageConfig config = image::ImageConfig::parse(config_json);
   if (config.diff_ids.size() != image.layers.size()) {
-    throw common::Error(common::ErrorKind::kIntegrity,
-                        "image " + image.name + " has " + std::to_string(image.layers.size()) +
-                            " layers but its config lists " + std::to_string(config.diff_ids.size()));
+    throw common::Error(common::ErrorKind::kIntegrity, "image " + image.name + " has " +
+                                                           std::to_string(image.layers.size()) +
+                                                           " layers but its config lists " +
+                                                           std::to_string(config.diff_ids.size()));
   }
   std::vector<image::LayerRef> layers;
-  for (size_t i = 0; i < image.layers.size(); ++i) layers.push_back({image.layers[i], config.diff_ids[i]});
+  for (size_t i = 0; i < image.layers.size(); ++i)
+    layers.push_back({image.layers[i], config.diff_ids[i]});
   return layers;
 }
 

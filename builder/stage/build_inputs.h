@@ -19,6 +19,7 @@ bool is_proxy_arg(std::string_view name);
 
 // An image's layers paired with the diff_ids of its config (`config_json`), bottom first.
 // Throws Error(kIntegrity) when their counts differ.
-std::vector<image::LayerRef> layers_of(const image::LocalImage& image, const std::string& config_json);
+std::vector<image::LayerRef> layers_of(const image::LocalImage& image,
+                                       const std::string& config_json);
 
 }  // namespace mybuild::builder

@@ -13,16 +13,16 @@
 #include <string>
 #include <vector>
 
-#include "builder/stage/build_cache.h"
 #include "builder/build_request.h"
-#include "builder/stage/build_store.h"
-#include "builder/context/root.h"
 #include "builder/context/checksum_memo.h"
-#include "image/config.h"
-#include "image/pull.h"
+#include "builder/context/root.h"
 #include "builder/progress.h"
+#include "builder/stage/build_cache.h"
+#include "builder/stage/build_store.h"
 #include "builder/stage/plan.h"
 #include "common/cancel.h"
+#include "image/config.h"
+#include "image/pull.h"
 #include "parser/ast.h"
 #include "registry/client.h"
 #include "snapshot/layer_writer.h"
@@ -48,7 +48,7 @@ struct BuildSession {
   common::CancelToken& cancel;
   const parser::Dockerfile& dockerfile;
   const BuildPlan& plan;
-  std::string created;                // RFC 3339 time written into configs and history
+  std::string created;  // RFC 3339 time written into configs and history
   snapshot::LayerOptions layer_options;
   std::counting_semaphore<64>* slots = nullptr;  // --jobs: steps running at once
 
@@ -60,7 +60,8 @@ struct BuildSession {
   std::unique_ptr<FileHashMemo> memo;
 
   // Base images: found in the store or pulled once per reference, whichever stage asks first.
-  image::LocalImage base_image(const std::string& ref, const common::Platform& platform, const StepId& step);
+  image::LocalImage base_image(const std::string& ref, const common::Platform& platform,
+                               const StepId& step);
 
   // Build args some ARG declared (for the "not consumed" warning).
   void consume_arg(const std::string& name) {
@@ -80,7 +81,7 @@ struct BuildSession {
   std::atomic<int> step_counter{0};
   std::atomic<int> cached_steps{0};
   std::atomic<int> total_steps{0};
-  std::unique_ptr<registry::Client> client;  // made on first pull
+  std::unique_ptr<registry::Client> client;         // made on first pull
   std::map<std::string, image::LocalImage> pulled;  // by ref + platform
   std::mutex pull_mu;
 };

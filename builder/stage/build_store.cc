@@ -71,10 +71,12 @@ std::string BuildStore::ensure_snapshot(const std::vector<image::LayerRef>& laye
     std::string key = new_key("unpack");
     auto active = with_snapshotter(
         [&](snapshot::Snapshotter& s) { return snapshot::ActiveSnapshot(s, key, parent); });
-    std::filesystem::path dir = with_snapshotter([&](snapshot::Snapshotter& s) { return s.dir(key); });
+    std::filesystem::path dir =
+        with_snapshotter([&](snapshot::Snapshotter& s) { return s.dir(key); });
     snapshot::ApplyOptions opts;
-    opts.whiteouts = format_ == snapshot::DirFormat::kOverlayLayer ? snapshot::WhiteoutMode::kOverlay
-                                                                  : snapshot::WhiteoutMode::kApply;
+    opts.whiteouts = format_ == snapshot::DirFormat::kOverlayLayer
+                         ? snapshot::WhiteoutMode::kOverlay
+                         : snapshot::WhiteoutMode::kApply;
     opts.expected_diff_id = layers[i].diff_id;
     try {
       auto blob = content_.open(layers[i].blob.digest);
@@ -91,7 +93,7 @@ std::string BuildStore::ensure_snapshot(const std::vector<image::LayerRef>& laye
 }
 
 image::LayerRef BuildStore::write_diff(const std::string& key, const std::string& parent,
-                                               const snapshot::LayerOptions& options) {
+                                       const snapshot::LayerOptions& options) {
   std::filesystem::path upper, lower;
   with_snapshotter([&](snapshot::Snapshotter& s) {
     upper = s.dir(key);

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "builder/stage/snapshot_prune.h"
 #include "common/cancel.h"
 #include "common/descriptor.h"
-#include "builder/stage/snapshot_prune.h"
-#include "image/layer_ref.h"
 #include "common/digest.h"
+#include "image/layer_ref.h"
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
 #include "snapshot/image_store.h"
@@ -64,7 +64,7 @@ class BuildStore {
   // nothing still gets its (empty) layer: BuildKit commits RUN, COPY, ADD and WORKDIR with a
   // layer whatever the diff (the 32-byte gzip sha256:4f4fb700... in many images).
   image::LayerRef write_diff(const std::string& key, const std::string& parent,
-                                     const snapshot::LayerOptions& options);
+                             const snapshot::LayerOptions& options);
 
   // Commits active `key` as the snapshot of `chain` (or drops it when that snapshot exists
   // already: the same content came from elsewhere first).

@@ -22,16 +22,16 @@ struct StagePlan {
   std::string base;               // expanded FROM argument
   std::optional<int> base_stage;  // FROM an earlier stage
   bool scratch = false;
-  common::Platform platform;      // --platform expanded, else the target platform
-  std::set<int> depends_on;       // stages whose result this one reads
-  std::set<std::string> images;   // images named by COPY --from / mount from= (not stages)
+  common::Platform platform;     // --platform expanded, else the target platform
+  std::set<int> depends_on;      // stages whose result this one reads
+  std::set<std::string> images;  // images named by COPY --from / mount from= (not stages)
 };
 
 struct BuildPlan {
   std::vector<StagePlan> stages;  // every stage of the Dockerfile, in order
   std::vector<int> needed;        // what gets built, in Dockerfile order (dependencies first)
   int target = 0;
-  parser::Env global_args;        // global ARGs with their values (build args applied)
+  parser::Env global_args;  // global ARGs with their values (build args applied)
 };
 
 // The automatic platform args (TARGETPLATFORM, TARGETOS, ..., BUILDPLATFORM, ...).

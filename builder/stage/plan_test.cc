@@ -46,7 +46,8 @@ TEST(StagePlan, TargetAndBuildArgsAndAllStages) {
     FAIL();
   } catch (const common::Error& e) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kDockerfile);
-    EXPECT_NE(std::string(e.what()).find("target stage \"nope\" could not be found"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("target stage \"nope\" could not be found"),
+              std::string::npos);
   }
 }
 

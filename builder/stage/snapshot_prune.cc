@@ -10,8 +10,8 @@
 
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_store.h"
-#include "image/local_store.h"
 #include "common/error.h"
+#include "image/local_store.h"
 #include "snapshot/snapshotter.h"
 
 namespace mybuild::builder {

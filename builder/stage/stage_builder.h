@@ -61,7 +61,8 @@ class StageBuilder {
   std::string step_name(const std::string& text) const;
   // `created` empty: the time of the last layer so far (config-only entries), so that a fully
   // cached rebuild writes the same config and gets the same image id (BuildKit does the same).
-  void add_history(const std::string& created_by, bool empty_layer, const std::string& created = "");
+  void add_history(const std::string& created_by, bool empty_layer,
+                   const std::string& created = "");
   std::string locator() const;
 
   BuildSession& s_;
@@ -76,7 +77,8 @@ class StageBuilder {
   std::string last_time_;  // RFC 3339 time of the newest layer of this stage's image
   // Set by a step's action: runs on the snapshot's own directory after it is unmounted and
   // before the diff (RUN uses it to drop copied-up parents of its mount stubs).
-  std::function<void(const std::filesystem::path& snapshot_dir)> after_unmount_;  // CMD given in this stage (ENTRYPOINT then keeps it)
+  std::function<void(const std::filesystem::path& snapshot_dir)>
+      after_unmount_;  // CMD given in this stage (ENTRYPOINT then keeps it)
 };
 
 // BuildKit's default PATH for images that set none.

@@ -49,7 +49,9 @@ class HttpFiles {
   HttpFiles& operator=(const HttpFiles&) = delete;
 
   bool up() const { return !port_.empty(); }
-  std::string url(const std::string& name) const { return "http://127.0.0.1:" + port_ + "/" + name; }
+  std::string url(const std::string& name) const {
+    return "http://127.0.0.1:" + port_ + "/" + name;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -79,11 +81,19 @@ TEST_F(AddUrl, DownloadsUnderTheUrlNameAndChecksEveryAlgorithm) {
   const std::string sha256 = digest_of("sha256sum", file);
   const std::string sha384 = digest_of("sha384sum", file);
   const std::string sha512 = digest_of("sha512sum", file);
-  dockerfile("FROM busybox\n"
-             "ADD " + server_->url("tool.txt") + " /web/\n"
-             "ADD --checksum=" + sha256 + " " + server_->url("tool.txt") + " /web/a.txt\n"
-             "ADD --checksum=" + sha384 + " " + server_->url("tool.txt") + " /web/b.txt\n"
-             "ADD --checksum=" + sha512 + " " + server_->url("tool.txt") + " /web/c.txt\n");
+  dockerfile(
+      "FROM busybox\n"
+      "ADD " +
+      server_->url("tool.txt") +
+      " /web/\n"
+      "ADD --checksum=" +
+      sha256 + " " + server_->url("tool.txt") +
+      " /web/a.txt\n"
+      "ADD --checksum=" +
+      sha384 + " " + server_->url("tool.txt") +
+      " /web/b.txt\n"
+      "ADD --checksum=" +
+      sha512 + " " + server_->url("tool.txt") + " /web/c.txt\n");
   ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   auto img = image("app:v1");
   for (const char* path : {"/web/tool.txt", "/web/a.txt", "/web/b.txt", "/web/c.txt"}) {
@@ -96,8 +106,7 @@ TEST_F(AddUrl, AChecksumMismatchFailsTheBuildAndNamesBothDigests) {
   dockerfile("FROM busybox\nADD --checksum=" + wrong + " " + server_->url("tool.txt") + " /t\n");
   Ran r = build({"-t", "app:v1"});
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("checksum mismatch: expected " + wrong + ", got sha384:"),
-            std::string::npos)
+  EXPECT_NE(r.err.find("checksum mismatch: expected " + wrong + ", got sha384:"), std::string::npos)
       << r.err;
   EXPECT_FALSE(manifest_of("app:v1"));
 
@@ -109,10 +118,11 @@ TEST_F(AddUrl, AChecksumMismatchFailsTheBuildAndNamesBothDigests) {
 }
 
 TEST_F(AddUrl, ARemoteArchiveIsNotUnpacked) {
-  Ran tar = run_process({"sh", "-c", "cd " + work().string() + "/www && tar -czf a.tar.gz tool.txt"},
-                        {});
+  Ran tar =
+      run_process({"sh", "-c", "cd " + work().string() + "/www && tar -czf a.tar.gz tool.txt"}, {});
   ASSERT_EQ(tar.code, 0) << tar.both();
-  dockerfile("FROM busybox\nADD " + server_->url("a.tar.gz") + " /dl/\n"
+  dockerfile("FROM busybox\nADD " + server_->url("a.tar.gz") +
+             " /dl/\n"
              "RUN test -f /dl/a.tar.gz && test ! -e /dl/tool.txt\n");
   EXPECT_EQ(build({"-t", "app:v1"}).failure(), "");
 }

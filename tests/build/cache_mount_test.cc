@@ -13,7 +13,8 @@ std::string two_stages(const std::string& sharing) {
   std::string mount = "RUN --mount=type=cache,id=c,target=/c,sharing=" + sharing + " ";
   return "FROM busybox AS one\n" + mount +
          "touch /c/one && sleep 3 && ls /c | tr '\\n' ' ' > /seen\n"
-         "FROM busybox AS two\n" + mount +
+         "FROM busybox AS two\n" +
+         mount +
          "touch /c/two && sleep 3 && ls /c | tr '\\n' ' ' > /seen\n"
          "FROM busybox\n"
          "COPY --from=one /seen /one\n"
@@ -36,8 +37,9 @@ TEST_F(CacheMounts, PrivateStagesAtTheSameTimeGetAnInstanceEach) {
   EXPECT_EQ(img.content("/one"), "one ");
   EXPECT_EQ(img.content("/two"), "two ");
   // The next build's steps find the instances free again, with what they left.
-  dockerfile("FROM busybox\nRUN --mount=type=cache,id=c,target=/c,sharing=private "
-             "ls /c | tr '\\n' ' ' > /seen\n");
+  dockerfile(
+      "FROM busybox\nRUN --mount=type=cache,id=c,target=/c,sharing=private "
+      "ls /c | tr '\\n' ' ' > /seen\n");
   ASSERT_EQ(build({"-t", "app:v2"}).failure(), "");
   const std::string seen = image("app:v2").content("/seen");
   EXPECT_TRUE(seen == "one " || seen == "two ") << seen;

@@ -20,9 +20,10 @@ TEST_F(Coverage, NoCacheFilterRebuildsOnlyTheNamedStage) {
   ASSERT_TRUE(r.ok()) << r.both();
   const auto cached = cached_steps(r.err);
   // The deps stage's RUN is still a hit; the app stage's steps all ran again.
-  EXPECT_EQ(std::count_if(cached.begin(), cached.end(),
-                          [](const std::string& s) { return s.find("[deps") != std::string::npos; }),
-            1)
+  EXPECT_EQ(
+      std::count_if(cached.begin(), cached.end(),
+                    [](const std::string& s) { return s.find("[deps") != std::string::npos; }),
+      1)
       << r.err;
   EXPECT_EQ(std::count_if(cached.begin(), cached.end(),
                           [](const std::string& s) { return s.find("[app") != std::string::npos; }),

@@ -36,11 +36,11 @@ TEST_F(HostFlags, HostGatewayIsTheHostAsTheStepsNetworkReachesIt) {
   dockerfile(
       "FROM busybox\nRUN grep host.docker.internal /etc/hosts > /h\n"
       "RUN --network=host grep host.docker.internal /etc/hosts > /host\n");
-  Ran r = build({"--add-host", "host.docker.internal:host-gateway", "--allow", "network.host",
-                 "-t", "app:v1"});
+  Ran r = build({"--add-host", "host.docker.internal:host-gateway", "--allow", "network.host", "-t",
+                 "app:v1"});
   ASSERT_EQ(r.failure(), "");
-  std::string expected = sandbox::host_gateway_address(
-      sandbox::effective_network(sandbox::NetworkMode::kDefault));
+  std::string expected =
+      sandbox::host_gateway_address(sandbox::effective_network(sandbox::NetworkMode::kDefault));
   EXPECT_EQ(image("app:v1").content("/h"), expected + "\thost.docker.internal\n");
   EXPECT_EQ(image("app:v1").content("/host"), "127.0.0.1\thost.docker.internal\n");
 }

@@ -45,12 +45,11 @@ TEST_F(BuildLimits, CpusetAndCpuQuotaReachTheStep) {
 
 TEST_F(BuildLimits, BadLimitValuesAreUsageErrors) {
   dockerfile("FROM busybox\n");
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--timeout", "soon"},
-           {"--timeout", "1h30"},
-           {"--cpuset-cpus", "first"},
-           {"--pids-limit", "-1"},
-           {"--cpu-quota", "5"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--timeout", "soon"},
+                                                                {"--timeout", "1h30"},
+                                                                {"--cpuset-cpus", "first"},
+                                                                {"--pids-limit", "-1"},
+                                                                {"--cpu-quota", "5"}}) {
     Ran r = build(args);
     EXPECT_EQ(r.code, 2) << args[0] << " " << args[1] << "\n" << r.both();
     EXPECT_NE(r.err.find(args[0]), std::string::npos) << r.err;

@@ -268,8 +268,8 @@ TEST_F(Convert, BuildOutputsAndBuildPushFollowTheCompressionAsked) {
 // image, one or a quoted list of several, with no -t at all.
 TEST_F(Convert, OutputNameAttributeNamesAndPushesTheImage) {
   std::string first = on_registry("conv/named:v1"), second = on_registry("conv/named:v2");
-  Ran pushed = mybuild(a_, {"build", "-q", "-o", "type=registry,\"name=" + first + "," + second + "\"",
-                            ctx_.string()});
+  Ran pushed = mybuild(a_, {"build", "-q", "-o",
+                            "type=registry,\"name=" + first + "," + second + "\"", ctx_.string()});
   ASSERT_EQ(pushed.code, 0) << pushed.out;
   for (const auto& n : {first, second}) {
     EXPECT_EQ(layer_types(remote_manifest(n)).count(std::string(kGzip)), 1u) << n;
@@ -292,8 +292,9 @@ TEST_F(Convert, PullRefreshesABaseWhoseTagMoved) {
   fs::path b = work_.path() / "b";
   fs::path ctx2 = work_.path() / "ctx2";
   fs::create_directories(ctx2);
-  common::write_file_atomic(ctx2 / "Dockerfile",
-                            "FROM " + base + "\nRUN if test -f /built; then echo new; else echo old; fi > /seen\n");
+  common::write_file_atomic(
+      ctx2 / "Dockerfile",
+      "FROM " + base + "\nRUN if test -f /built; then echo new; else echo old; fi > /seen\n");
   Ran first = mybuild(b, {"build", "-t", "app:1", ctx2.string()});
   ASSERT_EQ(first.code, 0) << first.out;
 

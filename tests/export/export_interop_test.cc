@@ -17,11 +17,11 @@
 #include <string>
 #include <thread>
 
-#include "image/export_test_image.h"
-#include "image/export.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/temp_dir.h"
+#include "image/export.h"
+#include "image/export_test_image.h"
 #include "snapshot/layer_test_util.h"
 #include "snapshot/layer_writer.h"
 

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <string>
 
-#include "builder/stage/build_store.h"
 #include "builder/context/tar.h"
+#include "builder/stage/build_store.h"
 #include "common/cancel.h"
 #include "common/error.h"
 #include "common/io.h"

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "image/import.h"
 #include "common/io.h"
 #include "common/temp_dir.h"
+#include "image/import.h"
 #include "snapshot/extract.h"
 #include "snapshot/layer_test_util.h"
 #include "snapshot/layer_writer.h"

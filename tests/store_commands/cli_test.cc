@@ -51,7 +51,8 @@ TEST_F(Cli, TagPushPullImagesInspectRmi) {
   EXPECT_TRUE(contains(push.out, "The push refers to repository [" + on_registry("cli/app") + "]"))
       << push.out;
   EXPECT_TRUE(contains(push.out, imported.layer_digest.substr(7, 12) + ": Pushed")) << push.out;
-  EXPECT_FALSE(contains(push.out, imported.config_digest.substr(7, 12))) << "docker lists layers only";
+  EXPECT_FALSE(contains(push.out, imported.config_digest.substr(7, 12)))
+      << "docker lists layers only";
   auto info = fs::file_size(a_ / "oci/blobs/sha256" / imported.manifest_digest.substr(7));
   EXPECT_TRUE(contains(
       push.out, "v1: digest: " + imported.manifest_digest + " size: " + std::to_string(info)))
@@ -132,7 +133,6 @@ TEST_F(Cli, ErrorsNameWhatFailed) {
   EXPECT_EQ(nopush.code, 1);
   EXPECT_TRUE(contains(nopush.out, "does not exist locally with the tag: busybox")) << nopush.out;
 }
-
 
 // inspect --remote answers from the registry, in the local inspect's shape, and pulls nothing:
 // an index shows the platform asked for and lists the ones it offers.

@@ -11,9 +11,9 @@
 #include <memory>
 #include <string>
 
-#include "image/import.h"
 #include "common/io.h"
 #include "common/temp_dir.h"
+#include "image/import.h"
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
 #include "snapshot/image_store.h"
@@ -65,7 +65,7 @@ class WithRegistry : public ::testing::Test {
   }
   // Imports busybox into the store at `root` as `name` for `platform`; returns the result.
   image::ImportResult import(const fs::path& root, const std::string& name,
-                               const std::string& platform = "") {
+                             const std::string& platform = "") {
     image::ImportOptions o;
     o.created = 1700000000;
     o.platform = platform;

@@ -3,10 +3,10 @@
 // interop with skopeo both ways (it reads what we push; we pull what it pushes).
 #include <nlohmann/json.hpp>
 
-#include "image/pull.h"
-#include "image/push.h"
 #include "common/error.h"
 #include "common/media_types.h"
+#include "image/pull.h"
+#include "image/push.h"
 #include "tests/store_commands/fixture.h"
 
 namespace mybuild::store_commands_testing {
@@ -33,7 +33,7 @@ TEST_F(Transfer, PushThenPullIntoAnEmptyStoreKeepsEveryDigest) {
 
   std::vector<std::string> lines;
   auto first = image::push_image(a.content, root, client, dest,
-                                   [&](std::string_view l) { lines.emplace_back(l); });
+                                 [&](std::string_view l) { lines.emplace_back(l); });
   EXPECT_EQ(first.digest.str(), imported.manifest_digest);
   EXPECT_EQ(first.blobs_uploaded, 2);  // the layer and the config
   EXPECT_EQ(first.blobs_existed, 0);
@@ -54,7 +54,7 @@ TEST_F(Transfer, PushThenPullIntoAnEmptyStoreKeepsEveryDigest) {
 
   lines.clear();
   auto pulled = image::pull_image(b.content, b.images, client, dest, Platform::host(),
-                                    [&](std::string_view l) { lines.emplace_back(l); });
+                                  [&](std::string_view l) { lines.emplace_back(l); });
   EXPECT_EQ(pulled.root.digest.str(), imported.manifest_digest);
   EXPECT_EQ(pulled.manifest.digest.str(), imported.manifest_digest);
   EXPECT_EQ(pulled.config.digest.str(), imported.config_digest);
@@ -74,7 +74,7 @@ TEST_F(Transfer, PushThenPullIntoAnEmptyStoreKeepsEveryDigest) {
   // A second pull fetches no blob again.
   lines.clear();
   image::pull_image(b.content, b.images, client, dest, Platform::host(),
-                      [&](std::string_view l) { lines.emplace_back(l); });
+                    [&](std::string_view l) { lines.emplace_back(l); });
   EXPECT_EQ(lines,
             std::vector<std::string>{pulled.layers[0].digest.short_hex() + ": Already exists"});
 }
@@ -110,10 +110,8 @@ TEST_F(Transfer, IndexPushedWholeAndPulledForOnePlatform) {
   EXPECT_EQ(b.images.resolve(dest.str())->media_type, mt::kOciIndex);
 
   // amd64 was not pulled: the local lookup says so, and a pull fills it in.
-  EXPECT_FALSE(
-      image::find_local_image(b.content, b.images, dest, Platform::parse("linux/amd64")));
-  auto other =
-      image::pull_image(b.content, b.images, client, dest, Platform::parse("linux/amd64"));
+  EXPECT_FALSE(image::find_local_image(b.content, b.images, dest, Platform::parse("linux/amd64")));
+  auto other = image::pull_image(b.content, b.images, client, dest, Platform::parse("linux/amd64"));
   EXPECT_EQ(other.config.digest.str(), amd.config_digest);
   EXPECT_TRUE(image::find_local_image(b.content, b.images, dest, Platform::parse("linux/arm64")));
   try {
@@ -132,8 +130,7 @@ TEST_F(Transfer, SkopeoReadsWhatWePushed) {
   auto imported = import(a.path, "busybox:latest");
   registry::Client client(client_options());
   auto dest = registry::parse_reference(on_registry("lib/busybox:sk"));
-  image::push_image(a.content, *a.images.resolve("docker.io/library/busybox:latest"), client,
-                      dest);
+  image::push_image(a.content, *a.images.resolve("docker.io/library/busybox:latest"), client, dest);
 
   std::string out;
   ASSERT_EQ(

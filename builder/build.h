@@ -1,5 +1,5 @@
 // builder::build: `mybuild build` end to end. Reads the Dockerfile and the context, plans the
-// stages (stage_plan.h), builds the needed ones in parallel (stage_builder.h), writes the
+// stages (builder/stage/plan.h), builds the needed ones in parallel (stage_builder.h), writes the
 // image (config, manifest) into the store, tags it, and hands it to the outputs and --push.
 //
 // Errors: a Dockerfile problem is kDockerfile with its file:line:column; a failed RUN is

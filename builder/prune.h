@@ -20,7 +20,7 @@ struct PruneResult {
   int64_t blobs_kept = 0;
   int ingest_removed = 0;  // temp files of crashed writers
   int64_t leases_expired = 0;
-  // Snapshots no tagged image needs (builder/snapshot_prune.h): unpacked again when used.
+  // Snapshots no tagged image needs (builder/stage/snapshot_prune.h): unpacked again when used.
   int64_t snapshots_removed = 0;
   int64_t snapshot_bytes_removed = 0;
   bool snapshots_busy = false;  // a build or run held them: none removed

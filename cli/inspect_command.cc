@@ -1,6 +1,6 @@
 // `mybuild inspect IMAGE...` (docker image inspect): a JSON array of what the store knows about
 // each image, with its manifest; with --remote, of what each reference's registry holds
-// (builder/remote_inspect.h), pulling nothing. Names that are not found are reported after the
+// (image/remote_inspect.h), pulling nothing. Names that are not found are reported after the
 // array is printed, and make the command fail, as docker does.
 #include <exception>
 #include <memory>

@@ -2,7 +2,7 @@
 // with docker push's output. Without DESTINATION the image goes to the registry and repository
 // its name says; with it (as podman push SOURCE DEST) to DESTINATION, without tagging it locally.
 // Layers stored in another compression than the one asked for (a build stores them
-// uncompressed) are converted first (builder/layer_convert.h); gzip is docker's default.
+// uncompressed) are converted first (image/layer_convert.h); gzip is docker's default.
 #include <memory>
 #include <mutex>
 #include <ostream>

@@ -2,7 +2,7 @@
 // once: --insecure-registry HOST[:PORT]|CIDR and --registry-mirror URL|HOST (repeatable, as
 // dockerd's daemon flags, per command here since mybuild has no daemon) and
 // --max-concurrent-transfers N. They add to / override mybuild's config file
-// (builder/registry_options.h says how).
+// (image/registry_options.h says how).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -2,7 +2,7 @@
 // functions over snapshot/ (the CLI may include only builder/ and common/, STYLE.md §1). They
 // return data; the CLI renders it as docker does.
 //
-// Images are found as docker finds them (builder/local_store.h): by name, name@digest, or image
+// Images are found as docker finds them (image/local_store.h): by name, name@digest, or image
 // ID prefix. The image ID is the config digest; an index shows the image for this machine's
 // platform (or, when the store holds no complete image for it, the first platform it holds).
 // Read-only commands never create a store that does not exist.

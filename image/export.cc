@@ -1,5 +1,5 @@
 // export_image: picks the exporter for an --output spec (the pieces are the export_*.cc files;
-// builder/export_internal.h is their map).
+// image/export_internal.h is their map).
 #include "image/export.h"
 
 #include <string>

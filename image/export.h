@@ -10,12 +10,12 @@
 // An existing directory dest is merged into as BuildKit does: type=local copies the tree into
 // it; type=oci,tar=false adds blobs and replaces same-named index.json entries. Blobs stream
 // from the store (never read whole) with their digests checked; the layout tars are
-// reproducible (sorted, mtime 0, owner 0:0). Implementation map: builder/export_internal.h.
+// reproducible (sorted, mtime 0, owner 0:0). Implementation map: image/export_internal.h.
 //
 // Layer compression (type=oci and type=docker): BuildKit's exporter attributes
 // compression=gzip|zstd|uncompressed and compression-level=N choose it, over the build's
 // --compression (default gzip); layers stored in another compression are converted on the way
-// out (builder/layer_convert.h). force-compression=BOOL is accepted and changes nothing: a
+// out (image/layer_convert.h). force-compression=BOOL is accepted and changes nothing: a
 // layer is always sent in the compression asked for. type=tar and type=local write the
 // filesystem and ignore them.
 #pragma once

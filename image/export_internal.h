@@ -1,4 +1,4 @@
-// Pieces shared by the -o/--output exporters (builder/image_export.h); nothing outside the
+// Pieces shared by the -o/--output exporters (image/export.h); nothing outside the
 // export_*.cc files includes this.
 //
 //   export_spec.cc     parse_output: buildx's CSV syntax

@@ -125,7 +125,7 @@ void check_compression(std::string_view text, OutputSpec& spec) {
     spec.compression_level = level;
   }
   if (auto it = spec.attrs.find("force-compression"); it != spec.attrs.end()) {
-    parse_bool(text, "force-compression", it->second);  // always forced: see image_export.h
+    parse_bool(text, "force-compression", it->second);  // always forced: see image/export.h
   }
 }
 

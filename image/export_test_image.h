@@ -1,6 +1,6 @@
 // Test images for the exporter tests (builder/export_*_test.cc, tests/export): layers written
 // entry by entry with snapshot::TarWriter (so whiteouts and owners are exactly what the test
-// says), compressed as asked, stored with a config and a manifest as builder/import.cc does.
+// says), compressed as asked, stored with a config and a manifest as image/import.cc does.
 #pragma once
 
 #include <archive.h>

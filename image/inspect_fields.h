@@ -1,5 +1,5 @@
 // The part of `inspect`'s JSON that comes from an image config, shared by the local store's
-// inspect (builder/image_commands.h) and the registry's (builder/remote_inspect.h), so both
+// inspect (image/commands.h) and the registry's (image/remote_inspect.h), so both
 // answer in the one shape docker image inspect uses.
 #pragma once
 

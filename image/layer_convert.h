@@ -69,7 +69,7 @@ struct ConvertResult {
 // One line per converted layer for the user ("ab12cd34ef56: Compressed to zstd (3.1 MB)").
 using ConvertLog = std::function<void(std::string_view line)>;
 // Called with each layer blob this call compresses, as soon as it is in the store (a push
-// uploads it while the next one compresses: builder/early_uploads.h).
+// uploads it while the next one compresses: image/early_uploads.h).
 using LayerReady = std::function<void(const common::Descriptor& blob)>;
 
 class LayerConverter {

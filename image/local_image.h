@@ -1,6 +1,6 @@
 // Reading images that are already in the local content store, down to their blobs: an index
 // picks the platform's manifest, a manifest names its config and layers. Shared by the base-image
-// lookup (image_pull.h) and the store commands (image_commands.h: images, inspect, tag, push).
+// lookup (image/pull.h) and the store commands (image/commands.h: images, inspect, tag, push).
 //
 // Absence is an answer, not an error: a root whose manifest, config or any layer blob is not in
 // the store yields nullopt, so that a caller can pull instead of failing half way. A stored

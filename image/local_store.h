@@ -1,4 +1,4 @@
-// The state root as the image commands (image_commands.h, transfer_commands.h) open it, and how
+// The state root as the image commands (image/commands.h, transfer_commands.h) open it, and how
 // they find an image by what a user types: a name ("busybox", "app:v1", as stored or
 // normalised), a name with a digest ("busybox@sha256:..."), or an image ID prefix ("3f57d9401f8d",
 // "sha256:3f57..."), in that order, as docker resolves them.

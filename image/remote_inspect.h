@@ -1,5 +1,5 @@
 // `mybuild inspect --remote REF`: an image as its registry holds it, without pulling it. The
-// answer has the shape of the local inspect (builder/image_commands.h) so scripts can read
+// answer has the shape of the local inspect (image/commands.h) so scripts can read
 // either: Id (the config digest), RepoTags, RepoDigests, the config's fields, Size (the
 // compressed layers), "Manifest" with its exact bytes and, when the reference names an index,
 // "Index" with its bytes and the platforms it offers. Only the manifest(s) and the config are

@@ -1,5 +1,5 @@
-// `mybuild pull` and `mybuild push` as thin functions over builder/image_pull.h and
-// builder/image_push.h (the CLI may include only builder/ and common/, STYLE.md §1). Progress
+// `mybuild pull` and `mybuild push` as thin functions over image/pull.h and
+// image/push.h (the CLI may include only builder/ and common/, STYLE.md §1). Progress
 // comes back as the lines docker prints; the CLI writes them out.
 #pragma once
 
@@ -41,7 +41,7 @@ struct PushSummary {
   int64_t bytes_uploaded = 0;
 };
 
-// The compression of the layers a push sends (builder/layer_convert.h): layers stored in
+// The compression of the layers a push sends (image/layer_convert.h): layers stored in
 // another one are converted first, and the conversion is remembered.
 struct PushCompression {
   std::string compression = "gzip";  // gzip | zstd | none

@@ -113,7 +113,7 @@ class Client {
   // the registry uses Bearer auth). Throws kAuth naming the registry when they are refused.
   void check_login(const std::string& domain, const Credentials& creds);
 
-  // For callers that run their own transfers in parallel (builder/image_push.cc).
+  // For callers that run their own transfers in parallel (image/push.cc).
   int max_concurrent_transfers() const { return std::max(1, options_.max_concurrent_transfers); }
 
   class BlobVerifier;  // the verifying, resumable sink of fetch_blob (client_blobs.cc)

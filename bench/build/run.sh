@@ -3,7 +3,7 @@
 # a COPY of it and three RUN steps on a busybox base; times `mybuild build` cold (empty cache),
 # fully cached, and after a one-file change. Prints a table with issue 7's targets and what this
 # machine measured for BuildKit (docker 20.10) and buildah on the same shape of build.
-# The store keeps build layers uncompressed (builder/layer_convert.h): these times include no
+# The store keeps build layers uncompressed (image/layer_convert.h): these times include no
 # compression; gzip or zstd is paid by --push and -o type=oci|docker (see bench/registry).
 # Measured on a machine loaded by other builds (load ~13 on 2 cores), same run: uncompressed
 # store cold 10.7 s / one file 13.7 s, the earlier gzip store 20.3 s / 22.4 s.

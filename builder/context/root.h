@@ -31,7 +31,7 @@ struct ContextOptions {
   // The Dockerfile: absolute, or relative to the context root; empty means "<root>/Dockerfile".
   // It may live outside the context (docker build -f ../x.Dockerfile .).
   std::filesystem::path dockerfile;
-  // Parses the chosen .dockerignore; empty means the real matcher (context_dockerignore.h).
+  // Parses the chosen .dockerignore; empty means the real matcher (builder/context/dockerignore.h).
   ContextFilterFactory filter_factory;
 };
 
@@ -44,7 +44,7 @@ class BuildContext {
   // Throws Error(kNotFound) naming `dir` when it is missing or not a directory.
   static BuildContext open_directory(const std::filesystem::path& dir, ContextOptions options);
   // Unpacks the tar stream (`docker build - < ctx.tar`) into a private temp dir under
-  // `temp_parent` (default $TMPDIR) with the safe rules of context_tar.h, then opens it. A
+  // `temp_parent` (default $TMPDIR) with the safe rules of builder/context/tar.h, then opens it. A
   // relative `options.dockerfile` is taken inside the unpacked context.
   static BuildContext open_tar(common::Reader& tar, ContextOptions options,
                                const std::filesystem::path& temp_parent = {});
@@ -69,7 +69,7 @@ class BuildContext {
   std::vector<std::string> list(std::string_view rel) const;
 
   // The same root seen through `filter` instead (COPY --exclude and --parents narrow what one
-  // source reads: copy_filter.h). The view owns no temp dir; this context must outlive it.
+  // source reads: builder/copy/filter.h). The view owns no temp dir; this context must outlive it.
   BuildContext view(std::unique_ptr<ContextFilter> filter) const;
 
  private:

@@ -3,7 +3,7 @@
 // with a `..` component or an absolute name (an error naming the entry), hard links whose
 // target breaks the same rules, and any write through a symlink the archive itself created
 // (libarchive's SECURE_SYMLINKS). Symlinks are kept as they are: where they point is resolved
-// later, clamped inside the context root (context_path.h). Device nodes, fifos and sockets
+// later, clamped inside the context root (builder/context/path.h). Device nodes, fifos and sockets
 // are skipped with a warning: a build context has no use for them. Owners are not restored
 // (COPY makes files 0:0 anyway) unless `keep_owners` (ADD of a local archive keeps the
 // archive's numeric uid/gid, as BuildKit does); modes and mtimes are, as they reach the layer.

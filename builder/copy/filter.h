@@ -1,6 +1,6 @@
 // What one COPY/ADD source reads below itself: `--exclude` patterns and the include pattern of
 // `--parents`, on top of the context's .dockerignore. Each source gets a BuildContext view
-// (BuildContext::view) in which the filtered paths do not exist, so the copy (copy_into.h) and
+// (BuildContext::view) in which the filtered paths do not exist, so the copy (builder/copy/into.h) and
 // the cache-key checksum (file_checksum.h) walk the same narrowed tree and never read an
 // excluded file.
 //

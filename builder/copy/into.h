@@ -13,7 +13,7 @@
 //   owned by the --chown owner (else 0:0).
 //
 // Safety: the destination is resolved inside dest_root (symlinks in it followed but clamped,
-// context_path.h), and nothing is ever written through a symlink found in the destination
+// builder/context/path.h), and nothing is ever written through a symlink found in the destination
 // tree: a file replaces an existing symlink, a directory refuses to replace one.
 //
 // Speed: file data moves with FICLONE (a reflink: no data copied) where the filesystem shares

@@ -1,6 +1,6 @@
 // COPY/ADD source resolution against the build context: what each source as written in the
-// Dockerfile names, after `..`/symlink clamping (context_path.h), wildcards (copy_wildcard.h)
-// and .dockerignore (context_filter.h).
+// Dockerfile names, after `..`/symlink clamping (builder/context/path.h), wildcards (builder/copy/wildcard.h)
+// and .dockerignore (builder/context/filter.h).
 //
 // Errors match what BuildKit users see, so that searches for the message find answers:
 // - a plain source that does not exist: kNotFound `"/missing.txt": not found`;
@@ -25,7 +25,7 @@ struct CopySource {
                            // filepath.Base(src))
   bool is_dir = false;     // after following symlinks
   // Read through this view of the context instead of the copy's context, when set: COPY
-  // --exclude and --parents narrow what is below the source (copy_filter.h). Not owned.
+  // --exclude and --parents narrow what is below the source (builder/copy/filter.h). Not owned.
   const BuildContext* view = nullptr;
 };
 

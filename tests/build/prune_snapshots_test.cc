@@ -39,7 +39,7 @@ TEST_F(PruneSnapshots, NoneGoWhileABuildHoldsThem) {
   dockerfile("FROM busybox\nRUN echo x > /x\n");
   ASSERT_EQ(build({"-t", "app:v1"}).failure(), "");
   ASSERT_EQ(mybuild({"rmi", "app:v1"}).failure(), "");
-  // What a running build holds (builder/snapshot_prune.h).
+  // What a running build holds (builder/stage/snapshot_prune.h).
   int fd = ::open((root() / "snapshots.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_SH), 0);

@@ -1,4 +1,4 @@
-// Layer compression on the way out of the store (builder/layer_convert.h), end to end with the
+// Layer compression on the way out of the store (image/layer_convert.h), end to end with the
 // mybuild binary, a real docker-registry and skopeo: a build stores its layers uncompressed;
 // push and -o type=oci send gzip by default or zstd when asked, skopeo reads and copies what was
 // sent, a second push converts and uploads nothing, a pulled gzip image is pushed as it is, and

@@ -1,4 +1,4 @@
-// The registry options of the mybuild binary (builder/registry_options.h) against real
+// The registry options of the mybuild binary (image/registry_options.h) against real
 // docker-registry servers: pull mirrors for another registry and for docker.io from the config
 // file and the flags, with fallback when a mirror is down or lacks the image; the
 // --max-concurrent-transfers flag on build, pull and push; client certificates from a certs.d

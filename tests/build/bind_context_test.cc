@@ -70,6 +70,17 @@ TEST_F(BindIgnored, ReadingAnIgnoredFileByNameFails) {
   EXPECT_EQ(image("app:v1").content("/out"), "seen\n");
 }
 
+TEST_F(BindIgnored, RwDirectoryBindIsAPrivateFilteredCopy) {
+  dockerfile(
+      "FROM busybox\nRUN --mount=type=bind,source=sub,target=/s,rw "
+      "! test -e /s/key && echo more >> /s/seen.txt && touch /s/new && cat /s/seen.txt > /out\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_EQ(r.failure(), "");
+  EXPECT_EQ(image("app:v1").content("/out"), "seen\nmore\n");
+  EXPECT_EQ(read_file(ctx() / "sub/seen.txt"), "seen\n") << "the context file changed";
+  EXPECT_FALSE(fs::exists(ctx() / "sub/new"));
+}
+
 TEST_F(BindContext, RwFileBindIsAPrivateWritableFile) {
   write("file.txt", "hello\n");
   dockerfile(

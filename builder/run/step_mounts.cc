@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "builder/run/bind_source.h"
 #include "common/digest.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -86,13 +87,15 @@ void StepMounts::add_bind(const RunMount& m, sandbox::ProcessSpec& spec) {
     throw Error(ErrorKind::kNotFound, "RUN --mount source \"" + m.source + "\": not found");
   }
   std::filesystem::path host = ctx->host_path(*rel);
-  if (!m.readonly) {
-    // rw binds are scratch space: writes are thrown away, the source never changes.
+  // The main context is seen through .dockerignore; from= trees include everything. The cache
+  // key already covers only the visible files: key_bind_sources (step_run.cc) checksums through
+  // s_.context's filter with checksum_sources, as COPY does.
+  const bool filtered = !m.from && hides_below(*ctx, *rel);
+  if (filtered || !m.readonly) {
+    // A private copy: rw binds are scratch space (writes are thrown away, the source never
+    // changes), and a filtered copy leaves out what .dockerignore hides. A file stays a file.
     auto temp = std::make_unique<common::TempDir>("mybuild-bind-", s_.store.root() / "tmp");
-    std::filesystem::copy(
-        host, temp->path(),
-        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
-    host = temp->path();
+    host = copy_visible(*ctx, *rel, temp->path());
     temps_.push_back(std::move(temp));
   }
   spec.mounts.push_back({"bind", host.string(), m.target, {m.readonly ? "ro" : "rw"}});

@@ -1,7 +1,7 @@
 // What one COPY/ADD source reads below itself: `--exclude` patterns and the include pattern of
 // `--parents`, on top of the context's .dockerignore. Each source gets a BuildContext view
-// (BuildContext::view) in which the filtered paths do not exist, so the copy (builder/copy/into.h) and
-// the cache-key checksum (file_checksum.h) walk the same narrowed tree and never read an
+// (BuildContext::view) in which the filtered paths do not exist, so the copy (builder/copy/into.h)
+// and the cache-key checksum (file_checksum.h) walk the same narrowed tree and never read an
 // excluded file.
 //
 // Semantics (BuildKit's file op through fsutil copy, which is the reference):

@@ -1,6 +1,6 @@
 // COPY/ADD source resolution against the build context: what each source as written in the
-// Dockerfile names, after `..`/symlink clamping (builder/context/path.h), wildcards (builder/copy/wildcard.h)
-// and .dockerignore (builder/context/filter.h).
+// Dockerfile names, after `..`/symlink clamping (builder/context/path.h), wildcards
+// (builder/copy/wildcard.h) and .dockerignore (builder/context/filter.h).
 //
 // Errors match what BuildKit users see, so that searches for the message find answers:
 // - a plain source that does not exist: kNotFound `"/missing.txt": not found`;

@@ -1,8 +1,8 @@
 // The build cache: step cache key -> the layer that step produced, in the store's SQLite
 // (table `build_cache`), so hits survive restarts and are shared by concurrent builds.
 //
-// A key (builder/stage/step_cache.cc) is a digest over everything that can change a step's result: the
-// parent filesystem (by chain id, so a rebuilt step that produced the same layer keeps the
+// A key (builder/stage/step_cache.cc) is a digest over everything that can change a step's result:
+// the parent filesystem (by chain id, so a rebuilt step that produced the same layer keeps the
 // steps after it cached: early cut-off), the instruction after expansion, the environment and
 // user it runs with, and for COPY/ADD the checksum of the files read. Each record also keeps
 // the step's inputs by name, and the last record per Dockerfile location is found again by

@@ -81,11 +81,18 @@ std::string written_text(const parser::Run& run) {
 // keys them), or which image the name means.
 std::string mount_from_value(BuildSession& s, const StagePlan& plan,
                              const common::Platform& platform, const RunMount& m) {
-  if (auto st = find_stage(s.plan.stages, *m.from, plan.index)) return s.stage_result(*st).chain;
-  if (const std::string* named_dir = named_context_dir(s.request, *m.from)) {
-    BuildContext dir = BuildContext::open_directory(*named_dir, include_everything());
-    std::vector<std::string> src = {m.source.empty() ? "." : m.source};
-    return checksum_sources(dir, resolve_copy_sources(dir, src), nullptr).str();
+  // source_kind decides what the name means (a stage wins), as open_source does for the mount.
+  switch (source_kind(s, plan, *m.from)) {
+    case OpenSource::Kind::kStage:
+      return s.stage_result(*find_stage(s.plan.stages, *m.from, plan.index)).chain;
+    case OpenSource::Kind::kNamedContext: {
+      const std::string& named_dir = *named_context_dir(s.request, *m.from);
+      BuildContext dir = BuildContext::open_directory(named_dir, include_everything());
+      std::vector<std::string> src = {m.source.empty() ? "." : m.source};
+      return checksum_sources(dir, resolve_copy_sources(dir, src), nullptr).str();
+    }
+    case OpenSource::Kind::kImage:
+      break;
   }
   StepId load{s.next_step(), "[internal] load " + *m.from};
   return s.base_image(*m.from, platform, load).config.digest.str();

@@ -17,28 +17,15 @@
 #include "common/io.h"
 #include "common/temp_dir.h"
 #include "snapshot/layer_writer.h"
+#include "tests/store/shell.h"
 
 namespace mybuild {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-  int code;
-  std::string out;
-};
-
-Ran run(const std::string& command) {
-  Ran r{-1, {}};
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using store_testing::Ran;
+using store_testing::run;
 
 mode_t mode_of(const fs::path& p) {
   struct stat st {};

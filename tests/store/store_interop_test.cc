@@ -16,6 +16,7 @@
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
 #include "snapshot/image_store.h"
+#include "tests/store/shell.h"
 
 namespace mybuild::snapshot {
 namespace {
@@ -25,23 +26,8 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 namespace mt = common::media_type;
 
-struct Ran {
-  int code;
-  std::string out;
-};
-
-// Runs a shell command line, capturing stdout and stderr together.
-Ran run(const std::string& command) {
-  Ran r{-1, {}};
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using store_testing::Ran;
+using store_testing::run;
 
 bool have(const char* tool) { return run(std::string("command -v ") + tool).code == 0; }
 

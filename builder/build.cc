@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "builder/attest/image_roots.h"
+#include "builder/attest/provenance_inputs.h"
 #include "builder/context/stdin.h"
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_session.h"
@@ -35,6 +37,12 @@ using common::ErrorKind;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+std::string now_rfc3339() {
+  return common::rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+}
 
 struct DockerfileSource {
   std::string text;
@@ -240,32 +248,44 @@ StageResult build_stages(BuildSession& session, const parser::Dockerfile& docker
   return result;
 }
 
+struct ExportedImage {
+  image::WrittenImage image;
+  common::Descriptor root;  // what the names tag: the manifest, or the index holding it
+};
+
 // Writes the image into the store, names it and hands it to the local outputs (-o oci|docker|
 // tar|local): the "exporting to image" step.
-image::WrittenImage export_outputs(BuildSession& session, const StageResult& result,
-                                   const std::vector<std::string>& names,
-                                   image::LayerConverter& converter, snapshot::LeaseGuard& lease,
-                                   const image::LayerFormat& format) {
+ExportedImage export_outputs(BuildSession& session, const StageResult& result,
+                             const std::vector<std::string>& names, ImageRoots& roots,
+                             const AnnotationSet& annotations, const image::LayerFormat& format) {
   BuildStore& store = session.store;
   ProgressSink& progress = session.progress;
   StepId step{session.next_step(), "exporting to image"};
   auto started = Clock::now();
   progress.step_state(step, StepState::kStarted, {});
-  image::WrittenImage image = image::write_image(store.content(), result.config, result.layers);
-  lease.add(image.manifest.digest);
+  ExportedImage out{.image = image::write_image(store.content(), result.config, result.layers,
+                                                annotations.manifest),
+                    .root = {}};
+  roots.hold(out.image.manifest.digest);
+  out.root = roots.stored(out.image.manifest);
   store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
-    for (const auto& n : names) images.tag(n, image.manifest);
+    for (const auto& n : names) images.tag(n, out.root);
     return 0;
   });
-  progress.step_log(step, "writing image " + image.config.digest.str() + "\n");
+  progress.step_log(step, "writing image " + out.image.config.digest.str() + "\n");
   for (const auto& n : names) progress.step_log(step, "naming to " + n + "\n");
-  for (const auto& out : session.request.outputs) {
-    if (out.type == "image" || out.type == "registry") continue;
-    progress.step_log(step, "exporting " + out.type + " to " + out.dest + "\n");
-    image::export_image(converter, store.content(), image.manifest, names, out, format);
+  for (const auto& o : session.request.outputs) {
+    if (o.type == "image" || o.type == "registry") continue;
+    progress.step_log(step, "exporting " + o.type + " to " + o.dest + "\n");
+    common::Descriptor root = out.image.manifest;
+    if (o.type == "oci" || o.type == "docker") {
+      root = roots.for_layout(
+          roots.converted(out.image.manifest, image::output_layer_format(o, format)));
+    }
+    image::export_image(roots.converter(), store.content(), root, names, o, format);
   }
   progress.step_state(step, StepState::kDone, Clock::now() - started);
-  return image;
+  return out;
 }
 
 bool wants_push(const BuildRequest& request) {
@@ -279,9 +299,9 @@ bool wants_push(const BuildRequest& request) {
 }
 
 // Pushes the image under each name, converted to `format` once (for the first name).
-void push_names(BuildSession& session, const image::WrittenImage& image,
-                const std::vector<std::string>& names, image::LayerConverter& converter,
-                const image::LayerFormat& format) {
+common::Descriptor push_names(BuildSession& session, const image::WrittenImage& image,
+                              const std::vector<std::string>& names, ImageRoots& roots,
+                              const image::LayerFormat& format) {
   if (names.empty()) {
     throw Error(ErrorKind::kUsage, "--push needs at least one -t/--tag (or the output's name=)");
   }
@@ -296,7 +316,7 @@ void push_names(BuildSession& session, const image::WrittenImage& image,
     progress.step_state(step, StepState::kStarted, {});
     try {
       auto log = [&](std::string_view line) { progress.step_log(step, std::string(line) + "\n"); };
-      if (!pushed) pushed = converter.convert(image.manifest, format, log).root;
+      if (!pushed) pushed = roots.converted(image.manifest, format, log);
       image::PushReport report = image::push_image(session.store.content(), *pushed, client,
                                                    registry::parse_reference(n), log);
       progress.step_log(step, n + ": digest: " + report.digest.str() + "\n");
@@ -306,6 +326,22 @@ void push_names(BuildSession& session, const image::WrittenImage& image,
     }
     progress.step_state(step, StepState::kDone, Clock::now() - started);
   }
+  return *pushed;
+}
+
+// The provenance statement maker (empty when --provenance is off); gathered once the stages
+// are built, so that every base image is resolved.
+StatementMaker statement_maker(BuildSession& session, const BuildInput& input,
+                               const common::Platform& platform, const std::string& started_on,
+                               const std::vector<std::string>& names) {
+  if (!session.request.provenance.on()) return {};
+  auto in = std::make_shared<ProvenanceInputs>(
+      gather_provenance(session, {.text = input.source.text, .path = input.source.path},
+                        session.request.provenance, platform, started_on));
+  return [in, names](const common::Descriptor& subject) {
+    in->finished_on = now_rfc3339();
+    return provenance_statement(*in, names, subject);
+  };
 }
 
 // --build-arg that no ARG declared (BuildKit's warning).
@@ -330,6 +366,7 @@ void warn_unused_args(const BuildSession& session, const parser::Dockerfile& doc
 
 BuildResult build(const BuildRequest& request, ProgressSink& progress,
                   common::CancelToken& cancel) {
+  const std::string started_on = now_rfc3339();
   BuildInput input = read_build_input(request);
   parser::Dockerfile dockerfile = parse_dockerfile(input.source, progress);
   common::Platform platform = target_platform(request, progress);
@@ -349,14 +386,19 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress,
   StageResult result = build_stages(session, dockerfile, plan);
   for (const auto& [k, v] : request.labels) result.config.config.labels[k] = v;
   image::LayerConverter converter(store.content(), lease_db);
-  image::WrittenImage image =
-      export_outputs(session, result, names, converter, lease, formats.output);
-  if (wants_push(request)) push_names(session, image, names, converter, formats.push);
+  const AnnotationSet annotations = annotations_for(request.annotations, platform);
+  ImageRoots roots(store.content(), converter, lease, annotations,
+                   statement_maker(session, input, platform, started_on, names));
+  ExportedImage exported =
+      export_outputs(session, result, names, roots, annotations, formats.output);
+  BuildResult out;
+  if (wants_push(request))
+    out.pushed = push_names(session, exported.image, names, roots, formats.push);
   warn_unused_args(session, dockerfile);
 
-  BuildResult out;
-  out.manifest = image.manifest;
-  out.config_digest = image.config.digest;
+  out.manifest = exported.image.manifest;
+  out.root = exported.root;
+  out.config_digest = exported.image.config.digest;
   out.names = names;
   out.steps = session.total_steps;
   out.cached_steps = session.cached_steps;

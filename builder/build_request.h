@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/output_options.h"
 #include "common/descriptor.h"
 #include "image/export.h"
 #include "image/registry_options.h"
@@ -64,6 +65,8 @@ struct BuildRequest {
   // build flag --network host is the user's own choice and implies it, as in buildx.
   bool allow_network_host = false;
   std::optional<int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH build arg / env
+  std::vector<Annotation> annotations;       // --annotation (builder/output_options.h)
+  ProvenanceOptions provenance;              // --provenance; off by default
 };
 
 struct BuildResult {
@@ -72,6 +75,10 @@ struct BuildResult {
   std::vector<std::string> names;  // normalised tags
   int steps = 0;
   int cached_steps = 0;
+  // What the names point at in the store: `manifest`, or the index holding it and its
+  // attestation (--provenance, index-level --annotation).
+  common::Descriptor root;
+  std::optional<common::Descriptor> pushed;  // what --push sent (layers converted), if it ran
 };
 
 // The scheme of a --build-context that names an image (buildx's docker-image://REF).

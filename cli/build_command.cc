@@ -17,6 +17,7 @@
 #include "builder/build.h"
 #include "builder/run_options.h"
 #include "cli/build_flags.h"
+#include "cli/build_result_files.h"
 #include "cli/byte_size.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
@@ -193,6 +194,9 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   }
   if (!f.shm_size.empty()) r.shm_size_bytes = parse_byte_size(f.shm_size, "--shm-size");
   r.ulimits = parse_ulimits(f.ulimits);
+  for (const auto& a : f.annotations)
+    r.annotations.push_back(parse_flag_value("--annotation", a, builder::parse_annotation));
+  r.provenance = parse_flag_value("--provenance", f.provenance, builder::parse_provenance);
   r.jobs = f.jobs;
   r.skip_unused_stages = f.skip_unused_stages;
   r.explain_cache = f.explain_cache;
@@ -271,29 +275,15 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   const bool silent = f.quiet || f.progress == "quiet";
   auto progress = make_progress(f.progress == "quiet" ? "plain" : f.progress,
                                 silent ? static_cast<std::ostream&>(discard) : err, terminal);
+  WarningRecorder recorder(*progress);
   common::CancelToken cancel;
   builder::BuildResult result;
   {
     SignalCanceller signals(cancel);
-    result = builder::build(r, *progress, cancel);
+    result = builder::build(r, recorder, cancel);
   }
   if (f.quiet) out << result.config_digest.str() << "\n";
-  if (!f.iidfile.empty()) {
-    std::ofstream iid(f.iidfile);
-    iid << result.config_digest.str();
-    if (!iid) throw Error(ErrorKind::kResource, "cannot write --iidfile " + f.iidfile);
-  }
-  if (!f.metadata_file.empty()) {
-    nlohmann::json meta = {{"containerimage.digest", result.manifest.digest.str()},
-                           {"containerimage.config.digest", result.config_digest.str()},
-                           {"containerimage.descriptor", result.manifest}};
-    std::string names;
-    for (const auto& n : result.names) names += (names.empty() ? "" : ",") + n;
-    if (!names.empty()) meta["image.name"] = names;
-    std::ofstream mf(f.metadata_file);
-    mf << meta.dump(2) << "\n";
-    if (!mf) throw Error(ErrorKind::kResource, "cannot write --metadata-file " + f.metadata_file);
-  }
+  write_result_files(f, result, recorder.warnings());
 }
 
 }  // namespace
@@ -359,6 +349,15 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--build-context", flags->build_contexts,
                 "Named context NAME=PATH or NAME=docker-image://REF (COPY --from, FROM, mounts)")
       ->allow_extra_args(false);
+  b->add_option("--digest-file", flags->digest_file,
+                "Write the image digest (pushed, else built) to this file, as Kaniko does");
+  b->add_option("--image-name-with-digest-file", flags->image_name_with_digest_file,
+                "Write NAME@DIGEST for each tag to this file, as Kaniko does");
+  b->add_option("--annotation", flags->annotations,
+                "Annotation [manifest|index|manifest-descriptor|index-descriptor[,...]:]K=V")
+      ->allow_extra_args(false);
+  b->add_option("--provenance", flags->provenance,
+                "SLSA provenance attestation: false (default), true, mode=min|max");
   add_registry_flags(b, flags->registry);  // base-image pulls and --push
   b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });
 }

@@ -45,6 +45,10 @@ struct BuildFlags {
   std::vector<std::string> secrets;
   std::vector<std::string> build_contexts;  // --build-context NAME=VALUE
   image::RegistryFlags registry;            // --insecure-registry, --registry-mirror, ...
+  std::string digest_file;                  // Kaniko's --digest-file
+  std::string image_name_with_digest_file;  // Kaniko's --image-name-with-digest-file
+  std::vector<std::string> annotations;     // --annotation [TYPES[PLATFORM]:]KEY=VALUE
+  std::string provenance = "false";         // --provenance
 };
 
 }  // namespace mybuild::cli

@@ -2,6 +2,8 @@
 // the layers (OCI media types, as BuildKit's default exporter writes).
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "common/descriptor.h"
@@ -16,7 +18,9 @@ struct WrittenImage {
   common::Descriptor config;
 };
 
+// `annotations` go into the manifest (buildx's --annotation manifest:K=V); none: no field.
 WrittenImage write_image(const snapshot::ContentStore& content, const ImageConfig& config,
-                         const std::vector<LayerRef>& layers);
+                         const std::vector<LayerRef>& layers,
+                         const std::map<std::string, std::string>& annotations = {});
 
 }  // namespace mybuild::image

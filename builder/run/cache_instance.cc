@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 
@@ -11,6 +12,15 @@ namespace mybuild::builder {
 namespace {
 // A private mount past this many busy instances waits for the last one instead.
 constexpr int kMaxPrivateInstances = 64;
+
+// The directory's mtime is its last use for prune --keep-storage/--filter until
+// (builder/stage/cache_prune.h): a step that only reads a cache still counts as using it.
+CacheInstance touched(CacheInstance instance) {
+  if (::utimensat(AT_FDCWD, instance.dir().c_str(), nullptr, 0) != 0) {
+    common::throw_errno("utimensat", instance.dir().string());
+  }
+  return instance;
+}
 }  // namespace
 
 CacheInstance acquire_cache_instance(const std::filesystem::path& root, const std::string& id_hash,
@@ -20,7 +30,7 @@ CacheInstance acquire_cache_instance(const std::filesystem::path& root, const st
     if (instance > 0) name.append("-").append(std::to_string(instance));
     std::filesystem::path candidate = root / name;
     std::filesystem::create_directories(candidate);
-    if (sharing == "shared") return CacheInstance(candidate, common::UniqueFd());
+    if (sharing == "shared") return touched(CacheInstance(candidate, common::UniqueFd()));
     common::UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) common::throw_errno("open", candidate.string());
     const bool try_only = sharing == "private" && instance < kMaxPrivateInstances;
@@ -28,7 +38,7 @@ CacheInstance acquire_cache_instance(const std::filesystem::path& root, const st
       if (errno == EWOULDBLOCK && try_only) continue;  // in use: the next instance
       common::throw_errno("flock", candidate.string());
     }
-    return CacheInstance(candidate, std::move(fd));
+    return touched(CacheInstance(candidate, std::move(fd)));
   }
 }
 

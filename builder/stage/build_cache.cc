@@ -13,7 +13,10 @@ void migrate(snapshot::Database& db) {
              {"CREATE TABLE build_cache (key TEXT PRIMARY KEY, layer_digest TEXT, "
               "layer_media_type TEXT, layer_size INTEGER, diff_id TEXT, locator TEXT NOT NULL, "
               "inputs TEXT NOT NULL, created_at INTEGER NOT NULL);"
-              "CREATE INDEX build_cache_locator ON build_cache (locator, created_at);"});
+              "CREATE INDEX build_cache_locator ON build_cache (locator, created_at);",
+              // When a hit last reused the record (prune --keep-storage and --filter until drop
+              // the least recently used first); NULL until the first hit: created_at counts.
+              "ALTER TABLE build_cache ADD COLUMN last_used INTEGER;"});
 }
 
 CacheRecord read_row(snapshot::Statement& st) {
@@ -44,7 +47,10 @@ std::optional<CacheRecord> BuildCache::lookup(const std::string& key) {
   auto st = db_.prepare(std::string("SELECT ") + kColumns + " FROM build_cache WHERE key = ?");
   st.bind(1, key);
   if (!st.step()) return std::nullopt;
-  return read_row(st);
+  CacheRecord found = read_row(st);
+  auto used = db_.prepare("UPDATE build_cache SET last_used = ? WHERE key = ?");
+  used.bind(1, static_cast<int64_t>(std::time(nullptr))).bind(2, key).run();
+  return found;
 }
 
 std::optional<CacheRecord> BuildCache::last_for(const std::string& locator) {

@@ -15,11 +15,11 @@ namespace mybuild::builder {
 struct PruneOptions {
   bool dry_run = false;  // say what would go, remove nothing
   // --filter until=24h: cache records and cache-mount directories unused for longer go.
-  std::optional<std::chrono::seconds> until;
+  std::optional<std::chrono::seconds> until = std::nullopt;
   // --keep-storage SIZE: after the usual collection, the least recently used cache records
   // and cache-mount directories go until the store takes at most this many bytes (or nothing
   // droppable is left: tagged images stay).
-  std::optional<int64_t> keep_storage;
+  std::optional<int64_t> keep_storage = std::nullopt;
 };
 
 struct PruneResult {

@@ -1,6 +1,7 @@
 // `mybuild prune --keep-storage` and `--filter until=` through the binary: the build cache
 // (records and the layers only they keep, cache-mount directories) goes least recently used
 // first, and what is recent stays. Builds only COPY (no sandbox needed).
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <chrono>

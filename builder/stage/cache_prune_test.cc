@@ -1,7 +1,7 @@
 #include "builder/stage/cache_prune.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <ctime>

@@ -54,16 +54,19 @@ TEST_F(CgroupViewTest, OnlyTheStepsOwnCgroupsAreThere) {
 }
 
 TEST_F(CgroupViewTest, NothingThereIsWritable) {
-  std::string limit = memory_limit_file();
-  EXPECT_EQ(sh("echo 1 > " + limit +
-               " 2>/dev/null && echo wrote-limit;"
-               " mkdir /sys/fs/cgroup/x 2>/dev/null && echo made-top;"
-               " mkdir $(dirname " +
-               limit +
-               ")/sub 2>/dev/null && echo made-child;"
-               " echo 0 > $(dirname " +
-               limit +
-               ")/cgroup.procs 2>/dev/null && echo moved;"
+  const std::string dir = mode_ == CgroupMode::kV1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup";
+  // Each attempt as root with every capability a step has; each must fail.
+  EXPECT_EQ(sh("( echo 1 > " + std::string(memory_limit_file()) +
+               " && echo wrote-limit;"
+               " echo 0 > " +
+               dir +
+               "/cgroup.procs && echo moved;"
+               " mkdir " +
+               dir +
+               "/sub && echo made-child;"
+               " mkdir /sys/fs/cgroup/x && echo made-top;"
+               " umount /sys/fs/cgroup && echo unmounted ) 2>/dev/null;"
+               // Every mount there, the v1 tmpfs included, is read-only.
                " grep ' /sys/fs/cgroup' /proc/self/mounts | grep -vc ' ro,'; true"),
             "0\n");
 }

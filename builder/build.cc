@@ -362,12 +362,22 @@ void warn_unused_args(const BuildSession& session, const parser::Dockerfile& doc
   session.progress.message("WARN: one or more build args were not consumed: [" + list + "]");
 }
 
-}  // namespace
+// The text of line `n` (1-based) of `text`, if it has one.
+std::optional<std::string> line_of(const std::string& text, int n) {
+  if (n <= 0) return std::nullopt;
+  size_t begin = 0;
+  for (int i = 1; i < n; ++i) {
+    begin = text.find('\n', begin);
+    if (begin == std::string::npos) return std::nullopt;
+    ++begin;
+  }
+  size_t end = text.find('\n', begin);
+  return text.substr(begin, end == std::string::npos ? end : end - begin);
+}
 
-BuildResult build(const BuildRequest& request, ProgressSink& progress,
-                  common::CancelToken& cancel) {
+BuildResult build_input(const BuildRequest& request, BuildInput& input, ProgressSink& progress,
+                        common::CancelToken& cancel) {
   const std::string started_on = now_rfc3339();
-  BuildInput input = read_build_input(request);
   parser::Dockerfile dockerfile = parse_dockerfile(input.source, progress);
   common::Platform platform = target_platform(request, progress);
   BuildPlan plan = plan_build(dockerfile, request.build_args, request.target, platform,
@@ -403,6 +413,22 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress,
   out.steps = session.total_steps;
   out.cached_steps = session.cached_steps;
   return out;
+}
+
+}  // namespace
+
+BuildResult build(const BuildRequest& request, ProgressSink& progress,
+                  common::CancelToken& cancel) {
+  BuildInput input = read_build_input(request);
+  try {
+    return build_input(request, input, progress, cancel);
+  } catch (const common::Error& e) {
+    // Only an error that points into this Dockerfile; any other goes on as it is.
+    if (!e.where() || e.where()->file != input.source.name) throw;
+    auto line = line_of(input.source.text, e.where()->line);
+    if (!line) throw;
+    throw DockerfileLineError(e, std::move(*line));
+  }
 }
 
 }  // namespace mybuild::builder

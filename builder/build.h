@@ -8,11 +8,28 @@
 // failed step wrote is discarded with its snapshot.
 #pragma once
 
+#include <string>
+
 #include "builder/build_request.h"
 #include "builder/progress.h"
 #include "common/cancel.h"
+#include "common/error.h"
 
 namespace mybuild::builder {
+
+// What build() throws for an error pointing into the Dockerfile it built: the error as it was,
+// with the text of the line it points at. The Dockerfile may be no file the error's reader could
+// open again (stdin, a context tar extracted to a directory that is gone by then), so the report
+// shows this text, never whatever file of that name is in the current directory.
+class DockerfileLineError : public common::Error {
+ public:
+  DockerfileLineError(const common::Error& e, std::string line_text)
+      : common::Error(e), line_text_(std::move(line_text)) {}
+  const std::string& line_text() const { return line_text_; }
+
+ private:
+  std::string line_text_;
+};
 
 BuildResult build(const BuildRequest& request, ProgressSink& progress, common::CancelToken& cancel);
 

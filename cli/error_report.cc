@@ -3,6 +3,7 @@
 #include <fstream>
 #include <string>
 
+#include "builder/build.h"
 #include "cli/exit_codes.h"
 #include "common/error.h"
 
@@ -14,18 +15,19 @@ std::string source_line(const std::string& file, int n) {
   std::ifstream in(file, std::ios::binary);
   std::string line;
   for (int i = 1; i <= n && std::getline(in, line); ++i) {
-    if (i == n) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.size() > 200) line = line.substr(0, 200) + "...";
-      return line;
-    }
+    if (i == n) return line;
   }
   return {};
 }
 
-void print_where(const common::SourceRange& where, std::ostream& err) {
-  if (where.file.empty() || where.file == "-" || where.line <= 0) return;
-  std::string line = source_line(where.file, where.line);
+void print_where(const common::SourceRange& where, const std::string* line_text,
+                 std::ostream& err) {
+  if (where.line <= 0) return;
+  if (!line_text && (where.file.empty() || where.file == "-")) return;
+  // The line the builder sent along, else the line of the file named (a Dockerfile on disk).
+  std::string line = line_text ? *line_text : source_line(where.file, where.line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.size() > 200) line = line.substr(0, 200) + "...";
   if (line.empty()) return;
   // Built with append: GCC 12 gives a false -Wrestrict on `" " + to_string(n) + " | "`.
   std::string prefix(" ");
@@ -47,7 +49,10 @@ int report_error(const std::exception& e, std::ostream& err, bool debug) {
   try {
     if (const auto* me = dynamic_cast<const common::Error*>(&e)) {
       err << "error: " << me->full_message() << "\n";
-      if (me->where()) print_where(*me->where(), err);
+      if (me->where()) {
+        const auto* sourced = dynamic_cast<const builder::DockerfileLineError*>(me);
+        print_where(*me->where(), sourced ? &sourced->line_text() : nullptr, err);
+      }
       if (me->kind() == common::ErrorKind::kUsage) {
         err << "hint: run 'mybuild --help' for usage\n";
       }

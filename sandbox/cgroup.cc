@@ -36,9 +36,10 @@ struct CgroupMountPoint {
   std::vector<std::string> options;  // super options: the v1 controllers
 };
 
-std::vector<CgroupMountPoint> cgroup_mounts() {
+std::vector<CgroupMountPoint> cgroup_mounts(const std::string& mountinfo,
+                                            const std::filesystem::path& root) {
   std::vector<CgroupMountPoint> out;
-  std::ifstream in("/proc/self/mountinfo");
+  std::istringstream in(mountinfo);
   std::string line;
   while (std::getline(in, line)) {
     // "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:15 - cgroup cgroup rw,memory"
@@ -49,7 +50,8 @@ std::vector<CgroupMountPoint> cgroup_mounts() {
     if (before.size() < 5 || after.size() < 3) continue;
     if (after[0] != "cgroup" && after[0] != "cgroup2") continue;
     if (before[3] != "/") continue;  // a bind of a sub-cgroup: not a hierarchy root
-    out.push_back({after[0], before[4], split_words(after[2], ',')});
+    out.push_back({after[0], root / std::filesystem::path(before[4]).relative_path(),
+                   split_words(after[2], ',')});
   }
   return out;
 }
@@ -66,6 +68,10 @@ class NoCgroup final : public Cgroup {
   uint64_t peak_memory() const override { return 0; }
   std::optional<std::chrono::microseconds> cpu_time() const override { return std::nullopt; }
   void kill_all() noexcept override {}
+  CgroupMode mode() const override { return CgroupMode::kNone; }
+  std::vector<std::pair<std::string, std::filesystem::path>> controller_dirs() const override {
+    return {};
+  }
 };
 
 void warn_no_cgroup(const CgroupProbe& probe, const std::string& why) {
@@ -87,9 +93,23 @@ void warn_no_cgroup(const CgroupProbe& probe, const std::string& why) {
 }  // namespace
 
 CgroupProbe probe_cgroups() {
+  CgroupSources sources;
+  // Unreadable (no /proc): empty texts, which probe to kNone and the caller reports it.
+  for (auto [file, text] : {std::pair{"/proc/self/mountinfo", &sources.mountinfo},
+                            std::pair{"/proc/self/cgroup", &sources.self_cgroup}}) {
+    try {
+      *text = common::read_file(file, 16 << 20);
+    } catch (const common::Error& e) {
+      common::log::debug("cgroup probe: " + e.full_message());
+    }
+  }
+  return probe_cgroups(sources);
+}
+
+CgroupProbe probe_cgroups(const CgroupSources& sources) {
   CgroupProbe probe;
-  auto mounts = cgroup_mounts();
-  std::ifstream in("/proc/self/cgroup");
+  auto mounts = cgroup_mounts(sources.mountinfo, sources.root);
+  std::istringstream in(sources.self_cgroup);
   std::string line;
   std::optional<std::filesystem::path> unified_dir;
   std::vector<std::pair<std::string, std::filesystem::path>> v1;
@@ -102,13 +122,15 @@ CgroupProbe probe_cgroups() {
     std::string path = line.substr(second + 1);
     std::filesystem::path rel = std::filesystem::path(path).relative_path();
     for (const auto& m : mounts) {
-      if (controllers.empty() && m.fstype == "cgroup2") unified_dir = m.dir / rel;
+      // The root cgroup ("/") is the mount point itself, without a trailing '/'.
+      const std::filesystem::path dir = rel.empty() ? m.dir : m.dir / rel;
+      if (controllers.empty() && m.fstype == "cgroup2") unified_dir = dir;
       if (controllers.empty() || m.fstype != "cgroup") continue;
       for (const auto& c : split_words(controllers, ',')) {
         if (c.rfind("name=", 0) == 0) continue;
         bool mounted_here = false;
         for (const auto& o : m.options) mounted_here = mounted_here || o == c;
-        if (mounted_here) v1.emplace_back(c, m.dir / rel);
+        if (mounted_here) v1.emplace_back(c, dir);
       }
     }
   }

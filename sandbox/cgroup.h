@@ -32,8 +32,19 @@ struct CgroupProbe {
   std::vector<std::string> controllers;  // usable (delegated) controllers
 };
 
+// What probing reads: the kernel's own files, or (tests) a tree laid out in a tmpfs.
+struct CgroupSources {
+  std::string mountinfo;    // the text of /proc/self/mountinfo
+  std::string self_cgroup;  // the text of /proc/self/cgroup
+  // Mount points named in mountinfo are looked up under this directory ("/" for the real ones).
+  std::filesystem::path root = "/";
+};
+
 // Reads /proc/self/mountinfo and /proc/self/cgroup.
 CgroupProbe probe_cgroups();
+// The same decision from given texts: v2 when our unified cgroup's cgroup.subtree_control (read
+// under sources.root) delegates memory and pids, else v1 when a v1 controller is mounted.
+CgroupProbe probe_cgroups(const CgroupSources& sources);
 
 class Cgroup {
  public:
@@ -50,6 +61,10 @@ class Cgroup {
   virtual int clone_into_fd() const = 0;
   // Every directory created, for the leak records.
   virtual std::vector<std::filesystem::path> dirs() const = 0;
+  // Which hierarchy the directories are in, and each one's controller (v1: "memory", ...; v2:
+  // one "unified" entry); empty for no cgroup. What the step sees at /sys/fs/cgroup.
+  virtual CgroupMode mode() const = 0;
+  virtual std::vector<std::pair<std::string, std::filesystem::path>> controller_dirs() const = 0;
 
   virtual bool oom_killed() const = 0;
   virtual uint64_t peak_memory() const = 0;

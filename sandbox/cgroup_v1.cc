@@ -63,6 +63,10 @@ class CgroupV1 final : public Cgroup {
   }
   int clone_into_fd() const override { return -1; }
   std::vector<std::filesystem::path> dirs() const override { return dirs_; }
+  CgroupMode mode() const override { return CgroupMode::kV1; }
+  std::vector<std::pair<std::string, std::filesystem::path>> controller_dirs() const override {
+    return by_controller_;
+  }
 
   bool oom_killed() const override {
     auto d = dir_of("memory");

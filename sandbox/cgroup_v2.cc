@@ -1,6 +1,8 @@
 // cgroup v2: one directory under our own cgroup in the unified hierarchy. The child is born in
 // it (clone3 with CLONE_INTO_CGROUP, so not one instruction runs outside the limits), and
 // cgroup.kill ends the whole tree at once.
+#include "sandbox/internal/cgroup_v2.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -38,6 +40,10 @@ class CgroupV2 final : public Cgroup {
   std::vector<int> procs_fds() const override { return {}; }
   int clone_into_fd() const override { return fd_.get(); }
   std::vector<std::filesystem::path> dirs() const override { return {dir_}; }
+  CgroupMode mode() const override { return CgroupMode::kV2; }
+  std::vector<std::pair<std::string, std::filesystem::path>> controller_dirs() const override {
+    return {{"unified", dir_}};
+  }
   bool oom_killed() const override {
     return cgroup_keyed_value(dir_, "memory.events", "oom_kill").value_or(0) > 0;
   }
@@ -63,9 +69,11 @@ class CgroupV2 final : public Cgroup {
 
 }  // namespace
 
-std::unique_ptr<Cgroup> create_cgroup_v2(const CgroupProbe& probe, const std::string& name,
-                                         const Limits& limits) {
-  auto cg = std::make_unique<CgroupV2>(probe.dirs.at(0).second / ("mybuild-" + name));
+namespace internal {
+
+std::unique_ptr<Cgroup> create_cgroup_v2_dir(const std::filesystem::path& parent,
+                                             const std::string& name, const Limits& limits) {
+  auto cg = std::make_unique<CgroupV2>(parent / ("mybuild-" + name));
   const auto& d = cg->dir();
   if (limits.memory_bytes) {
     write_cgroup_file(d, "memory.max", std::to_string(*limits.memory_bytes));
@@ -79,10 +87,19 @@ std::unique_ptr<Cgroup> create_cgroup_v2(const CgroupProbe& probe, const std::st
         std::to_string(*limits.cpu_quota_us) + " " + std::to_string(limits.cpu_period_us));
   }
   if (!limits.cpuset_cpus.empty()) write_cgroup_file(d, "cpuset.cpus", limits.cpuset_cpus);
+  return cg;
+}
+
+}  // namespace internal
+
+std::unique_ptr<Cgroup> create_cgroup_v2(const CgroupProbe& probe, const std::string& name,
+                                         const Limits& limits) {
+  auto cg = internal::create_cgroup_v2_dir(probe.dirs.at(0).second, name, limits);
   // Attaching a BPF program needs CAP_SYS_ADMIN in the initial user namespace, which a rootless
   // mybuild never has; there the user namespace itself keeps devices closed (mknod is refused and
   // mounts made in it are nodev), so the step runs without the filter (doctor says so).
   if (!in_user_namespace()) {
+    const auto& d = cg->dirs().front();
     common::UniqueFd dir(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) common::throw_errno("open", d.string());
     attach_device_filter(dir.get(), default_device_rules());

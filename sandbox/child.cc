@@ -219,6 +219,8 @@ void populate_root(const ChildPlan& plan, int rootfd) {
   check(plan, Step::kMountDev, apply_mounts(rootfd, rest, s), s);
   check(plan, Step::kMountDev, make_symlinks(rootfd, plan.dev_symlinks, s), s);
   check(plan, Step::kMountEtcFiles, apply_mounts(rootfd, plan.etc_files, s), s);
+  check(plan, Step::kMountCgroup, apply_mounts(rootfd, plan.cgroup_mounts, s), s);
+  check(plan, Step::kMountCgroup, seal_readonly(rootfd, plan.cgroup_seal, s), s);
   check(plan, Step::kMountExtra, apply_mounts(rootfd, plan.extra_mounts, s), s);
   check(plan, Step::kMountSecret, stage_secrets(plan.secret_staging, plan.secrets, s), s);
   check(plan, Step::kMountSecret, apply_mounts(rootfd, plan.secrets, s), s);
@@ -302,6 +304,8 @@ const char* step_name(Step step) {
       return "populating /dev";
     case Step::kMountSys:
       return "mounting /sys";
+    case Step::kMountCgroup:
+      return "mounting /sys/fs/cgroup";
     case Step::kMountEtcFiles:
       return "mounting /etc/hosts, /etc/resolv.conf, /etc/hostname";
     case Step::kMountExtra:

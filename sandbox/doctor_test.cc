@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <string>
+
 #include "sandbox/slirp.h"
 
 namespace mybuild::sandbox {
@@ -31,6 +34,19 @@ TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
     EXPECT_NE(checks[9].detail.find("private network namespace"), std::string::npos);
   } else {
     EXPECT_EQ(checks[9].fix, "apt-get install slirp4netns");
+  }
+}
+
+// `mybuild doctor` prints each detail and fix on one line of its own: a text read from a file or
+// a command's output must not bring its newline along (a blank line in the report).
+TEST(Doctor, EveryDetailAndFixIsOneLine) {
+  for (const auto& c : run_doctor()) {
+    for (const std::string* text : {&c.name, &c.detail, &c.fix}) {
+      EXPECT_EQ(text->find('\n'), std::string::npos) << c.name << ": [" << *text << "]";
+      if (!text->empty()) {
+        EXPECT_FALSE(std::isspace(static_cast<unsigned char>(text->back()))) << *text;
+      }
+    }
   }
 }
 

@@ -222,6 +222,17 @@ int make_readonly(int rootfd, const char* const* paths, Subject& subject) {
   return 0;
 }
 
+// Mounts made here that only need to stop being writable (the v1 cgroup tmpfs once its binds
+// are in): remounted read-only in place, leaving no writable mount underneath.
+int seal_readonly(int rootfd, const char* const* paths, Subject& subject) {
+  for (; paths != nullptr && *paths != nullptr; ++paths) {
+    subject = {"remount read-only", nullptr, *paths};
+    int rc = remount(rootfd, *paths, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
 // Secrets: a private tmpfs (invisible to the host: we are in our own mount namespace) holds
 // each secret file; the ops' sources point into it and are bind-mounted read-only afterwards.
 int stage_secrets(const char* staging, const MountList& secrets, Subject& subject) {

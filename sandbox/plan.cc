@@ -124,6 +124,7 @@ PlanStorage::PlanStorage(const ProcessSpec& spec, PlanInputs inputs) : inputs_(s
   plan_.seccomp_program = inputs_.seccomp_program;
   add_rootfs(spec);
   add_system_mounts(spec);
+  add_cgroup_mounts();
   add_extra_mounts(spec);
   add_secrets(spec);
   add_process(spec);
@@ -237,6 +238,14 @@ void PlanStorage::add_system_mounts(const ProcessSpec& spec) {
                     .target_is_file = true});
   }
   plan_.etc_files = {etc_.data(), etc_.size()};
+}
+
+void PlanStorage::add_cgroup_mounts() {
+  for (const auto& m : inputs_.cgroup_view.mounts) cgroup_.push_back(op_from(m, m.target));
+  plan_.cgroup_mounts = {cgroup_.data(), cgroup_.size()};
+  if (inputs_.cgroup_view.seal_readonly) cgroup_seal_.push_back("sys/fs/cgroup");
+  cgroup_seal_.push_back(nullptr);
+  plan_.cgroup_seal = cgroup_seal_.data();
 }
 
 void PlanStorage::add_extra_mounts(const ProcessSpec& spec) {

@@ -244,6 +244,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   internal::PlanStorage storage(
       spec, {.run_dir = dir,
              .cgroup_procs_fds = cgroup->procs_fds(),
+             .cgroup_view = internal::step_cgroup_mounts(cgroup->mode(), cgroup->controller_dirs()),
              .seccomp_program = spec.insecure ? nullptr : default_seccomp().program(),
              .error_fd = error.write.get(),
              .sync_fd = sync_child.get(),

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -16,6 +18,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/parallel.h"
+#include "snapshot/layer_writer.h"
 
 namespace mybuild::builder {
 namespace {
@@ -31,7 +34,39 @@ struct Entry {
   struct stat st {};
   std::string link_target;
   std::optional<Digest> content;
+  // Only ever non-empty for files that have them, so that an ordinary file's record (and so
+  // every existing cache key without them) is what it was before they counted.
+  std::vector<std::pair<std::string, std::string>> xattrs;  // those that reach the layer
+  std::string hardlink_to;  // "<source index>:<path in source>" of an earlier link, in this copy
 };
+
+// The xattrs of `host` that reach a layer (snapshot::layer_xattrs: all but overlay's own).
+// One llistxattr for the usual entry, which has none; a file system without xattrs has none.
+std::vector<std::pair<std::string, std::string>> layer_xattrs_of(
+    const std::filesystem::path& host) {
+  const ssize_t n = ::llistxattr(host.c_str(), nullptr, 0);
+  if (n < 0 && errno != ENOTSUP) common::throw_errno("llistxattr", host.string());
+  if (n <= 0) return {};
+  std::filesystem::path p = host;
+  if (!p.has_filename()) p = p.parent_path();  // "ctx/": the context root itself
+  common::UniqueFd dir(::open(p.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) common::throw_errno("open", p.parent_path().string());
+  return snapshot::layer_xattrs(dir.get(), p.filename().c_str());
+}
+
+// COPY keeps files that are one inode in the context one inode in the layer (builder/copy/
+// into.cc): each later name of an inode records the first name it has in this copy.
+void note_hardlinks(std::vector<std::vector<Entry>>& per_source) {
+  std::map<std::pair<dev_t, ino_t>, std::string> first;
+  for (size_t i = 0; i < per_source.size(); ++i) {
+    for (Entry& e : per_source[i]) {
+      if (e.type != 'f' || e.st.st_nlink < 2) continue;
+      auto [it, fresh] =
+          first.try_emplace({e.st.st_dev, e.st.st_ino}, std::to_string(i) + ":" + e.rel_in_source);
+      if (!fresh) e.hardlink_to = it->second;
+    }
+  }
+}
 
 void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
                std::vector<Entry>& out, const ChecksumOptions& opts);
@@ -61,6 +96,8 @@ void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string h
   } else {
     e.type = 's';  // fifo, socket, device: copied as a node, no content
   }
+  // A symlink's xattrs are not written to a layer (snapshot/layer_writer.cc).
+  if (e.type != 'l') e.xattrs = layer_xattrs_of(host);
   e.rel_in_source = std::move(rel_in_source);
   e.host_rel = std::move(host_rel);
   const bool dir = e.type == 'd';
@@ -73,6 +110,22 @@ void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string h
 void put(common::Sha256& h, std::string_view field) {
   h.update(field);
   h.update(std::string_view("\0", 1));
+}
+
+// The optional fields close an entry's record. Their markers start with '/', which no path in a
+// source does (the next record's first field), so they cannot be confused with one; an xattr's
+// value may hold NUL bytes, so its length goes first.
+void put_links_and_xattrs(common::Sha256& h, const Entry& e) {
+  if (!e.hardlink_to.empty()) {
+    put(h, "/hardlink");
+    put(h, e.hardlink_to);
+  }
+  for (const auto& [name, value] : e.xattrs) {
+    put(h, "/xattr");
+    put(h, name);
+    put(h, std::to_string(value.size()));
+    put(h, value);
+  }
 }
 
 }  // namespace
@@ -101,6 +154,7 @@ Digest checksum_sources(const BuildContext& context, std::span<const CopySource>
   for (size_t i = 0; i < sources.size(); ++i) {
     add_entry(context, "", sources[i].rel, per_source[i], options);
   }
+  note_hardlinks(per_source);
   // 2. Memo lookups on this thread; misses become hashing jobs.
   std::vector<Entry*> jobs;
   ChecksumStats local;
@@ -165,6 +219,7 @@ Digest checksum_sources(const BuildContext& context, std::span<const CopySource>
         put(h, std::to_string(static_cast<int64_t>(e.st.st_mtim.tv_sec) * 1'000'000'000 +
                               e.st.st_mtim.tv_nsec));
       }
+      put_links_and_xattrs(h, e);
     }
   }
   if (stats) *stats = local;

@@ -13,7 +13,10 @@
 // reuses a layer with the old mtime, a layer that a fresh build would not produce. We prefer a
 // key that matches the layer; `include_mtime = false` is for builds that rewrite timestamps
 // (SOURCE_DATE_EPOCH), where the mtime does not reach the layer.
-// Not yet in: xattrs and the hard-link structure within a copy (both reach the layer).
+// Also in, since both reach the layer, but only for an entry that has them (so the key of a
+// copy without them is exactly what it was before they counted): its xattrs (those a layer
+// keeps: not overlay's own, none of a symlink's), and for a file that is another name of an
+// inode met earlier in the same copy, that earlier name (COPY keeps such files one inode).
 //
 // Speed: content hashes are remembered in a FileHashMemo by (dev, inode, size, mtime, ctime),
 // so an unchanged context is only lstat'ed; files to hash are read by a small thread pool.

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "builder/context/test_util.h"
@@ -156,6 +158,70 @@ TEST_F(FileChecksum, UnreadableFileNamesThePath) {
   } catch (const common::Error& e) {
     EXPECT_NE(e.message().find("main.c"), std::string::npos);
   }
+}
+
+// Users' caches hold keys made before xattrs and hard links counted: a tree without either must
+// keep its exact checksum. The digest is the stream file_checksum.h describes, computed apart.
+TEST_F(FileChecksum, AnOrdinaryTreeKeepsItsExactChecksum) {
+  const auto pin = ctx_dir() / "pin";
+  write(pin / "a.txt", "hello\n", 0644);
+  write(pin / "sub/b", "x", 0600);
+  testing::symlink("a.txt", pin / "l");
+  ASSERT_EQ(::chmod((pin / "sub").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(pin.c_str(), 0755), 0);
+  set_mtime(pin / "a.txt", 1600000000, 5);
+  set_mtime(pin / "sub/b", 1600000001);
+  set_mtime(pin / "sub", 1600000002);
+  set_mtime(pin / "l", 1600000004);
+  set_mtime(pin, 1600000003);
+  EXPECT_EQ(sum({"pin"}).str(),
+            "sha256:e07cbfba4a653bc8f4ef16ad1bae7cd105e9d9c66714d2dfb795d47933531ef8");
+}
+
+TEST_F(FileChecksum, AChangedXattrIsAMiss) {
+  const auto file = ctx_dir() / "app/main.c";
+  const auto plain = sum({"app"});
+  if (::setxattr(file.c_str(), "user.origin", "a", 1, 0) != 0) {
+    GTEST_SKIP() << "no user xattrs on this file system: " << std::strerror(errno);
+  }
+  const auto a = sum({"app"});
+  EXPECT_NE(plain, a);
+  ASSERT_EQ(::setxattr(file.c_str(), "user.origin", "b", 1, 0), 0);
+  const auto b = sum({"app"});
+  EXPECT_NE(a, b);
+  // A value with a NUL in it is a value like any other.
+  ASSERT_EQ(::setxattr(file.c_str(), "user.origin", "b\0c", 3, 0), 0);
+  EXPECT_NE(b, sum({"app"}));
+  // On a directory too; and removing them all gives the plain key back.
+  ASSERT_EQ(::setxattr((ctx_dir() / "app/lib").c_str(), "user.origin", "d", 1, 0), 0);
+  const auto on_dir = sum({"app"});
+  ASSERT_EQ(::removexattr(file.c_str(), "user.origin"), 0);
+  ASSERT_EQ(::removexattr((ctx_dir() / "app/lib").c_str(), "user.origin"), 0);
+  EXPECT_NE(a, on_dir);
+  EXPECT_EQ(plain, sum({"app"}));
+}
+
+TEST_F(FileChecksum, LinkingTwoFilesIsAMiss) {
+  write(ctx_dir() / "l/one", "same");
+  write(ctx_dir() / "l/two", "same");
+  set_mtime(ctx_dir() / "l/one", 1);
+  set_mtime(ctx_dir() / "l/two", 1);
+  set_mtime(ctx_dir() / "l", 2);
+  const auto apart = sum({"l"});
+  // Same names, contents, modes and times; only now one inode (COPY keeps it one).
+  std::filesystem::remove(ctx_dir() / "l/two");
+  std::filesystem::create_hard_link(ctx_dir() / "l/one", ctx_dir() / "l/two");
+  set_mtime(ctx_dir() / "l", 2);
+  const auto linked = sum({"l"});
+  EXPECT_NE(apart, linked);
+  // Across two sources of one COPY as well; a link to a file outside the copy changes nothing.
+  std::filesystem::create_hard_link(ctx_dir() / "l/one", ctx_dir() / "outside");
+  EXPECT_EQ(linked, sum({"l"}));
+  write(ctx_dir() / "m/one", "same");
+  write(ctx_dir() / "m/two", "same");
+  set_mtime(ctx_dir() / "m/one", 1);
+  set_mtime(ctx_dir() / "m/two", 1);
+  EXPECT_NE(sum({"l/one", "l/two"}), sum({"m/one", "m/two"}));
 }
 
 // The 100,000-file tree lives on tmpfs when there is a roomy one: creating it on this

@@ -16,6 +16,7 @@ int apply_mounts(int rootfd, const MountList& list, Subject& subject);
 int make_symlinks(int rootfd, const char* const* pairs, Subject& subject);
 int mask_paths(int rootfd, const char* const* paths, Subject& subject);
 int make_readonly(int rootfd, const char* const* paths, Subject& subject);
+int seal_readonly(int rootfd, const char* const* paths, Subject& subject);
 int make_dir_in_root(int rootfd, const char* rel, Subject& subject);
 int stage_secrets(const char* staging, const MountList& secrets, Subject& subject);
 

@@ -25,6 +25,7 @@ enum class Step : int {
   kMountProc,
   kMountDev,
   kMountSys,
+  kMountCgroup,
   kMountEtcFiles,
   kMountExtra,
   kMountSecret,
@@ -132,6 +133,8 @@ struct ChildPlan {
   MountList system_mounts;                    // proc, dev, devpts, shm, sys, device nodes
   const char* const* dev_symlinks = nullptr;  // pairs: target, linkpath (relative), null-ended
   MountList etc_files;                        // hosts, resolv.conf, hostname
+  MountList cgroup_mounts;                    // /sys/fs/cgroup: the step's own cgroup, read-only
+  const char* const* cgroup_seal = nullptr;   // relative, null-ended: made read-only after
   MountList extra_mounts;
   MountList secrets;
   const char* const* masked_paths = nullptr;    // relative, null-ended

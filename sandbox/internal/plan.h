@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/internal/cgroup_mounts.h"
 #include "sandbox/internal/child_plan.h"
 #include "sandbox/spec.h"
 
@@ -15,6 +16,7 @@ namespace mybuild::sandbox::internal {
 struct PlanInputs {
   std::filesystem::path run_dir;  // holds hosts, resolv.conf, hostname, root/, secrets/
   std::vector<int> cgroup_procs_fds;
+  StepCgroupMounts cgroup_view;           // what the step sees at /sys/fs/cgroup
   const void* seccomp_program = nullptr;  // null when insecure
   int error_fd = -1, sync_fd = -1, output_fd = -1, status_fd = -1, devnull_fd = -1;
   int init_fd = -1;
@@ -37,6 +39,7 @@ class PlanStorage {
   MountOp op_from(const common::Mount& m, std::string_view target);
   void add_rootfs(const ProcessSpec& spec);
   void add_system_mounts(const ProcessSpec& spec);
+  void add_cgroup_mounts();
   void add_extra_mounts(const ProcessSpec& spec);
   void add_secrets(const ProcessSpec& spec);
   void add_process(const ProcessSpec& spec);
@@ -44,8 +47,8 @@ class PlanStorage {
 
   PlanInputs inputs_;
   std::deque<std::string> strings_;  // a deque: c_str() pointers stay valid as it grows
-  std::vector<MountOp> rootfs_, system_, etc_, extra_, secrets_;
-  std::vector<const char*> symlinks_, masked_, readonly_;
+  std::vector<MountOp> rootfs_, system_, etc_, cgroup_, extra_, secrets_;
+  std::vector<const char*> symlinks_, masked_, readonly_, cgroup_seal_;
   std::vector<char*> argv_, envp_;
   std::vector<RlimitOp> rlimits_;
   ChildPlan plan_;

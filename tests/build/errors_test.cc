@@ -103,5 +103,30 @@ TEST_F(BuildErrors, BadFlagIsAUsageError) {
   EXPECT_NE(r.err.find("--memory"), std::string::npos) << r.err;
 }
 
+// `mybuild build - < Dockerfile` and `-f -`: the snippet is the line of the Dockerfile that was
+// read from stdin, not of a ./Dockerfile that happens to be in the current directory.
+TEST_F(BuildErrors, ADockerfileFromStdinShowsItsOwnLine) {
+  fs::path cwd = work() / "elsewhere";
+  write_file(cwd / "Dockerfile", "FROM busybox\nRUN echo decoy-one\nRUN echo decoy-two\n");
+  fs::path parse_error = work() / "parse-error.Dockerfile";
+  write_file(parse_error, "FROM busybox\nRUN true\nFROBNICATE from-stdin\n");
+  RunOptions opts;
+  opts.cwd = cwd;
+  opts.stdin_file = parse_error;
+  Ran r = build({"-t", "app:v1"}, "-", opts);
+  EXPECT_EQ(r.code, 1) << r.both();
+  EXPECT_NE(r.err.find(" 3 | FROBNICATE from-stdin"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("decoy"), std::string::npos) << r.err;
+
+  fs::path failing_run = work() / "failing-run.Dockerfile";
+  write_file(failing_run, "FROM busybox\nRUN echo from-stdin && exit 3\n");
+  opts.stdin_file = failing_run;
+  r = build({"-t", "app:v1", "-f", "-"}, "", opts);
+  EXPECT_EQ(r.code, 1) << r.both();
+  EXPECT_NE(r.err.find(" 2 | RUN echo from-stdin && exit 3"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("decoy"), std::string::npos) << r.err;
+  expect_no_crash(r);
+}
+
 }  // namespace
 }  // namespace mybuild::build_testing

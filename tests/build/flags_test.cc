@@ -153,6 +153,40 @@ TEST_F(BuildFlags, OutputOciTarIsReadBySkopeo) {
       << "skopeo reads the config as written: one diff_id per layer";
 }
 
+TEST_F(BuildFlags, OutputDockerTarIsReadBySkopeo) {
+  if (!have_tool("skopeo")) GTEST_SKIP() << "skopeo is not installed (deps/build_tests.txt)";
+  write("a.txt", "a\n");
+  dockerfile("FROM busybox\nCOPY a.txt /a\nLABEL via=docker\n");
+  fs::path out = work() / "docker.tar";
+  Ran r = build({"-t", "app:v1", "-o", "type=docker,dest=" + out.string()});
+  ASSERT_TRUE(r.ok()) << r.both();
+  Ran inspect = run_process({"skopeo", "inspect", "docker-archive:" + out.string()}, {});
+  ASSERT_TRUE(inspect.ok()) << inspect.both();
+  json info = json::parse(inspect.out);
+  EXPECT_EQ(info["Labels"]["via"], "docker");
+  EXPECT_EQ(info["Layers"].size(), 2u);
+  // `docker load` reads manifest.json, whose RepoTags name the image.
+  Ran manifest = run_process({"tar", "-xOf", out.string(), "manifest.json"}, {});
+  ASSERT_TRUE(manifest.ok()) << manifest.both();
+  EXPECT_EQ(json::parse(manifest.out)[0]["RepoTags"][0], "app:v1") << manifest.out;
+}
+
+TEST_F(BuildFlags, OutputTarHoldsTheFinalFilesystem) {
+  write("a.txt", "in the tar\n");
+  dockerfile("FROM busybox\nCOPY a.txt /srv/a.txt\nRUN rm /etc/group\n");
+  fs::path out = work() / "rootfs.tar";
+  Ran r = build({"-o", "type=tar,dest=" + out.string()});
+  ASSERT_TRUE(r.ok()) << r.both();
+  Ran a = run_process({"tar", "-xOf", out.string(), "srv/a.txt"}, {});
+  EXPECT_EQ(a.out, "in the tar\n") << a.both();
+  Ran list = run_process({"tar", "-tf", out.string()}, {});
+  ASSERT_TRUE(list.ok()) << list.both();
+  EXPECT_NE(list.out.find("bin/busybox\n"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("etc/passwd\n"), std::string::npos);
+  EXPECT_EQ(list.out.find("etc/group\n"), std::string::npos) << "deleted, not a whiteout";
+  EXPECT_EQ(list.out.find(".wh."), std::string::npos);
+}
+
 TEST_F(BuildFlags, OutputLocalWritesTheFinalFilesystem) {
   write("a.txt", "local\n");
   dockerfile("FROM busybox\nCOPY a.txt /srv/a.txt\nRUN rm /etc/group\n");

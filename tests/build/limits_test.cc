@@ -1,8 +1,9 @@
-// The RUN limit flags of `mybuild build` end to end: --pids-limit, --timeout, --cpuset-cpus and
-// --cpu-quota reach every RUN step's sandbox, and bad values are usage errors (exit 2).
-// (The sandbox's own suites prove each limit in depth; these prove the flags get there.)
+// The RUN limit flags of `mybuild build` end to end: --pids-limit, --timeout, --cpuset-cpus,
+// --memory, --cpus and --cpu-quota reach every RUN step's sandbox, and bad values are usage errors
+// (exit 2). (The sandbox's own suites prove each limit in depth; these prove the flags get there.)
 #include <chrono>
 
+#include "sandbox/cgroup.h"
 #include "tests/build/build_fixture.h"
 
 namespace mybuild::build_testing {
@@ -41,6 +42,31 @@ TEST_F(BuildLimits, CpusetAndCpuQuotaReachTheStep) {
   Ran r = build({"--cpuset-cpus", "0", "--cpu-quota", "50000", "-t", "app:v1"});
   ASSERT_EQ(r.failure(), "");
   EXPECT_EQ(image("app:v1").content("/cpus"), "Cpus_allowed_list:\t0\n");
+}
+
+// The step reads its own limits where runtimes (JVMs, Go, Node) look for them: its cgroup,
+// mounted read-only at /sys/fs/cgroup. One script for both hierarchies: v2 names memory.max and
+// cpu.max, v1 a directory per controller.
+constexpr const char* kReadLimits =
+    "FROM busybox\n"
+    "RUN cd /sys/fs/cgroup && if [ -f memory.max ]; then cat memory.max cpu.max;"
+    " else cat memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us; fi"
+    " > /limits\n";
+
+TEST_F(BuildLimits, MemoryCpusAndCpuQuotaReachTheStepsCgroup) {
+  const sandbox::CgroupMode mode = sandbox::probe_cgroups().mode;
+  if (mode == sandbox::CgroupMode::kNone) GTEST_SKIP() << "no cgroup hierarchy on this host";
+  const bool v2 = mode == sandbox::CgroupMode::kV2;
+  dockerfile(kReadLimits);
+  Ran r = build({"--memory", "128m", "--cpus", "1.5", "-t", "app:v1"});
+  ASSERT_EQ(r.failure(), "");
+  EXPECT_EQ(image("app:v1").content("/limits"),
+            v2 ? "134217728\n150000 100000\n" : "134217728\n150000\n100000\n");
+  // Limits are not in the cache key (as in BuildKit): --no-cache makes the step run again.
+  r = build({"--memory", "64m", "--cpu-quota", "50000", "--no-cache", "-t", "app:v2"});
+  ASSERT_EQ(r.failure(), "");
+  EXPECT_EQ(image("app:v2").content("/limits"),
+            v2 ? "67108864\n50000 100000\n" : "67108864\n50000\n100000\n");
 }
 
 TEST_F(BuildLimits, BadLimitValuesAreUsageErrors) {

@@ -78,6 +78,15 @@ TEST_F(RootlessSandboxTest, DeviceNodesCannotBeMadeAndSysIsReadOnly) {
             "mknod-denied\nsys-ro\n1\n");
 }
 
+// /sys here is a bind of the host's (a user namespace may not mount sysfs), which would show the
+// host's cgroup hierarchies: /sys/fs/cgroup shows the step's own cgroup (a delegated v2 one) or,
+// without one, nothing; either way no cgroup directory of anyone else, and read-only.
+TEST_F(RootlessSandboxTest, TheHostsCgroupsAreNotVisible) {
+  EXPECT_EQ(sh("find /sys/fs/cgroup -mindepth 1 -type d | wc -l;"
+               " (mkdir /sys/fs/cgroup/x || touch /sys/fs/cgroup/x) 2>/dev/null || echo ro"),
+            "0\nro\n");
+}
+
 TEST_F(RootlessSandboxTest, StepWithoutAWritableCgroupRunsAndSaysLimitsAreNotApplied) {
   std::string reason = cgroup_unavailable_reason();
   if (reason.empty())

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "fuzz/antlr_reset.h"
 #include "parser/dump.h"
 #include "parser/internal/antlr_caches.h"
 #include "parser/parse.h"
@@ -13,10 +14,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  // Each input starts from empty ANTLR caches (parser/internal/antlr_caches.h): memory stays
-  // flat, and a finding reproduces from its input alone. parse_stages expands words too.
-  mybuild::parser::internal::clear_dockerfile_antlr_caches();
-  mybuild::parser::internal::clear_word_antlr_caches();
+  if (mybuild::fuzz::antlr_clear_due()) {  // fuzz/antlr_reset.h; parse_stages expands words too
+    mybuild::parser::internal::clear_dockerfile_antlr_caches();
+    mybuild::parser::internal::clear_word_antlr_caches();
+  }
   try {
     mybuild::parser::RawDockerfile raw = mybuild::parser::parse_dockerfile(text, "Dockerfile");
     (void)mybuild::parser::dump(raw.nodes);

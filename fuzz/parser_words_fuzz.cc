@@ -7,14 +7,13 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "fuzz/antlr_reset.h"
 #include "parser/internal/antlr_caches.h"
 #include "parser/word_expansion.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mybuild::parser;
-  // Each input starts from empty ANTLR caches (parser/internal/antlr_caches.h): memory stays
-  // flat, and a finding reproduces from its input alone.
-  internal::clear_word_antlr_caches();
+  if (mybuild::fuzz::antlr_clear_due()) internal::clear_word_antlr_caches();  // antlr_reset.h
   if (size == 0) return 0;
   const uint8_t mode = data[0];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);

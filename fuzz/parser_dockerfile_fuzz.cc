@@ -14,15 +14,15 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (mybuild::fuzz::antlr_clear_due()) {  // fuzz/antlr_reset.h; parse_stages expands words too
-    mybuild::parser::internal::clear_dockerfile_antlr_caches();
-    mybuild::parser::internal::clear_word_antlr_caches();
-  }
   try {
     mybuild::parser::RawDockerfile raw = mybuild::parser::parse_dockerfile(text, "Dockerfile");
     (void)mybuild::parser::dump(raw.nodes);
     (void)mybuild::parser::parse_stages(raw);
   } catch (const mybuild::common::Error&) {
+  }
+  if (mybuild::fuzz::antlr_clear_due()) {  // fuzz/antlr_reset.h; parse_stages expands words too
+    mybuild::parser::internal::clear_dockerfile_antlr_caches();
+    mybuild::parser::internal::clear_word_antlr_caches();
   }
   return 0;
 }

@@ -13,7 +13,6 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mybuild::parser;
-  if (mybuild::fuzz::antlr_clear_due()) internal::clear_word_antlr_caches();  // antlr_reset.h
   if (size == 0) return 0;
   const uint8_t mode = data[0];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -32,5 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } catch (const mybuild::common::Error&) {
   }
+  if (mybuild::fuzz::antlr_clear_due()) internal::clear_word_antlr_caches();  // antlr_reset.h
   return 0;
 }

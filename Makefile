@@ -5,8 +5,9 @@ FUZZ_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 # Seconds per fuzz target for `make fuzz`.
 FUZZ_SECONDS ?= 300
-# Modules whose tests also run under AddressSanitizer+UBSan in `make test`.
-ASAN_LABELS ?= parser
+# Modules whose tests also run under AddressSanitizer+UBSan in `make test` (fuzz: the replays
+# of fuzz/regressions/ and the seeds).
+ASAN_LABELS ?= parser fuzz
 
 .PHONY: all deps build build-asan test test-asan demo fuzz bench format clean
 
@@ -23,7 +24,7 @@ build: $(BUILD_DIR)/build.ninja
 
 $(ASAN_DIR)/build.ninja:
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYBUILD_WERROR=ON \
-	  -DMYBUILD_SANITIZE=address,undefined "-DMYBUILD_SANITIZED_LABELS=$(ASAN_LABELS)" \
+	  -DMYBUILD_SANITIZE=address,undefined "-DMYBUILD_SANITIZED_LABELS=$(subst $(eval) ,;,$(ASAN_LABELS))" \
 	  -DMYBUILD_PARSE_BINARY=$(abspath $(BUILD_DIR))/cli/mybuild
 
 build-asan: $(ASAN_DIR)/build.ninja

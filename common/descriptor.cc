@@ -138,7 +138,7 @@ void from_json(const nlohmann::json& j, Descriptor& d) {
     if (!j.is_object()) throw Error(ErrorKind::kIntegrity, "descriptor is not a JSON object");
     d.media_type = j.at("mediaType").get<std::string>();
     d.digest = Digest::parse(j.at("digest").get<std::string>());
-    d.size = j.at("size").get<int64_t>();
+    d.size = json_int64(j.at("size"), "descriptor size");
     if (d.size < 0) throw Error(ErrorKind::kIntegrity, "descriptor has a negative size");
     d.urls = j.value("urls", std::vector<std::string>{});
     d.annotations = j.value("annotations", std::map<std::string, std::string>{});
@@ -147,6 +147,14 @@ void from_json(const nlohmann::json& j, Descriptor& d) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::kIntegrity, std::string("malformed descriptor: ") + e.what());
   }
+}
+
+int64_t json_int64(const nlohmann::json& v, std::string_view what) {
+  if (v.is_number_integer() &&
+      (v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t{INT64_MAX} : true)) {
+    return v.get<int64_t>();
+  }
+  throw Error(ErrorKind::kIntegrity, std::string(what) + " is not an integer: " + v.dump());
 }
 
 }  // namespace mybuild::common

@@ -53,4 +53,11 @@ void to_json(nlohmann::json& j, const Descriptor& d);
 // Throws Error(kIntegrity) when a required field is missing or malformed.
 void from_json(const nlohmann::json& j, Descriptor& d);
 
+// A JSON number as int64_t, the way Go's encoding/json fills an int64 (a descriptor's size, a
+// healthcheck's durations): a fraction, an exponent form such as 1e300 or a value beyond int64
+// is refused with Error(kIntegrity) naming `what`. nlohmann's get<int64_t> would convert those
+// instead, and converting an out-of-range double is undefined behaviour (found by
+// fuzz/image_documents_fuzz.cc).
+int64_t json_int64(const nlohmann::json& v, std::string_view what);
+
 }  // namespace mybuild::common

@@ -55,5 +55,19 @@ TEST(Descriptor, MalformedIsIntegrityError) {
   EXPECT_THROW((void)neg.get<Descriptor>(), Error);
 }
 
+// Found by fuzz/image_documents_fuzz.cc: a float size was converted to int64_t (undefined
+// behaviour when out of range); Go's decoder refuses it, and so do we.
+TEST(Descriptor, SizeMustBeAnInt64) {
+  const std::string digest =
+      "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  for (const char* size : {"9.36944e+59", "1.5", "1470.0", "18446744073709551615", "\"1\""}) {
+    auto j = nlohmann::json::parse(std::string(R"({"mediaType":"x","digest":")") + digest +
+                                   R"(","size":)" + size + "}");
+    EXPECT_THROW((void)j.get<Descriptor>(), Error) << size;
+  }
+  EXPECT_EQ(json_int64(nlohmann::json::parse("9223372036854775807"), "n"), INT64_MAX);
+  EXPECT_EQ(json_int64(nlohmann::json::parse("-3"), "n"), -3);
+}
+
 }  // namespace
 }  // namespace mybuild::common

@@ -6,7 +6,9 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "fuzz/antlr_reset.h"
 #include "parser/dump.h"
+#include "parser/internal/antlr_caches.h"
 #include "parser/parse.h"
 #include "parser/stages.h"
 
@@ -17,6 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)mybuild::parser::dump(raw.nodes);
     (void)mybuild::parser::parse_stages(raw);
   } catch (const mybuild::common::Error&) {
+  }
+  if (mybuild::fuzz::antlr_clear_due()) {  // fuzz/antlr_reset.h; parse_stages expands words too
+    mybuild::parser::internal::clear_dockerfile_antlr_caches();
+    mybuild::parser::internal::clear_word_antlr_caches();
   }
   return 0;
 }

@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "fuzz/antlr_reset.h"
+#include "parser/internal/antlr_caches.h"
 #include "parser/word_expansion.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -29,5 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } catch (const mybuild::common::Error&) {
   }
+  if (mybuild::fuzz::antlr_clear_due()) internal::clear_word_antlr_caches();  // antlr_reset.h
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "image/config.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "common/error.h"
 
@@ -35,6 +36,13 @@ json set_as_object(const std::vector<std::string>& keys) {
   json o = json::object();
   for (const auto& k : keys) o[k] = json::object();
   return o;
+}
+
+// 0 when absent, like Go's zero value; a float or an absurd number is Error(kIntegrity).
+int64_t healthcheck_int(const json& hj, const char* key) {
+  auto it = hj.find(key);
+  if (it == hj.end()) return 0;
+  return common::json_int64(*it, std::string("image config Healthcheck.") + key);
 }
 
 }  // namespace
@@ -107,11 +115,17 @@ void from_json(const json& j, ContainerConfig& c) {
     Healthcheck h;
     if (hj.contains("Test") && !hj.at("Test").is_null())
       h.test = hj.at("Test").get<std::vector<std::string>>();
-    h.interval_ns = hj.value("Interval", int64_t{0});
-    h.timeout_ns = hj.value("Timeout", int64_t{0});
-    h.start_period_ns = hj.value("StartPeriod", int64_t{0});
-    h.start_interval_ns = hj.value("StartInterval", int64_t{0});
-    h.retries = hj.value("Retries", 0);
+    h.interval_ns = healthcheck_int(hj, "Interval");
+    h.timeout_ns = healthcheck_int(hj, "Timeout");
+    h.start_period_ns = healthcheck_int(hj, "StartPeriod");
+    h.start_interval_ns = healthcheck_int(hj, "StartInterval");
+    const int64_t retries = healthcheck_int(hj, "Retries");
+    if (retries < INT_MIN || retries > INT_MAX) {
+      throw common::Error(
+          common::ErrorKind::kIntegrity,
+          "image config Healthcheck.Retries is out of range: " + std::to_string(retries));
+    }
+    h.retries = static_cast<int>(retries);
     c.healthcheck = std::move(h);
   }
   if (j.contains("OnBuild") && !j.at("OnBuild").is_null()) {

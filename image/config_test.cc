@@ -70,5 +70,20 @@ TEST(ImageConfig, RejectsMalformedAndInconsistent) {
                common::Error);
 }
 
+// Found by fuzz/image_documents_fuzz.cc: Healthcheck durations that are floats out of int64's
+// range were converted with undefined behaviour; they are refused as malformed.
+TEST(ImageConfig, HealthcheckNumbersMustBeIntegers) {
+  for (const char* field : {R"("Interval":1e300)", R"("Timeout":0.5)", R"("Retries":4294967296)"}) {
+    const std::string text =
+        std::string(R"({"os":"linux","config":{"Healthcheck":{"Test":["NONE"],)") + field + "}}}";
+    EXPECT_THROW(ImageConfig::parse(text), common::Error) << field;
+  }
+  const auto cfg =
+      ImageConfig::parse(R"({"config":{"Healthcheck":{"Interval":30000000000,"Retries":3}}})");
+  ASSERT_TRUE(cfg.config.healthcheck);
+  EXPECT_EQ(cfg.config.healthcheck->interval_ns, 30000000000);
+  EXPECT_EQ(cfg.config.healthcheck->retries, 3);
+}
+
 }  // namespace
 }  // namespace mybuild::image

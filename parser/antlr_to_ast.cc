@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "parser/internal/antlr_caches.h"
 #include "parser/internal/byte_char_stream.h"
 #include "parser/internal/heredoc_word.h"
 #include "parser/internal/line_split.h"
@@ -160,6 +161,18 @@ class Walker {
 };
 
 }  // namespace
+
+void internal::clear_dockerfile_antlr_caches() {
+  // The tables are static; any simulator of the grammar reaches them.
+  internal::ByteCharStream input("", "clear");
+  DockerfileLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  DockerfileParser parser(&tokens);
+  lexer.getInterpreter<antlr4::atn::LexerATNSimulator>()->clearDFA();
+  auto* simulator = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+  simulator->clearDFA();
+  simulator->getSharedContextCache().clear();
+}
 
 RawDockerfile parse_dockerfile(std::string_view text, std::string filename) {
   // A UTF-8 byte-order mark at the start is not part of the first line.

@@ -10,6 +10,7 @@
 #include "ShellWordParser.h"
 #include "antlr4-runtime.h"
 #include "common/error.h"
+#include "parser/internal/antlr_caches.h"
 #include "parser/word_pattern.h"
 #include "parser/word_utf8.h"
 
@@ -298,6 +299,18 @@ std::string expand(std::string_view text, const Env& env, const WordOptions& opt
 }
 
 }  // namespace
+
+void internal::clear_word_antlr_caches() {
+  // The tables are static; any simulator of the grammar reaches them.
+  antlr4::ANTLRInputStream input("");
+  ShellWordLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  ShellWordParser parser(&tokens);
+  lexer.getInterpreter<antlr4::atn::LexerATNSimulator>()->clearDFA();
+  auto* simulator = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+  simulator->clearDFA();
+  simulator->getSharedContextCache().clear();
+}
 
 std::string expand_word(std::string_view text, const Env& env, const WordOptions& options,
                         VariableUse* use) {

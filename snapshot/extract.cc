@@ -62,7 +62,13 @@ class Extractor {
     if (a_ == nullptr) throw Error(ErrorKind::kResource, "archive_read_new: out of memory");
     archive_read_support_format_tar(a_);
     if (archive_read_open(a_, this, nullptr, &Extractor::on_read, nullptr) != ARCHIVE_OK) {
-      fail_archive("opening layer");
+      // The destructor does not run for a constructor that throws: free the archive here.
+      try {
+        fail_archive("opening layer");
+      } catch (...) {
+        archive_read_free(a_);
+        throw;
+      }
     }
   }
   ~Extractor() { archive_read_free(a_); }

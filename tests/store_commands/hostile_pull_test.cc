@@ -2,6 +2,9 @@
 // real docker-registry): `mybuild pull` and `mybuild build` FROM end in a clear error naming
 // what failed, or in a retry that succeeds, and leave nothing half-written in the state root:
 // ingest/ is empty, every blob's name is its digest, and nothing is tagged.
+#include <unistd.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/digest.h"

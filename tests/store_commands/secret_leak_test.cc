@@ -5,6 +5,7 @@
 // progress and error output and the metadata file are searched for the secret's bytes, the
 // password (also as the Basic header's base64) and every token the token server issued: none.
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <vector>
 

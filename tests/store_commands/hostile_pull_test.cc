@@ -30,7 +30,7 @@ std::string store_damage(const fs::path& root) {
     bad += "left in ingest: " + e.path().string() + "\n";
   }
   for (const auto& e : fs::directory_iterator(root / "oci/blobs/sha256", ec)) {
-    auto got = common::Digest::sha256_of(common::read_file(e.path())).hex();
+    auto got = std::string(common::Digest::sha256_of(common::read_file(e.path())).hex());
     if (got != e.path().filename().string()) bad += "torn blob: " + e.path().string() + "\n";
   }
   return bad;

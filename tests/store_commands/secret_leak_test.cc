@@ -37,6 +37,7 @@ class SecretLeaks : public WithRegistry {
     registry::testing::RegistryOptions basic;
     basic.htpasswd = std::pair{std::string("alice"), kPassword};
     basic_ = std::make_unique<registry::testing::RegistryServer>(basic);
+    fs::create_directories(work_.path() / "pki");
     pki_ = std::make_unique<registry::testing::TestPki>(work_.path() / "pki");
     registry::testing::TokenServerOptions to;
     to.password = kTokenPassword;

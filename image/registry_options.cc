@@ -100,6 +100,7 @@ std::vector<std::string> string_list(const json& v, const std::string& where) {
   return out;
 }
 
+// An integer >= 1 (a count, a rate or a time).
 int transfers(const json& v, const std::string& where) {
   if (!v.is_number_integer() || v.get<int64_t>() < 1 ||
       v.get<int64_t>() > std::numeric_limits<int>::max()) {
@@ -204,6 +205,10 @@ RegistryConfig parse_registry_config(std::string_view text, const std::string& f
       }
     } else if (key == "max-concurrent-transfers") {
       c.max_concurrent_transfers = transfers(value, where);
+    } else if (key == "low-speed-limit") {
+      c.low_speed_limit = transfers(value, where);
+    } else if (key == "low-speed-time") {
+      c.low_speed_time = transfers(value, where);
     } else {
       common::log::warn(file + ": ignoring unknown key \"" + key + "\"");
     }
@@ -256,6 +261,9 @@ registry::ClientOptions registry_client_options(const RegistryFlags& flags,
   } else if (config.max_concurrent_transfers) {
     o.max_concurrent_transfers = *config.max_concurrent_transfers;
   }
+  if (config.low_speed_limit) o.transport.low_speed_limit = *config.low_speed_limit;
+  if (config.low_speed_time)
+    o.transport.low_speed_time = std::chrono::seconds(*config.low_speed_time);
   return o;
 }
 

@@ -10,7 +10,8 @@
 //     "registry-mirrors": ["https://mirror.gcr.io"],      // pull mirrors for docker.io
 //     "mirrors": {"ghcr.io": ["https://ghcr-mirror.internal"]},  // for any other registry
 //     "insecure-registries": ["registry.lan:5000", "10.0.0.0/8"],
-//     "max-concurrent-transfers": 4
+//     "max-concurrent-transfers": 4,
+//     "low-speed-limit": 1024, "low-speed-time": 60
 //   }
 //
 // - Mirrors are tried in order before the registry itself, for pulls only; a mirror that fails
@@ -23,6 +24,9 @@
 //   loopback registries always are (registry/insecure.h). A leading http:// or https:// is
 //   dropped, as dockerd drops it.
 // - max-concurrent-transfers: blobs pulled or pushed at once, >= 1 (default 4).
+// - low-speed-limit (bytes/s) and low-speed-time (seconds), both >= 1: a transfer slower than
+//   the limit for that long fails as a timeout (defaults 1024 and 60), so that neither a silent
+//   server nor one that drips bytes (a slow-loris) holds a pull forever.
 // Unknown keys are ignored with a warning (the file may hold settings of newer versions);
 // anything else that is wrong is an Error(kUsage) naming the file and the key. A missing file
 // is an empty one.
@@ -56,6 +60,8 @@ struct RegistryConfig {
   std::map<std::string, std::vector<std::string>> mirrors;  // domain -> base URLs or hosts
   std::vector<std::string> insecure_registries;
   std::optional<int> max_concurrent_transfers;
+  std::optional<int> low_speed_limit;  // bytes/s
+  std::optional<int> low_speed_time;   // seconds
 };
 
 // $MYBUILD_CONFIG/config.json, else $HOME/.config/mybuild/config.json.

@@ -53,6 +53,17 @@ TEST(RegistryConfig, ReadsEveryKey) {
   EXPECT_EQ(c.max_concurrent_transfers, 8);
 }
 
+TEST(RegistryConfig, LowSpeedLimitReachesTheTransport) {
+  RegistryConfig c =
+      parse_registry_config(R"({"low-speed-limit": 4096, "low-speed-time": 7})", "config.json");
+  auto o = registry_client_options(RegistryFlags{}, c);
+  EXPECT_EQ(o.transport.low_speed_limit, 4096);
+  EXPECT_EQ(o.transport.low_speed_time, std::chrono::seconds(7));
+  auto d = registry_client_options(RegistryFlags{}, RegistryConfig{});
+  EXPECT_EQ(d.transport.low_speed_limit, 1024);  // a slow-loris is caught by default too
+  EXPECT_THROW(parse_registry_config(R"({"low-speed-time": 0})", "config.json"), common::Error);
+}
+
 TEST(RegistryConfig, EmptyObjectAndUnknownKeysAreFine) {
   RegistryConfig c = parse_registry_config("{}", "config.json");
   EXPECT_TRUE(c.mirrors.empty());

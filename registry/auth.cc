@@ -41,6 +41,19 @@ std::string server_reason(const HttpResponse& r) {
   return "HTTP " + std::to_string(r.status);
 }
 
+// How long to reuse a token: token.md says a missing or shorter expires_in means 60 seconds;
+// renew 5 s early. A lifetime over a day is a lie (or 10^18, which would overflow the clock):
+// clamp it, as a 401 for a token that did expire only costs one refetch.
+std::chrono::seconds token_lifetime(const nlohmann::json& answer) {
+  constexpr double kMin = 60, kMax = 24 * 3600;
+  double secs = kMin;
+  if (auto it = answer.find("expires_in"); it != answer.end() && it->is_number()) {
+    secs = it->get<double>();  // integers and floats alike; NaN cannot come from JSON
+  }
+  secs = std::clamp(secs, kMin, kMax);
+  return std::chrono::seconds(static_cast<long long>(secs) - 5);
+}
+
 }  // namespace
 
 std::string pull_scope(const std::string& path) { return "repository:" + path + ":pull"; }
@@ -212,15 +225,15 @@ Authenticator::Token Authenticator::fetch_token(const std::string& host, const C
     t.value = j.value("token", "");
     if (t.value.empty()) t.value = j.value("access_token", "");
     if (t.value.empty()) throw Error(ErrorKind::kAuth, "no token in the answer");
-    // token.md: a missing or shorter expires_in means 60 seconds. Renew 5 s early.
-    long long expires = std::max<long long>(60, j.value("expires_in", 60LL));
-    t.expires = std::chrono::steady_clock::now() + std::chrono::seconds(expires - 5);
+    t.expires = std::chrono::steady_clock::now() + token_lifetime(j);
     common::log::debug("got a token from " + realm + " for " + scope_text);
     return t;
   } catch (const nlohmann::json::exception&) {
+    size_t first = r.body.find_first_not_of(" \t\r\n");
+    bool html = first != std::string::npos && r.body[first] == '<';
     throw Error(ErrorKind::kAuth, "token server " + realm +
-                                      " answered with something that is "
-                                      "not a token (not JSON)");
+                                      " answered with something that is not a token (" +
+                                      (html ? "an HTML page" : "not JSON") + ")");
   } catch (Error& e) {
     e.add_context("token server " + realm);
     throw;

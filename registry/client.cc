@@ -43,18 +43,28 @@ std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& r) {
   return std::chrono::seconds(std::stol(v));
 }
 
+// "an HTML page (\"502 Bad Gateway\")" when the answer is a web page (a proxy's error page, a
+// captive portal, a login form), else "".
+std::string html_page(const HttpResponse& r) {
+  std::string ct = r.header("content-type");
+  size_t first = r.body.find_first_not_of(" \t\r\n");
+  if (ct.find("text/html") == std::string::npos &&
+      (first == std::string::npos || r.body[first] != '<')) {
+    return "";
+  }
+  std::string title;
+  auto a = r.body.find("<title>");
+  auto b = r.body.find("</title>");
+  if (a != std::string::npos && b != std::string::npos && b > a) {
+    title = r.body.substr(a + 7, std::min<size_t>(b - a - 7, 120));
+  }
+  return "an HTML page" + (title.empty() ? "" : " (\"" + title + "\")");
+}
+
 // The registry's error (distribution-spec "Error Codes"), or a sign that it was not one.
 std::string explain(const HttpResponse& r) {
-  std::string ct = r.header("content-type");
-  if (ct.find("text/html") != std::string::npos || r.body.rfind("<", 0) == 0) {
-    std::string title;
-    auto a = r.body.find("<title>");
-    auto b = r.body.find("</title>");
-    if (a != std::string::npos && b != std::string::npos && b > a) {
-      title = r.body.substr(a + 7, std::min<size_t>(b - a - 7, 120));
-    }
-    return "the server answered with an HTML page" + (title.empty() ? "" : " (\"" + title + "\")") +
-           ", not a registry error; is this a registry?";
+  if (std::string page = html_page(r); !page.empty()) {
+    return "the server answered with " + page + ", not a registry error; is this a registry?";
   }
   try {
     auto j = nlohmann::json::parse(r.body);
@@ -81,6 +91,14 @@ std::string strip_params(std::string s) {
 }
 
 common::Digest digest_of(std::string_view body) { return common::Digest::sha256_of(body); }
+
+// True when `url` is on `base` ("https://host:port"): same scheme, host and port. Credentials
+// go only there; an upload Location or a redirect elsewhere (a storage backend, or a registry
+// that lies) gets none, as docker's per-host challenge manager does.
+bool same_origin(const std::string& base, const std::string& url) {
+  if (url.size() < base.size() || url.compare(0, base.size(), base) != 0) return false;
+  return url.size() == base.size() || url[base.size()] == '/' || url[base.size()] == '?';
+}
 
 std::string repo_url(const std::string& base, const Reference& ref) {
   return base + "/v2/" + ref.path;
@@ -226,8 +244,11 @@ HttpResponse Client::send(const std::string& base, const Scopes& scopes,
     if (options_.cancel) options_.cancel->check("registry request");
     HttpRequest req = make();
     req.cancel = options_.cancel;
-    auto authz = auth_.authorization(host, scopes, options_.cancel);
-    if (authz) req.headers.push_back("Authorization: " + *authz);
+    std::optional<std::string> authz;
+    if (same_origin(base, req.url)) {
+      authz = auth_.authorization(host, scopes, options_.cancel);
+      if (authz) req.headers.push_back("Authorization: " + *authz);
+    }
     HttpResponse r;
     try {
       r = transport_.perform(req);
@@ -242,7 +263,9 @@ HttpResponse Client::send(const std::string& base, const Scopes& scopes,
       }
       throw;
     }
-    if (r.status == 401 && !auth_retried) {
+    // A challenge from elsewhere is not this registry's: learning it would send our
+    // credentials to whatever realm a foreign server names.
+    if (r.status == 401 && !auth_retried && same_origin(base, r.effective_url)) {
       auth_retried = true;
       if (auth_.learn_challenge(host, r)) {
         if (authz) auth_.invalidate(host, scopes);
@@ -308,6 +331,10 @@ RawManifest Client::fetch_manifest_from(const std::string& base, const Reference
       options_.max_attempts);
   if (r.status != 200) raise(r, "GET " + url, base, scopes);
 
+  if (std::string page = html_page(r); !page.empty()) {
+    throw Error(ErrorKind::kIntegrity, "GET " + url + " answered HTTP 200 with " + page +
+                                           ", not a manifest; is this a registry?");
+  }
   RawManifest m;
   m.body = std::move(r.body);
   common::Digest got = digest_of(m.body);

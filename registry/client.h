@@ -45,6 +45,7 @@ struct ClientOptions {
   std::map<std::string, std::vector<std::string>> mirrors;
   TransportOptions transport{.connect_timeout = std::chrono::seconds(30),
                              .low_speed_time = std::chrono::seconds(60),
+                             .low_speed_limit = 1024,
                              .certs_dirs = default_certs_dirs()};
   std::filesystem::path docker_config = DockerConfig::default_path();
   int max_attempts = 5;

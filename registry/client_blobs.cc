@@ -143,6 +143,12 @@ void Client::fetch_blob_from(const std::string& base, const Reference& repo,
           return req;
         },
         options_.max_attempts);
+    if (r.status == 416 && v.written() > 0) {
+      // The registry has no bytes past what we have: the blob is shorter than its descriptor.
+      throw Error(ErrorKind::kIntegrity, "blob ended after " + std::to_string(v.written()) +
+                                             " of " + std::to_string(d.size) +
+                                             " bytes (HTTP 416 for the rest)");
+    }
     if (r.status != 200 && r.status != 206) raise(r, "GET " + url, base, scopes);
     if (v.complete()) return;
     if (r.streamed == 0 && v.written() < static_cast<uint64_t>(d.size) && d.size > 0 &&

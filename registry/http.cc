@@ -330,7 +330,9 @@ HttpResponse Transport::perform(const HttpRequest& req) {
   check(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L), "NOSIGNAL");
   check(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, long(options_.connect_timeout.count())),
         "CONNECTTIMEOUT");
-  check(curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L), "LOW_SPEED_LIMIT");
+  check(curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
+                         long(std::max<int64_t>(1, options_.low_speed_limit))),
+        "LOW_SPEED_LIMIT");
   check(curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, long(options_.low_speed_time.count())),
         "LOW_SPEED_TIME");
   check(curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L), "FOLLOW");

@@ -74,8 +74,10 @@ struct HttpResponse {
 
 struct TransportOptions {
   std::chrono::seconds connect_timeout{30};
-  // A transfer slower than 1 byte/s for this long is aborted (a server that stops answering).
+  // A transfer slower than low_speed_limit bytes/s for low_speed_time is aborted: a server that
+  // stops answering, or one that drips a byte at a time (a slow-loris) to hold us forever.
   std::chrono::seconds low_speed_time{60};
+  int64_t low_speed_limit = 1024;
   // Per-registry TLS material, <dir>/<host[:port]>/{*.crt CA, *.cert + *.key client pair}, as
   // Docker reads /etc/docker/certs.d.
   std::vector<std::filesystem::path> certs_dirs;

@@ -119,7 +119,15 @@ void TarWriter::add(const TarEntry& entry) {
   for (const auto& [key, value] : entry.xattrs) {
     archive_entry_xattr_add_entry(e.get(), key.c_str(), value.data(), value.size());
   }
-  if (archive_write_header(a_, e.get()) != ARCHIVE_OK) fail("writing tar header for");
+  int rc = archive_write_header(a_, e.get());
+  // A name (or link) whose bytes are not text in the locale's charset, such as a file name that
+  // is not UTF-8: libarchive has written it byte-exact under hdrcharset=BINARY and only warns.
+  // Keep it, as BuildKit keeps such names; any other warning is a failure.
+  const char* why = archive_error_string(a_);
+  if (rc == ARCHIVE_WARN && why && std::string_view(why).starts_with("Can't translate")) {
+    rc = ARCHIVE_OK;
+  }
+  if (rc != ARCHIVE_OK) fail("writing tar header for");
 }
 
 void TarWriter::write_data(std::string_view data) {

@@ -187,10 +187,14 @@ Digest checksum_sources(const BuildContext& context, std::span<const CopySource>
     bytes += n;
     struct stat after {};
     const FileIdentity before = file_identity(e.st);
-    if (::lstat(host.c_str(), &after) == 0 && file_identity(after) == before &&
-        safe_to_remember(before, started)) {
-      remember[j].emplace(before, *e.content);
+    if (::lstat(host.c_str(), &after) != 0) common::throw_errno("lstat", host.string());
+    if (file_identity(after) != before) {
+      // The digest may mix two versions: a cache key that no content ever had.
+      throw Error(ErrorKind::kIntegrity, "context file " + host.string() +
+                                             " changed while it was being checksummed; build "
+                                             "again once nothing writes to it");
     }
+    if (safe_to_remember(before, started)) remember[j].emplace(before, *e.content);
   });
   local.files_hashed = jobs.size();
   local.bytes_hashed = bytes.load();

@@ -169,6 +169,7 @@ class Copier {
     if (!out) common::throw_errno("open", "/" + dst);
     stats_.bytes += static_cast<uint64_t>(st.st_size);
     copy_data(in.get(), out.get(), st, dst);
+    expect_unchanged(in.get(), from, st);
     // Owner first: chown clears set-id bits, so the mode must come after it.
     const uid_t uid = opts_.keep_owner ? st.st_uid : opts_.owner.uid;
     const gid_t gid = opts_.keep_owner ? st.st_gid : opts_.owner.gid;
@@ -179,6 +180,20 @@ class Copier {
     if (::fchmod(out.get(), mode) != 0) common::throw_errno("chmod", "/" + dst);
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
     if (::futimens(out.get(), times) != 0) common::throw_errno("utimensat", "/" + dst);
+  }
+
+  // A file rewritten while it was copied would put a mix of two versions in the layer, under a
+  // cache key computed from neither: refuse it, naming the file.
+  static void expect_unchanged(int fd, const std::filesystem::path& from, const struct stat& st) {
+    struct stat now {};
+    if (::fstat(fd, &now) != 0) common::throw_errno("fstat", from.string());
+    if (now.st_size != st.st_size || now.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != st.st_mtim.tv_nsec || now.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+        now.st_ctim.tv_nsec != st.st_ctim.tv_nsec) {
+      throw Error(ErrorKind::kIntegrity, "context file " + from.string() +
+                                             " changed while it was being copied; build again "
+                                             "once nothing writes to it");
+    }
   }
 
   void copy_data(int in, int out, const struct stat& st, const std::string& dst) {

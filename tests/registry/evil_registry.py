@@ -6,14 +6,17 @@ usage: evil_registry.py PORT
 Repositories (by name in /v2/<name>/manifests/<ref>): malformed (not JSON), wrongtype (a media
 type that is no manifest), schema1, redirect (a redirect loop), html (a 404 HTML page),
 huge (a 5 MiB manifest), lying (a body whose digest differs from the one asked for),
-absurd (a layer blob that streams past its descriptor's size), never (no answer at all).
+absurd (a layer blob that streams past its descriptor's size), never (no answer at all),
+selfref (an index whose only entry names a digest the server answers with the index itself).
 """
+import hashlib
 import http.server
 import json
 import sys
 import time
 
 OCI = "application/vnd.oci.image.manifest.v1+json"
+INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 class Evil(http.server.BaseHTTPRequestHandler):
@@ -38,6 +41,11 @@ class Evil(http.server.BaseHTTPRequestHandler):
         if p == "/v2/":
             return self.send(200, "{}")
         name = p.split("/")[2] if p.count("/") >= 3 else ""
+        if name == "selfref":
+            entry = {"mediaType": OCI, "digest": "sha256:" + hashlib.sha256(b"self").hexdigest(),
+                     "size": 300, "platform": {"architecture": "amd64", "os": "linux"}}
+            return self.send(200, json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [entry]}),
+                             INDEX)
         if name == "never":
             time.sleep(3600)
         if "/blobs/" in p and name == "absurd":

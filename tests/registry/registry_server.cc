@@ -82,12 +82,26 @@ TokenServer::TokenServer(const TestPki& pki, TokenServerOptions options)
       std::vector<std::string>{
           python3().string(), MYBUILD_SOURCE_DIR "/tests/registry/token_server.py",
           std::to_string(port_), pki.signing_key.string(), pki.signing_cert.string(), options_.user,
-          options_.password, options_.anonymous_pull ? "1" : "0",
-          (dir_.path() / "issued").string()},
+          options_.password, options_.anonymous_pull ? "1" : "0", (dir_.path() / "issued").string(),
+          options_.expires_in},
       dir_.path() / "log");
   if (!wait_for_port(port_, 20, proc_.get())) {
     throw std::runtime_error("token server did not start: " + proc_->log_tail());
   }
+}
+
+std::vector<std::string> TokenServer::issued_tokens() const {
+  std::vector<std::string> out = {"refresh-" + options_.user + "-0123456789"};
+  std::error_code ec;
+  if (!std::filesystem::exists(dir_.path() / "issued.tokens", ec)) return out;
+  std::string s = common::read_file(dir_.path() / "issued.tokens");
+  for (size_t p = 0; p < s.size();) {
+    size_t nl = s.find('\n', p);
+    if (nl == std::string::npos) nl = s.size();
+    if (nl > p) out.push_back(s.substr(p, nl - p));
+    p = nl + 1;
+  }
+  return out;
 }
 
 int TokenServer::tokens_issued() const {

@@ -28,6 +28,8 @@ struct TokenServerOptions {
   std::string user = "tokenuser";
   std::string password = "tokenpass";
   bool anonymous_pull = true;
+  // The JSON value of every answer's expires_in, as written (hostile tests send "-5", "1e30").
+  std::string expires_in = "300";
 };
 
 // token_server.py: issues ES256 JWTs the registry verifies through their x5c chain.
@@ -37,6 +39,8 @@ class TokenServer {
   std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
   // How many tokens it has issued (it appends one line per token to a file).
   int tokens_issued() const;
+  // Every token it issued, and the refresh token it hands out (for leak checks).
+  std::vector<std::string> issued_tokens() const;
   const TokenServerOptions& options() const { return options_; }
 
  private:

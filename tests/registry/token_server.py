@@ -2,7 +2,7 @@
 """A small token issuer for docker-registry's `auth: token` (docker token spec, token.md and
 oauth.md), for mybuild's integration tests: the real Bearer flow, end to end.
 
-usage: token_server.py PORT SIGNING_KEY SIGNING_CERT USER PASSWORD ANON_PULL ISSUED_LOG
+usage: token_server.py PORT SIGNING_KEY SIGNING_CERT USER PASSWORD ANON_PULL ISSUED_LOG [EXPIRES_IN]
 
 GET /token with Basic USER:PASSWORD grants what is asked; without credentials only pull (when
 ANON_PULL is 1); wrong credentials get 401. POST /token (OAuth2) accepts grant_type=password
@@ -27,6 +27,8 @@ KEY = open(key_file).read()
 CERT = x509.load_pem_x509_certificate(open(cert_file, "rb").read())
 X5C = [base64.b64encode(CERT.public_bytes(serialization.Encoding.DER)).decode()]
 REFRESH_TOKEN = "refresh-" + user + "-0123456789"
+# The expires_in every answer carries, as JSON (hostile tests send -5, 1e30 or a string).
+EXPIRES_IN = json.loads(sys.argv[8]) if len(sys.argv) > 8 else 300
 
 
 def grant(scopes, authenticated):
@@ -49,7 +51,10 @@ def token(service, scopes, account, authenticated):
               "access": grant(scopes, authenticated)}
     with open(issued_log, "a") as f:
         f.write(json.dumps(claims["access"]) + "\n")
-    return jwt.encode(claims, KEY, algorithm="ES256", headers={"x5c": X5C})
+    t = jwt.encode(claims, KEY, algorithm="ES256", headers={"x5c": X5C})
+    with open(issued_log + ".tokens", "a") as f:  # for tests that look for leaked tokens
+        f.write(t + "\n")
+    return t
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -78,7 +83,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             authenticated = True
         t = token(q.get("service", [""])[0], q.get("scope", []), user if authenticated else "",
                   authenticated)
-        self.reply(200, {"token": t, "access_token": t, "expires_in": 300})
+        self.reply(200, {"token": t, "access_token": t, "expires_in": EXPIRES_IN})
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -94,7 +99,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(401, {"error": "invalid_grant"})
         scopes = form.get("scope", [""])[0].split(" ") if form.get("scope") else []
         t = token(form.get("service", [""])[0], scopes, user, True)
-        self.reply(200, {"access_token": t, "refresh_token": REFRESH_TOKEN, "expires_in": 300})
+        self.reply(200, {"access_token": t, "refresh_token": REFRESH_TOKEN, "expires_in": EXPIRES_IN})
 
 
 http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()

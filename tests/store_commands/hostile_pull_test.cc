@@ -1,0 +1,128 @@
+// The mybuild binary against a registry that lies (tests/registry/fault_proxy.py in front of a
+// real docker-registry): `mybuild pull` and `mybuild build` FROM end in a clear error naming
+// what failed, or in a retry that succeeds, and leave nothing half-written in the state root:
+// ingest/ is empty, every blob's name is its digest, and nothing is tagged.
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/digest.h"
+#include "tests/store_commands/fixture.h"
+
+namespace mybuild::store_commands_testing {
+namespace {
+
+struct Ran {
+  int code;
+  std::string out;
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Every file under blobs/sha256 is named by the sha256 of its bytes; ingest/ holds nothing.
+std::string store_damage(const fs::path& root) {
+  std::string bad;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root / "ingest", ec)) {
+    bad += "left in ingest: " + e.path().string() + "\n";
+  }
+  for (const auto& e : fs::directory_iterator(root / "oci/blobs/sha256", ec)) {
+    auto got = std::string(common::Digest::sha256_of(common::read_file(e.path())).hex());
+    if (got != e.path().filename().string()) bad += "torn blob: " + e.path().string() + "\n";
+  }
+  return bad;
+}
+
+class HostilePull : public WithRegistry {
+ protected:
+  void SetUp() override {
+    WithRegistry::SetUp();
+    if (IsSkipped()) return;
+    rules("[]");
+    proxy_ = std::make_unique<registry::testing::ScriptServer>(
+        "fault_proxy.py", std::vector<std::string>{std::to_string(server_->port()),
+                                                   (work_.path() / "rules.json").string(),
+                                                   (work_.path() / "proxy.log").string()});
+    // A config with a short low-speed window, so that a slow-loris fails in seconds.
+    fs::create_directories(work_.path() / "config");
+    common::write_file_atomic(work_.path() / "config/config.json",
+                              R"({"low-speed-limit": 100, "low-speed-time": 2})");
+    import(a_, "busybox:latest");
+    name_ = proxy_->domain() + "/hostile/bb:1";
+    Ran push = mybuild(a_, {"push", "busybox", server_->domain() + "/hostile/bb:1"});
+    ASSERT_EQ(push.code, 0) << push.out;
+  }
+  void rules(const std::string& json) {
+    common::write_file_atomic(work_.path() / "rules.json", json);
+  }
+  Ran mybuild(const fs::path& store, std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"/usr/bin/env", "MYBUILD_CONFIG=" + (work_.path() / "config").string(),
+                 MYBUILD_BINARY, "--root", store.string()});
+    Ran r{0, {}};
+    r.code = registry::testing::run_command(args, &r.out);
+    return r;
+  }
+  // The pull fails, says `why`, and leaves the store clean and untagged.
+  void expect_clean_failure(const std::string& what, const std::string& why) {
+    Ran r = mybuild(b_, {"pull", name_});
+    EXPECT_EQ(r.code, 1) << what << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, why)) << what << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, "pulling " + name_)) << what << "\n" << r.out;
+    EXPECT_EQ(store_damage(b_), "") << what;
+    EXPECT_FALSE(contains(mybuild(b_, {"images"}).out, "hostile/bb")) << what;
+  }
+  fs::path a_ = work_.path() / "a";
+  fs::path b_ = work_.path() / "b";
+  std::string name_;
+  std::unique_ptr<registry::testing::ScriptServer> proxy_;
+};
+
+TEST_F(HostilePull, EachLieIsACleanFailure) {
+  rules(R"([{"method": "GET", "path": "/blobs/", "action": "corrupt", "count": 999}])");
+  expect_clean_failure("corrupt blob", "expected sha256:");
+  rules(R"([{"method": "GET", "path": "/blobs/", "action": "truncate", "count": 999}])");
+  expect_clean_failure("short blob", "bytes");
+  rules(R"([{"method": "GET", "path": "/blobs/", "action": "endless", "count": 999}])");
+  expect_clean_failure("endless blob", "bytes its descriptor says");
+  rules(R"([{"method": "GET", "path": "/manifests/", "action": "endless", "count": 999}])");
+  expect_clean_failure("endless manifest", "larger than");
+  rules(R"([{"method": "GET", "path": "/manifests/", "action": "html200", "count": 999}])");
+  expect_clean_failure("html manifest", "an HTML page (\"Sign in\"), not a manifest");
+  rules(R"([{"method": "GET", "path": "/manifests/", "action": "location", "count": 999,
+             "to": "file:///etc/passwd"}])");
+  expect_clean_failure("file:// redirect", "fetching manifest");
+  rules(R"([{"method": "GET", "path": "/blobs/", "action": "drip", "count": 999}])");
+  auto t0 = std::chrono::steady_clock::now();
+  expect_clean_failure("slow-loris", "Less than 100 bytes/sec");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
+}
+
+TEST_F(HostilePull, TransientLiesAreRetriedToSuccess) {
+  rules(R"([{"method": "GET", "path": "/blobs/", "action": "truncate", "count": 1},
+            {"method": "GET", "path": "/blobs/", "action": "reset", "count": 1}])");
+  Ran r = mybuild(b_, {"pull", name_});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(store_damage(b_), "");
+  EXPECT_TRUE(contains(mybuild(b_, {"images"}).out, "hostile/bb")) << r.out;
+}
+
+TEST_F(HostilePull, BuildFromALyingRegistryFailsClean) {
+  if (::geteuid() != 0) GTEST_SKIP() << "builds need root";
+  fs::create_directories(work_.path() / "ctx");
+  common::write_file_atomic(work_.path() / "ctx/Dockerfile", "FROM " + name_ + "\nRUN true\n");
+  rules(R"([{"method": "GET", "path": "/blobs/", "action": "corrupt", "count": 999}])");
+  Ran r =
+      mybuild(b_, {"build", "--progress", "plain", "-t", "out:1", (work_.path() / "ctx").string()});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(contains(r.out, "expected sha256:")) << r.out;
+  EXPECT_TRUE(contains(r.out, name_)) << r.out;
+  EXPECT_EQ(store_damage(b_), "");
+  EXPECT_FALSE(contains(mybuild(b_, {"images"}).out, "out")) << r.out;
+}
+
+}  // namespace
+}  // namespace mybuild::store_commands_testing

@@ -20,6 +20,8 @@ constexpr int kKills = 50;
 constexpr unsigned kSeed = 20261207;  // change to explore other moments; failures print it
 
 struct Phase {
+  Phase(std::string n, std::vector<std::string> k, std::vector<std::string> a, bool d = false)
+      : name(std::move(n)), killed(std::move(k)), again(std::move(a)), digest(d) {}
   std::string name;
   std::vector<std::string> killed;        // the command killed
   std::vector<std::string> again;         // run to completion afterwards
@@ -67,23 +69,23 @@ std::vector<Phase> KillTest::phases(const std::string& registry) {
   std::string remote = registry + "/crash/app:v1";
   fs::path oci = work() / "out.tar";
   std::vector<Phase> out;
-  out.push_back(
-      {"context", build_args(big, "ctx:v1", true), build_args(big, "ctx:v1", false), true});
-  out.push_back({"run", build_args(run, "run:v1", true), build_args(run, "run:v1", false), true});
-  out.push_back(
-      {"commit", build_args(commit, "big:v1", true), build_args(commit, "big:v1", false), true});
+  out.emplace_back("context", build_args(big, "ctx:v1", true), build_args(big, "ctx:v1", false),
+                   true);
+  out.emplace_back("run", build_args(run, "run:v1", true), build_args(run, "run:v1", false), true);
+  out.emplace_back("commit", build_args(commit, "big:v1", true),
+                   build_args(commit, "big:v1", false), true);
   fs::path tar = make_busybox_tar(work(), {{"imported", "yes"}});
   std::vector<std::string> import = {"import", "--compression", "gzip", tar.string(), "imp:v1"};
-  out.push_back({"import", import, import, true});
-  out.push_back({"sqlite", {"tag", "big:v1", "again:v1"}, {"tag", "big:v1", "again:v1"}});
+  out.emplace_back("import", import, import, true);
+  out.emplace_back("sqlite", {"tag", "big:v1", "again:v1"}, {"tag", "big:v1", "again:v1"});
   std::vector<std::string> push = {"push", "--insecure-registry", registry, "big:v1", remote};
   std::vector<std::string> pull = {"pull", "--insecure-registry", registry, remote};
-  out.push_back({"push", push, push});
-  out.push_back({"pull", pull, pull});
+  out.emplace_back("push", push, push);
+  out.emplace_back("pull", pull, pull);
   std::string dest = "type=oci,dest=" + oci.string();
-  out.push_back({"export", build_args(commit, "big:v1", false, dest),
-                 build_args(commit, "big:v1", false, dest), true});
-  out.push_back({"prune", {"prune"}, {"prune"}});
+  out.emplace_back("export", build_args(commit, "big:v1", false, dest),
+                   build_args(commit, "big:v1", false, dest), true);
+  out.emplace_back("prune", {"prune"}, {"prune"});
   return out;
 }
 

@@ -58,8 +58,8 @@ class KillTest : public CrashTest {
 std::vector<Phase> KillTest::phases(const std::string& registry) {
   fs::path big = context("context", "FROM busybox\nCOPY big /big\n");
   for (int i = 0; i < 800; ++i) {
-    write_file(big / "big" / ("d" + std::to_string(i % 16)) / ("f" + std::to_string(i)),
-               std::string(8192, static_cast<char>('a' + i % 26)));
+    fs::path dir = big / "big" / std::to_string(i % 16);  // "d"+n: GCC 12 -Wrestrict
+    write_file(dir / std::to_string(i), std::string(8192, static_cast<char>('a' + i % 26)));
   }
   fs::path run = context("run", "FROM busybox\nRUN sleep 0.3 && echo ran > /ran\n");
   fs::path commit =
@@ -77,7 +77,8 @@ std::vector<Phase> KillTest::phases(const std::string& registry) {
   fs::path tar = make_busybox_tar(work(), {{"imported", "yes"}});
   std::vector<std::string> import = {"import", "--compression", "gzip", tar.string(), "imp:v1"};
   out.emplace_back("import", import, import, true);
-  out.emplace_back("sqlite", {"tag", "big:v1", "again:v1"}, {"tag", "big:v1", "again:v1"});
+  std::vector<std::string> tag = {"tag", "big:v1", "again:v1"};
+  out.emplace_back("sqlite", tag, tag);
   std::vector<std::string> push = {"push", "--insecure-registry", registry, "big:v1", remote};
   std::vector<std::string> pull = {"pull", "--insecure-registry", registry, remote};
   out.emplace_back("push", push, push);
@@ -85,7 +86,8 @@ std::vector<Phase> KillTest::phases(const std::string& registry) {
   std::string dest = "type=oci,dest=" + oci.string();
   out.emplace_back("export", build_args(commit, "big:v1", false, dest),
                    build_args(commit, "big:v1", false, dest), true);
-  out.emplace_back("prune", {"prune"}, {"prune"});
+  std::vector<std::string> prune = {"prune"};
+  out.emplace_back("prune", prune, prune);
   return out;
 }
 
@@ -115,7 +117,9 @@ void KillTest::kill_once(Phase& p, std::mt19937& rng, int round) {
   ASSERT_EQ(leaks({b.pid}), "") << where;
   Ran again = mybuild(p.again, env());
   ASSERT_EQ(again.failure(), "") << where;
-  if (p.digest) EXPECT_EQ(again.out, p.reference) << where;
+  if (p.digest) {
+    EXPECT_EQ(again.out, p.reference) << where;
+  }
 }
 
 TEST_F(KillTest, FiftyKillsLeaveAStoreThatChecksCleanAndBuildsTheSame) {

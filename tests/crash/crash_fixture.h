@@ -19,8 +19,9 @@ class CrashTest : public BuildTest {
   // Mount points at or below the root (/proc/self/mountinfo).
   std::vector<std::string> mounts_under_root() const;
   // Everything leaked: mounts under the root, cgroup directories "mybuild-<pid>-*" of `pids`
-  // (in every hierarchy under /sys/fs/cgroup), processes whose root directory is in the store.
-  // "" when nothing is.
+  // (in every hierarchy under /sys/fs/cgroup: a step process that outlived mybuild keeps its
+  // cgroup, which cannot be removed while it runs), processes whose /proc root link is in the
+  // store (seen only for processes not pivoted into their own mount namespace). "" when none.
   std::string leaks(const std::vector<pid_t>& pids) const;
   // `mybuild check`: "" when it exits 0 and says clean, else what it printed.
   std::string check_failure();

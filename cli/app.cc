@@ -14,9 +14,9 @@
 namespace mybuild::cli {
 namespace {
 
-constexpr std::string_view kSubcommands[] = {"build",  "debug",  "images",  "push",   "pull",
-                                             "tag",    "rmi",    "inspect", "prune",  "login",
-                                             "logout", "doctor", "help",    "import", "run"};
+constexpr std::string_view kSubcommands[] = {
+    "build", "debug", "images", "push",   "pull", "tag",    "rmi", "inspect",
+    "prune", "login", "logout", "doctor", "help", "import", "run", "check"};
 
 // Commands that need no store and no sandbox run as the caller even when unprivileged.
 bool needs_rootless(const CLI::App& app) {
@@ -89,6 +89,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_pull_command(app, global, out);
   add_push_command(app, global, out);
   add_run_command(app, global, out);
+  add_check_command(app, global, out);
 
   auto args = with_default_subcommand(argc, argv);
   if (args.empty()) {
@@ -116,7 +117,10 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     err << "hint: run 'mybuild " << sub << "--help' for usage\n";
     return kExitUsage;
   } catch (const std::exception& e) {
-    return report_error(e, err, global.debug);
+    int code = report_error(e, err, global.debug);
+    // Cancelled by a signal: the shell's convention, 128 + the signal (143 for SIGTERM).
+    if (code == kExitCancelled && global.cancel_signal != 0) return 128 + global.cancel_signal;
+    return code;
   }
   return global.exit_code;
 }

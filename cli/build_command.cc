@@ -82,10 +82,13 @@ std::pair<std::string, std::string> split_kv(const std::string& text, const char
 }
 
 // SIGINT/SIGTERM cancel the build (the steps' process trees are killed, snapshots removed)
-// instead of killing mybuild half way. Blocked here, waited for by one thread.
+// instead of killing mybuild half way. Blocked here, waited for by one thread. Which signal it
+// was goes to `received` when the canceller ends: mybuild then exits 128 + that signal (143
+// for a CI runner's SIGTERM, 130 for ^C), as a shell reports a process the signal killed.
 class SignalCanceller {
  public:
-  explicit SignalCanceller(common::CancelToken& cancel) : cancel_(cancel) {
+  SignalCanceller(common::CancelToken& cancel, int& received)
+      : cancel_(cancel), received_(received) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -96,7 +99,11 @@ class SignalCanceller {
       while (!done_) {
         timespec timeout{1, 0};
         int sig = sigtimedwait(&set, nullptr, &timeout);
-        if (sig == SIGINT || sig == SIGTERM) cancel_.cancel();
+        if (sig == SIGINT || sig == SIGTERM) {
+          int none = 0;
+          signal_.compare_exchange_strong(none, sig);  // the first one decides the exit code
+          cancel_.cancel();
+        }
       }
     });
   }
@@ -105,10 +112,13 @@ class SignalCanceller {
     pthread_kill(thread_.native_handle(), SIGUSR1);
     thread_.join();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    if (signal_ != 0) received_ = signal_;
   }
 
  private:
   common::CancelToken& cancel_;
+  int& received_;
+  std::atomic<int> signal_{0};
   sigset_t old_;
   std::atomic<bool> done_{false};
   std::thread thread_;
@@ -279,7 +289,7 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   common::CancelToken cancel;
   builder::BuildResult result;
   {
-    SignalCanceller signals(cancel);
+    SignalCanceller signals(cancel, global.cancel_signal);
     result = builder::build(r, recorder, cancel);
   }
   if (f.quiet) out << result.config_digest.str() << "\n";

@@ -29,6 +29,9 @@ void add_inspect_command(CLI::App& app, GlobalOptions& global, std::ostream& out
 // `pull` and `push` against registries; progress lines go to `out` as docker prints them.
 void add_pull_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
+// `check [--repair]` (cli/check_command.cc): the problems found, and a summary line, to `out`;
+// exits 1 while a problem is left (GlobalOptions::exit_code).
+void add_check_command(CLI::App& app, GlobalOptions& global, std::ostream& out);
 // `run IMAGE [CMD...]` (cli/run_command.cc): the process's output goes to `out`; mybuild exits
 // with its exit code (GlobalOptions::exit_code).
 void add_run_command(CLI::App& app, GlobalOptions& global, std::ostream& out);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "builder/reclaim.h"
 #include "builder/rootless.h"
 #include "common/private_dir.h"
 
@@ -30,6 +31,8 @@ std::string resolve_root(const GlobalOptions& opts) {
 std::string prepare_root(const GlobalOptions& opts, bool create) {
   std::string root = resolve_root(opts);
   if (create || std::filesystem::exists(root)) common::ensure_private_dir(root);
+  // Every command that opens the root first takes back what killed mybuilds left there.
+  builder::reclaim_dead(root);
   return root;
 }
 

@@ -1,5 +1,6 @@
 // The one table mapping error kinds to process exit codes (STYLE.md §3). Docker's conventions:
-// 0 success, 1 a failed build or operation, 2 bad usage, 130 interrupted (128 + SIGINT).
+// 0 success, 1 a failed build or operation, 2 bad usage, 130 interrupted (128 + SIGINT; a
+// build cancelled by SIGTERM exits 143, see cli/app.cc).
 #pragma once
 
 #include "common/error.h"

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/process_owner.h"
 #include "sandbox/cgroup.h"
 
 namespace mybuild::sandbox {
@@ -27,17 +28,11 @@ constexpr const char* kRecordFile = "record";
 constexpr const char* kRunFiles[] = {"hosts", "resolv.conf", "hostname", kRecordFile};
 constexpr const char* kRunDirs[] = {"root", "secrets"};
 
-// Field 22 of /proc/<pid>/stat: distinguishes our pid from a later process reusing it.
+// Field 22 of /proc/<pid>/stat, "" when gone (a zombie too: common/process_owner.h):
+// distinguishes our pid from a later process reusing it.
 std::string start_time(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return "";
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i) {
-  }
-  return field;
+  auto start = common::process_start_time(pid);
+  return start ? std::to_string(*start) : "";
 }
 
 void remove_run_dir(const std::filesystem::path& dir) noexcept {
@@ -111,9 +106,7 @@ int clean_stale_runs(const std::filesystem::path& state_dir) noexcept {
       // No owner line yet: a run being created right now, or a crash in the first
       // instructions; only the latter is old.
       if (owner == 0) continue;
-      if (::kill(owner, 0) == 0 || errno == EPERM) {
-        if (start_time(owner) == owner_start) continue;  // still running
-      }
+      if (!owner_start.empty() && start_time(owner) == owner_start) continue;  // still running
       for (auto it = cgroups.rbegin(); it != cgroups.rend(); ++it) {
         // Only ever our own leaf directories.
         if (it->filename().string().rfind("mybuild-", 0) == 0) remove_cgroup_dir(*it);

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/process_owner.h"
 
 namespace mybuild::snapshot {
 namespace {
@@ -22,6 +23,10 @@ constexpr std::string_view kMigrations[] = {
     " lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,"
     " digest TEXT NOT NULL,"
     " PRIMARY KEY (lease_id, digest));",
+    // The process that holds the lease (common/process_owner.h): a killed build's lease is
+    // dropped by the next mybuild instead of protecting its content until it expires.
+    "ALTER TABLE leases ADD COLUMN owner_pid INTEGER;"
+    "ALTER TABLE leases ADD COLUMN owner_start INTEGER;",
 };
 
 // 128 random bits in hex: unique across processes without coordination.
@@ -48,11 +53,16 @@ int64_t Leases::now() {
 Lease Leases::create(std::chrono::seconds ttl, std::string_view label) {
   int64_t t = now();
   Lease lease{new_lease_id(), std::string(label), t, t + ttl.count()};
-  db_.prepare("INSERT INTO leases (id, label, created_at, expires_at) VALUES (?, ?, ?, ?)")
+  auto owner = common::ProcessOwner::self();
+  db_.prepare(
+         "INSERT INTO leases (id, label, created_at, expires_at, owner_pid, owner_start)"
+         " VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, lease.id)
       .bind(2, lease.label)
       .bind(3, lease.created_at)
       .bind(4, lease.expires_at)
+      .bind(5, owner.pid)
+      .bind(6, owner.start)
       .run();
   return lease;
 }
@@ -119,6 +129,18 @@ std::vector<common::Digest> Leases::held(int64_t t) {
 int64_t Leases::expire(int64_t t) {
   db_.prepare("DELETE FROM leases WHERE expires_at <= ?").bind(1, t).run();
   return db_.changes();
+}
+
+std::vector<std::string> Leases::release_dead_owners() {
+  std::vector<std::string> dead;
+  auto st =
+      db_.prepare("SELECT id, owner_pid, owner_start FROM leases WHERE owner_pid IS NOT NULL");
+  while (st.step()) {
+    common::ProcessOwner owner{st.column_int(1), st.is_null(2) ? 0 : st.column_int(2)};
+    if (!owner.alive()) dead.push_back(st.column_text(0));
+  }
+  for (const auto& id : dead) release(id);
+  return dead;
 }
 
 LeaseGuard::LeaseGuard(Database& db, std::chrono::seconds ttl, std::string_view label)

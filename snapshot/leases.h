@@ -50,6 +50,9 @@ class Leases {
   std::vector<common::Digest> held(int64_t now);
   // Deletes expired leases; returns how many.
   int64_t expire(int64_t now);
+  // Releases the leases whose owning process has exited (killed: it never released them);
+  // returns their ids. A lease of a live process is never touched.
+  std::vector<std::string> release_dead_owners();
 
   static int64_t now();
 

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/process_owner.h"
 #include "snapshot/database.h"
 
 namespace mybuild::snapshot {
@@ -78,23 +79,9 @@ std::string_view to_string(SnapshotKind kind) {
   return "unknown";
 }
 
-std::optional<int64_t> process_start_time(int64_t pid) {
-  std::string stat;
-  try {
-    stat = common::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-  // The command name (field 2) may hold spaces and parentheses; fields after the last ')' are
-  // plain numbers. starttime is field 22, the 20th after that parenthesis.
-  size_t pos = stat.rfind(')');
-  if (pos == std::string::npos) return std::nullopt;
-  for (int field = 2; field < 22; ++field) {
-    pos = stat.find(' ', pos + 1);
-    if (pos == std::string::npos) return std::nullopt;
-  }
-  return std::stoll(stat.substr(pos + 1));
-}
+// A zombie counts as gone (common/process_owner.h): a killed mybuild whose parent has not
+// waited for it yet holds its snapshots no more than one that was reaped.
+std::optional<int64_t> process_start_time(int64_t pid) { return common::process_start_time(pid); }
 
 SnapshotRecords::SnapshotRecords(Database& db, std::string driver)
     : db_(db), driver_(std::move(driver)) {

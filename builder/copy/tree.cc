@@ -8,6 +8,7 @@
 
 #include "builder/copy/add_url.h"
 #include "common/error.h"
+#include "common/process_owner.h"
 
 namespace mybuild::builder {
 
@@ -64,11 +65,13 @@ CopyTree open_copy_tree(BuildSession& session, const StagePlan& stage, const Cop
     return tree;
   }
   if (plan.url_count > 0) {
-    tree.temp_ =
-        std::make_unique<common::TempDir>("mybuild-add-url-", session.store.root() / "tmp");
+    tree.temp_ = std::make_unique<common::TempDir>(common::owned_prefix("mybuild-add-url-"),
+                                                   session.store.root() / "tmp");
     fetch_urls(session, tree.sources_, tree.temp_->path(), plan.checksum, where);
   } else if (plan.heredoc_sources) {
-    tree.temp_ = std::make_unique<common::TempDir>("mybuild-heredoc-");
+    // Under the root, named by its owner: a killed build's copy is reclaimed (builder/reclaim.h).
+    tree.temp_ = std::make_unique<common::TempDir>(common::owned_prefix("mybuild-heredoc-"),
+                                                   session.store.root() / "tmp");
     write_heredocs(plan.heredoc_files, tree.temp_->path());
     tree.sources_.clear();
     for (const auto& file : plan.heredoc_files) tree.sources_.push_back(file.name);

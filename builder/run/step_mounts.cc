@@ -10,6 +10,7 @@
 #include "common/digest.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/process_owner.h"
 
 namespace mybuild::builder {
 
@@ -94,7 +95,8 @@ void StepMounts::add_bind(const RunMount& m, sandbox::ProcessSpec& spec) {
   if (filtered || !m.readonly) {
     // A private copy: rw binds are scratch space (writes are thrown away, the source never
     // changes), and a filtered copy leaves out what .dockerignore hides. A file stays a file.
-    auto temp = std::make_unique<common::TempDir>("mybuild-bind-", s_.store.root() / "tmp");
+    auto temp = std::make_unique<common::TempDir>(common::owned_prefix("mybuild-bind-"),
+                                                  s_.store.root() / "tmp");
     host = copy_visible(*ctx, *rel, temp->path());
     temps_.push_back(std::move(temp));
   }

@@ -14,6 +14,8 @@
 #include "builder/context/stdin.h"
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_session.h"
+#include "builder/stage/cache_export.h"
+#include "builder/stage/cache_import.h"
 #include "builder/stage/history_text.h"
 #include "builder/stage/scheduler.h"
 #include "builder/stage/stage_builder.h"
@@ -278,6 +280,15 @@ bool wants_push(const BuildRequest& request) {
   return push;
 }
 
+// A push and nothing written locally: layers an imported cache holds in a registry may stay
+// there (the push mounts them); anything else wants every layer in the store.
+bool pushes_only(const BuildRequest& request) {
+  for (const auto& out : request.outputs) {
+    if (out.type != "image" && out.type != "registry") return false;
+  }
+  return wants_push(request);
+}
+
 // Pushes the image under each name, converted to `format` once (for the first name).
 void push_names(BuildSession& session, const image::WrittenImage& image,
                 const std::vector<std::string>& names, image::LayerConverter& converter,
@@ -297,8 +308,9 @@ void push_names(BuildSession& session, const image::WrittenImage& image,
     try {
       auto log = [&](std::string_view line) { progress.step_log(step, std::string(line) + "\n"); };
       if (!pushed) pushed = converter.convert(image.manifest, format, log).root;
-      image::PushReport report = image::push_image(session.store.content(), *pushed, client,
-                                                   registry::parse_reference(n), log);
+      image::PushReport report = image::push_image(
+          session.store.content(), *pushed, client, registry::parse_reference(n), log, std::nullopt,
+          session.imports ? session.imports->remote_blobs() : nullptr);
       progress.step_log(step, n + ": digest: " + report.digest.str() + "\n");
     } catch (...) {
       progress.step_state(step, StepState::kFailed, Clock::now() - started);
@@ -345,13 +357,18 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress,
   BuildSession session(request, store, *input.context, progress, cancel, dockerfile, plan);
   const LayerFormats formats = layer_formats(request);
   configure_session(session, request, slots);
+  CacheImports imports(request, store.content(), cancel);
+  session.use_imports(imports, platform);
 
   StageResult result = build_stages(session, dockerfile, plan);
   for (const auto& [k, v] : request.labels) result.config.config.labels[k] = v;
+  add_inline_cache(session, result.config);
+  imports.ensure(result.layers, /*keep_remote=*/pushes_only(request));
   image::LayerConverter converter(store.content(), lease_db);
   image::WrittenImage image =
       export_outputs(session, result, names, converter, lease, formats.output);
   if (wants_push(request)) push_names(session, image, names, converter, formats.push);
+  export_caches(session, converter);
   warn_unused_args(session, dockerfile);
 
   BuildResult out;
@@ -360,6 +377,7 @@ BuildResult build(const BuildRequest& request, ProgressSink& progress,
   out.names = names;
   out.steps = session.total_steps;
   out.cached_steps = session.cached_steps;
+  out.cache_bytes_fetched = imports.bytes_fetched();
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/descriptor.h"
+#include "image/cache_spec.h"
 #include "image/export.h"
 #include "image/registry_options.h"
 #include "sandbox/spec.h"
@@ -64,6 +65,8 @@ struct BuildRequest {
   // build flag --network host is the user's own choice and implies it, as in buildx.
   bool allow_network_host = false;
   std::optional<int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH build arg / env
+  std::vector<image::CacheSpec> cache_from;  // --cache-from (and --cache-repo)
+  std::vector<image::CacheSpec> cache_to;    // --cache-to (and --cache-repo)
 };
 
 struct BuildResult {
@@ -72,6 +75,7 @@ struct BuildResult {
   std::vector<std::string> names;  // normalised tags
   int steps = 0;
   int cached_steps = 0;
+  int64_t cache_bytes_fetched = 0;  // layer bytes --cache-from brought into the store
 };
 
 // The scheme of a --build-context that names an image (buildx's docker-image://REF).

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cache_flags.h"
 #include "image/registry_options.h"
 
 namespace mybuild::cli {
@@ -45,6 +46,7 @@ struct BuildFlags {
   std::vector<std::string> secrets;
   std::vector<std::string> build_contexts;  // --build-context NAME=VALUE
   image::RegistryFlags registry;            // --insecure-registry, --registry-mirror, ...
+  CacheFlags cache;                         // --cache-to, --cache-from, --cache-repo
 };
 
 }  // namespace mybuild::cli

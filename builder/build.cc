@@ -16,6 +16,8 @@
 #include "builder/context/stdin.h"
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_session.h"
+#include "builder/stage/cache_export.h"
+#include "builder/stage/cache_import.h"
 #include "builder/stage/history_text.h"
 #include "builder/stage/scheduler.h"
 #include "builder/stage/stage_builder.h"
@@ -257,7 +259,8 @@ struct ExportedImage {
 // tar|local): the "exporting to image" step.
 ExportedImage export_outputs(BuildSession& session, const StageResult& result,
                              const std::vector<std::string>& names, ImageRoots& roots,
-                             const AnnotationSet& annotations, const image::LayerFormat& format) {
+                             const AnnotationSet& annotations, const image::LayerFormat& format,
+                             bool layers_local) {
   BuildStore& store = session.store;
   ProgressSink& progress = session.progress;
   StepId step{session.next_step(), "exporting to image"};
@@ -268,12 +271,17 @@ ExportedImage export_outputs(BuildSession& session, const StageResult& result,
                     .root = {}};
   roots.hold(out.image.manifest.digest);
   out.root = roots.stored(out.image.manifest);
-  store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
-    for (const auto& n : names) images.tag(n, out.root);
-    return 0;
-  });
   progress.step_log(step, "writing image " + out.image.config.digest.str() + "\n");
-  for (const auto& n : names) progress.step_log(step, "naming to " + n + "\n");
+  if (layers_local) {
+    store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
+      for (const auto& n : names) images.tag(n, out.root);
+      return 0;
+    });
+    for (const auto& n : names) progress.step_log(step, "naming to " + n + "\n");
+  } else {
+    // A store name promises every blob (mybuild run, check); these stay in the cache registry.
+    progress.step_log(step, "not naming it in the store: cached layers stay in the registry\n");
+  }
   for (const auto& o : session.request.outputs) {
     if (o.type == "image" || o.type == "registry") continue;
     progress.step_log(step, "exporting " + o.type + " to " + o.dest + "\n");
@@ -298,6 +306,15 @@ bool wants_push(const BuildRequest& request) {
   return push;
 }
 
+// A push and nothing written locally: layers an imported cache holds in a registry may stay
+// there (the push mounts them); anything else wants every layer in the store.
+bool pushes_only(const BuildRequest& request) {
+  for (const auto& out : request.outputs) {
+    if (out.type != "image" && out.type != "registry") return false;
+  }
+  return wants_push(request);
+}
+
 // Pushes the image under each name, converted to `format` once (for the first name).
 common::Descriptor push_names(BuildSession& session, const image::WrittenImage& image,
                               const std::vector<std::string>& names, ImageRoots& roots,
@@ -317,8 +334,9 @@ common::Descriptor push_names(BuildSession& session, const image::WrittenImage& 
     try {
       auto log = [&](std::string_view line) { progress.step_log(step, std::string(line) + "\n"); };
       if (!pushed) pushed = roots.converted(image.manifest, format, log);
-      image::PushReport report = image::push_image(session.store.content(), *pushed, client,
-                                                   registry::parse_reference(n), log);
+      image::PushReport report = image::push_image(
+          session.store.content(), *pushed, client, registry::parse_reference(n), log, std::nullopt,
+          session.imports ? session.imports->remote_blobs() : nullptr);
       progress.step_log(step, n + ": digest: " + report.digest.str() + "\n");
     } catch (...) {
       progress.step_state(step, StepState::kFailed, Clock::now() - started);
@@ -392,18 +410,23 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   BuildSession session(request, store, *input.context, progress, cancel, dockerfile, plan);
   const LayerFormats formats = layer_formats(request);
   configure_session(session, request, slots);
+  CacheImports imports(request, store.content(), cancel);
+  session.use_imports(imports, platform);
 
   StageResult result = build_stages(session, dockerfile, plan);
   for (const auto& [k, v] : request.labels) result.config.config.labels[k] = v;
+  add_inline_cache(session, result.config);
+  const bool layers_local = imports.ensure(result.layers, /*keep_remote=*/pushes_only(request));
   image::LayerConverter converter(store.content(), lease_db);
   const AnnotationSet annotations = annotations_for(request.annotations, platform);
   ImageRoots roots(store.content(), converter, lease, annotations,
                    statement_maker(session, input, platform, started_on, names));
   ExportedImage exported =
-      export_outputs(session, result, names, roots, annotations, formats.output);
+      export_outputs(session, result, names, roots, annotations, formats.output, layers_local);
   BuildResult out;
   if (wants_push(request))
     out.pushed = push_names(session, exported.image, names, roots, formats.push);
+  export_caches(session, converter);
   warn_unused_args(session, dockerfile);
 
   out.manifest = exported.image.manifest;
@@ -412,6 +435,7 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   out.names = names;
   out.steps = session.total_steps;
   out.cached_steps = session.cached_steps;
+  out.cache_bytes_fetched = imports.bytes_fetched();
   return out;
 }
 

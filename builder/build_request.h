@@ -12,6 +12,7 @@
 
 #include "builder/output_options.h"
 #include "common/descriptor.h"
+#include "image/cache_spec.h"
 #include "image/export.h"
 #include "image/registry_options.h"
 #include "sandbox/spec.h"
@@ -67,6 +68,8 @@ struct BuildRequest {
   std::optional<int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH build arg / env
   std::vector<Annotation> annotations;       // --annotation (builder/output_options.h)
   ProvenanceOptions provenance;              // --provenance; off by default
+  std::vector<image::CacheSpec> cache_from;  // --cache-from (and --cache-repo)
+  std::vector<image::CacheSpec> cache_to;    // --cache-to (and --cache-repo)
 };
 
 struct BuildResult {
@@ -79,6 +82,7 @@ struct BuildResult {
   // attestation (--provenance, index-level --annotation).
   common::Descriptor root;
   std::optional<common::Descriptor> pushed;  // what --push sent (layers converted), if it ran
+  int64_t cache_bytes_fetched = 0;  // layer bytes --cache-from brought into the store
 };
 
 // The scheme of a --build-context that names an image (buildx's docker-image://REF).

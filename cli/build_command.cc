@@ -213,6 +213,7 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   r.compression = f.compression;
   r.compression_level = f.compression_level;
   r.registry = f.registry;
+  apply_cache_flags(f.cache, r);
   for (const auto& a : f.allow) {
     if (a == "security.insecure") {
       r.allow_insecure = true;
@@ -369,6 +370,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--provenance", flags->provenance,
                 "SLSA provenance attestation: false (default), true, mode=min|max");
   add_registry_flags(b, flags->registry);  // base-image pulls and --push
+  add_cache_flags(b, flags->cache);
   b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cache_flags.h"
 #include "image/registry_options.h"
 
 namespace mybuild::cli {
@@ -49,6 +50,7 @@ struct BuildFlags {
   std::string image_name_with_digest_file;  // Kaniko's --image-name-with-digest-file
   std::vector<std::string> annotations;     // --annotation [TYPES[PLATFORM]:]KEY=VALUE
   std::string provenance = "false";         // --provenance
+  CacheFlags cache;                         // --cache-to, --cache-from, --cache-repo
 };
 
 }  // namespace mybuild::cli

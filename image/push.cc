@@ -44,8 +44,9 @@ json read_document(const snapshot::ContentStore& content, const Descriptor& d) {
 }
 
 void add_blob(const snapshot::ContentStore& content, const Descriptor& blob,
-              const Descriptor& manifest, PushPlan& plan, std::set<common::Digest>& seen) {
-  if (!content.contains(blob.digest)) {
+              const Descriptor& manifest, PushPlan& plan, std::set<common::Digest>& seen,
+              const RemoteBlobs* remote) {
+  if (!content.contains(blob.digest) && !(remote && remote->where.count(blob.digest))) {
     throw Error(ErrorKind::kNotFound, "blob " + blob.digest.str() + " of manifest " +
                                           manifest.digest.str() + " is not in the local store");
   }
@@ -53,7 +54,7 @@ void add_blob(const snapshot::ContentStore& content, const Descriptor& blob,
 }
 
 void plan_push(const snapshot::ContentStore& content, const Descriptor& d, PushPlan& plan,
-               std::set<common::Digest>& seen, int depth) {
+               std::set<common::Digest>& seen, int depth, const RemoteBlobs* remote) {
   if (depth > kMaxIndexDepth) {
     throw Error(
         ErrorKind::kIntegrity,
@@ -63,7 +64,7 @@ void plan_push(const snapshot::ContentStore& content, const Descriptor& d, PushP
   try {
     if (mt::is_index(d.media_type)) {
       for (const auto& entry : j.at("manifests").get<std::vector<Descriptor>>()) {
-        plan_push(content, entry, plan, seen, depth + 1);
+        plan_push(content, entry, plan, seen, depth + 1, remote);
         if (seen.insert(entry.digest).second) plan.manifests.push_back(entry);
       }
       return;
@@ -73,9 +74,9 @@ void plan_push(const snapshot::ContentStore& content, const Descriptor& d, PushP
                                          "\", not an image manifest or index");
     }
     for (const auto& layer : j.at("layers").get<std::vector<Descriptor>>()) {
-      add_blob(content, layer, d, plan, seen);
+      add_blob(content, layer, d, plan, seen, remote);
     }
-    add_blob(content, j.at("config").get<Descriptor>(), d, plan, seen);
+    add_blob(content, j.at("config").get<Descriptor>(), d, plan, seen, remote);
   } catch (const json::exception& e) {
     throw Error(ErrorKind::kIntegrity,
                 "manifest " + d.digest.str() + " in the local store is malformed: " + e.what());
@@ -86,7 +87,8 @@ void plan_push(const snapshot::ContentStore& content, const Descriptor& d, PushP
 // uploads and is rethrown on the calling thread (STYLE.md §3, worker threads).
 void push_blobs(const snapshot::ContentStore& content, const std::vector<Descriptor>& blobs,
                 registry::Client& client, const registry::Reference& dest, const PushLog& log,
-                const std::optional<registry::Reference>& mount_from, PushReport& report) {
+                const std::optional<registry::Reference>& mount_from, const RemoteBlobs* remote,
+                PushReport& report) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mu;  // guards report, log and first_error
@@ -95,8 +97,16 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
     for (size_t i; (i = next.fetch_add(1)) < blobs.size() && !failed.load();) {
       const Descriptor& d = blobs[i];
       try {
-        auto open = [&content, &d] { return content.open(d.digest); };
-        registry::PushOutcome outcome = client.push_blob(dest, d, open, mount_from);
+        std::optional<registry::Reference> from = mount_from;
+        if (remote && !content.contains(d.digest)) {
+          if (auto it = remote->where.find(d.digest); it != remote->where.end()) from = it->second;
+        }
+        auto open = [&content, &d, remote] {
+          // Reached only when the destination lacks the blob and no mount worked.
+          if (remote && remote->fetch && !content.contains(d.digest)) remote->fetch(d);
+          return content.open(d.digest);
+        };
+        registry::PushOutcome outcome = client.push_blob(dest, d, open, from);
         std::lock_guard lk(mu);
         std::string line = d.digest.short_hex() + ": ";
         switch (outcome) {
@@ -106,7 +116,7 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
             break;
           case registry::PushOutcome::kMounted:
             ++report.blobs_mounted;
-            line += "Mounted from " + mount_from->path;
+            line += "Mounted from " + from->path;
             break;
           case registry::PushOutcome::kUploaded:
             ++report.blobs_uploaded;
@@ -148,7 +158,8 @@ std::string push_size_text(int64_t bytes) {
 
 PushReport push_image(const snapshot::ContentStore& content, const Descriptor& target,
                       registry::Client& client, const registry::Reference& dest, const PushLog& log,
-                      const std::optional<registry::Reference>& mount_from) {
+                      const std::optional<registry::Reference>& mount_from,
+                      const RemoteBlobs* remote) {
   registry::Reference tag = dest;
   if (tag.tag.empty() && !tag.digest) tag.tag = "latest";
   try {
@@ -158,10 +169,10 @@ PushReport push_image(const snapshot::ContentStore& content, const Descriptor& t
     }
     PushPlan plan;
     std::set<common::Digest> seen;
-    plan_push(content, target, plan, seen, 0);
+    plan_push(content, target, plan, seen, 0, remote);
 
     PushReport report;
-    push_blobs(content, plan.blobs, client, tag, log, mount_from, report);
+    push_blobs(content, plan.blobs, client, tag, log, mount_from, remote, report);
     for (const auto& m : plan.manifests) {
       client.push_manifest(tag.with_digest(m.digest), m.media_type, content.read_small(m.digest));
     }

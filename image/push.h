@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,12 +33,22 @@ using PushLog = std::function<void(std::string_view line)>;
 // How docker push prints a blob's size in its "Pushed (3.1 MB)" line (decimal units).
 std::string push_size_text(int64_t bytes);
 
+// Blobs a push may name without the local store holding them (layers a build took from an
+// imported cache and never needed to unpack): the repository that has each one, mounted from
+// there (or found by HEAD) when the destination lacks it, and how to fetch it into the store
+// when neither works (another registry, a refused mount).
+struct RemoteBlobs {
+  std::map<common::Digest, registry::Reference> where;
+  std::function<void(const common::Descriptor&)> fetch;
+};
+
 // Pushes `target` (a manifest or index descriptor from the local store) as `dest`. Throws
-// kNotFound when a blob is missing from the store, else the client's errors with `dest` added
-// as context.
+// kNotFound when a blob is missing from the store (and from `remote`), else the client's errors
+// with `dest` added as context.
 PushReport push_image(const snapshot::ContentStore& content, const common::Descriptor& target,
                       registry::Client& client, const registry::Reference& dest,
                       const PushLog& log = {},
-                      const std::optional<registry::Reference>& mount_from = std::nullopt);
+                      const std::optional<registry::Reference>& mount_from = std::nullopt,
+                      const RemoteBlobs* remote = nullptr);
 
 }  // namespace mybuild::image

@@ -78,9 +78,9 @@ std::vector<SourceChecksum> checksum_copy_sources(BuildSession& session, const C
     common::Digest d;
     if (tree.is_build_context()) {
       std::lock_guard lock(session.memo_mu);
-      d = checksum_sources(read_through, one, session.memo.get());
+      d = checksum_sources(read_through, one, session.memo.get(), session.checksum_options());
     } else {
-      d = checksum_sources(read_through, one, nullptr);
+      d = checksum_sources(read_through, one, nullptr, session.checksum_options());
     }
     out.push_back({source.as_written, source.rel, std::move(d)});
   }

@@ -89,7 +89,8 @@ std::string mount_from_value(BuildSession& s, const StagePlan& plan,
       const std::string& named_dir = *named_context_dir(s.request, *m.from);
       BuildContext dir = BuildContext::open_directory(named_dir, include_everything());
       std::vector<std::string> src = {m.source.empty() ? "." : m.source};
-      return checksum_sources(dir, resolve_copy_sources(dir, src), nullptr).str();
+      return checksum_sources(dir, resolve_copy_sources(dir, src), nullptr, s.checksum_options())
+          .str();
     }
     case OpenSource::Kind::kImage:
       break;
@@ -110,7 +111,9 @@ void key_bind_sources(BuildSession& s, const StagePlan& plan, const common::Plat
     std::vector<std::string> src = {m.source.empty() ? "." : m.source};
     auto sources = resolve_copy_sources(s.context, src);
     std::lock_guard lock(s.memo_mu);
-    key_mount_context(inputs, m.source, checksum_sources(s.context, sources, s.memo.get()).str());
+    key_mount_context(
+        inputs, m.source,
+        checksum_sources(s.context, sources, s.memo.get(), s.checksum_options()).str());
   }
 }
 

@@ -60,6 +60,20 @@ std::optional<CacheRecord> BuildSession::cache_last(const std::string& locator) 
   });
 }
 
+void BuildSession::use_imports(CacheImports& i, const common::Platform& platform) {
+  if (request.cache_from.empty()) return;
+  i.load(progress, platform);
+  imports = &i;
+  store.fetch_missing = [&i](const common::Descriptor& blob) { i.fetch(blob); };
+}
+
+std::optional<CacheRecord> BuildSession::cache_hit(const std::string& key) {
+  std::optional<CacheRecord> hit = cache_lookup(key);
+  if (hit && (!hit->layer || store.content().contains(hit->layer->blob.digest))) return hit;
+  if (imports) return imports->lookup(key);
+  return std::nullopt;
+}
+
 void BuildSession::cache_store(const CacheRecord& record) {
   store.with_db([&](snapshot::Database& db, snapshot::ImageStore&) {
     BuildCache(db).store(record);

@@ -15,10 +15,13 @@
 
 #include "builder/build_request.h"
 #include "builder/context/checksum_memo.h"
+#include "builder/context/file_checksum.h"
 #include "builder/context/root.h"
 #include "builder/progress.h"
 #include "builder/stage/build_cache.h"
 #include "builder/stage/build_store.h"
+#include "builder/stage/cache_export.h"
+#include "builder/stage/cache_import.h"
 #include "builder/stage/plan.h"
 #include "common/cancel.h"
 #include "image/config.h"
@@ -75,6 +78,22 @@ struct BuildSession {
   std::optional<CacheRecord> cache_lookup(const std::string& key);
   std::optional<CacheRecord> cache_last(const std::string& locator);
   void cache_store(const CacheRecord& record);
+  // A record whose result can be used: the store's own (its layer present), else an imported
+  // one (--cache-from; its layer is fetched later, when needed).
+  std::optional<CacheRecord> cache_hit(const std::string& key);
+  // How context files are summed for cache keys. With --cache-from/--cache-to the key leaves
+  // mtimes out, as BuildKit's does: a CI runner's fresh clone has the checkout time on every
+  // file, and a key that must hit on another runner cannot hold it (a hit then reuses the
+  // exported layer, with the exporting runner's mtimes, as BuildKit does).
+  ChecksumOptions checksum_options() const {
+    ChecksumOptions o;
+    o.include_mtime = request.cache_from.empty() && request.cache_to.empty();
+    return o;
+  }
+  CacheImports* imports = nullptr;  // --cache-from; null without
+  // Reads the --cache-from caches into `i` and makes the store fetch their layers on demand.
+  void use_imports(CacheImports& i, const common::Platform& platform);
+  CacheNotes cache_notes;  // for --cache-to
 
   std::mutex mu;
   std::set<std::string> consumed_args;

@@ -79,6 +79,9 @@ std::string BuildStore::ensure_snapshot(const std::vector<image::LayerRef>& laye
                          : snapshot::WhiteoutMode::kApply;
     opts.expected_diff_id = layers[i].diff_id;
     try {
+      if (fetch_missing && !content_.contains(layers[i].blob.digest)) {
+        fetch_missing(layers[i].blob);
+      }
       auto blob = content_.open(layers[i].blob.digest);
       snapshot::apply_layer(*blob, dir, opts);
     } catch (Error& e) {

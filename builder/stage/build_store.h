@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +57,10 @@ class BuildStore {
   // whatever layers no snapshot holds yet; returns its name (the chain id; "" for none).
   std::string ensure_snapshot(const std::vector<image::LayerRef>& layers,
                               const common::CancelToken& cancel);
+
+  // Called by ensure_snapshot for a layer blob the content store lacks (--cache-from's lazy
+  // fetch, builder/stage/cache_import.h); unset, such a layer is an error.
+  std::function<void(const common::Descriptor& blob)> fetch_missing;
 
   // A unique key for an active snapshot of this process.
   std::string new_key(const std::string& what);

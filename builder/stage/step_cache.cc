@@ -86,14 +86,13 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
   };
 
   if (!no_cache_) {
-    if (auto hit = s_.cache_lookup(key)) {
-      if (!hit->layer || s_.store.content().contains(hit->layer->blob.digest)) {
-        s_.progress.step_state(step, StepState::kStarted, {});
-        apply(hit->layer, hit->created_at);
-        ++s_.cached_steps;
-        s_.progress.step_state(step, StepState::kCached, {});
-        return;
-      }
+    if (auto hit = s_.cache_hit(key)) {
+      s_.progress.step_state(step, StepState::kStarted, {});
+      apply(hit->layer, hit->created_at);
+      s_.cache_notes.note(plan_.index, *hit, created_by);
+      ++s_.cached_steps;
+      s_.progress.step_state(step, StepState::kCached, {});
+      return;
     }
   }
   if (s_.request.explain_cache) {
@@ -115,6 +114,7 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     record.inputs = inputs;
     record.created_at = s_.request.source_date_epoch.value_or(unix_now());
     s_.cache_store(record);
+    s_.cache_notes.note(plan_.index, record, created_by);
     apply(layer, record.created_at);
   } catch (Error& e) {
     s_.progress.step_state(

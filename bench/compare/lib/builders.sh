@@ -12,7 +12,11 @@ mybuild_build() {
   if [[ $mybuild_traces == 1 && $rep == "$reps" ]]; then trace=(--trace "$traces/$1.json"); fi
   "$mybuild" --root "$work/mybuild" build -q --network none -t "$3" "${trace[@]}" "$2"
 }
-mybuild_push() { "$mybuild" --root "$work/mybuild" push "$1" "$2"; }
+mybuild_push() {
+  local trace=()
+  if [[ $mybuild_traces == 1 && $rep == "$reps" ]]; then trace=(--trace "$traces/push.json"); fi
+  "$mybuild" --root "$work/mybuild" push "${trace[@]}" "$1" "$2"
+}
 mybuild_forget() { umount_under "$work/mybuild"; rm -rf "$work/mybuild"; }
 
 buildkit_build() { "$docker" build -q --network none -t "$3" "$2"; }

@@ -87,6 +87,7 @@ umount_under() {  # deepest first, so a mount below another goes before it
 }
 
 stop_services() {
+  set +e  # tear down everything even if one part fails (wait returns the killed one's 143)
   stop_dockerd
   stop_registry base
   stop_registry push

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "builder/build.h"
@@ -24,6 +25,7 @@
 #include "cli/registry_flags.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/trace.h"
 
 namespace mybuild::cli {
 
@@ -291,6 +293,11 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   builder::BuildResult result;
   {
     SignalCanceller signals(cancel, global.cancel_signal);
+    std::optional<common::TraceWriter> trace;
+    std::optional<common::TraceInstall> tracing;
+    if (!f.trace.empty()) tracing.emplace(trace.emplace(f.trace));
+    common::TraceTrack track("build");
+    common::TraceSpan span("mybuild build");
     result = builder::build(r, recorder, cancel);
   }
   if (f.quiet) out << result.config_digest.str() << "\n";
@@ -322,6 +329,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("-o,--output", flags->outputs, "Output: type=oci|docker|local|tar,dest=PATH")
       ->allow_extra_args(false);
   b->add_option("--iidfile", flags->iidfile, "Write the image config digest to this file");
+  b->add_option("--trace", flags->trace,
+                "Write Chrome trace events (open in Perfetto) of where the build's time goes");
   b->add_option("--metadata-file", flags->metadata_file, "Write build result metadata as JSON");
   b->add_option("--progress", flags->progress, "Progress output: auto, tty, plain, rawjson, quiet")
       ->check(CLI::IsMember({"auto", "tty", "plain", "rawjson", "quiet"}));

@@ -25,6 +25,7 @@ struct BuildFlags {
   std::vector<std::string> outputs;
   std::string iidfile;
   std::string metadata_file;
+  std::string trace;  // --trace FILE: Chrome trace events of the build
   std::string progress = "auto";
   bool quiet = false;
   std::string network = "default";

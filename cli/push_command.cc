@@ -5,11 +5,13 @@
 // uncompressed) are converted first (image/layer_convert.h); gzip is docker's default.
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/registry_flags.h"
+#include "common/trace.h"
 #include "image/transfer_commands.h"
 
 namespace mybuild::cli {
@@ -20,6 +22,7 @@ struct PushFlags {
   std::string dest;
   image::RegistryFlags registry;
   image::PushCompression compression;
+  std::string trace;
 };
 
 }  // namespace
@@ -36,7 +39,14 @@ void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
       ->check(CLI::IsMember({"gzip", "zstd", "none", "uncompressed"}));
   cmd->add_option("--compression-level", flags->compression.level,
                   "Compression level (gzip 0-12, zstd 1-22)");
+  cmd->add_option("--trace", flags->trace,
+                  "Write Chrome trace events (open in Perfetto) of compression and uploads");
   cmd->callback([flags, &global, &out] {
+    std::optional<common::TraceWriter> trace;
+    std::optional<common::TraceInstall> tracing;
+    if (!flags->trace.empty()) tracing.emplace(trace.emplace(flags->trace));
+    common::TraceTrack track("push");
+    common::TraceSpan span("mybuild push");
     std::mutex mu;  // layer lines come from the upload threads
     auto log = [&](std::string_view line) {
       std::lock_guard lk(mu);

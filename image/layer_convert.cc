@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/media_types.h"
+#include "common/trace.h"
 
 namespace mybuild::image {
 
@@ -297,6 +298,9 @@ Descriptor LayerConverter::convert_layer(const Descriptor& layer,
     throw Error(ErrorKind::kNotFound, "layer " + layer.digest.str() + " is not in the local store");
   }
   hold();
+  common::TraceTrack track("layer " + layer.digest.short_hex());
+  common::TraceSpan span("compress to " + std::string(snapshot::to_string(f.compression)) +
+                         ", digest, write blob");
   Compression from = *snapshot::compression_of_media_type(layer.media_type);
   auto in = content_.open(layer.digest);
   common::DigestingReader source(*in);

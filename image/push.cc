@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/media_types.h"
+#include "common/trace.h"
 
 namespace mybuild::image {
 namespace {
@@ -96,6 +97,8 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < blobs.size() && !failed.load();) {
       const Descriptor& d = blobs[i];
+      common::TraceTrack track("upload " + d.digest.short_hex());
+      common::TraceSpan span("push blob (" + push_size_text(d.size) + ")");
       try {
         std::optional<registry::Reference> from = mount_from;
         if (remote && !content.contains(d.digest)) {

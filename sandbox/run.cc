@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/init_binary.h"
 #include "sandbox/internal/child_process.h"
@@ -220,6 +221,8 @@ ExitStatus exit_status(const Supervised& s, const rusage& usage, const Cgroup& c
 
 ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
   cancel.check(spec.description);
+  // Setup ends when PID 1 may exec the step's process; teardown is what follows `process`.
+  std::optional<common::TraceSpan> setup(std::in_place, "sandbox setup");
   clean_stale_runs(spec.state_dir);
   RunRecord record(spec.state_dir, new_run_id());
   const auto& dir = record.dir();
@@ -276,6 +279,8 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
     if (::read(error.read.get(), &e, sizeof(e)) == sizeof(e)) throw_step(e, spec);
     common::throw_errno("write", "sandbox sync");
   }
+  setup.reset();
+  common::TraceSpan process("process");
   Supervised s =
       supervise(child, error.read.get(), out.read.get(), status.read.get(), spec, cancel, output);
   rusage usage{};

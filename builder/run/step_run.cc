@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "common/unique_fd.h"
 #include "sandbox/run.h"
 #include "snapshot/extract_root.h"
@@ -194,6 +195,7 @@ std::shared_ptr<StubCleaner> run_process(BuildSession& s, const StagePlan& stage
   sandbox::ExitStatus status;
   {
     StubCleanup cleanup(stubs);
+    common::TraceSpan span("sandbox (setup, process, teardown)");
     status = sandbox::run(spec, s.cancel, output);
   }
   if (!status.success()) {

@@ -177,6 +177,8 @@ void StageBuilder::add_history(const std::string& created_by, bool empty_layer,
 }
 
 StageResult StageBuilder::build() {
+  common::TraceTrack track("stage " + plan_.display_name);
+  common::TraceSpan stage_span("stage " + plan_.display_name);
   if (plan_.base_stage) {
     state_ = s_.stage_result(*plan_.base_stage);
   } else if (plan_.scratch) {
@@ -188,6 +190,7 @@ StageResult StageBuilder::build() {
     auto started = std::chrono::steady_clock::now();
     s_.progress.step_state(step, StepState::kStarted, {});
     try {
+      common::TraceSpan span("FROM " + base_name);
       image::LocalImage image = s_.base_image(plan_.base, plan_.platform, step);
       std::string config_json = s_.store.content().read_small(image.config.digest);
       state_.layers = layers_of(image, config_json);
@@ -206,9 +209,14 @@ StageResult StageBuilder::build() {
   for (const auto& instruction : stage_.instructions) {
     if (counts_as_step(instruction)) ++position_;
     s_.cancel.check("build");
+    const auto& written = parser::common_of(instruction);
+    common::TraceSpan span(written.keyword + " (line " + std::to_string(written.range.line) + ")");
+    prepare_span_.emplace("plan, sources, context checksums");
     try {
       dispatch(instruction);
+      prepare_span_.reset();
     } catch (Error& e) {
+      prepare_span_.reset();
       if (!e.where()) e.set_where(parser::common_of(instruction).range);
       throw;
     }

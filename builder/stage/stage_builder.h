@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "builder/stage/build_session.h"
+#include "common/trace.h"
 #include "parser/word_env.h"
 #include "parser/word_expansion.h"
 
@@ -74,6 +75,10 @@ class StageBuilder {
   int total_ = 1;
   bool no_cache_ = false;
   bool cmd_set_ = false;
+  // --trace: the span from an instruction's start to its layer_step (plan, sources, and a
+  // COPY's context checksums), and the name layer_step gives the step's action.
+  std::optional<common::TraceSpan> prepare_span_;
+  std::string action_trace_name_;
   std::string last_time_;  // RFC 3339 time of the newest layer of this stage's image
   // Set by a step's action: runs on the snapshot's own directory after it is unmounted and
   // before the diff (RUN uses it to drop copied-up parents of its mount stubs).

@@ -1,11 +1,14 @@
 // StageBuilder::layer_step: the part every filesystem step shares -- cache key, lookup,
 // explanation of a miss, running the step on a fresh snapshot, the diff, the record.
+#include <cctype>
 #include <chrono>
+#include <optional>
 
 #include "builder/stage/history_text.h"
 #include "builder/stage/stage_builder.h"
 #include "common/error.h"
 #include "common/time.h"
+#include "common/trace.h"
 #include "snapshot/mount_guard.h"
 
 namespace mybuild::builder {
@@ -32,6 +35,14 @@ class Slot {
   std::counting_semaphore<64>* s_;
 };
 
+// The trace's name for a step's action, by instruction ("Copy" as parsed).
+std::string action_name(std::string keyword) {
+  for (auto& c : keyword) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (keyword == "COPY" || keyword == "ADD") return keyword + ": copy files into the snapshot";
+  if (keyword == "RUN") return "RUN: mounts and sandbox";
+  return keyword + ": change the snapshot";
+}
+
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -43,11 +54,17 @@ int64_t unix_now() {
 std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& parent,
                                                              const Action& act,
                                                              const StepId& step) {
+  std::optional<common::TraceSpan> mount(std::in_place, "snapshot: prepare and mount");
   ScopedSnapshot snap(s_.store, "step", parent);
   {
     snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
+    mount.reset();
     after_unmount_ = nullptr;
-    act(rootfs.target(), step);
+    {
+      common::TraceSpan span(action_trace_name_);
+      act(rootfs.target(), step);
+    }
+    common::TraceSpan span("unmount");
     rootfs.unmount();
   }
   if (after_unmount_) {
@@ -58,13 +75,21 @@ std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& 
     after_unmount_ = nullptr;
   }
   s_.cancel.check("build");
-  std::optional<image::LayerRef> layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
+  std::optional<image::LayerRef> layer;
+  {
+    // The diff is one pass: walk the upper dir, tar, digest and write the blob.
+    common::TraceSpan span("diff: tar, digest, write layer");
+    layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
+  }
+  common::TraceSpan span("commit snapshot");
   if (layer) snap.commit(chain_id(parent, layer->diff_id));
   return layer;
 }
 
 void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommon& where,
                               StepInputs in, const std::string& created_by, const Action& act) {
+  prepare_span_.reset();
+  action_trace_name_ = action_name(where.keyword);
   ++s_.total_steps;
   const bool linked = in.independent_of_parent;
   in.inputs["parent"] = linked                 ? "independent (--link)"
@@ -86,6 +111,7 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
   };
 
   if (!no_cache_) {
+    common::TraceSpan lookup("cache lookup");
     if (auto hit = s_.cache_hit(key)) {
       s_.progress.step_state(step, StepState::kStarted, {});
       apply(hit->layer, hit->created_at);
@@ -104,8 +130,11 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
   auto started = Clock::now();
   s_.progress.step_state(step, StepState::kStarted, {});
   try {
-    std::string parent =
-        linked ? std::string() : s_.store.ensure_snapshot(state_.layers, s_.cancel);
+    std::string parent;
+    if (!linked) {
+      common::TraceSpan span("parent snapshot");
+      parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
+    }
     std::optional<image::LayerRef> layer = run_in_snapshot(parent, act, step);
     CacheRecord record;
     record.key = key;

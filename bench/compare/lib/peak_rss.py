@@ -1,0 +1,33 @@
+#!/usr/bin/python3
+"""peak_rss.py CGROUP_DIR: samples the cgroup's anonymous memory (cgroup v1 memory.stat
+total_rss, v2 anon) every 20 ms until SIGTERM, then prints the peak in KiB.
+
+Anonymous memory, not memory.max_usage_in_bytes: the latter counts the page cache of every file
+a build writes (a 1 GiB layer would read as 1 GiB), which says nothing about the builder.
+"""
+import os
+import signal
+import sys
+import time
+
+stat = os.path.join(sys.argv[1], "memory.stat")
+key = "total_rss" if os.path.exists(os.path.join(sys.argv[1], "memory.max_usage_in_bytes")) else "anon"
+peak = 0
+done = False
+
+
+def stop(*_):
+    global done
+    done = True
+
+
+signal.signal(signal.SIGTERM, stop)
+while not done:
+    with open(stat) as f:
+        for line in f:
+            name, value = line.split()
+            if name == key:
+                peak = max(peak, int(value))
+                break
+    time.sleep(0.02)
+print(peak // 1024)

@@ -1,0 +1,47 @@
+# bench/compare: the workloads (sourced by run.sh and by work.sh). Each RUN command is written
+# once here and used twice: in the Dockerfile the builders get, and by work.sh, which runs it on
+# the host (chroot into a copy of the same busybox tree) to time the work itself. The CPU work
+# is sed over many short lines: busybox sed is quadratic in one line's length (1 MiB: 35 s).
+
+run_gen='mkdir -p /gen && i=0 && while [ $i -lt 500 ]; do echo $i > /gen/f$i; i=$((i+1)); done'
+run_sed="yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c $(( sed_mb << 20 )) | sed s/a/b/g > /big && find /data > /list"
+run_sum='find /data -type f | sort | head -n 100 | xargs sha256sum > /sums'
+run_cpu_a="yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c $(( cpu_mb << 20 )) | sed s/a/b/g | sha256sum > /a"
+run_cpu_b="yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c $(( cpu_mb << 20 )) | sed s/b/c/g | sha256sum > /b"
+run_big="dd if=/dev/urandom of=/big bs=1M count=$big_mb 2>/dev/null"
+run_count='find /app -type f | wc -l > /count'
+
+# write_inputs DIR BASE_REF: the build contexts, one folder per Dockerfile.
+write_inputs() {
+  local in=$1 base=$2
+  mkdir -p "$in/main" "$in/parallel" "$in/big"
+  [[ -d $in/main/ctx ]] || /usr/bin/python3 "$lib/gen_inputs.py" context "$in/main/ctx" "$scale"
+  [[ -d $in/many ]] || /usr/bin/python3 "$lib/gen_inputs.py" many "$in/many" "$many_kept" "$many_files"
+  printf 'FROM %s\nCOPY ctx/ /data/\nRUN %s\nRUN %s\nRUN %s\n' "$base" "$run_gen" "$run_sed" \
+    "$run_sum" > "$in/main/Dockerfile"
+  printf 'FROM %s AS a\nRUN %s\nFROM %s AS b\nRUN %s\nFROM %s\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n' \
+    "$base" "$run_cpu_a" "$base" "$run_cpu_b" "$base" > "$in/parallel/Dockerfile"
+  printf 'FROM %s\nRUN %s\n' "$base" "$run_big" > "$in/big/Dockerfile"
+  printf 'FROM %s\nCOPY . /app\nRUN %s\n' "$base" "$run_count" > "$in/many/Dockerfile"
+}
+
+# The one file the `onefile` workload changes, and how: a new line each repetition.
+changed_file() { find "$1/main/ctx/src" -type f | sort | head -n 1; }
+
+# workload -> context folder and whether its builder caches are cleared before each run.
+context_of() {
+  case $1 in cold|noop|onefile|push) echo main ;; *) echo "$1" ;; esac
+}
+is_cold() { case $1 in noop|onefile|push) return 1 ;; *) return 0 ;; esac; }
+
+describe() {
+  case $1 in
+    cold) echo "cold build: COPY of the context ($ctx_desc), 3 RUN steps" ;;
+    push) echo "first push of the cold image (gzip) to an empty registry" ;;
+    noop) echo "no-op rebuild" ;;
+    onefile) echo "one file of the context changed" ;;
+    parallel) echo "two independent CPU stages (${cpu_mb} MiB through sed each)" ;;
+    big) echo "RUN writing ${big_mb} MiB" ;;
+    many) echo "context of $many_files files, .dockerignore keeps $many_kept (cold)" ;;
+  esac
+}

@@ -84,7 +84,15 @@ void ContentWriter::discard() noexcept {
 void ContentWriter::write(std::string_view data) {
   if (done_) throw Error(ErrorKind::kInternal, "write after commit (ingest of " + ref_ + ")");
   hash_.update(data);
-  common::FdWriter(fd_.get()).write(data);
+  try {
+    common::FdWriter(fd_.get()).write(data);
+  } catch (Error& e) {
+    // A full disk shows here: name where the bytes were going, and free what was written now
+    // rather than when the caller drops the writer (the writer is spent either way).
+    discard();
+    e.add_context("writing a blob in " + ingest_.string() + " (ingest of " + ref_ + ")");
+    throw;
+  }
 }
 
 Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> expected) {

@@ -123,5 +123,40 @@ TEST_F(Concurrency, FourBuildsWithPruneAndPullOnOneRoot) {
   for (int i = 0; i < kBuilds; ++i) EXPECT_TRUE(image("img" + std::to_string(i)).has("/own.txt"));
 }
 
+// Imports beside a prune loop, twice over: first new blobs, then (after rmi) the same tars
+// again, whose blobs are still present but unreferenced and old, until the tag names them.
+TEST_F(BuildTest, ImportsBesideAPruneLoopKeepTheirBlobs) {
+  constexpr int kImports = 6;
+  std::vector<fs::path> tars;
+  for (int i = 0; i < kImports; ++i) {
+    tars.push_back(make_busybox_tar(work(), {{"etc/marker", std::to_string(i) + "\n"}}));
+  }
+  fs::path scratch = work() / "bg";
+  fs::create_directories(scratch);
+  for (int round = 0; round < 2; ++round) {
+    fs::path stop = work() / ("stop" + std::to_string(round));
+    std::string loop = "while [ ! -e '" + stop.string() + "' ]; do '" + MYBUILD_BINARY +
+                       "' --root '" + root().string() + "' prune >/dev/null || exit 1; done";
+    Background pruner = start_process({"sh", "-c", loop}, {work(), {}, {}, 120}, scratch);
+    for (int i = 0; i < kImports; ++i) {
+      std::string name = "imp" + std::to_string(i) + ":v1";
+      Ran r = mybuild({"import", "--compression", "none", tars[i].string(), name});
+      EXPECT_TRUE(r.ok()) << r.both();
+      EXPECT_FALSE(says_locked(r)) << r.both();
+    }
+    write_file(stop, "");
+    Ran pruned = wait_process(pruner);
+    EXPECT_TRUE(pruned.ok()) << pruned.both();
+    for (int i = 0; i < kImports; ++i) {
+      std::string name = "imp" + std::to_string(i) + ":v1";
+      // Throws when prune took a blob the tag names.
+      EXPECT_EQ(image(name).content("/etc/marker"), std::to_string(i) + "\n") << "round " << round;
+      if (round == 0) {
+        ASSERT_TRUE(mybuild({"rmi", name}).ok());
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mybuild::build_testing

@@ -33,19 +33,123 @@ struct Entry {
   std::optional<Digest> content;
 };
 
-void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               std::vector<Entry>& out, const ChecksumOptions& opts);
+void put(common::Sha256& h, std::string_view field) {
+  h.update(field);
+  h.update(std::string_view("\0", 1));
+}
 
-void walk_dir(const BuildContext& ctx, const std::string& rel_in_source,
-              const std::string& host_rel, std::vector<Entry>& out, const ChecksumOptions& opts) {
-  if (opts.cancel) opts.cancel->check("checksumming the build context");
-  for (const std::string& name : ctx.list(host_rel)) {
-    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out, opts);
+// One entry's record in the canonical stream. Paths cannot contain NUL, so NUL separates fields.
+void put_entry(common::Sha256& h, const Entry& e, bool include_mtime) {
+  put(h, e.rel_in_source);
+  put(h, std::string(1, e.type));
+  put(h, std::to_string(e.st.st_mode & 07777));
+  put(h, e.link_target);
+  put(h, e.content ? e.content->str() : "");
+  if (e.type == 's') put(h, std::to_string(e.st.st_rdev));
+  if (include_mtime) {
+    put(h, std::to_string(static_cast<int64_t>(e.st.st_mtim.tv_sec) * 1'000'000'000 +
+                          e.st.st_mtim.tv_nsec));
   }
 }
 
+// Entries walked but not yet in the digest. Memory stays bounded whatever the context's size
+// (bench/limits: 200,000 files): every kBatch entries their contents are looked up in the memo
+// or hashed, their records go into the digest in walk order, and they are dropped.
+class Batch {
+ public:
+  static constexpr size_t kBatch = 4096;
+  Batch(const BuildContext& ctx, FileHashMemo* memo, const ChecksumOptions& opts, common::Sha256& h,
+        ChecksumStats& stats)
+      : ctx_(ctx), memo_(memo), opts_(opts), h_(h), stats_(stats) {}
+  void add(Entry e) {
+    pending_.push_back(std::move(e));
+    if (pending_.size() >= kBatch) flush();
+  }
+  void flush();
+  const ChecksumOptions& options() const { return opts_; }
+
+ private:
+  std::vector<Entry*> look_up();
+  void hash(const std::vector<Entry*>& jobs);
+
+  const BuildContext& ctx_;
+  FileHashMemo* memo_;
+  const ChecksumOptions& opts_;
+  common::Sha256& h_;
+  ChecksumStats& stats_;
+  std::vector<Entry> pending_;
+};
+
+// Memo lookups on this thread; the misses are returned as hashing jobs.
+std::vector<Entry*> Batch::look_up() {
+  std::vector<Entry*> jobs;
+  if (memo_) memo_->begin_reads();
+  for (Entry& e : pending_) {
+    ++stats_.entries;
+    if (e.type != 'f') continue;
+    if (memo_) e.content = memo_->lookup(file_identity(e.st));
+    if (e.content) {
+      ++stats_.memo_hits;
+    } else {
+      jobs.push_back(&e);
+    }
+  }
+  if (memo_) memo_->end_reads();
+  return jobs;
+}
+
+// Hashes the misses on a small pool; remembers only digests that cannot be racy.
+void Batch::hash(const std::vector<Entry*>& jobs) {
+  const unsigned threads =
+      opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::optional<std::pair<FileIdentity, Digest>>> remember(jobs.size());
+  std::atomic<uint64_t> bytes{0};
+  common::parallel_for(jobs.size(), threads, [&](size_t j) {
+    if (opts_.cancel) opts_.cancel->check("checksumming the build context");
+    Entry& e = *jobs[j];
+    const std::filesystem::path host = ctx_.host_path(e.host_rel);
+    const int64_t started = realtime_now_ns();
+    uint64_t n = 0;
+    e.content = hash_file_content(host, &n);
+    bytes += n;
+    struct stat after {};
+    const FileIdentity before = file_identity(e.st);
+    if (::lstat(host.c_str(), &after) == 0 && file_identity(after) == before &&
+        safe_to_remember(before, started)) {
+      remember[j].emplace(before, *e.content);
+    }
+  });
+  stats_.files_hashed += jobs.size();
+  stats_.bytes_hashed += bytes.load();
+  if (!memo_) return;
+  std::vector<std::pair<FileIdentity, Digest>> rows;
+  for (auto& r : remember) {
+    if (r) rows.push_back(std::move(*r));
+  }
+  memo_->store(rows);
+}
+
+void Batch::flush() {
+  if (pending_.empty()) return;
+  hash(look_up());
+  for (const Entry& e : pending_) put_entry(h_, e, opts_.include_mtime);
+  pending_.clear();
+}
+
 void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               std::vector<Entry>& out, const ChecksumOptions& opts) {
+               Batch& out);
+
+void walk_dir(const BuildContext& ctx, const std::string& rel_in_source,
+              const std::string& host_rel, Batch& out) {
+  if (out.options().cancel) out.options().cancel->check("checksumming the build context");
+  for (const std::string& name : ctx.list(host_rel)) {
+    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out);
+  }
+}
+
+// lstat's `host_rel` (sources were followed when resolved), then its contents when a directory.
+void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
+               Batch& out) {
   Entry e;
   const std::filesystem::path host = ctx.host_path(host_rel);
   if (::lstat(host.c_str(), &e.st) != 0) common::throw_errno("lstat", host.string());
@@ -64,15 +168,10 @@ void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string h
   e.rel_in_source = std::move(rel_in_source);
   e.host_rel = std::move(host_rel);
   const bool dir = e.type == 'd';
-  // Copies: `out` grows during the walk, so references into it would dangle.
+  // Copies: the batch may flush (and drop the entry) before the walk goes on.
   std::string in_source = e.rel_in_source, in_context = e.host_rel;
-  out.push_back(std::move(e));
-  if (dir) walk_dir(ctx, in_source, in_context, out, opts);
-}
-
-void put(common::Sha256& h, std::string_view field) {
-  h.update(field);
-  h.update(std::string_view("\0", 1));
+  out.add(std::move(e));
+  if (dir) walk_dir(ctx, in_source, in_context, out);
 }
 
 }  // namespace
@@ -96,76 +195,16 @@ Digest hash_file_content(const std::filesystem::path& path, uint64_t* bytes_read
 
 Digest checksum_sources(const BuildContext& context, std::span<const CopySource> sources,
                         FileHashMemo* memo, const ChecksumOptions& options, ChecksumStats* stats) {
-  // 1. Walk: lstat everything the copy will read (sources were followed when resolved).
-  std::vector<std::vector<Entry>> per_source(sources.size());
-  for (size_t i = 0; i < sources.size(); ++i) {
-    add_entry(context, "", sources[i].rel, per_source[i], options);
-  }
-  // 2. Memo lookups on this thread; misses become hashing jobs.
-  std::vector<Entry*> jobs;
   ChecksumStats local;
-  if (memo) memo->begin_reads();
-  for (auto& entries : per_source) {
-    for (Entry& e : entries) {
-      ++local.entries;
-      if (e.type != 'f') continue;
-      if (memo) e.content = memo->lookup(file_identity(e.st));
-      if (e.content) {
-        ++local.memo_hits;
-      } else {
-        jobs.push_back(&e);
-      }
-    }
-  }
-  if (memo) memo->end_reads();
-  // 3. Hash the misses on a small pool; remember only digests that cannot be racy.
-  const unsigned threads =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::optional<std::pair<FileIdentity, Digest>>> remember(jobs.size());
-  std::atomic<uint64_t> bytes{0};
-  common::parallel_for(jobs.size(), threads, [&](size_t j) {
-    if (options.cancel) options.cancel->check("checksumming the build context");
-    Entry& e = *jobs[j];
-    const std::filesystem::path host = context.host_path(e.host_rel);
-    const int64_t started = realtime_now_ns();
-    uint64_t n = 0;
-    e.content = hash_file_content(host, &n);
-    bytes += n;
-    struct stat after {};
-    const FileIdentity before = file_identity(e.st);
-    if (::lstat(host.c_str(), &after) == 0 && file_identity(after) == before &&
-        safe_to_remember(before, started)) {
-      remember[j].emplace(before, *e.content);
-    }
-  });
-  local.files_hashed = jobs.size();
-  local.bytes_hashed = bytes.load();
-  if (memo) {
-    std::vector<std::pair<FileIdentity, Digest>> rows;
-    for (auto& r : remember) {
-      if (r) rows.push_back(std::move(*r));
-    }
-    memo->store(rows);
-  }
-  // 4. One canonical stream of records. Paths cannot contain NUL, so NUL separates fields.
   common::Sha256 h;
   put(h, "mybuild.copy-checksum.v1");
+  Batch batch(context, memo, options, h, local);
   for (size_t i = 0; i < sources.size(); ++i) {
     put(h, "source");
     put(h, std::to_string(i));
     put(h, sources[i].name);
-    for (const Entry& e : per_source[i]) {
-      put(h, e.rel_in_source);
-      put(h, std::string(1, e.type));
-      put(h, std::to_string(e.st.st_mode & 07777));
-      put(h, e.link_target);
-      put(h, e.content ? e.content->str() : "");
-      if (e.type == 's') put(h, std::to_string(e.st.st_rdev));
-      if (options.include_mtime) {
-        put(h, std::to_string(static_cast<int64_t>(e.st.st_mtim.tv_sec) * 1'000'000'000 +
-                              e.st.st_mtim.tv_nsec));
-      }
-    }
+    add_entry(context, "", sources[i].rel, batch);
+    batch.flush();  // this source's records before the next source's header
   }
   if (stats) *stats = local;
   return h.finish();

@@ -6,6 +6,8 @@
 #   - a RUN that writes a 4 GiB file,
 # each of which must stay under 100 MiB. Prints a table; exits 1 when one is over the limit.
 # Everything it makes lives in one temp dir, removed on exit.
+# Measured on this 2-core machine under load (07 Dec 2026): 23 MiB, 153 MiB before the COPY
+# checksum streamed in batches and 35 MiB after (200,000 files), 23 MiB.
 #
 # Usage: run.sh [BUILD_DIR] [--smoke]   (--smoke: the same three shapes, small, for ctest)
 set -euo pipefail

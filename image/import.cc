@@ -20,6 +20,7 @@
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
 #include "snapshot/image_store.h"
+#include "snapshot/leases.h"
 
 namespace mybuild::image {
 
@@ -96,6 +97,10 @@ ImportResult import_rootfs(const std::filesystem::path& store_root,
   }
   try {
     snapshot::ContentStore content(store_root);
+    // Held until the tag is written: what this import writes, or finds present, is a root
+    // for a concurrent prune until then (snapshot/leases.h).
+    snapshot::Database db(snapshot::metadata_path(store_root));
+    snapshot::LeaseGuard lease(db, std::chrono::hours(24), "import " + ref);
     StoredLayer layer = store_layer(content, tarball, options);
 
     ImageConfig config;
@@ -120,7 +125,6 @@ ImportResult import_rootfs(const std::filesystem::path& store_root,
         content.put(manifest.dump(), common::media_type::kOciManifest);
     manifest_desc.platform = config.platform;
 
-    snapshot::Database db(snapshot::metadata_path(store_root));
     snapshot::ImageStore images(content, db);
     images.tag(name.str(), manifest_desc);
 

@@ -54,6 +54,18 @@ void link_anonymous(int fd, const fs::path& name) {
   common::throw_errno("linkat", proc + " -> " + name.string(), err);
 }
 
+// <root>/blobs.lock: shared while a commit puts a blob in place or finds it there, exclusive
+// while the collector decides and removes (ContentStore::lock_for_sweep).
+UniqueFd lock_blobs(const fs::path& layout, int operation) {
+  fs::path path = layout.parent_path() / "blobs.lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) common::throw_errno("open", path.string());
+  while (::flock(fd.get(), operation) != 0) {
+    if (errno != EINTR) common::throw_errno("flock", path.string());
+  }
+  return fd;
+}
+
 }  // namespace
 
 ContentWriter::ContentWriter(fs::path layout, fs::path ingest, std::string ref)
@@ -84,7 +96,15 @@ void ContentWriter::discard() noexcept {
 void ContentWriter::write(std::string_view data) {
   if (done_) throw Error(ErrorKind::kInternal, "write after commit (ingest of " + ref_ + ")");
   hash_.update(data);
-  common::FdWriter(fd_.get()).write(data);
+  try {
+    common::FdWriter(fd_.get()).write(data);
+  } catch (Error& e) {
+    // A full disk shows here: name where the bytes were going, and free what was written now
+    // rather than when the caller drops the writer (the writer is spent either way).
+    discard();
+    e.add_context("writing a blob in " + ingest_.string() + " (ingest of " + ref_ + ")");
+    throw;
+  }
 }
 
 Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> expected) {
@@ -104,9 +124,18 @@ Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> 
   }
   fs::path dir = layout_ / "blobs" / std::string(actual.algorithm());
   fs::path target = dir / std::string(actual.hex());
+  // Under the shared lock, a collector cannot sweep between "present" and our caller naming
+  // the blob: either it removed the blob before we looked (and we write it), or it sees the
+  // blob as written now, during the writer's live lease, and keeps it (gc.h).
+  UniqueFd sweep = lock_blobs(layout_, LOCK_SH);
   struct stat st;
   if (::stat(target.c_str(), &st) == 0 && st.st_size == written) {
     discard();  // already present: same digest, same bytes
+    // An old unreferenced copy (an image removed, not yet pruned) is as good as new bytes
+    // once its mtime says so.
+    if (::utimensat(AT_FDCWD, target.c_str(), nullptr, 0) != 0) {
+      common::throw_errno("utimensat", target.string());
+    }
     return actual;
   }
   try {
@@ -198,6 +227,8 @@ common::Descriptor ContentStore::put(std::string_view data, std::string_view med
   desc.digest = w->commit(desc.size);
   return desc;
 }
+
+UniqueFd ContentStore::lock_for_sweep() const { return lock_blobs(layout_, LOCK_EX); }
 
 bool ContentStore::remove(const Digest& d) const {
   fs::path p = blob_path(d);

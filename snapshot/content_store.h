@@ -98,6 +98,11 @@ class ContentStore {
   // Stores small data (JSON) and returns its descriptor with `media_type`.
   common::Descriptor put(std::string_view data, std::string_view media_type) const;
 
+  // The collector holds this (an flock on <root>/blobs.lock) from listing the blobs to
+  // removing them; commit() holds it shared while it finds or places a blob, and refreshes the
+  // mtime of one it finds, so a blob present but unreferenced when a writer commits it counts
+  // as written during the writer's lease (gc.h). Blocks until the commits in flight are done.
+  common::UniqueFd lock_for_sweep() const;
   // Removes a blob; false when it was not there.
   bool remove(const Digest& d) const;
   // Every blob present, in digest order. Files that are not blobs are skipped.

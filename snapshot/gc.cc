@@ -121,6 +121,8 @@ GcReport GarbageCollector::collect(const GcOptions& options) {
   std::optional<int64_t> keep_since;
   if (!live.empty()) keep_since = live.front().created_at - 1;
 
+  // From the listing to the last removal: no commit may find a blob present in between.
+  common::UniqueFd sweep = content_.lock_for_sweep();
   for (const auto& blob : content_.list()) {
     if (reachable.count(blob.digest)) {
       ++report.blobs_kept;

@@ -54,33 +54,154 @@ std::vector<std::pair<std::string, std::string>> layer_xattrs_of(
   return snapshot::layer_xattrs(dir.get(), p.filename().c_str());
 }
 
-// COPY keeps files that are one inode in the context one inode in the layer (builder/copy/
-// into.cc): each later name of an inode records the first name it has in this copy.
-void note_hardlinks(std::vector<std::vector<Entry>>& per_source) {
-  std::map<std::pair<dev_t, ino_t>, std::string> first;
-  for (size_t i = 0; i < per_source.size(); ++i) {
-    for (Entry& e : per_source[i]) {
-      if (e.type != 'f' || e.st.st_nlink < 2) continue;
-      auto [it, fresh] =
-          first.try_emplace({e.st.st_dev, e.st.st_ino}, std::to_string(i) + ":" + e.rel_in_source);
+void put(common::Sha256& h, std::string_view field) {
+  h.update(field);
+  h.update(std::string_view("\0", 1));
+}
+
+// The optional fields close an entry's record. Their markers start with '/', which no path in a
+// source does (the next record's first field), so they cannot be confused with one; an xattr's
+// value may hold NUL bytes, so its length goes first.
+void put_links_and_xattrs(common::Sha256& h, const Entry& e) {
+  if (!e.hardlink_to.empty()) {
+    put(h, "/hardlink");
+    put(h, e.hardlink_to);
+  }
+  for (const auto& [name, value] : e.xattrs) {
+    put(h, "/xattr");
+    put(h, name);
+    put(h, std::to_string(value.size()));
+    put(h, value);
+  }
+}
+
+// One entry's record in the canonical stream. Paths cannot contain NUL, so NUL separates fields.
+void put_entry(common::Sha256& h, const Entry& e, bool include_mtime) {
+  put(h, e.rel_in_source);
+  put(h, std::string(1, e.type));
+  put(h, std::to_string(e.st.st_mode & 07777));
+  put(h, e.link_target);
+  put(h, e.content ? e.content->str() : "");
+  if (e.type == 's') put(h, std::to_string(e.st.st_rdev));
+  if (include_mtime) {
+    put(h, std::to_string(static_cast<int64_t>(e.st.st_mtim.tv_sec) * 1'000'000'000 +
+                          e.st.st_mtim.tv_nsec));
+  }
+  put_links_and_xattrs(h, e);
+}
+
+// Entries walked but not yet in the digest. Memory stays bounded whatever the context's size
+// (bench/limits: 200,000 files): every kBatch entries their contents are looked up in the memo
+// or hashed, their records go into the digest in walk order, and they are dropped.
+class Batch {
+ public:
+  static constexpr size_t kBatch = 4096;
+  Batch(const BuildContext& ctx, FileHashMemo* memo, const ChecksumOptions& opts, common::Sha256& h,
+        ChecksumStats& stats)
+      : ctx_(ctx), memo_(memo), opts_(opts), h_(h), stats_(stats) {}
+  // COPY keeps files that are one inode in the context one inode in the layer (builder/copy/
+  // into.cc): each later name of an inode records the first name it has in this copy.
+  void start_source(size_t index) { source_ = index; }
+  void add(Entry e) {
+    if (e.type == 'f' && e.st.st_nlink >= 2) {
+      auto [it, fresh] = first_names_.try_emplace({e.st.st_dev, e.st.st_ino},
+                                                  std::to_string(source_) + ":" + e.rel_in_source);
       if (!fresh) e.hardlink_to = it->second;
     }
+    pending_.push_back(std::move(e));
+    if (pending_.size() >= kBatch) flush();
   }
+  void flush();
+  const ChecksumOptions& options() const { return opts_; }
+
+ private:
+  std::vector<Entry*> look_up();
+  void hash(const std::vector<Entry*>& jobs);
+
+  const BuildContext& ctx_;
+  FileHashMemo* memo_;
+  const ChecksumOptions& opts_;
+  common::Sha256& h_;
+  ChecksumStats& stats_;
+  std::vector<Entry> pending_;
+  size_t source_ = 0;
+  std::map<std::pair<dev_t, ino_t>, std::string> first_names_;  // linked files only
+};
+
+// Memo lookups on this thread; the misses are returned as hashing jobs.
+std::vector<Entry*> Batch::look_up() {
+  std::vector<Entry*> jobs;
+  if (memo_) memo_->begin_reads();
+  for (Entry& e : pending_) {
+    ++stats_.entries;
+    if (e.type != 'f') continue;
+    if (memo_) e.content = memo_->lookup(file_identity(e.st));
+    if (e.content) {
+      ++stats_.memo_hits;
+    } else {
+      jobs.push_back(&e);
+    }
+  }
+  if (memo_) memo_->end_reads();
+  return jobs;
+}
+
+// Hashes the misses on a small pool; remembers only digests that cannot be racy.
+void Batch::hash(const std::vector<Entry*>& jobs) {
+  const unsigned threads =
+      opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::optional<std::pair<FileIdentity, Digest>>> remember(jobs.size());
+  std::atomic<uint64_t> bytes{0};
+  common::parallel_for(jobs.size(), threads, [&](size_t j) {
+    if (opts_.cancel) opts_.cancel->check("checksumming the build context");
+    Entry& e = *jobs[j];
+    const std::filesystem::path host = ctx_.host_path(e.host_rel);
+    const int64_t started = realtime_now_ns();
+    uint64_t n = 0;
+    e.content = hash_file_content(host, &n);
+    bytes += n;
+    struct stat after {};
+    const FileIdentity before = file_identity(e.st);
+    if (::lstat(host.c_str(), &after) != 0) common::throw_errno("lstat", host.string());
+    if (file_identity(after) != before) {
+      // The digest may mix two versions: a cache key that no content ever had.
+      throw Error(ErrorKind::kIntegrity, "context file " + host.string() +
+                                             " changed while it was being checksummed; build "
+                                             "again once nothing writes to it");
+    }
+    if (safe_to_remember(before, started)) remember[j].emplace(before, *e.content);
+  });
+  stats_.files_hashed += jobs.size();
+  stats_.bytes_hashed += bytes.load();
+  if (!memo_) return;
+  std::vector<std::pair<FileIdentity, Digest>> rows;
+  for (auto& r : remember) {
+    if (r) rows.push_back(std::move(*r));
+  }
+  memo_->store(rows);
+}
+
+void Batch::flush() {
+  if (pending_.empty()) return;
+  hash(look_up());
+  for (const Entry& e : pending_) put_entry(h_, e, opts_.include_mtime);
+  pending_.clear();
 }
 
 void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               std::vector<Entry>& out, const ChecksumOptions& opts);
+               Batch& out);
 
 void walk_dir(const BuildContext& ctx, const std::string& rel_in_source,
-              const std::string& host_rel, std::vector<Entry>& out, const ChecksumOptions& opts) {
-  if (opts.cancel) opts.cancel->check("checksumming the build context");
+              const std::string& host_rel, Batch& out) {
+  if (out.options().cancel) out.options().cancel->check("checksumming the build context");
   for (const std::string& name : ctx.list(host_rel)) {
-    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out, opts);
+    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out);
   }
 }
 
+// lstat's `host_rel` (sources were followed when resolved), then its contents when a directory.
 void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               std::vector<Entry>& out, const ChecksumOptions& opts) {
+               Batch& out) {
   Entry e;
   const std::filesystem::path host = ctx.host_path(host_rel);
   if (::lstat(host.c_str(), &e.st) != 0) common::throw_errno("lstat", host.string());
@@ -101,31 +222,10 @@ void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string h
   e.rel_in_source = std::move(rel_in_source);
   e.host_rel = std::move(host_rel);
   const bool dir = e.type == 'd';
-  // Copies: `out` grows during the walk, so references into it would dangle.
+  // Copies: the batch may flush (and drop the entry) before the walk goes on.
   std::string in_source = e.rel_in_source, in_context = e.host_rel;
-  out.push_back(std::move(e));
-  if (dir) walk_dir(ctx, in_source, in_context, out, opts);
-}
-
-void put(common::Sha256& h, std::string_view field) {
-  h.update(field);
-  h.update(std::string_view("\0", 1));
-}
-
-// The optional fields close an entry's record. Their markers start with '/', which no path in a
-// source does (the next record's first field), so they cannot be confused with one; an xattr's
-// value may hold NUL bytes, so its length goes first.
-void put_links_and_xattrs(common::Sha256& h, const Entry& e) {
-  if (!e.hardlink_to.empty()) {
-    put(h, "/hardlink");
-    put(h, e.hardlink_to);
-  }
-  for (const auto& [name, value] : e.xattrs) {
-    put(h, "/xattr");
-    put(h, name);
-    put(h, std::to_string(value.size()));
-    put(h, value);
-  }
+  out.add(std::move(e));
+  if (dir) walk_dir(ctx, in_source, in_context, out);
 }
 
 }  // namespace
@@ -149,82 +249,17 @@ Digest hash_file_content(const std::filesystem::path& path, uint64_t* bytes_read
 
 Digest checksum_sources(const BuildContext& context, std::span<const CopySource> sources,
                         FileHashMemo* memo, const ChecksumOptions& options, ChecksumStats* stats) {
-  // 1. Walk: lstat everything the copy will read (sources were followed when resolved).
-  std::vector<std::vector<Entry>> per_source(sources.size());
-  for (size_t i = 0; i < sources.size(); ++i) {
-    add_entry(context, "", sources[i].rel, per_source[i], options);
-  }
-  note_hardlinks(per_source);
-  // 2. Memo lookups on this thread; misses become hashing jobs.
-  std::vector<Entry*> jobs;
   ChecksumStats local;
-  if (memo) memo->begin_reads();
-  for (auto& entries : per_source) {
-    for (Entry& e : entries) {
-      ++local.entries;
-      if (e.type != 'f') continue;
-      if (memo) e.content = memo->lookup(file_identity(e.st));
-      if (e.content) {
-        ++local.memo_hits;
-      } else {
-        jobs.push_back(&e);
-      }
-    }
-  }
-  if (memo) memo->end_reads();
-  // 3. Hash the misses on a small pool; remember only digests that cannot be racy.
-  const unsigned threads =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::optional<std::pair<FileIdentity, Digest>>> remember(jobs.size());
-  std::atomic<uint64_t> bytes{0};
-  common::parallel_for(jobs.size(), threads, [&](size_t j) {
-    if (options.cancel) options.cancel->check("checksumming the build context");
-    Entry& e = *jobs[j];
-    const std::filesystem::path host = context.host_path(e.host_rel);
-    const int64_t started = realtime_now_ns();
-    uint64_t n = 0;
-    e.content = hash_file_content(host, &n);
-    bytes += n;
-    struct stat after {};
-    const FileIdentity before = file_identity(e.st);
-    if (::lstat(host.c_str(), &after) != 0) common::throw_errno("lstat", host.string());
-    if (file_identity(after) != before) {
-      // The digest may mix two versions: a cache key that no content ever had.
-      throw Error(ErrorKind::kIntegrity, "context file " + host.string() +
-                                             " changed while it was being checksummed; build "
-                                             "again once nothing writes to it");
-    }
-    if (safe_to_remember(before, started)) remember[j].emplace(before, *e.content);
-  });
-  local.files_hashed = jobs.size();
-  local.bytes_hashed = bytes.load();
-  if (memo) {
-    std::vector<std::pair<FileIdentity, Digest>> rows;
-    for (auto& r : remember) {
-      if (r) rows.push_back(std::move(*r));
-    }
-    memo->store(rows);
-  }
-  // 4. One canonical stream of records. Paths cannot contain NUL, so NUL separates fields.
   common::Sha256 h;
   put(h, "mybuild.copy-checksum.v1");
+  Batch batch(context, memo, options, h, local);
   for (size_t i = 0; i < sources.size(); ++i) {
     put(h, "source");
     put(h, std::to_string(i));
     put(h, sources[i].name);
-    for (const Entry& e : per_source[i]) {
-      put(h, e.rel_in_source);
-      put(h, std::string(1, e.type));
-      put(h, std::to_string(e.st.st_mode & 07777));
-      put(h, e.link_target);
-      put(h, e.content ? e.content->str() : "");
-      if (e.type == 's') put(h, std::to_string(e.st.st_rdev));
-      if (options.include_mtime) {
-        put(h, std::to_string(static_cast<int64_t>(e.st.st_mtim.tv_sec) * 1'000'000'000 +
-                              e.st.st_mtim.tv_nsec));
-      }
-      put_links_and_xattrs(h, e);
-    }
+    batch.start_source(i);
+    add_entry(context, "", sources[i].rel, batch);
+    batch.flush();  // this source's records before the next source's header
   }
   if (stats) *stats = local;
   return h.finish();

@@ -10,6 +10,7 @@
 
 #include "builder/context/file_checksum.h"
 #include "builder/copy/sources.h"
+#include "builder/run/disk_full.h"
 #include "builder/run/mounts.h"
 #include "builder/run/plan.h"
 #include "builder/run/step_mounts.h"
@@ -203,6 +204,10 @@ std::shared_ptr<StubCleaner> run_process(BuildSession& s, const StagePlan& stage
         "process \"" + plan.command_text + "\" did not complete successfully: " + status.describe();
     std::string tail = output.tail();
     if (!tail.empty()) message += "\nlast output:\n" + tail;
+    auto left = free_bytes(s.store.root());
+    if (auto note = left ? full_disk_note(s.store.root(), *left) : std::nullopt) {
+      message += "\n" + *note;
+    }
     throw Error(ErrorKind::kSandbox, message);
   }
   return stubs;

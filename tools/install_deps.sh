@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in deps/*.txt that are not installed yet.
+# Installs the Debian packages listed in deps/*.txt (or in the lists given as arguments, e.g.
+# bench/deps.txt, which `make test` does not need) that are not installed yet.
 # Idempotent, non-interactive; runs `apt-get update` once, and only when something is missing.
 set -euo pipefail
+lists=()
+for l in "$@"; do lists+=("$(realpath "$l")"); done  # before the cd: paths as the caller meant
 cd "$(dirname "$0")/.."
-
-mapfile -t wanted < <(cat deps/*.txt | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
+((${#lists[@]})) || lists=(deps/*.txt)
+mapfile -t wanted < <(cat "${lists[@]}" | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
 missing=()
 for pkg in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

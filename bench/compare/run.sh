@@ -30,8 +30,9 @@ read -ra builders <<< "${COMPARE_BUILDERS:-work mybuild buildkit buildah}"
 stamp=$(date -u +%Y-%m-%d-%H%M)
 results_md=${COMPARE_RESULTS:-$repo/bench/results/$stamp.md}
 traces=${results_md%.md}-traces
+"$repo/tools/install_deps.sh" "$repo/bench/deps.txt"  # the peers: not needed by `make test`
 for tool in "$mybuild" "$docker" /usr/sbin/dockerd buildah /usr/bin/docker-registry busybox bc; do
-  command -v "$tool" > /dev/null || { echo "bench/compare: $tool missing (deps/bench.txt)" >&2; exit 1; }
+  command -v "$tool" > /dev/null || { echo "bench/compare: $tool missing (bench/deps.txt)" >&2; exit 1; }
 done
 [[ $(id -u) == 0 ]] || { echo "bench/compare: run as root (dockerd, buildah, chroot)" >&2; exit 1; }
 

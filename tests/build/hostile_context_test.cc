@@ -78,7 +78,9 @@ TEST_F(HostileContext, HardLinksStayHardLinks) {
     if (path == "app/a" || path == "app/b") {
       files += e.type == 'f';
       links += e.type == 'h';
-      if (e.type == 'h') EXPECT_TRUE(e.link == "app/a" || e.link == "app/b") << e.link;
+      if (e.type == 'h') {
+        EXPECT_TRUE(e.link == "app/a" || e.link == "app/b") << e.link;
+      }
     }
   }
   EXPECT_EQ(files, 1);
@@ -124,7 +126,7 @@ TEST_F(HostileContext, UnreadableFileIsAnErrorNamingIt) {
   std::vector<std::string> argv = {"setpriv",
                                    "--inh-caps=-dac_override,-dac_read_search",
                                    "--bounding-set=-dac_override,-dac_read_search",
-                                   kBinary,
+                                   MYBUILD_BINARY,
                                    "--root",
                                    root().string(),
                                    "build",
@@ -133,7 +135,9 @@ TEST_F(HostileContext, UnreadableFileIsAnErrorNamingIt) {
                                    "-t",
                                    "app:v1",
                                    ctx().string()};
-  Ran r = run_process(argv, {.cwd = work()});
+  RunOptions opts;
+  opts.cwd = work();
+  Ran r = run_process(argv, opts);
   EXPECT_EQ(r.code, 1) << r.both();
   EXPECT_NE(r.err.find("locked.txt"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
@@ -143,9 +147,12 @@ TEST_F(HostileContext, UnreadableFileIsAnErrorNamingIt) {
 
 TEST_F(HostileContext, HundredThousandFilesInOneDirectory) {
   const int kFiles = 100000;
-  fs::create_directories(ctx() / "many");
+  const fs::path many = ctx() / "many";
+  fs::create_directories(many);
   for (int i = 0; i < kFiles; ++i) {
-    std::string p = (ctx() / "many" / ("f" + std::to_string(i))).string();
+    std::string name = std::to_string(i);
+    name.insert(name.begin(), 'f');
+    std::string p = (many / name).string();
     int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     ASSERT_GE(fd, 0) << p;
     ASSERT_EQ(::write(fd, "x", 1), 1);
@@ -153,7 +160,9 @@ TEST_F(HostileContext, HundredThousandFilesInOneDirectory) {
   }
   dockerfile("FROM busybox\nCOPY many /many/\nRUN test \"$(ls /many | wc -l)\" = 100000\n");
   auto t0 = std::chrono::steady_clock::now();
-  Ran r = build({"-t", "app:v1"}, "", {.timeout_seconds = 170});
+  RunOptions slow;
+  slow.timeout_seconds = 170;
+  Ran r = build({"-t", "app:v1"}, "", slow);
   auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_EQ(r.failure(), "");
   EXPECT_LT(took, std::chrono::seconds(120));

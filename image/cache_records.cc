@@ -29,10 +29,19 @@ json entry_json(const CacheEntry& e, bool with_blob) {
   return j;
 }
 
-std::string encode(const std::vector<CacheEntry>& entries, bool with_blob) {
+std::string encode(const std::vector<CacheEntry>& entries, bool with_blob,
+                   const std::vector<CacheMountEntry>& mounts) {
   json list = json::array();
   for (const auto& e : entries) list.push_back(entry_json(e, with_blob));
-  return json{{"records", list}}.dump();
+  json out = {{"records", list}};
+  if (!mounts.empty()) {  // left out when empty: a cache without mounts keeps its old bytes
+    json ms = json::array();
+    for (const auto& m : mounts) {
+      ms.push_back({{"id", m.id}, {"diffID", m.layer.diff_id.str()}, {"blob", m.layer.blob}});
+    }
+    out["cacheMounts"] = ms;
+  }
+  return out.dump();
 }
 
 CacheEntry entry_of(const json& j, const std::vector<LayerRef>& layers) {
@@ -63,12 +72,38 @@ CacheEntry entry_of(const json& j, const std::vector<LayerRef>& layers) {
 
 }  // namespace
 
-std::string encode_cache_records(const std::vector<CacheEntry>& entries) {
-  return encode(entries, true);
+std::string encode_cache_records(const std::vector<CacheEntry>& entries,
+                                 const std::vector<CacheMountEntry>& mounts) {
+  return encode(entries, true, mounts);
 }
 
 std::string encode_inline_records(const std::vector<CacheEntry>& entries) {
-  return encode(entries, false);
+  return encode(entries, false, {});
+}
+
+std::vector<CacheMountEntry> decode_cache_mounts(std::string_view text, const std::string& what) {
+  std::vector<CacheMountEntry> out;
+  std::set<std::string> ids;
+  try {
+    json j = json::parse(text);
+    if (!j.contains("cacheMounts")) return out;
+    for (const auto& m : j.at("cacheMounts")) {
+      CacheMountEntry e;
+      e.id = m.at("id").get<std::string>();
+      if (e.id.empty() || !ids.insert(e.id).second) {
+        throw Error(ErrorKind::kIntegrity, "cache mount id \"" + e.id + "\" empty or repeated");
+      }
+      e.layer.diff_id = common::Digest::parse(m.at("diffID").get<std::string>());
+      e.layer.blob = m.at("blob").get<common::Descriptor>();
+      out.push_back(std::move(e));
+    }
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::kIntegrity, what + ": malformed cache mounts: " + e.what());
+  } catch (Error& e) {
+    e.add_context(what + ": malformed cache mounts");
+    throw;
+  }
+  return out;
 }
 
 std::vector<CacheEntry> decode_cache_records(std::string_view text, const std::string& what,
@@ -87,11 +122,15 @@ std::vector<CacheEntry> decode_cache_records(std::string_view text, const std::s
 }
 
 std::string cache_manifest_json(const common::Descriptor& config,
-                                const std::vector<CacheEntry>& entries) {
+                                const std::vector<CacheEntry>& entries,
+                                const std::vector<CacheMountEntry>& mounts) {
   json layers = json::array();
   std::set<common::Digest> seen;
   for (const auto& e : entries) {
     if (e.layer && seen.insert(e.layer->blob.digest).second) layers.push_back(e.layer->blob);
+  }
+  for (const auto& m : mounts) {
+    if (seen.insert(m.layer.blob.digest).second) layers.push_back(m.layer.blob);
   }
   common::Descriptor c = config;
   c.media_type = kCacheConfigMediaType;

@@ -29,9 +29,18 @@ struct CacheEntry {
   std::optional<LayerRef> layer;  // blob: as the cache (or image) manifest lists it
 };
 
-// {"records": [...]} with layers as full descriptors. Deterministic: the same entries give the
-// same bytes (so an unchanged cache re-exports to the same digest).
-std::string encode_cache_records(const std::vector<CacheEntry>& entries);
+// A RUN --mount=type=cache directory exported with the records (--cache-to cache-mounts=):
+// its id as the Dockerfile names it, and its contents as one layer (diff_id: the digest of the
+// uncompressed tar, the content digest a restore verifies).
+struct CacheMountEntry {
+  std::string id;
+  LayerRef layer;
+};
+
+// {"records": [...], "cacheMounts": [...]} with layers as full descriptors. Deterministic: the same
+// entries give the same bytes (so an unchanged cache re-exports to the same digest).
+std::string encode_cache_records(const std::vector<CacheEntry>& entries,
+                                 const std::vector<CacheMountEntry>& mounts = {});
 // The inline form: layers by diff_id only (the image's own manifest has the blobs).
 std::string encode_inline_records(const std::vector<CacheEntry>& entries);
 
@@ -40,9 +49,15 @@ std::string encode_inline_records(const std::vector<CacheEntry>& entries);
 std::vector<CacheEntry> decode_cache_records(std::string_view json, const std::string& what,
                                              const std::vector<LayerRef>& layers = {});
 
+// The cache mounts of a record list ("cacheMounts"; none in older caches). kIntegrity naming
+// `what` when malformed: an empty or duplicate id, a bad digest.
+std::vector<CacheMountEntry> decode_cache_mounts(std::string_view json, const std::string& what);
+
 // The cache manifest: an OCI image manifest whose config is the record list and whose layers
-// are the records' blobs, each once, in record order (BuildKit's image-manifest=true layout).
+// are the records' blobs, then the cache mounts', each once, in order (BuildKit's
+// image-manifest=true layout).
 std::string cache_manifest_json(const common::Descriptor& config,
-                                const std::vector<CacheEntry>& entries);
+                                const std::vector<CacheEntry>& entries,
+                                const std::vector<CacheMountEntry>& mounts = {});
 
 }  // namespace mybuild::image

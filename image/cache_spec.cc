@@ -1,6 +1,8 @@
 #include "image/cache_spec.h"
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 #include "common/error.h"
 
@@ -17,18 +19,59 @@ namespace {
                                      std::string(text) + "\": " + why);
 }
 
-std::map<std::string, std::string> fields_of(std::string_view text, bool exporting) {
-  std::map<std::string, std::string> attrs;
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view field = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+// Splits on commas as Go's encoding/csv does for buildx: a field in double quotes may hold
+// commas ("cache-mounts=a,b"), and "" inside it is one quote.
+std::vector<std::string> csv_fields(std::string_view text, bool exporting) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i <= text.size()) {
+    std::string field;
+    if (i < text.size() && text[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= text.size()) bad(exporting, text, "unterminated quote");
+        if (text[i] != '"') {
+          field += text[i];
+        } else if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"', ++i;
+        } else {
+          break;
+        }
+      }
+      ++i;  // past the closing quote: a comma or the end must follow
+      if (i < text.size() && text[i] != ',') bad(exporting, text, "text after a closing quote");
+    } else {
+      size_t comma = std::min(text.find(',', i), text.size());
+      field = std::string(text.substr(i, comma - i));
+      i = comma;
+    }
+    out.push_back(std::move(field));
+    ++i;  // past the comma
+  }
+  return out;
+}
+
+// cache-mounts=: IDs separated by ';' or, in a quoted field, ','; the key may repeat.
+void add_cache_mounts(CacheSpec& spec, std::string_view value) {
+  while (!value.empty()) {
+    size_t sep = value.find_first_of(",;");
+    std::string id(value.substr(0, sep));
+    value = sep == std::string_view::npos ? std::string_view() : value.substr(sep + 1);
+    if (!id.empty() && std::find(spec.cache_mounts.begin(), spec.cache_mounts.end(), id) ==
+                           spec.cache_mounts.end()) {
+      spec.cache_mounts.push_back(std::move(id));
+    }
+  }
+}
+
+void parse_fields(CacheSpec& spec, std::string_view text, bool exporting) {
+  for (const std::string& field : csv_fields(text, exporting)) {
     if (field.empty()) continue;
     size_t eq = field.find('=');
-    if (eq == std::string_view::npos || eq == 0) bad(exporting, field, "want key=value");
-    attrs[std::string(field.substr(0, eq))] = std::string(field.substr(eq + 1));
+    if (eq == std::string::npos || eq == 0) bad(exporting, field, "want key=value");
+    std::string key = field.substr(0, eq);
+    if (key == kCacheMountsKey) add_cache_mounts(spec, std::string_view(field).substr(eq + 1));
+    spec.attrs[key] = field.substr(eq + 1);
   }
-  return attrs;
 }
 
 void parse_target(CacheSpec& spec, std::string_view text, bool exporting) {
@@ -61,7 +104,7 @@ CacheSpec parse_cache_spec(std::string_view text, bool exporting) {
   if (text.find('=') == std::string_view::npos) {
     spec.attrs = {{"type", "registry"}, {"ref", std::string(text)}};
   } else {
-    spec.attrs = fields_of(text, exporting);
+    parse_fields(spec, text, exporting);
   }
   parse_target(spec, text, exporting);
   auto get = [&](const std::string& k) {
@@ -81,6 +124,14 @@ CacheSpec parse_cache_spec(std::string_view text, bool exporting) {
       bad(exporting, text, "bad compression-level");
   }
   spec.ignore_error = get("ignore-error") == "true";
+  if (spec.attrs.count(std::string(kCacheMountsKey))) {
+    if (!exporting) {
+      bad(exporting, text,
+          "cache-mounts= belongs to --cache-to; --cache-from restores every cache mount it holds");
+    }
+    if (spec.type == "inline") bad(exporting, text, "type=inline cannot carry cache mounts");
+    if (spec.cache_mounts.empty()) bad(exporting, text, "cache-mounts= names no cache mount id");
+  }
   return spec;
 }
 

@@ -5,13 +5,21 @@
 //   type=local,dest=DIR (export) | type=local,src=DIR (import): an OCI layout directory
 //   type=inline: the cache records ride in the image config (export); ref=IMAGE to import
 //
-// A bare value with no '=' is buildx's shorthand for type=registry,ref=VALUE.
+// A bare value with no '=' is buildx's shorthand for type=registry,ref=VALUE. Fields split as
+// CSV (Go's encoding/csv, as buildx): a field in double quotes may hold commas.
+//
+// mybuild's own field, for registry and local exports: cache-mounts=ID[;ID...] exports the
+// named RUN --mount=type=cache directories (the mount's id=, or its target when it has no id,
+// as BuildKit defaults the id) as layers of the cache; --cache-from restores them. IDs are
+// separated by ';', or by ',' when the field is quoted ("cache-mounts=a,b"); the key may
+// repeat and the lists add up. An id holding ';' cannot be named.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mybuild::image {
 
@@ -25,8 +33,11 @@ struct CacheSpec {
   std::optional<std::string> compression;  // compression=, else the build's --compression
   int compression_level = -1;
   bool ignore_error = false;                 // export: a failure is a warning
-  std::map<std::string, std::string> attrs;  // every field as written
+  std::vector<std::string> cache_mounts;     // cache-mounts= ids, in order, each once
+  std::map<std::string, std::string> attrs;  // every field as written (the last of a key)
 };
+
+inline constexpr std::string_view kCacheMountsKey = "cache-mounts";
 
 // `exporting` picks what type=local reads (dest= or src=). Throws Error(kUsage) naming the flag
 // and the value for an unknown type, a missing ref/dest/src, or a bad mode.

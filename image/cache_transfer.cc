@@ -77,7 +77,9 @@ std::optional<ImportedCache> fetch_registry_cache(registry::Client& client,
   ImportedCache out;
   out.source = ref.str();
   out.repo = ref;
-  out.entries = decode_cache_records(fetch_small(client, ref, config), what);
+  std::string records = fetch_small(client, ref, config);
+  out.entries = decode_cache_records(records, what);
+  out.mounts = decode_cache_mounts(records, what);
   return out;
 }
 
@@ -134,6 +136,7 @@ std::optional<ImportedCache> read_local_cache(const std::filesystem::path& dir) 
   out.source = dir.string();
   out.dir = dir;
   out.entries = decode_cache_records(records, what);
+  out.mounts = decode_cache_mounts(records, what);
   return out;
 }
 
@@ -155,23 +158,27 @@ void fetch_cache_blob(const ImportedCache& cache, registry::Client* client,
 }
 
 common::Descriptor put_cache_manifest(const snapshot::ContentStore& content,
-                                      const std::vector<CacheEntry>& entries) {
-  Descriptor config = content.put(encode_cache_records(entries), kCacheConfigMediaType);
-  return content.put(cache_manifest_json(config, entries), common::media_type::kOciManifest);
+                                      const std::vector<CacheEntry>& entries,
+                                      const std::vector<CacheMountEntry>& mounts) {
+  Descriptor config = content.put(encode_cache_records(entries, mounts), kCacheConfigMediaType);
+  return content.put(cache_manifest_json(config, entries, mounts),
+                     common::media_type::kOciManifest);
 }
 
 PushReport push_registry_cache(const snapshot::ContentStore& content, registry::Client& client,
                                const registry::Reference& ref,
-                               const std::vector<CacheEntry>& entries, const RemoteBlobs* remote,
-                               const PushLog& log) {
-  Descriptor manifest = put_cache_manifest(content, entries);
+                               const std::vector<CacheEntry>& entries,
+                               const std::vector<CacheMountEntry>& mounts,
+                               const RemoteBlobs* remote, const PushLog& log) {
+  Descriptor manifest = put_cache_manifest(content, entries, mounts);
   return push_image(content, manifest, client, ref, log, std::nullopt, remote);
 }
 
 void write_local_cache(const snapshot::ContentStore& content, const std::filesystem::path& dir,
                        const std::vector<CacheEntry>& entries,
+                       const std::vector<CacheMountEntry>& mounts,
                        const std::function<void(const Descriptor&)>& fetch) {
-  Descriptor manifest = put_cache_manifest(content, entries);
+  Descriptor manifest = put_cache_manifest(content, entries, mounts);
   json m = json::parse(content.read_small(manifest.digest));
   std::vector<Descriptor> blobs = {manifest, m["config"].get<Descriptor>()};
   for (const auto& l : m["layers"]) blobs.push_back(l.get<Descriptor>());

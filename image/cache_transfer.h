@@ -26,6 +26,7 @@ namespace mybuild::image {
 struct ImportedCache {
   std::string source;  // the ref or directory, for messages
   std::vector<CacheEntry> entries;
+  std::vector<CacheMountEntry> mounts;      // cache-mount layers, restored when a step uses the id
   std::optional<registry::Reference> repo;  // registry and inline: where its blobs are
   std::filesystem::path dir;                // local: the layout holding them
 };
@@ -45,18 +46,21 @@ void fetch_cache_blob(const ImportedCache& cache, registry::Client* client,
 
 // Writes the config and manifest into `content` and returns the manifest's descriptor.
 common::Descriptor put_cache_manifest(const snapshot::ContentStore& content,
-                                      const std::vector<CacheEntry>& entries);
+                                      const std::vector<CacheEntry>& entries,
+                                      const std::vector<CacheMountEntry>& mounts);
 
 // Pushes the cache manifest as `ref`; blobs not in `content` must be in `remote`.
 PushReport push_registry_cache(const snapshot::ContentStore& content, registry::Client& client,
                                const registry::Reference& ref,
-                               const std::vector<CacheEntry>& entries, const RemoteBlobs* remote,
-                               const PushLog& log = {});
+                               const std::vector<CacheEntry>& entries,
+                               const std::vector<CacheMountEntry>& mounts,
+                               const RemoteBlobs* remote, const PushLog& log = {});
 
 // Writes an OCI layout at `dir` (index.json naming the cache manifest as "latest", every blob).
 // `fetch` brings a blob missing from `content` into it first.
 void write_local_cache(const snapshot::ContentStore& content, const std::filesystem::path& dir,
                        const std::vector<CacheEntry>& entries,
+                       const std::vector<CacheMountEntry>& mounts,
                        const std::function<void(const common::Descriptor&)>& fetch);
 
 }  // namespace mybuild::image

@@ -5,7 +5,9 @@ namespace mybuild::cli {
 void add_cache_flags(CLI::App* cmd, CacheFlags& flags) {
   cmd->add_option("--cache-to", flags.cache_to,
                   "Export build cache: type=registry,ref=REF[,mode=min|max] | type=local,dest=DIR "
-                  "| type=inline (repeatable)")
+                  "| type=inline (repeatable); registry and local also take "
+                  "cache-mounts=ID[;ID...] (or \"cache-mounts=ID,ID\" quoted), the RUN "
+                  "--mount=type=cache directories to export")
       ->allow_extra_args(false);
   cmd->add_option("--cache-from", flags.cache_from,
                   "Import build cache: type=registry,ref=REF | type=local,src=DIR | "

@@ -1,6 +1,8 @@
 // The cache flags of `mybuild build`: --cache-to and --cache-from as buildx spells them
 // (repeatable; image/cache_spec.h has the syntax) and Kaniko's --cache-repo REPO, which means
-// both with type=registry,ref=REPO:cache,mode=max.
+// both with type=registry,ref=REPO:cache,mode=max. Cache mounts ride in --cache-to as its
+// cache-mounts= field rather than a flag of their own: they go to the same artifact, and the
+// CSV value parser already splits fields.
 #pragma once
 
 #include <CLI/CLI.hpp>

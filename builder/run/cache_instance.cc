@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "common/digest.h"
 #include "common/error.h"
 
 namespace mybuild::builder {
@@ -22,6 +23,10 @@ CacheInstance touched(CacheInstance instance) {
   return instance;
 }
 }  // namespace
+
+std::string cache_mount_id_hash(const std::string& id) {
+  return std::string(common::Digest::sha256_of(id).hex().substr(0, 24));
+}
 
 CacheInstance acquire_cache_instance(const std::filesystem::path& root, const std::string& id_hash,
                                      const std::string& sharing) {

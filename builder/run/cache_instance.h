@@ -20,11 +20,16 @@ class CacheInstance {
   CacheInstance(std::filesystem::path dir, common::UniqueFd lock)
       : dir_(std::move(dir)), lock_(std::move(lock)) {}
   const std::filesystem::path& dir() const { return dir_; }
+  bool locked() const { return static_cast<bool>(lock_); }  // holds the flock (not shared)
 
  private:
   std::filesystem::path dir_;
   common::UniqueFd lock_;  // empty for shared
 };
+
+// The directory name of cache mount `id` under the cache-mount root (the first instance; a
+// hash, so any id makes a safe name).
+std::string cache_mount_id_hash(const std::string& id);
 
 // Creates the directory when missing. Blocks for `locked`. Throws common::Error naming the
 // call (open, flock) and the path.

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "builder/run/bind_source.h"
-#include "common/digest.h"
+#include "builder/run/cache_restore.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/process_owner.h"
@@ -63,8 +63,9 @@ void StepMounts::add_cache(const RunMount& m, sandbox::ProcessSpec& spec) {
     s_.progress.message("WARN: RUN --mount=type=cache,from=" + *m.from +
                         ": mybuild does not seed cache mounts; the cache starts empty");
   }
-  std::string id_hash(common::Digest::sha256_of(m.id).hex().substr(0, 24));
-  caches_.push_back(acquire_cache_instance(s_.store.root() / "cache-mounts", id_hash, m.sharing));
+  caches_.push_back(acquire_cache_instance(s_.store.root() / "cache-mounts",
+                                           cache_mount_id_hash(m.id), m.sharing));
+  restore_cache_mount(s_, m.id, caches_.back(), step_);  // --cache-from, if it holds the id
   const std::filesystem::path& dir = caches_.back().dir();
   // Best effort, as the code before: as root both work; rootless the owner may not change.
   if (::chmod(dir.c_str(), m.mode.value_or(0755)) != 0) {

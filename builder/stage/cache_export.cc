@@ -5,6 +5,7 @@
 #include <set>
 
 #include "builder/stage/build_session.h"
+#include "builder/stage/cache_mount_export.h"
 #include "common/error.h"
 #include "image/cache_transfer.h"
 #include "image/registry_options.h"
@@ -85,15 +86,16 @@ std::vector<image::CacheEntry> converted(BuildSession& session, image::LayerConv
 
 void export_one(BuildSession& session, image::LayerConverter& converter,
                 const image::CacheSpec& spec, const StepId& step) {
+  const image::LayerFormat format = format_of(session.request, spec);
   std::vector<image::CacheEntry> entries =
-      converted(session, converter, session.cache_notes.select(spec.mode, session.plan),
-                format_of(session.request, spec));
+      converted(session, converter, session.cache_notes.select(spec.mode, session.plan), format);
   auto log = [&](std::string_view line) {
     session.progress.step_log(step, std::string(line) + "\n");
   };
+  std::vector<image::CacheMountEntry> mounts = export_cache_mounts(session, spec, format, log);
   const image::RemoteBlobs* remote = session.imports ? session.imports->remote_blobs() : nullptr;
   if (spec.type == "local") {
-    image::write_local_cache(session.store.content(), spec.dir, entries,
+    image::write_local_cache(session.store.content(), spec.dir, entries, mounts,
                              [&](const common::Descriptor& d) {
                                if (!session.imports || !session.imports->fetch(d)) {
                                  throw Error(common::ErrorKind::kNotFound,
@@ -104,14 +106,16 @@ void export_one(BuildSession& session, image::LayerConverter& converter,
     registry::ClientOptions options = image::registry_client_options(session.request.registry);
     options.cancel = &session.cancel;
     registry::Client client(options);
-    image::PushReport report = image::push_registry_cache(
-        session.store.content(), client, registry::parse_reference(spec.ref), entries, remote, log);
+    image::PushReport report = image::push_registry_cache(session.store.content(), client,
+                                                          registry::parse_reference(spec.ref),
+                                                          entries, mounts, remote, log);
     log("cache manifest " + report.digest.str() + ": " + std::to_string(report.blobs_uploaded) +
         " blobs uploaded (" + std::to_string(report.bytes_uploaded) + " bytes), " +
         std::to_string(report.blobs_existed) + " existed, " + std::to_string(report.blobs_mounted) +
         " mounted");
   }
-  log(std::to_string(entries.size()) + " cache records");
+  log(std::to_string(entries.size()) + " cache records, " + std::to_string(mounts.size()) +
+      " cache mounts");
 }
 
 }  // namespace

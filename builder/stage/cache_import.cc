@@ -53,8 +53,17 @@ void CacheImports::load(ProgressSink& progress, const common::Platform& platform
       if (e.layer && blobs_.try_emplace(e.layer->blob.digest, index).second) ++layers;
       if (e.layer && cache->repo) remote_.where.try_emplace(e.layer->blob.digest, *cache->repo);
     }
+    for (const auto& m : cache->mounts) {
+      mounts_.try_emplace(m.id, index, m);
+      blobs_.try_emplace(m.layer.blob.digest, index);
+      if (cache->repo) remote_.where.try_emplace(m.layer.blob.digest, *cache->repo);
+    }
+    std::string mounts = cache->mounts.empty()
+                             ? std::string()
+                             : ", " + std::to_string(cache->mounts.size()) + " cache mounts";
     progress.message("importing cache from " + name + ": " + std::to_string(cache->entries.size()) +
-                     " records, " + std::to_string(layers) + " layers (fetched when needed)");
+                     " records, " + std::to_string(layers) + " layers" + mounts +
+                     " (fetched when needed)");
     caches_.push_back(std::move(*cache));
   }
   remote_.fetch = [this](const common::Descriptor& d) {
@@ -74,6 +83,17 @@ std::optional<CacheRecord> CacheImports::lookup(const std::string& key) const {
   r.inputs = e.inputs;
   r.created_at = e.created_at;
   return r;
+}
+
+std::optional<ImportedCacheMount> CacheImports::cache_mount(const std::string& id) const {
+  auto it = mounts_.find(id);
+  if (it == mounts_.end()) return std::nullopt;
+  return ImportedCacheMount{it->second.second, caches_[it->second.first].source};
+}
+
+bool CacheImports::first_restore(const std::string& dir) {
+  std::lock_guard lock(restore_mu_);
+  return restored_.insert(dir).second;
 }
 
 bool CacheImports::fetch(const common::Descriptor& blob) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@
 #include "snapshot/content_store.h"
 
 namespace mybuild::builder {
+
+struct ImportedCacheMount {
+  image::CacheMountEntry entry;
+  std::string source;  // the cache's ref or directory, for messages
+};
 
 class CacheImports {
  public:
@@ -42,6 +48,11 @@ class CacheImports {
   // The record for `key` in the first cache that has it (created_at, inputs and layer as it
   // was exported; locator empty).
   std::optional<CacheRecord> lookup(const std::string& key) const;
+  // The cache mount `id` (--cache-to cache-mounts=) in the first cache that has it; its layer
+  // is fetched (fetch()) only when a step restores it (builder/run/cache_restore.h).
+  std::optional<ImportedCacheMount> cache_mount(const std::string& id) const;
+  // True the first time `dir` asks in this build: a cache-mount directory is restored once.
+  bool first_restore(const std::string& dir);
   // Brings `blob` into the content store from the cache that lists it. False when no cache
   // does (the caller then reports the blob missing as it did before).
   bool fetch(const common::Descriptor& blob);
@@ -61,8 +72,11 @@ class CacheImports {
   common::CancelToken& cancel_;
   std::unique_ptr<registry::Client> client_;
   std::vector<image::ImportedCache> caches_;
-  std::map<std::string, std::pair<size_t, image::CacheEntry>> records_;  // key -> cache, entry
-  std::map<common::Digest, size_t> blobs_;                               // blob -> cache
+  std::map<std::string, std::pair<size_t, image::CacheEntry>> records_;      // key -> cache, entry
+  std::map<common::Digest, size_t> blobs_;                                   // blob -> cache
+  std::map<std::string, std::pair<size_t, image::CacheMountEntry>> mounts_;  // id -> ...
+  std::set<std::string> restored_;  // cache-mount dirs (restore_mu_)
+  std::mutex restore_mu_;
   image::RemoteBlobs remote_;
   std::mutex mu_;  // one fetch at a time; the client is thread-safe, the maps are read-only
   int64_t bytes_fetched_ = 0;

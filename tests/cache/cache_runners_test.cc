@@ -4,101 +4,13 @@
 // the wire from the fault proxy's request log (every request passes it) and the sizes of the
 // blobs in the registry's storage.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
-#include <fstream>
-#include <memory>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <iostream>
 
-#include "tests/build/build_fixture.h"
-#include "tests/registry/registry_server.h"
+#include "tests/cache/cache_fixture.h"
 
 namespace mybuild::build_testing {
 namespace {
-
-using registry::testing::RegistryServer;
-using registry::testing::ScriptServer;
-
-class CacheRunners : public BuildTest {
- protected:
-  void SetUp() override {
-    BuildTest::SetUp();
-    if (IsSkipped()) return;
-    if (!registry::testing::have_registry()) GTEST_SKIP() << "docker-registry is not installed";
-    server_ = std::make_unique<RegistryServer>();
-    write_file(work() / "rules.json", "[]");
-    proxy_ = std::make_unique<ScriptServer>(
-        "fault_proxy.py",
-        std::vector<std::string>{std::to_string(server_->port()), (work() / "rules.json").string(),
-                                 log().string()});
-    reg_ = proxy_->domain();
-    Ran push = mybuild({"push", "busybox:latest", reg_ + "/base:latest"});
-    ASSERT_TRUE(push.ok()) << push.both();
-    dockerfile("FROM " + reg_ +
-               "/base:latest\n"
-               "COPY a.txt /a.txt\n"
-               "RUN cat /a.txt > /b.txt && echo ran\"\"-b\n"
-               "COPY c.txt /c.txt\n"
-               "RUN cat /c.txt > /d.txt && echo ran\"\"-d\n");
-    write("a.txt", "A\n");
-    write("c.txt", "C\n");
-  }
-
-  fs::path log() const { return work() / "proxy.log"; }
-  void clear_log() { write_file(log(), ""); }
-  std::vector<std::string> log_lines(const std::string& prefix) const {
-    std::vector<std::string> out;
-    std::istringstream in(read_file(log()));
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind(prefix, 0) == 0) out.push_back(line);
-    }
-    return out;
-  }
-  // Bytes of the blobs GET'd from `repo` (sizes from the registry's own storage).
-  int64_t bytes_fetched(const std::string& repo) const {
-    int64_t total = 0;
-    for (const auto& line : log_lines("GET /v2/" + repo + "/blobs/sha256:")) {
-      std::string hex = line.substr(line.find("sha256:") + 7, 64);
-      total += static_cast<int64_t>(
-          fs::file_size(server_->dir() / "data/docker/registry/v2/blobs/sha256" / hex.substr(0, 2) /
-                        hex / "data"));
-    }
-    return total;
-  }
-
-  // Runner B: its own empty state root, and the context copied to another path.
-  fs::path ctx_b() const { return work() / "runner-b-ctx"; }
-  void copy_context_to_b() {
-    fs::copy(ctx(), ctx_b(), fs::copy_options::recursive);
-    // A fresh clone's mtimes are the checkout time: make them differ from A's for certain.
-    for (const auto& e : fs::recursive_directory_iterator(ctx_b())) {
-      fs::last_write_time(e.path(), fs::file_time_type::clock::now() + std::chrono::hours(1));
-    }
-  }
-  Ran build_b(const std::string& root, std::vector<std::string> args) {
-    std::vector<std::string> argv = {MYBUILD_BINARY, "--root",     (work() / root).string(),
-                                     "build",        "--progress", "plain"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back(ctx_b().string());
-    RunOptions o;
-    o.cwd = work();
-    return run_process(argv, o);
-  }
-  // Records in a type=local cache layout.
-  size_t local_records(const fs::path& dir) {
-    auto index = nlohmann::json::parse(read_file(dir / "index.json"));
-    auto blob = [&](const nlohmann::json& d) {
-      std::string digest = d["digest"];
-      return nlohmann::json::parse(read_file(dir / "blobs/sha256" / digest.substr(7)));
-    };
-    return blob(blob(index["manifests"][0])["config"])["records"].size();
-  }
-
-  std::unique_ptr<RegistryServer> server_;
-  std::unique_ptr<ScriptServer> proxy_;
-  std::string reg_;
-};
 
 TEST_F(CacheRunners, RegistryCacheRunnerBRunsNothingAndMovesNoLayerBytes) {
   const std::string cache = "type=registry,ref=" + reg_ + "/app:cache,mode=max";
@@ -163,6 +75,55 @@ TEST_F(CacheRunners, LocalCacheMinAndMax) {
   ASSERT_TRUE(min.ok()) << min.both();
   EXPECT_NE(min.err.find("ran-tool"), std::string::npos) << min.err;  // not in a min cache
   EXPECT_EQ(min.err.find("ran-b"), std::string::npos) << min.err;
+}
+
+TEST_F(CacheRunners, RegistryMinHoldsTheFinalStagesStepsAndRunnerBHitsThem) {
+  dockerfile("FROM " + reg_ +
+             "/base:latest AS tool\n"
+             "RUN echo tool > /tool && echo ran\"\"-tool\n"
+             "FROM " +
+             reg_ +
+             "/base:latest\n"
+             "COPY a.txt /a.txt\n"
+             "RUN cat /a.txt > /b.txt && echo ran\"\"-b\n"
+             "COPY --from=tool /tool /tool\n");
+  Ran a = build({"--cache-to", "type=registry,ref=" + reg_ + "/app:min", "--cache-to",
+                 "type=registry,ref=" + reg_ + "/app:max,mode=max"});
+  ASSERT_TRUE(a.ok()) << a.both();
+  auto created_by = [&](const std::string& tag) {
+    std::vector<std::string> out;
+    for (const auto& r : registry_cache_config("app", tag)["records"])
+      out.push_back(r["createdBy"].get<std::string>());
+    return out;
+  };
+  auto has_tool_run = [](const std::vector<std::string>& steps) {
+    for (const auto& s : steps) {
+      if (s.find("echo tool") != std::string::npos) return true;
+    }
+    return false;
+  };
+  std::vector<std::string> min = created_by("min"), max = created_by("max");
+  EXPECT_EQ(min.size(), 3u);  // COPY a.txt, RUN cat, COPY --from=tool
+  EXPECT_FALSE(has_tool_run(min)) << nlohmann::json(min).dump();
+  EXPECT_EQ(max.size(), 4u);
+  EXPECT_TRUE(has_tool_run(max)) << nlohmann::json(max).dump();
+
+  copy_context_to_b();
+  clear_log();
+  Ran b = build_b("root-b", {"--cache-from", "type=registry,ref=" + reg_ + "/app:min"});
+  ASSERT_TRUE(b.ok()) << b.both();
+  std::vector<std::string> ran = run_steps(b.err);
+  ASSERT_EQ(ran.size(), 1u) << b.err;  // the tool stage's RUN, not in a min cache
+  EXPECT_NE(ran[0].find("echo tool"), std::string::npos) << ran[0];
+  EXPECT_EQ(b.err.find("ran-b"), std::string::npos) << b.err;
+  EXPECT_EQ(cached_steps(b.err).size(), 3u) << b.err;  // the final stage's, from the cache
+  std::cout << "[ figures ] registry mode=min: " << min.size() << " records (max: " << max.size()
+            << "); runner B ran " << ran.size() << " step, fetched " << bytes_fetched("app")
+            << " bytes from the cache\n";
+
+  Ran c = build_b("root-c", {"--cache-from", "type=registry,ref=" + reg_ + "/app:max"});
+  ASSERT_TRUE(c.ok()) << c.both();
+  EXPECT_TRUE(run_steps(c.err).empty()) << c.err;
 }
 
 TEST_F(CacheRunners, InlineCacheRoundTrip) {

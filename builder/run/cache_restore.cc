@@ -4,6 +4,7 @@
 #include <sys/file.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "snapshot/extract.h"
 #include "snapshot/extract_root.h"
 
@@ -32,8 +33,9 @@ void clear(const std::filesystem::path& dir) noexcept {
       names.push_back(e.path().filename().string());
     }
     for (const auto& name : names) snapshot::remove_all_at(fd.get(), name);
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     // The step then sees what is left: as good as any other stale cache content.
+    common::log::warn("emptying cache mount " + dir.string() + ": " + e.what());
   }
 }
 

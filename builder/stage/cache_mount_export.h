@@ -8,6 +8,9 @@
 // existence check, no upload). Written under the directory's flock, so a step of another
 // build holding it (sharing=locked) finishes first.
 //
+// Only an id's first directory is exported: the extra instances sharing=private makes when
+// steps overlap are left out (builder/run/cache_instance.h).
+//
 // An id with nothing in this root is carried over from --cache-from when an imported cache
 // has it (no step here used it), else left out with a warning.
 #pragma once

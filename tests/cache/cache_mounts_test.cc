@@ -24,7 +24,7 @@ constexpr const char* kWarmStep =
     "sh -c 'cat /a.txt; for d in /cache /var/cache/tool; do if test -f $d/warm; then echo "
     "warm-$d; else echo data > $d/warm; echo cold-$d; fi; done'\n";
 
-class CacheMounts : public CacheRunners {
+class CacheMountsAcrossRunners : public CacheRunners {
  protected:
   void SetUp() override {
     CacheRunners::SetUp();
@@ -45,7 +45,7 @@ class CacheMounts : public CacheRunners {
   }
 };
 
-TEST_F(CacheMounts, RegistryCacheMountsMakeAFreshRunnerWarm) {
+TEST_F(CacheMountsAcrossRunners, RegistryCacheMountsMakeAFreshRunnerWarm) {
   // buildx's CSV: the quoted field keeps its comma.
   const std::string to =
       "type=registry,ref=" + reg_ + "/app:cache,mode=max,\"cache-mounts=pkgs,/var/cache/tool\"";
@@ -107,7 +107,7 @@ TEST_F(CacheMounts, RegistryCacheMountsMakeAFreshRunnerWarm) {
             << run_steps(b2.err).size() << " steps\n";
 }
 
-TEST_F(CacheMounts, LocalCacheMountsRoundTripAndALocalCacheWins) {
+TEST_F(CacheMountsAcrossRunners, LocalCacheMountsRoundTripAndALocalCacheWins) {
   const fs::path dir = work() / "ci-cache";
   Ran a = build({"--cache-to", "type=local,dest=" + dir.string() +
                                    ",cache-mounts=pkgs,cache-mounts=/var/cache/tool"});
@@ -156,7 +156,7 @@ struct Entry {
   std::string link;     // non-empty: a symlink to this
 };
 
-class HostileCacheMounts : public CacheMounts {
+class HostileCacheMounts : public CacheMountsAcrossRunners {
  protected:
   std::string tar_of(const std::vector<Entry>& entries) {
     const fs::path file = work() / "hostile.tar";

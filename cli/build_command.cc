@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,11 +22,13 @@
 #include "cli/build_result_files.h"
 #include "cli/byte_size.h"
 #include "cli/commands.h"
+#include "cli/kaniko_flags.h"
 #include "cli/progress.h"
 #include "cli/registry_flags.h"
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/trace.h"
+#include "common/unique_fd.h"
 
 namespace mybuild::cli {
 
@@ -126,9 +129,22 @@ class SignalCanceller {
   std::thread thread_;
 };
 
-void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, std::ostream& err) {
+// Kaniko's tar://FILE context: the builder reads a tar context from fd 0, so the file becomes
+// stdin, as if it had been piped in (`mybuild build - < FILE`).
+void read_stdin_from(const std::string& file) {
+  common::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error(ErrorKind::kNotFound, "--context tar://" + file + ": cannot open " + file);
+  if (::dup2(fd.get(), STDIN_FILENO) < 0) common::throw_errno("dup2", file);
+}
+
+void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions& global,
+               std::ostream& out, std::ostream& err) {
+  BuildFlags f = given;
+  KanikoEffects kaniko_effects = apply_kaniko_flags(kaniko, f);
+  if (!kaniko_effects.context_tar.empty()) read_stdin_from(kaniko_effects.context_tar);
   builder::BuildRequest r;
   r.store_root = prepare_root(global);
+  if (f.context.empty()) f.context = ".";
   if (f.context == "-") {
     if (f.file == "-")
       throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");
@@ -287,8 +303,10 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   // buildx's --progress=quiet shows nothing; -q shows nothing but the image id at the end.
   const bool silent = f.quiet || f.progress == "quiet";
   auto progress = make_progress(f.progress == "quiet" ? "plain" : f.progress,
-                                silent ? static_cast<std::ostream&>(discard) : err, terminal);
+                                silent ? static_cast<std::ostream&>(discard) : err, terminal,
+                                ci_log_from_env());
   WarningRecorder recorder(*progress);
+  for (const auto& w : kaniko_effects.warnings) recorder.message("WARN: " + w);
   common::CancelToken cancel;
   builder::BuildResult result;
   {
@@ -373,6 +391,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
                 "Write the image digest (pushed, else built) to this file, as Kaniko does");
   b->add_option("--image-name-with-digest-file", flags->image_name_with_digest_file,
                 "Write NAME@DIGEST for each tag to this file, as Kaniko does");
+  b->add_option("--image-name-tag-with-digest-file", flags->image_name_tag_with_digest_file,
+                "Write NAME:TAG@DIGEST for each tag to this file, as Kaniko does");
   b->add_option("--annotation", flags->annotations,
                 "Annotation [manifest|index|manifest-descriptor|index-descriptor[,...]:]K=V")
       ->allow_extra_args(false);
@@ -380,7 +400,10 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
                 "SLSA provenance attestation: false (default), true, mode=min|max");
   add_registry_flags(b, flags->registry);  // base-image pulls and --push
   add_cache_flags(b, flags->cache);
-  b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });
+  auto kaniko = std::make_shared<KanikoFlags>();
+  add_kaniko_flags(b, *kaniko);
+  b->callback(
+      [flags, kaniko, &global, &out, &err] { run_build(*flags, *kaniko, global, out, err); });
 }
 
 }  // namespace mybuild::cli

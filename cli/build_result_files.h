@@ -1,5 +1,6 @@
 // The files CI pipelines read after `mybuild build`: --iidfile, --metadata-file (buildx's
-// keys), and Kaniko's --digest-file and --image-name-with-digest-file (what Tekton's
+// keys), and Kaniko's --digest-file, --image-name-with-digest-file and
+// --image-name-tag-with-digest-file (what Tekton's
 // IMAGE_DIGEST and GitLab jobs expect).
 #pragma once
 
@@ -41,6 +42,9 @@ std::string result_digest(const builder::BuildResult& result);
 
 // Kaniko's --image-name-with-digest-file: "REPOSITORY@DIGEST\n" for each name.
 std::string image_names_with_digest(const builder::BuildResult& result);
+
+// Kaniko's --image-name-tag-with-digest-file: "NAME:TAG@DIGEST\n" for each name.
+std::string image_names_tags_with_digest(const builder::BuildResult& result);
 
 // buildx's --metadata-file document.
 std::string metadata_json(const builder::BuildResult& result,

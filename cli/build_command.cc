@@ -346,10 +346,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_flag("--push", flags->push, "Push every tag after the build");
   b->add_option("-o,--output", flags->outputs, "Output: type=oci|docker|local|tar,dest=PATH")
       ->allow_extra_args(false);
-  b->add_option("--iidfile", flags->iidfile, "Write the image config digest to this file");
   b->add_option("--trace", flags->trace,
                 "Write Chrome trace events (open in Perfetto) of where the build's time goes");
-  b->add_option("--metadata-file", flags->metadata_file, "Write build result metadata as JSON");
   b->add_option("--progress", flags->progress, "Progress output: auto, tty, plain, rawjson, quiet")
       ->check(CLI::IsMember({"auto", "tty", "plain", "rawjson", "quiet"}));
   b->add_flag("-q,--quiet", flags->quiet, "Print only the image id");
@@ -387,12 +385,6 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--build-context", flags->build_contexts,
                 "Named context NAME=PATH or NAME=docker-image://REF (COPY --from, FROM, mounts)")
       ->allow_extra_args(false);
-  b->add_option("--digest-file", flags->digest_file,
-                "Write the image digest (pushed, else built) to this file, as Kaniko does");
-  b->add_option("--image-name-with-digest-file", flags->image_name_with_digest_file,
-                "Write NAME@DIGEST for each tag to this file, as Kaniko does");
-  b->add_option("--image-name-tag-with-digest-file", flags->image_name_tag_with_digest_file,
-                "Write NAME:TAG@DIGEST for each tag to this file, as Kaniko does");
   b->add_option("--annotation", flags->annotations,
                 "Annotation [manifest|index|manifest-descriptor|index-descriptor[,...]:]K=V")
       ->allow_extra_args(false);
@@ -400,6 +392,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
                 "SLSA provenance attestation: false (default), true, mode=min|max");
   add_registry_flags(b, flags->registry);  // base-image pulls and --push
   add_cache_flags(b, flags->cache);
+  add_result_file_flags(b, *flags);
   auto kaniko = std::make_shared<KanikoFlags>();
   add_kaniko_flags(b, *kaniko);
   b->callback(

@@ -87,6 +87,17 @@ std::string metadata_json(const builder::BuildResult& result,
   return meta.dump(2) + "\n";
 }
 
+void add_result_file_flags(CLI::App* b, BuildFlags& flags) {
+  b->add_option("--iidfile", flags.iidfile, "Write the image config digest to this file");
+  b->add_option("--metadata-file", flags.metadata_file, "Write build result metadata as JSON");
+  b->add_option("--digest-file", flags.digest_file,
+                "Write the image digest (pushed, else built) to this file, as Kaniko does");
+  b->add_option("--image-name-with-digest-file", flags.image_name_with_digest_file,
+                "Write NAME@DIGEST for each tag to this file, as Kaniko does");
+  b->add_option("--image-name-tag-with-digest-file", flags.image_name_tag_with_digest_file,
+                "Write NAME:TAG@DIGEST for each tag to this file, as Kaniko does");
+}
+
 void write_result_files(const BuildFlags& flags, const builder::BuildResult& result,
                         const std::vector<std::string>& warnings) {
   if (!flags.iidfile.empty()) write_file(flags.iidfile, result.config_digest.str(), "--iidfile");

@@ -4,6 +4,7 @@
 // IMAGE_DIGEST and GitLab jobs expect).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,9 @@ std::string image_names_tags_with_digest(const builder::BuildResult& result);
 // buildx's --metadata-file document.
 std::string metadata_json(const builder::BuildResult& result,
                           const std::vector<std::string>& warnings);
+
+// Adds --iidfile, --metadata-file and Kaniko's three digest files to `build`, into `flags`.
+void add_result_file_flags(CLI::App* build, BuildFlags& flags);
 
 // Writes every file `flags` asks for. kResource naming the flag and path on failure.
 void write_result_files(const BuildFlags& flags, const builder::BuildResult& result,

@@ -147,8 +147,9 @@ void apply_registry(const KanikoFlags& k, BuildFlags& f) {
   }
   if (k.push_retry) {
     if (*k.push_retry < 0) {
-      throw Error(ErrorKind::kUsage,
-                  "invalid --push-retry value: " + std::to_string(*k.push_retry));
+      std::string message = "invalid --push-retry value: ";
+      message += std::to_string(*k.push_retry);
+      throw Error(ErrorKind::kUsage, message);
     }
     f.registry.min_attempts = *k.push_retry + 1;
   }

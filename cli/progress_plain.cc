@@ -107,7 +107,11 @@ class PlainProgress : public builder::ProgressSink {
   void enter(const builder::StepId& step) {
     if (ci_ == CiLog::kNone || open_ == step.index) return;
     leave();
-    std::string title = "#" + std::to_string(step.index) + " " + step.name;
+    // Appended piece by piece: "#" + std::to_string(...) trips GCC 12's -Wrestrict false positive.
+    std::string title = "#";
+    title += std::to_string(step.index);
+    title += ' ';
+    title += step.name;
     if (++sections_[step.index] > 1) title += " (continued)";
     out_ << ci_section_start(ci_, section_name(step.index), title, unix_now());
     open_ = step.index;
@@ -119,7 +123,11 @@ class PlainProgress : public builder::ProgressSink {
   }
   std::string section_name(int index) {
     // GitLab pairs start and end by name: a step folded twice needs two names.
-    return "step_" + std::to_string(index) + "_" + std::to_string(sections_[index]);
+    std::string name = "step_";
+    name += std::to_string(index);
+    name += '_';
+    name += std::to_string(sections_[index]);
+    return name;
   }
 
   std::ostream& out_;

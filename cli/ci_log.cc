@@ -19,13 +19,6 @@ std::string one_line(std::string_view title) {
   return t;
 }
 
-// Through a named string: "literal" + std::to_string(...) trips GCC 12's -Wrestrict false
-// positive.
-std::string time_text(int64_t unix_time) {
-  std::string t = std::to_string(unix_time);
-  return t;
-}
-
 }  // namespace
 
 CiLog ci_log_from_env() {
@@ -42,8 +35,8 @@ std::string ci_section_start(CiLog ci, std::string_view name, std::string_view t
     case CiLog::kGitHubActions:
       return "::group::" + one_line(title) + "\n";
     case CiLog::kGitLab:
-      return std::string("\x1b[0Ksection_start:") + time_text(unix_time) + ":" + std::string(name) +
-             "[collapsed=true]\r\x1b[0K" + one_line(title) + "\n";
+      return std::string("\x1b[0Ksection_start:") + std::to_string(unix_time) + ":" +
+             std::string(name) + "[collapsed=true]\r\x1b[0K" + one_line(title) + "\n";
   }
   return "";
 }
@@ -55,8 +48,8 @@ std::string ci_section_end(CiLog ci, std::string_view name, int64_t unix_time) {
     case CiLog::kGitHubActions:
       return "::endgroup::\n";
     case CiLog::kGitLab:
-      return std::string("\x1b[0Ksection_end:") + time_text(unix_time) + ":" + std::string(name) +
-             "\r\x1b[0K\n";
+      return std::string("\x1b[0Ksection_end:") + std::to_string(unix_time) + ":" +
+             std::string(name) + "\r\x1b[0K\n";
   }
   return "";
 }

@@ -7,7 +7,8 @@
 //   -c/--context CTX        dir://PATH, PATH, tar://FILE (a tar or compressed tar), tar://stdin
 //                           or tar:///dev/stdin (the tar on stdin, as `mybuild build -`)
 //   --context-sub-path P    the context is CTX/P (directory contexts only)
-//   --dockerfile PATH       Kaniko's rule: PATH as given when it exists, else CTX/PATH
+//   --dockerfile PATH       Kaniko's rule: PATH as given when it exists, else CTX/PATH (-f
+//                           stays docker's: relative to the current directory)
 //   --no-push, --tar-path FILE (docker-archive), --oci-layout-path DIR (OCI layout directory)
 //   --cache=BOOL            with --cache-repo, or else DESTINATION-REPOSITORY/cache
 //   --cache-ttl DURATION    checked, then ignored with a warning

@@ -3,8 +3,9 @@
 // docker-registry, with skopeo as the independent reader: --destination pushes every tag,
 // --image-name-tag-with-digest-file and --digest-file agree with the registry, --no-push pushes
 // nothing, --tar-path and --oci-layout-path write archives skopeo reads, --context tar:// (a file
-// and stdin) and --context-sub-path pick the context, and a flag without meaning here warns
-// once. The builds only COPY and LABEL (no sandbox needed).
+// and stdin) and --context-sub-path pick the context, --cache=true finds Kaniko's default cache
+// repository, --reproducible dates the image 1970, and a flag without meaning here warns once. The
+// builds only COPY and LABEL (no sandbox needed).
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -136,6 +137,20 @@ TEST_F(Kaniko, ContextFromATarFileStdinOrASubPath) {
             0)
       << out;
   EXPECT_EQ(label_of("docker-archive:" + path("sub.tar")), "sub");
+}
+
+// --cache=true without --cache-repo: Kaniko's default repository, DESTINATION-REPO/cache, which
+// mybuild fills with its registry cache (tag "cache"). --reproducible dates the image 1970.
+TEST_F(Kaniko, CacheTrueUsesTheDestinationsCacheRepoAndReproducibleIsEpochZero) {
+  const std::string tag = on_registry("k/cached:v1");
+  std::string out;
+  ASSERT_EQ(mybuild({"-d", tag, "-c", ctx_.string(), "--cache=true", "--reproducible"}, &out), 0)
+      << out;
+  json cache = json::parse(
+      skopeo({"--raw", "--tls-verify=false", "docker://" + on_registry("k/cached/cache:cache")}));
+  EXPECT_TRUE(cache.contains("layers")) << cache;
+  json config = json::parse(skopeo({"--config", "--tls-verify=false", "docker://" + tag}));
+  EXPECT_EQ(config["created"], "1970-01-01T00:00:00Z") << config;
 }
 
 TEST_F(Kaniko, FlagsWithoutMeaningWarnOnce) {

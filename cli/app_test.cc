@@ -44,6 +44,18 @@ TEST(Cli, UnknownFlagIsUsageErrorWithHint) {
   EXPECT_NE(r.err.find("hint: "), std::string::npos);
 }
 
+// Kaniko's flags sit beside docker's on `build`; each place given twice is a usage error.
+TEST(Cli, KanikoContextOrDockerfileGivenTwiceIsUsageError) {
+  auto ctx = run_args({"build", "--context", "dir:///nonexistent-a", "/nonexistent-b"});
+  EXPECT_EQ(ctx.code, kExitUsage) << ctx.err;
+  EXPECT_NE(ctx.err.find("the context is given twice"), std::string::npos) << ctx.err;
+  auto file = run_args({"build", "-f", "A", "--dockerfile", "B", "/nonexistent"});
+  EXPECT_EQ(file.code, kExitUsage) << file.err;
+  EXPECT_NE(file.err.find("the Dockerfile is given twice"), std::string::npos) << file.err;
+  auto remote = run_args({"--destination", "r.lan/a:1", "-c", "git://example.com/repo.git"});
+  EXPECT_EQ(remote.code, kExitUsage) << remote.err;
+}
+
 TEST(Cli, BadProgressValueIsUsageError) {
   EXPECT_EQ(run_args({"build", "--progress", "fancy", "."}).code, kExitUsage);
 }

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,11 +22,13 @@
 #include "cli/build_result_files.h"
 #include "cli/byte_size.h"
 #include "cli/commands.h"
+#include "cli/kaniko_flags.h"
 #include "cli/progress.h"
 #include "cli/registry_flags.h"
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/trace.h"
+#include "common/unique_fd.h"
 
 namespace mybuild::cli {
 
@@ -126,9 +129,22 @@ class SignalCanceller {
   std::thread thread_;
 };
 
-void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, std::ostream& err) {
+// Kaniko's tar://FILE context: the builder reads a tar context from fd 0, so the file becomes
+// stdin, as if it had been piped in (`mybuild build - < FILE`).
+void read_stdin_from(const std::string& file) {
+  common::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error(ErrorKind::kNotFound, "--context tar://" + file + ": cannot open " + file);
+  if (::dup2(fd.get(), STDIN_FILENO) < 0) common::throw_errno("dup2", file);
+}
+
+void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions& global,
+               std::ostream& out, std::ostream& err) {
+  BuildFlags f = given;
+  KanikoEffects kaniko_effects = apply_kaniko_flags(kaniko, f);
+  if (!kaniko_effects.context_tar.empty()) read_stdin_from(kaniko_effects.context_tar);
   builder::BuildRequest r;
   r.store_root = prepare_root(global);
+  if (f.context.empty()) f.context = ".";
   if (f.context == "-") {
     if (f.file == "-")
       throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");
@@ -287,8 +303,10 @@ void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, st
   // buildx's --progress=quiet shows nothing; -q shows nothing but the image id at the end.
   const bool silent = f.quiet || f.progress == "quiet";
   auto progress = make_progress(f.progress == "quiet" ? "plain" : f.progress,
-                                silent ? static_cast<std::ostream&>(discard) : err, terminal);
+                                silent ? static_cast<std::ostream&>(discard) : err, terminal,
+                                ci_log_from_env());
   WarningRecorder recorder(*progress);
+  for (const auto& w : kaniko_effects.warnings) recorder.message("WARN: " + w);
   common::CancelToken cancel;
   builder::BuildResult result;
   {
@@ -328,10 +346,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_flag("--push", flags->push, "Push every tag after the build");
   b->add_option("-o,--output", flags->outputs, "Output: type=oci|docker|local|tar,dest=PATH")
       ->allow_extra_args(false);
-  b->add_option("--iidfile", flags->iidfile, "Write the image config digest to this file");
   b->add_option("--trace", flags->trace,
                 "Write Chrome trace events (open in Perfetto) of where the build's time goes");
-  b->add_option("--metadata-file", flags->metadata_file, "Write build result metadata as JSON");
   b->add_option("--progress", flags->progress, "Progress output: auto, tty, plain, rawjson, quiet")
       ->check(CLI::IsMember({"auto", "tty", "plain", "rawjson", "quiet"}));
   b->add_flag("-q,--quiet", flags->quiet, "Print only the image id");
@@ -369,10 +385,6 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--build-context", flags->build_contexts,
                 "Named context NAME=PATH or NAME=docker-image://REF (COPY --from, FROM, mounts)")
       ->allow_extra_args(false);
-  b->add_option("--digest-file", flags->digest_file,
-                "Write the image digest (pushed, else built) to this file, as Kaniko does");
-  b->add_option("--image-name-with-digest-file", flags->image_name_with_digest_file,
-                "Write NAME@DIGEST for each tag to this file, as Kaniko does");
   b->add_option("--annotation", flags->annotations,
                 "Annotation [manifest|index|manifest-descriptor|index-descriptor[,...]:]K=V")
       ->allow_extra_args(false);
@@ -380,7 +392,11 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
                 "SLSA provenance attestation: false (default), true, mode=min|max");
   add_registry_flags(b, flags->registry);  // base-image pulls and --push
   add_cache_flags(b, flags->cache);
-  b->callback([flags, &global, &out, &err] { run_build(*flags, global, out, err); });
+  add_result_file_flags(b, *flags);
+  auto kaniko = std::make_shared<KanikoFlags>();
+  add_kaniko_flags(b, *kaniko);
+  b->callback(
+      [flags, kaniko, &global, &out, &err] { run_build(*flags, *kaniko, global, out, err); });
 }
 
 }  // namespace mybuild::cli

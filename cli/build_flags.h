@@ -11,7 +11,7 @@
 namespace mybuild::cli {
 
 struct BuildFlags {
-  std::string context = ".";
+  std::string context;  // "": "." (kept empty to tell it from Kaniko's --context)
   std::vector<std::string> tags;
   std::string file;  // -f; "" = <context>/Dockerfile, "-" = stdin
   std::vector<std::string> build_args;
@@ -45,13 +45,14 @@ struct BuildFlags {
   int compression_level = -1;
   std::vector<std::string> allow;
   std::vector<std::string> secrets;
-  std::vector<std::string> build_contexts;  // --build-context NAME=VALUE
-  image::RegistryFlags registry;            // --insecure-registry, --registry-mirror, ...
-  std::string digest_file;                  // Kaniko's --digest-file
-  std::string image_name_with_digest_file;  // Kaniko's --image-name-with-digest-file
-  std::vector<std::string> annotations;     // --annotation [TYPES[PLATFORM]:]KEY=VALUE
-  std::string provenance = "false";         // --provenance
-  CacheFlags cache;                         // --cache-to, --cache-from, --cache-repo
+  std::vector<std::string> build_contexts;      // --build-context NAME=VALUE
+  image::RegistryFlags registry;                // --insecure-registry, --registry-mirror, ...
+  std::string digest_file;                      // Kaniko's --digest-file
+  std::string image_name_with_digest_file;      // Kaniko's --image-name-with-digest-file
+  std::string image_name_tag_with_digest_file;  // Kaniko's --image-name-tag-with-digest-file
+  std::vector<std::string> annotations;         // --annotation [TYPES[PLATFORM]:]KEY=VALUE
+  std::string provenance = "false";             // --provenance
+  CacheFlags cache;                             // --cache-to, --cache-from, --cache-repo
 };
 
 }  // namespace mybuild::cli

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "cli/base64.h"
 #include "common/error.h"
 
 namespace mybuild::cli {
@@ -13,27 +14,6 @@ using common::ErrorKind;
 using nlohmann::json;
 
 namespace {
-
-// Go's encoding/json writes []byte as standard base64; buildx's warnings carry their texts so.
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(v >> shift) & 63];
-  }
-  if (i + 1 == in.size()) {
-    const uint32_t v = uint8_t(in[i]) << 16;
-    out += std::string{kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out +=
-        std::string{kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
-  }
-  return out;
-}
 
 // "registry:5000/app:v1" -> "registry:5000/app" (the name is normalised: domain/path[:tag]).
 std::string repository_of(std::string name) {
@@ -81,6 +61,12 @@ std::string image_names_with_digest(const builder::BuildResult& result) {
   return out;
 }
 
+std::string image_names_tags_with_digest(const builder::BuildResult& result) {
+  std::string out;
+  for (const auto& n : result.names) out += n + "@" + result_digest(result) + "\n";
+  return out;
+}
+
 std::string metadata_json(const builder::BuildResult& result,
                           const std::vector<std::string>& warnings) {
   common::Descriptor d = result.pushed ? *result.pushed : result.root;
@@ -101,6 +87,17 @@ std::string metadata_json(const builder::BuildResult& result,
   return meta.dump(2) + "\n";
 }
 
+void add_result_file_flags(CLI::App* b, BuildFlags& flags) {
+  b->add_option("--iidfile", flags.iidfile, "Write the image config digest to this file");
+  b->add_option("--metadata-file", flags.metadata_file, "Write build result metadata as JSON");
+  b->add_option("--digest-file", flags.digest_file,
+                "Write the image digest (pushed, else built) to this file, as Kaniko does");
+  b->add_option("--image-name-with-digest-file", flags.image_name_with_digest_file,
+                "Write NAME@DIGEST for each tag to this file, as Kaniko does");
+  b->add_option("--image-name-tag-with-digest-file", flags.image_name_tag_with_digest_file,
+                "Write NAME:TAG@DIGEST for each tag to this file, as Kaniko does");
+}
+
 void write_result_files(const BuildFlags& flags, const builder::BuildResult& result,
                         const std::vector<std::string>& warnings) {
   if (!flags.iidfile.empty()) write_file(flags.iidfile, result.config_digest.str(), "--iidfile");
@@ -114,6 +111,10 @@ void write_result_files(const BuildFlags& flags, const builder::BuildResult& res
   if (!flags.image_name_with_digest_file.empty()) {
     write_file(flags.image_name_with_digest_file, image_names_with_digest(result),
                "--image-name-with-digest-file");
+  }
+  if (!flags.image_name_tag_with_digest_file.empty()) {
+    write_file(flags.image_name_tag_with_digest_file, image_names_tags_with_digest(result),
+               "--image-name-tag-with-digest-file");
   }
 }
 

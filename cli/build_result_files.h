@@ -1,8 +1,10 @@
 // The files CI pipelines read after `mybuild build`: --iidfile, --metadata-file (buildx's
-// keys), and Kaniko's --digest-file and --image-name-with-digest-file (what Tekton's
+// keys), and Kaniko's --digest-file, --image-name-with-digest-file and
+// --image-name-tag-with-digest-file (what Tekton's
 // IMAGE_DIGEST and GitLab jobs expect).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,9 +44,15 @@ std::string result_digest(const builder::BuildResult& result);
 // Kaniko's --image-name-with-digest-file: "REPOSITORY@DIGEST\n" for each name.
 std::string image_names_with_digest(const builder::BuildResult& result);
 
+// Kaniko's --image-name-tag-with-digest-file: "NAME:TAG@DIGEST\n" for each name.
+std::string image_names_tags_with_digest(const builder::BuildResult& result);
+
 // buildx's --metadata-file document.
 std::string metadata_json(const builder::BuildResult& result,
                           const std::vector<std::string>& warnings);
+
+// Adds --iidfile, --metadata-file and Kaniko's three digest files to `build`, into `flags`.
+void add_result_file_flags(CLI::App* build, BuildFlags& flags);
 
 // Writes every file `flags` asks for. kResource naming the flag and path on failure.
 void write_result_files(const BuildFlags& flags, const builder::BuildResult& result,

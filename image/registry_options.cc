@@ -261,6 +261,7 @@ registry::ClientOptions registry_client_options(const RegistryFlags& flags,
   } else if (config.max_concurrent_transfers) {
     o.max_concurrent_transfers = *config.max_concurrent_transfers;
   }
+  if (flags.min_attempts) o.max_attempts = std::max(o.max_attempts, *flags.min_attempts);
   if (config.low_speed_limit) o.transport.low_speed_limit = *config.low_speed_limit;
   if (config.low_speed_time)
     o.transport.low_speed_time = std::chrono::seconds(*config.low_speed_time);

@@ -53,6 +53,9 @@ struct RegistryFlags {
   std::vector<std::string> insecure_registries;  // "host[:port]" or CIDR
   std::vector<std::string> mirrors;              // pull mirrors for docker.io, tried in order
   std::optional<int> max_concurrent_transfers;   // unset: the file's, else 4
+  // Kaniko's --push-retry N as N+1: each request is tried at least this often (the client's
+  // own default, 5, when larger).
+  std::optional<int> min_attempts;
 };
 
 // The registry part of the config file, validated and normalised.

@@ -64,6 +64,17 @@ TEST(RegistryConfig, LowSpeedLimitReachesTheTransport) {
   EXPECT_THROW(parse_registry_config(R"({"low-speed-time": 0})", "config.json"), common::Error);
 }
 
+// Kaniko's --push-retry N arrives as min_attempts N+1: it raises the client's attempts, and
+// never lowers its default (Kaniko's default is 0 retries).
+TEST(RegistryConfig, MinAttemptsOnlyRaises) {
+  const int def = registry_client_options(RegistryFlags{}, RegistryConfig{}).max_attempts;
+  RegistryFlags f;
+  f.min_attempts = def + 5;
+  EXPECT_EQ(registry_client_options(f, RegistryConfig{}).max_attempts, def + 5);
+  f.min_attempts = 1;
+  EXPECT_EQ(registry_client_options(f, RegistryConfig{}).max_attempts, def);
+}
+
 TEST(RegistryConfig, EmptyObjectAndUnknownKeysAreFine) {
   RegistryConfig c = parse_registry_config("{}", "config.json");
   EXPECT_TRUE(c.mirrors.empty());

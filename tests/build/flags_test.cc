@@ -1,5 +1,8 @@
 // The flags of `mybuild build` as docker buildx spells them: where the Dockerfile and the context
 // come from, what is printed and written about the result, outputs, platform, progress modes.
+#include <cstdint>
+#include <cstdlib>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -213,27 +216,87 @@ TEST_F(BuildFlags, PlatformOtherThanTheHostWarns) {
   EXPECT_EQ(img.content("/a"), "a\n");
 }
 
-TEST_F(BuildFlags, RawjsonProgressIsOneJsonObjectPerLine) {
+std::string base64_decode(const std::string& in) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    acc = (acc << 6) | static_cast<uint32_t>(kAlphabet.find(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// BuildKit's SolveStatus, as `docker buildx build --progress rawjson` prints it: each line one
+// object of vertexes/statuses/logs/warnings; a step's vertex comes back completed; its output is
+// base64 in logs that name the vertex by digest.
+TEST_F(BuildFlags, RawjsonProgressIsBuildKitSolveStatus) {
   dockerfile("FROM busybox\nRUN echo from-the-step\n");
   Ran r = mybuild({"build", "-t", "app:v1", "--progress", "rawjson", ctx().string()});
   ASSERT_TRUE(r.ok()) << r.both();
   std::istringstream lines(r.err);
-  int events = 0;
-  bool saw_log = false, saw_done = false;
+  std::map<std::string, json> vertexes;  // digest -> last state
+  std::string log_vertex;
   for (std::string line; std::getline(lines, line);) {
     if (line.empty()) continue;
     json j;
     ASSERT_NO_THROW(j = json::parse(line)) << "not JSON: " << line;
     ASSERT_TRUE(j.is_object()) << line;
-    ++events;
-    if (j.value("event", "") == "log" &&
-        j.value("data", "").find("from-the-step") != std::string::npos)
-      saw_log = true;
-    if (j.value("event", "") == "step" && j.value("state", "") == "done") saw_done = true;
+    for (const auto& [key, value] : j.items()) {
+      EXPECT_TRUE(key == "vertexes" || key == "statuses" || key == "logs" || key == "warnings")
+          << line;
+      EXPECT_TRUE(value.is_array()) << line;
+    }
+    for (const auto& v : j.value("vertexes", json::array())) {
+      EXPECT_TRUE(std::regex_match(v.value("digest", ""), std::regex("sha256:[0-9a-f]{64}")));
+      vertexes[v["digest"]] = v;
+    }
+    for (const auto& l : j.value("logs", json::array())) {
+      if (base64_decode(l.value("data", "")).find("from-the-step") != std::string::npos)
+        log_vertex = l.value("vertex", "");
+    }
   }
-  EXPECT_GE(events, 4);
-  EXPECT_TRUE(saw_log) << r.err;
-  EXPECT_TRUE(saw_done) << r.err;
+  ASSERT_TRUE(vertexes.count(log_vertex)) << "the log names no vertex sent: " << r.err;
+  const json& run = vertexes[log_vertex];
+  EXPECT_NE(run.value("name", "").find("RUN echo from-the-step"), std::string::npos) << run;
+  EXPECT_TRUE(run.contains("started") && run.contains("completed")) << run;
+  EXPECT_FALSE(run.contains("error")) << run;
+  ASSERT_TRUE(run.contains("inputs")) << run;
+  EXPECT_TRUE(vertexes.count(run["inputs"][0])) << "RUN's input is its stage's FROM";
+}
+
+// GitHub Actions folds each step's lines in a group; GitLab in a collapsed section.
+TEST_F(BuildFlags, PlainProgressFoldsStepsInCi) {
+  dockerfile("FROM busybox\nRUN echo folded-output\n");
+  RunOptions github;
+  github.env["GITHUB_ACTIONS"] = "true";
+  Ran r = build({"-t", "app:v1", "--no-cache"}, "", github);
+  ASSERT_TRUE(r.ok()) << r.both();
+  EXPECT_TRUE(std::regex_search(
+      r.err, std::regex("::group::#\\d+ \\[2/2\\] RUN echo folded-output\n(#\\d+ .*\n)*#\\d+ "
+                        "[0-9.]+ folded-output\n(#\\d+ .*\n)*#\\d+ DONE [0-9.]+s\n::endgroup::\n")))
+      << r.err;
+  RunOptions gitlab;
+  gitlab.env["GITLAB_CI"] = "true";
+  Ran g = build({"-t", "app:v1", "--no-cache"}, "", gitlab);
+  ASSERT_TRUE(g.ok()) << g.both();
+  EXPECT_TRUE(
+      std::regex_search(g.err, std::regex("\x1b\\[0Ksection_start:\\d+:step_\\d+_1\\[collaps"
+                                          "ed=true\\]\r\x1b\\[0K#\\d+ \\[2/2\\] RUN echo")))
+      << g.err;
+  EXPECT_NE(g.err.find("\x1b[0Ksection_end:"), std::string::npos) << g.err;
+  // Outside a CI no markers (unless this suite itself runs in one: the child inherits it).
+  if (std::getenv("GITHUB_ACTIONS") == nullptr && std::getenv("GITLAB_CI") == nullptr) {
+    Ran plain = build({"-t", "app:v1", "--no-cache"});
+    EXPECT_EQ(plain.err.find("::group::"), std::string::npos) << plain.err;
+  }
 }
 
 TEST_F(BuildFlags, BuildArgWithoutValueComesFromTheEnvironment) {

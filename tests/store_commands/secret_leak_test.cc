@@ -1,12 +1,16 @@
 // Secrets stay secret: a build reads a --secret file (as a file and as an env variable), pushes
 // to an htpasswd registry with a password, pushes and pulls through a Bearer token server, with
-// plain, tty (under script(1)'s pty) and rawjson progress, --metadata-file and a failing step.
+// plain, tty (under script(1)'s pty) and rawjson progress (its base64 logs decoded before the
+// search), --metadata-file and a failing step.
 // Then every file of the state roots (blobs, the SQLite database and its -wal), every byte of
 // progress and error output and the metadata file are searched for the secret's bytes, the
 // password (also as the Basic header's base64) and every token the token server issued: none.
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
 #include "registry/docker_config.h"
@@ -26,6 +30,39 @@ std::string base64(const std::string& in) {
                           static_cast<int>(in.size()));
   out.resize(static_cast<size_t>(n));
   return out;
+}
+
+std::string base64_decode(const std::string& in) {
+  std::string out(3 * (in.size() / 4) + 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  // EVP_DecodeBlock counts the padding as NUL bytes: drop them.
+  size_t size = n < 0 ? 0 : static_cast<size_t>(n);
+  if (in.ends_with("=="))
+    size -= std::min<size_t>(size, 2);
+  else if (in.ends_with("="))
+    size -= std::min<size_t>(size, 1);
+  out.resize(size);
+  return out;
+}
+
+// rawjson progress carries RUN output and warnings as base64 (BuildKit's SolveStatus), where a
+// leaked secret would not show as itself: the decoded bytes of every line that has them.
+std::string decoded_rawjson(const std::string& printed) {
+  std::string decoded;
+  std::istringstream lines(printed);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    for (const auto& l : j.value("logs", nlohmann::json::array())) {
+      decoded += base64_decode(l.value("data", ""));  // chunks joined: a split secret shows
+    }
+    for (const auto& w : j.value("warnings", nlohmann::json::array())) {
+      decoded += base64_decode(w.value("short", "")) + "\n";
+    }
+  }
+  return decoded;
 }
 
 class SecretLeaks : public WithRegistry {
@@ -61,7 +98,7 @@ class SecretLeaks : public WithRegistry {
                  MYBUILD_BINARY, "--root", store.string()});
     std::string out;
     int code = registry::testing::run_command(args, &out);
-    printed_ += out;
+    printed_ += out + decoded_rawjson(out);
     return code;
   }
   // The same under a pseudo-terminal (script(1)), so that tty progress is what a user sees.
@@ -131,6 +168,8 @@ TEST_F(SecretLeaks, NoSecretPasswordOrTokenAnywhere) {
   ASSERT_EQ(mybuild(a_, plain), 0) << printed_;
   EXPECT_NE(printed_.find("read-ok"), std::string::npos) << printed_;
   EXPECT_EQ(mybuild(a_, build_args("rawjson")), 0) << printed_;
+  // The scan of rawjson reads its base64 logs: the step's output is there, decoded.
+  EXPECT_NE(decoded_rawjson(printed_).find("read-ok"), std::string::npos) << printed_;
   EXPECT_EQ(mybuild_on_tty(a_, build_args("tty")), 0) << printed_;
   // A failing step, reading the secret both ways, and its error message.
   context(

@@ -129,6 +129,7 @@ class SignalCanceller {
 void run_build(const BuildFlags& f, GlobalOptions& global, std::ostream& out, std::ostream& err) {
   builder::BuildRequest r;
   r.store_root = prepare_root(global);
+  r.isolation = builder::choose_isolation(global.isolation);
   if (f.context == "-") {
     if (f.file == "-")
       throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");

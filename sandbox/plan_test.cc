@@ -147,7 +147,8 @@ TEST(PlanChroot, EntersTheRootfsDirectoryWithBindsAndFewerCapabilities) {
 TEST(PlanChroot, NeedsADirectoryRootfs) {
   ProcessSpec spec = minimal_spec();
   spec.isolation = Isolation::kChroot;
-  spec.rootfs = {common::Mount{.type = "overlay", .source = "overlay", .target = "", .options = {}}};
+  spec.rootfs = {
+      common::Mount{.type = "overlay", .source = "overlay", .target = "", .options = {}}};
   EXPECT_THROW(PlanStorage(spec, inputs()), common::Error);
 }
 

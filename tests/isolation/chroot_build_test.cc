@@ -130,15 +130,13 @@ TEST_F(ChrootBuildTest, ExplicitChrootWhereMountsWorkBindsProcAndHidesMybuild) {
   dockerfile(
       "FROM busybox\n"
       "RUN test -r /proc/self/status && test -c /dev/null && test -d /sys/kernel && "
-      "init=$(awk '/^PPid/ {print $2}' /proc/self/status) && "
-      "mybuild=$(awk '/^PPid/ {print $2}' /proc/$init/status) && "
+      "mybuild=$(awk '/^PPid/ {print $2}' /proc/$PPID/status) && test -n \"$mybuild\" && "
       "! ls /proc/$mybuild/root/ > /dev/null 2>&1 && ! ls /proc/$mybuild/fd > /dev/null 2>&1 && "
       "ls /proc/self/fd | wc -l > /fds\n");
-  Ran r = mybuild({"--isolation=chroot", "build", "--progress", "plain", "-t", "bound:1",
-                   ctx().string()});
+  Ran r = mybuild(
+      {"--isolation=chroot", "build", "--progress", "plain", "-t", "bound:1", ctx().string()});
   ASSERT_EQ(r.failure(), "");
-  EXPECT_EQ(first_line(r.err),
-            "isolation: chroot (the container's /proc, /dev and /sys bound in)");
+  EXPECT_EQ(first_line(r.err), "isolation: chroot (the container's /proc, /dev and /sys bound in)");
   // ls's own directory descriptor, 0, 1 and 2: nothing of mybuild's.
   EXPECT_EQ(image("bound:1").content("fds"), "4\n");
 }
@@ -178,9 +176,12 @@ class UnprivilegedIsolationTest : public BuildTest {
   fs::path home() const { return work() / "home"; }
 
   Ran as_user(std::vector<std::string> argv) {
-    std::vector<std::string> full = {"setpriv",       "--reuid=" + std::string(kUser),
+    std::vector<std::string> full = {"setpriv",
+                                     "--reuid=" + std::string(kUser),
                                      "--regid=" + std::string(kUser),
-                                     "--init-groups", "--reset-env", "--"};
+                                     "--init-groups",
+                                     "--reset-env",
+                                     "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     RunOptions opts;
     opts.cwd = work();
@@ -198,7 +199,8 @@ class UnprivilegedIsolationTest : public BuildTest {
 TEST_F(UnprivilegedIsolationTest, UnprivilegedGetsRootless) {
   Ran probe = as_user({"/usr/bin/unshare", "--user", "--map-root-user", "--mount", "true"});
   if (!probe.ok()) GTEST_SKIP() << "no unprivileged user namespaces here: " << probe.err;
-  Ran imported = as_user(mybuild_argv({"import", "--compression", "none", tar_.string(), "busybox"}));
+  Ran imported =
+      as_user(mybuild_argv({"import", "--compression", "none", tar_.string(), "busybox"}));
   ASSERT_EQ(imported.failure(), "");
   dockerfile("FROM busybox\nRUN id -u > /uid\n");
   Ran r = as_user(mybuild_argv({"build", "--progress", "plain", "-t", "r:1", ctx().string()}));

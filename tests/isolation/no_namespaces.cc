@@ -52,9 +52,9 @@ sock_filter jump(unsigned short code, unsigned k, unsigned char jt, unsigned cha
 std::vector<sock_filter> build_filter() {
   constexpr unsigned kEperm = SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
   constexpr unsigned kEnosys = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
-  const long refused[] = {SYS_unshare,     SYS_setns,      SYS_mount,     SYS_umount2,
-                          SYS_pivot_root,  SYS_fsopen,     SYS_fsconfig,  SYS_fsmount,
-                          SYS_move_mount,  SYS_open_tree,  SYS_mount_setattr};
+  const long refused[] = {SYS_unshare,    SYS_setns,     SYS_mount,        SYS_umount2,
+                          SYS_pivot_root, SYS_fsopen,    SYS_fsconfig,     SYS_fsmount,
+                          SYS_move_mount, SYS_open_tree, SYS_mount_setattr};
   std::vector<sock_filter> f;
   f.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
   f.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0));

@@ -84,7 +84,7 @@ struct BuildResult {
   // attestation (--provenance, index-level --annotation).
   common::Descriptor root;
   std::optional<common::Descriptor> pushed;  // what --push sent (layers converted), if it ran
-  int64_t cache_bytes_fetched = 0;  // layer bytes --cache-from brought into the store
+  int64_t cache_bytes_fetched = 0;           // layer bytes --cache-from brought into the store
 };
 
 // The scheme of a --build-context that names an image (buildx's docker-image://REF).

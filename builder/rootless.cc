@@ -25,8 +25,9 @@ std::optional<int> enter_rootless_if_needed(std::string_view isolation) {
   } catch (common::Error& e) {
     // Without a user namespace an unprivileged mybuild has no isolation left to fall back on:
     // chroot(2) needs CAP_SYS_CHROOT. Said here, since auto would otherwise try it.
-    e.add_context("rootless isolation (chroot isolation, the fallback where namespaces are "
-                  "forbidden, needs mybuild to run as root)");
+    e.add_context(
+        "rootless isolation (chroot isolation, the fallback where namespaces are "
+        "forbidden, needs mybuild to run as root)");
     throw;
   }
 }

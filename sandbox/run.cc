@@ -26,8 +26,8 @@
 #include "common/trace.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/init_binary.h"
-#include "sandbox/internal/chroot_mounts.h"
 #include "sandbox/internal/child_process.h"
+#include "sandbox/internal/chroot_mounts.h"
 #include "sandbox/internal/plan.h"
 #include "sandbox/network.h"
 #include "sandbox/records.h"
@@ -81,8 +81,7 @@ std::string read_in_root(int rootfd, const char* rel) {
   return common::read_all(reader, 4 << 20);
 }
 
-// `root`: the rootfs as the parent reaches it (namespaces: through /proc/<pid>/root of the
-// child's mount namespace; chroot: the directory itself).
+// `root`: the rootfs as the parent reaches it.
 Credentials resolve_credentials(const ProcessSpec& spec, const std::string& root) {
   common::UniqueFd rootfd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfd) common::throw_errno("open", root);
@@ -255,6 +254,31 @@ ExitStatus exit_status(const Supervised& s, const rusage& usage, const Cgroup& c
   return result;
 }
 
+// The network the step gets. chroot mode can make no network namespace: the container's network,
+// whatever was asked (said once), and mybuild made non-dumpable: the step shares its PID
+// namespace and uid, and /proc/<mybuild>/root would lead it out of its root, /proc/<mybuild>/mem
+// into registry tokens; non-dumpable, those need CAP_SYS_PTRACE, which the step does not have.
+// (Other processes of the container stay reachable: the container is the boundary there.)
+NetworkMode step_network(const ProcessSpec& spec) {
+  if (spec.isolation != Isolation::kChroot) return effective_network(spec.network);
+  if (spec.network != NetworkMode::kHost) warn_shared_network();
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) common::throw_errno("prctl", "PR_SET_DUMPABLE");
+  return NetworkMode::kHost;
+}
+
+// The step's user, read from the rootfs once PID 1 has it ready (namespaces: through
+// /proc/<pid>/root of its mount namespace; chroot: the directory itself). chroot mode has no
+// CLONE_INTO_CGROUP (clone3 may be refused): its init joins a v2 cgroup here, before it forks the
+// step's process (v1: it writes cgroup.procs itself).
+Credentials step_credentials(const ProcessSpec& spec, pid_t child, const internal::ChildPlan& plan,
+                             const Cgroup& cgroup) {
+  if (spec.isolation != Isolation::kChroot) {
+    return resolve_credentials(spec, "/proc/" + std::to_string(child) + "/root" + plan.root_path);
+  }
+  if (cgroup.mode() == CgroupMode::kV2) join_v2(cgroup, child);
+  return resolve_credentials(spec, spec.rootfs_dir.string());
+}
+
 ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
   cancel.check(spec.description);
   // Setup ends when PID 1 may exec the step's process; teardown is what follows `process`.
@@ -263,14 +287,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   RunRecord record(spec.state_dir, new_run_id());
   const auto& dir = record.dir();
   const bool chroot = spec.isolation == Isolation::kChroot;
-  // No network namespace in chroot mode: the step has the container's network, whatever asked.
-  const NetworkMode network = chroot ? NetworkMode::kHost : effective_network(spec.network);
-  if (chroot && spec.network != NetworkMode::kHost) warn_shared_network();
-  // The step shares mybuild's PID namespace and uid: /proc/<mybuild>/root would lead it out of
-  // its root, /proc/<mybuild>/mem into registry tokens. Non-dumpable, those need CAP_SYS_PTRACE,
-  // which the step does not have. (Other processes of the container stay reachable: the
-  // container is the boundary in this mode.)
-  if (chroot && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) common::throw_errno("prctl", "dumpable");
+  const NetworkMode network = step_network(spec);
   write_etc_files(spec, network, dir);
   for (const char* sub : {"root", "secrets"}) {
     if (::mkdir((dir / sub).c_str(), 0700) != 0) common::throw_errno("mkdir", (dir / sub).string());
@@ -306,10 +323,8 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
     chroot_mounts.emplace(storage.plan());
     common::log::debug(spec.description + ": chroot with " + chroot_mounts->summary());
   }
-  ChildProcess child =
-      chroot ? ChildProcess::spawn(storage.plan(), 0, -1)
-             : ChildProcess::spawn(storage.plan(), namespace_flags(network),
-                                   cgroup->clone_into_fd());
+  ChildProcess child = ChildProcess::spawn(storage.plan(), chroot ? 0 : namespace_flags(network),
+                                           chroot ? -1 : cgroup->clone_into_fd());
   // Started as soon as the namespace exists, so that slirp4netns's start (exec, libslirp, tap
   // setup: most of what the private network costs) overlaps PID 1 assembling the rootfs; the
   // step's process execs only after wait_ready below. Declared after `child`: destroyed first.
@@ -323,13 +338,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   sync_child.reset();
 
   await_rootfs(sync_parent.get(), error.read.get(), spec, cancel);
-  Credentials creds =
-      resolve_credentials(spec, chroot ? spec.rootfs_dir.string()
-                                       : "/proc/" + std::to_string(child.pid()) + "/root" +
-                                             storage.plan().root_path);
-  // No CLONE_INTO_CGROUP in chroot mode (clone3 may be refused): the init joins its v2 cgroup
-  // here, before it forks the step's process (v1: it writes cgroup.procs itself).
-  if (chroot && cgroup->mode() == CgroupMode::kV2) join_v2(*cgroup, child.pid());
+  Credentials creds = step_credentials(spec, child.pid(), storage.plan(), *cgroup);
   if (slirp) slirp->wait_ready(cancel, spec.description);
   if (::write(sync_parent.get(), &creds, sizeof(creds)) != sizeof(creds)) {
     // PID 1 died meanwhile; the error pipe says why.

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,18 @@ TEST_F(ChrootBuildTest, RunStepCannotClimbOutOfItsRoot) {
   EXPECT_EQ(img.content("root-listing").find("outside-marker"), std::string::npos);
   EXPECT_NE(img.content("chroot-error").find("Operation not permitted"), std::string::npos)
       << img.content("chroot-error");
+}
+
+// No PID namespace ends with the step: its process group does. A background process still
+// holding the step's output is killed when the main process exits, and the build goes on.
+TEST_F(ChrootBuildTest, BackgroundProcessesDieWithTheStep) {
+  dockerfile("FROM busybox\nRUN (sleep 313 &) ; echo started\n");
+  auto started = std::chrono::steady_clock::now();
+  Ran r = confined_build({"-t", "bg:1"});
+  ASSERT_EQ(r.failure(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60));
+  Ran left = run_process({"pgrep", "-f", "^sleep 313$"}, {});
+  EXPECT_NE(left.code, 0) << "a step's background process outlived it: " << left.out;
 }
 
 TEST_F(ChrootBuildTest, ExplicitChrootWhereMountsWorkBindsProcAndHidesMybuild) {

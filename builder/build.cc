@@ -396,6 +396,7 @@ std::optional<std::string> line_of(const std::string& text, int n) {
 BuildResult build_input(const BuildRequest& request, BuildInput& input, ProgressSink& progress,
                         common::CancelToken& cancel) {
   const std::string started_on = now_rfc3339();
+  progress.message(request.isolation.line());  // the first line: how RUN steps are isolated
   parser::Dockerfile dockerfile = parse_dockerfile(input.source, progress);
   common::Platform platform = target_platform(request, progress);
   BuildPlan plan = plan_build(dockerfile, request.build_args, request.target, platform,

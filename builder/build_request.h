@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/isolation.h"
 #include "builder/output_options.h"
 #include "common/descriptor.h"
 #include "image/cache_spec.h"
@@ -48,6 +49,7 @@ struct BuildRequest {
   std::vector<sandbox::HostEntry> extra_hosts;  // --add-host: lines of each RUN's /etc/hosts
   std::optional<uint64_t> shm_size_bytes;       // --shm-size; unset: docker's 64 MiB
   std::vector<sandbox::Rlimit> ulimits;         // --ulimit, at most one per resource
+  IsolationChoice isolation;                    // --isolation, as choose_isolation decided
   int jobs = 0;                                 // parallel stages; 0 = the core count
   bool skip_unused_stages = true;
   bool explain_cache = false;

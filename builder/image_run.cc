@@ -51,6 +51,7 @@ int run_image(const RunRequest& request, common::Writer& output, common::CancelT
                  : request.network == "default" ? sandbox::NetworkMode::kDefault
                                                 : sandbox::NetworkMode::kNone;
   spec.hostname = "mybuild";
+  spec.isolation = request.isolation.mode;
   spec.description = "run " + request.image;
   spec.state_dir = request.store_root / "run" / "sandbox";
 

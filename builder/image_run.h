@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/isolation.h"
 #include "common/cancel.h"
 #include "common/io.h"
 
@@ -22,6 +23,7 @@ struct RunRequest {
   std::vector<std::string> env;  // -e K=V, added after the image's Env
   std::string network = "none";  // none | host | default
   std::string user;              // -u; empty: the image's User
+  IsolationChoice isolation;     // --isolation, as choose_isolation decided
 };
 
 // Returns the process's exit code (128 + signal when killed). Throws kNotFound for an image not

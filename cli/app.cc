@@ -38,8 +38,8 @@ std::vector<std::string> with_default_subcommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--debug" || a.rfind("--root=", 0) == 0) continue;
-    if (a == "--root") {
+    if (a == "--debug" || a.rfind("--root=", 0) == 0 || a.rfind("--isolation=", 0) == 0) continue;
+    if (a == "--root" || a == "--isolation") {
       ++i;
       continue;
     }
@@ -65,6 +65,10 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.set_version_flag("--version", std::string("mybuild version ") + common::kVersion);
   app.add_flag("--debug", global.debug, "Verbose logs and full error context");
   app.add_option("--root", global.root, "State directory (default /var/lib/mybuild as root)");
+  app.add_option("--isolation", global.isolation,
+                 "How RUN steps are isolated: auto (default: the strongest this host allows), "
+                 "namespaces, rootless or chroot")
+      ->check(CLI::IsMember({"auto", "namespaces", "rootless", "chroot"}));
   // Runs after the global options are parsed and before any command's callback.
   app.parse_complete_callback([&global, &app] {
     if (global.debug) common::log::set_level(common::log::Level::kDebug);
@@ -72,7 +76,9 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     // Unprivileged: re-enter as root of a user namespace (builder/rootless.h). The state root
     // is decided out here, so the inside (uid 0) does not pick /var/lib/mybuild.
     global.root = resolve_root(global);
-    if (auto code = builder::enter_rootless_if_needed()) throw WaitedForRootless{*code};
+    if (auto code = builder::enter_rootless_if_needed(global.isolation)) {
+      throw WaitedForRootless{*code};
+    }
   });
   app.fallthrough();  // global options are accepted after the subcommand too
   app.require_subcommand(0, 1);

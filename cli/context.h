@@ -10,6 +10,8 @@ struct GlobalOptions {
   std::string root;       // --root / MYBUILD_ROOT; empty = the default (see default_root())
   int exit_code = 0;      // what a successful command exits with (`run`: its process's code)
   int cancel_signal = 0;  // SIGINT or SIGTERM that cancelled the command: exit 128 + it
+  // --isolation for RUN steps (build, run): auto|namespaces|rootless|chroot (builder/isolation.h).
+  std::string isolation = "auto";
 };
 
 // The state root: --root, else $MYBUILD_ROOT, else /var/lib/mybuild as root, else

@@ -77,6 +77,13 @@ class NoCgroup final : public Cgroup {
 void warn_no_cgroup(const CgroupProbe& probe, const std::string& why) {
   static std::once_flag once;
   std::call_once(once, [&] {
+    if (!in_user_namespace()) {
+      common::log::warn("no cgroup for RUN steps (" + why +
+                        "): --memory, --cpus, --cpuset-cpus and --pids-limit are NOT applied, "
+                        "peak memory is not measured, and a process that leaves the step's "
+                        "process group is not killed with it; the container's own limits apply");
+      return;
+    }
     std::string how =
         probe.mode == CgroupMode::kV2
             ? "delegate memory, pids and cpu to your user (systemd-run --user --scope -p "
@@ -166,7 +173,8 @@ CgroupProbe probe_cgroups(const CgroupSources& sources) {
 }
 
 std::unique_ptr<Cgroup> Cgroup::create(const CgroupProbe& probe, const std::string& name,
-                                       const Limits& limits) {
+                                       const Limits& limits, bool best_effort) {
+  const bool optional = best_effort || in_user_namespace();
   try {
     switch (probe.mode) {
       case CgroupMode::kV2:
@@ -178,11 +186,11 @@ std::unique_ptr<Cgroup> Cgroup::create(const CgroupProbe& probe, const std::stri
     }
   } catch (const common::Error& e) {
     // As real root a cgroup that cannot be made is an error; rootless it is the usual case.
-    if (!in_user_namespace()) throw;
+    if (!optional) throw;
     warn_no_cgroup(probe, e.message());
     return std::make_unique<NoCgroup>();
   }
-  if (in_user_namespace()) {
+  if (optional) {
     warn_no_cgroup(probe, "no cgroup hierarchy is usable");
     return std::make_unique<NoCgroup>();
   }

@@ -51,9 +51,11 @@ class Cgroup {
   virtual ~Cgroup() = default;
 
   // Creates "mybuild-<name>" under our cgroup in every used hierarchy and applies limits.
-  // Throws Error(kSandbox) naming the file that could not be written.
+  // Throws Error(kSandbox) naming the file that could not be written, unless `best_effort`
+  // (chroot isolation, where a container's cgroupfs is usually read-only) or rootless: then a
+  // cgroup that cannot be made is a warning (once) and a step without one.
   static std::unique_ptr<Cgroup> create(const CgroupProbe& probe, const std::string& name,
-                                        const Limits& limits);
+                                        const Limits& limits, bool best_effort = false);
 
   // v1: descriptors of each hierarchy's cgroup.procs, for the child to write "0" into.
   virtual std::vector<int> procs_fds() const = 0;

@@ -109,7 +109,9 @@ void cloexec_all_above_stderr() {
   dfl.sa_handler = SIG_DFL;
   // Every disposition back to default: an ignored one (mybuild's SIGPIPE) would survive exec.
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
-  ::setsid();
+  // In chroot mode the process stays in the session and process group its init made, which is
+  // what mybuild kills as a whole (there is no PID namespace to end with it).
+  if (!plan.chroot) ::setsid();
   if (::dup2(plan.devnull_fd, 0) < 0 || ::dup2(plan.output_fd, 1) < 0 ||
       ::dup2(plan.output_fd, 2) < 0) {
     fail(plan, Step::kStdio, errno);
@@ -177,9 +179,7 @@ void await_init_exec(int read_fd) {
 }
 
 void join_cgroups(const ChildPlan& plan) {
-  for (size_t i = 0; i < plan.cgroup_procs_count; ++i) {
-    if (::write(plan.cgroup_procs_fds[i], "0", 1) != 1) fail(plan, Step::kJoinCgroup, errno);
-  }
+  join_cgroups_v1(plan);
   // The step sees its own cgroup as "/" (and cannot name its parent's).
   check_call(plan, Step::kUnshareCgroup, ::unshare(CLONE_NEWCGROUP));
 }
@@ -203,12 +203,7 @@ int assemble_root(const ChildPlan& plan, Credentials& creds) {
   if (rootfd < 0) fail(plan, Step::kOpenRootfs, errno, {"open", nullptr, plan.root_path});
   // Tell the parent the rootfs is there (it reads /etc/passwd through /proc/<pid>/root), and
   // wait for the credentials it resolved.
-  char ready = 'R';
-  if (!write_all(plan.sync_fd, &ready, 1) || !read_all(plan.sync_fd, &creds, sizeof(creds))) {
-    fail(plan, Step::kSync, errno != 0 ? errno : EPIPE);
-  }
-  if (creds.ngroups > sizeof(creds.groups) / sizeof(creds.groups[0]))
-    fail(plan, Step::kSync, EINVAL);
+  sync_with_parent(plan, creds);
   return rootfd;
 }
 
@@ -251,6 +246,7 @@ std::string describe_subject(const StepError& e) {
 }
 
 void child_main(const ChildPlan& plan) {
+  if (plan.chroot) chroot_child_main(plan);
   // mybuild killed with -9: the step dies with it (and its PID namespace with it).
   check_call(plan, Step::kParentDeathSignal, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
   join_cgroups(plan);
@@ -262,6 +258,25 @@ void child_main(const ChildPlan& plan) {
   check(plan, Step::kPivotRoot, enter_root(rootfd));
   ::close(rootfd);
 
+  start_process(plan, creds);
+}
+
+void join_cgroups_v1(const ChildPlan& plan) {
+  for (size_t i = 0; i < plan.cgroup_procs_count; ++i) {
+    if (::write(plan.cgroup_procs_fds[i], "0", 1) != 1) fail(plan, Step::kJoinCgroup, errno);
+  }
+}
+
+void sync_with_parent(const ChildPlan& plan, Credentials& creds) {
+  char ready = 'R';
+  if (!write_all(plan.sync_fd, &ready, 1) || !read_all(plan.sync_fd, &creds, sizeof(creds))) {
+    fail(plan, Step::kSync, errno != 0 ? errno : EPIPE);
+  }
+  if (creds.ngroups > sizeof(creds.groups) / sizeof(creds.groups[0]))
+    fail(plan, Step::kSync, EINVAL);
+}
+
+void start_process(const ChildPlan& plan, const Credentials& creds) {
   // Blocked from here to mybuild-init's sigwaitinfo (the mask survives execve): a SIGCHLD or
   // forwarded signal that arrives meanwhile stays pending.
   sigset_t all;
@@ -324,6 +339,10 @@ const char* step_name(Step step) {
       return "bringing up lo";
     case Step::kPivotRoot:
       return "pivot_root";
+    case Step::kChroot:
+      return "chroot";
+    case Step::kProcessGroup:
+      return "setsid (the step's process group)";
     case Step::kDetachOldRoot:
       return "detaching the old root";
     case Step::kFork:

@@ -21,6 +21,7 @@
 #include "sandbox/device_filter.h"
 #include "sandbox/device_rules.h"
 #include "sandbox/idmap.h"
+#include "sandbox/isolation.h"
 #include "sandbox/rootless.h"
 
 namespace mybuild::sandbox {
@@ -336,6 +337,30 @@ DoctorCheck check_binfmt() {
   return c;
 }
 
+// What --isolation=auto picks here (builder/isolation.h), from the same probe.
+DoctorCheck check_isolation() {
+  DoctorCheck c{"isolation (--isolation=auto)"};
+  IsolationProbe probe = probe_isolation();
+  if (!probe.namespaces_error) {
+    c.detail = in_user_namespace() ? "rootless: the sandbox's namespaces inside a user namespace"
+                                   : "namespaces: mount, PID, UTS, IPC, cgroup, network";
+    return c;
+  }
+  c.state = State::kWarning;
+  c.detail = "chroot: no new namespaces allowed (" + *probe.namespaces_error + ")";
+  c.detail += probe.bind_error ? "; no mounts (" + *probe.bind_error + ")"
+                               : "; the container's /proc, /dev, /sys bound in";
+  if (probe.chroot_error) {
+    c.state = State::kMissing;
+    c.detail += "; and " + *probe.chroot_error + ": RUN steps cannot run";
+  }
+  c.fix =
+      "in chroot mode the container is the security boundary; for namespaces give the container "
+      "user namespaces (podman, hostUsers: false) or CAP_SYS_ADMIN with an unconfined seccomp "
+      "profile";
+  return c;
+}
+
 }  // namespace
 
 std::vector<DoctorCheck> run_doctor() {
@@ -357,6 +382,7 @@ std::vector<DoctorCheck> run_doctor() {
   guarded("seccomp", check_seccomp);
   guarded("binfmt_misc", check_binfmt);
   guarded("RUN network", check_network);
+  guarded("isolation", check_isolation);
   return checks;
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
   auto checks = run_doctor();
-  ASSERT_EQ(checks.size(), 10u);
+  ASSERT_EQ(checks.size(), 11u);
   for (const auto& c : checks) {
     EXPECT_FALSE(c.name.empty());
     EXPECT_FALSE(c.detail.empty()) << c.name;
@@ -34,6 +34,12 @@ TEST(Doctor, ReportsEveryProbeWithAFixWhenSomethingIsMissing) {
     EXPECT_NE(checks[9].detail.find("private network namespace"), std::string::npos);
   } else {
     EXPECT_EQ(checks[9].fix, "apt-get install slirp4netns");
+  }
+  // What --isolation=auto picks: where these tests run (root, namespaces allowed), namespaces.
+  EXPECT_EQ(checks[10].name, "isolation (--isolation=auto)");
+  if (::geteuid() == 0) {
+    EXPECT_EQ(checks[10].state, DoctorCheck::State::kOk) << checks[10].detail;
+    EXPECT_EQ(checks[10].detail.rfind("namespaces", 0), 0u) << checks[10].detail;
   }
 }
 

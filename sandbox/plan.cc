@@ -1,5 +1,6 @@
 #include "sandbox/internal/plan.h"
 
+#include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -114,12 +115,21 @@ PlanStorage::PlanStorage(const ProcessSpec& spec, PlanInputs inputs) : inputs_(s
   plan_.init_fd = inputs_.init_fd;
   plan_.cgroup_procs_fds = inputs_.cgroup_procs_fds.data();
   plan_.cgroup_procs_count = inputs_.cgroup_procs_fds.size();
-  plan_.root_path = keep((inputs_.run_dir / "root").string());
+  plan_.chroot = spec.isolation == Isolation::kChroot;
+  // chroot mode enters the rootfs directory itself; namespaces assemble it under the run dir.
+  plan_.root_path =
+      keep(plan_.chroot ? spec.rootfs_dir.string() : (inputs_.run_dir / "root").string());
   plan_.secret_staging = keep((inputs_.run_dir / "secrets").string());
   plan_.hostname = keep(spec.hostname);
   plan_.new_network = inputs_.new_network;
   plan_.insecure = spec.insecure;
   plan_.capabilities = default_capabilities();
+  if (plan_.chroot) {
+    // Without a mount namespace, CAP_SYS_CHROOT is the classic way out of a chroot (chroot into
+    // a subdirectory, then `cd ..` past the old root); without a device cgroup of our own,
+    // CAP_MKNOD would make the container's block devices. The step gets neither.
+    plan_.capabilities &= ~((uint64_t{1} << CAP_SYS_CHROOT) | (uint64_t{1} << CAP_MKNOD));
+  }
   plan_.cap_last = last_capability();
   plan_.seccomp_program = inputs_.seccomp_program;
   add_rootfs(spec);
@@ -157,6 +167,11 @@ MountOp PlanStorage::op_from(const common::Mount& m, std::string_view target) {
 }
 
 void PlanStorage::add_rootfs(const ProcessSpec& spec) {
+  if (plan_.chroot && (!spec.rootfs.empty() || spec.rootfs_dir.empty())) {
+    throw common::Error(common::ErrorKind::kSandbox,
+                        "chroot isolation needs the root filesystem as a directory");
+  }
+  if (plan_.chroot) return;  // entered as it is: nothing to mount
   if (spec.rootfs.empty()) {
     if (spec.rootfs_dir.empty()) {
       throw common::Error(common::ErrorKind::kSandbox, "no root filesystem given");
@@ -180,6 +195,43 @@ void PlanStorage::add_system_mounts(const ProcessSpec& spec) {
   if (spec.shm_size_bytes == 0) {
     throw common::Error(common::ErrorKind::kSandbox, "/dev/shm size must be above 0 bytes");
   }
+  if (plan_.chroot) {
+    add_chroot_system_mounts();
+  } else {
+    add_namespace_system_mounts(spec);
+  }
+  masked_.assign(std::begin(kMaskedPaths), std::end(kMaskedPaths));
+  for (const auto& p : thermal_throttle_paths()) masked_.push_back(p.c_str());
+  masked_.push_back(nullptr);
+  plan_.masked_paths = masked_.data();
+  readonly_.assign(std::begin(kReadonlyPaths), std::end(kReadonlyPaths));
+  readonly_.push_back(nullptr);
+  plan_.readonly_paths = readonly_.data();
+  for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
+    etc_.push_back({.source = keep((inputs_.run_dir / f).string()),
+                    .target = keep(std::string("etc/") + f),
+                    .flags = MS_BIND,
+                    .target_is_file = true});
+  }
+  plan_.etc_files = {etc_.data(), etc_.size()};
+}
+
+// No namespace to mount a fresh /proc, devpts or sysfs in: the container's own are bound in
+// (Buildah's chroot isolation does the same), /sys read-only and without its submounts (the
+// container's cgroupfs stays out; the step's own cgroup is bound as in namespaces mode).
+void PlanStorage::add_chroot_system_mounts() {
+  system_.push_back({.source = "/proc", .target = "proc", .flags = MS_BIND | MS_REC});
+  system_.push_back({.source = "/dev", .target = "dev", .flags = MS_BIND | MS_REC});
+  system_.push_back({.source = "/sys",
+                     .target = "sys",
+                     .flags = MS_BIND,
+                     .remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC});
+  plan_.system_mounts = {system_.data(), system_.size()};
+  symlinks_.push_back(nullptr);  // the container's /dev has its own
+  plan_.dev_symlinks = symlinks_.data();
+}
+
+void PlanStorage::add_namespace_system_mounts(const ProcessSpec& spec) {
   // /proc first: child.cc mounts system_[0] as its own step.
   system_.push_back({.source = "proc",
                      .target = "proc",
@@ -224,20 +276,6 @@ void PlanStorage::add_system_mounts(const ProcessSpec& spec) {
   }
   symlinks_.push_back(nullptr);
   plan_.dev_symlinks = symlinks_.data();
-  masked_.assign(std::begin(kMaskedPaths), std::end(kMaskedPaths));
-  for (const auto& p : thermal_throttle_paths()) masked_.push_back(p.c_str());
-  masked_.push_back(nullptr);
-  plan_.masked_paths = masked_.data();
-  readonly_.assign(std::begin(kReadonlyPaths), std::end(kReadonlyPaths));
-  readonly_.push_back(nullptr);
-  plan_.readonly_paths = readonly_.data();
-  for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
-    etc_.push_back({.source = keep((inputs_.run_dir / f).string()),
-                    .target = keep(std::string("etc/") + f),
-                    .flags = MS_BIND,
-                    .target_is_file = true});
-  }
-  plan_.etc_files = {etc_.data(), etc_.size()};
 }
 
 void PlanStorage::add_cgroup_mounts() {

@@ -116,3 +116,41 @@ TEST(PlanMasks, MobysMaskedPaths) {
 
 }  // namespace
 }  // namespace mybuild::sandbox::internal
+
+namespace mybuild::sandbox::internal {
+namespace {
+
+// chroot mode: the rootfs directory is entered as it is, the container's /proc, /dev and /sys
+// are bound (not fresh file systems: none can be made without namespaces), and the two
+// capabilities that would undo a chroot without a mount namespace are gone.
+TEST(PlanChroot, EntersTheRootfsDirectoryWithBindsAndFewerCapabilities) {
+  ProcessSpec spec = minimal_spec();
+  spec.isolation = Isolation::kChroot;
+  PlanStorage storage(spec, inputs());
+  const ChildPlan& plan = storage.plan();
+  EXPECT_TRUE(plan.chroot);
+  EXPECT_STREQ(plan.root_path, "/nonexistent-rootfs");
+  EXPECT_EQ(plan.rootfs.count, 0u);
+  ASSERT_EQ(plan.system_mounts.count, 3u);
+  EXPECT_STREQ(plan.system_mounts.ops[0].source, "/proc");
+  EXPECT_STREQ(plan.system_mounts.ops[1].source, "/dev");
+  EXPECT_STREQ(plan.system_mounts.ops[2].source, "/sys");
+  for (size_t i = 0; i < plan.system_mounts.count; ++i) {
+    EXPECT_NE(plan.system_mounts.ops[i].flags & MS_BIND, 0u) << plan.system_mounts.ops[i].source;
+  }
+  EXPECT_NE(plan.system_mounts.ops[2].remount_flags & MS_RDONLY, 0u);
+  EXPECT_EQ(plan.capabilities & (uint64_t{1} << 18), 0u);  // CAP_SYS_CHROOT
+  EXPECT_EQ(plan.capabilities & (uint64_t{1} << 27), 0u);  // CAP_MKNOD
+  EXPECT_NE(plan.capabilities & (uint64_t{1} << 0), 0u);   // CAP_CHOWN stays
+}
+
+TEST(PlanChroot, NeedsADirectoryRootfs) {
+  ProcessSpec spec = minimal_spec();
+  spec.isolation = Isolation::kChroot;
+  spec.rootfs = {
+      common::Mount{.type = "overlay", .source = "overlay", .target = "", .options = {}}};
+  EXPECT_THROW(PlanStorage(spec, inputs()), common::Error);
+}
+
+}  // namespace
+}  // namespace mybuild::sandbox::internal

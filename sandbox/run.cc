@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <optional>
 
 #include "common/error.h"
@@ -25,6 +27,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/init_binary.h"
 #include "sandbox/internal/child_process.h"
+#include "sandbox/internal/chroot_mounts.h"
 #include "sandbox/internal/plan.h"
 #include "sandbox/network.h"
 #include "sandbox/records.h"
@@ -78,8 +81,8 @@ std::string read_in_root(int rootfd, const char* rel) {
   return common::read_all(reader, 4 << 20);
 }
 
-Credentials resolve_credentials(const ProcessSpec& spec, pid_t child, const char* root_path) {
-  std::string root = "/proc/" + std::to_string(child) + "/root" + root_path;
+// `root`: the rootfs as the parent reaches it.
+Credentials resolve_credentials(const ProcessSpec& spec, const std::string& root) {
   common::UniqueFd rootfd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfd) common::throw_errno("open", root);
   ResolvedUser user = resolve_user(spec.user, read_in_root(rootfd.get(), "etc/passwd"),
@@ -124,8 +127,17 @@ Supervised supervise(ChildProcess& child, int error_fd, int output_fd, int statu
   std::optional<Clock::time_point> deadline;
   if (spec.timeout) deadline = Clock::now() + *spec.timeout;
   bool error_open = true, output_open = true, status_open = true;
+  // chroot mode: once the main process is done, its process group is killed; a process that left
+  // the group (setsid) and still holds the output gets this long before we stop reading.
+  std::optional<Clock::time_point> drain_deadline;
   std::vector<char> buf(64 * 1024);
   while (output_open || status_open) {
+    if (drain_deadline && Clock::now() >= *drain_deadline) {
+      common::log::warn(spec.description +
+                        ": a process of the step left its process group and still holds its "
+                        "output; no longer waiting for it");
+      break;
+    }
     if (cancel.cancelled()) {
       child.kill();
       cancel.check(spec.description);
@@ -158,9 +170,32 @@ Supervised supervise(ChildProcess& child, int error_fd, int output_fd, int statu
       ssize_t r = ::read(status_fd, &s.main_status, sizeof(s.main_status));
       s.have_status = r == sizeof(s.main_status);
       status_open = false;
+      if (spec.isolation == Isolation::kChroot) {
+        child.kill();
+        drain_deadline = Clock::now() + std::chrono::seconds(2);
+      }
     }
   }
   return s;
+}
+
+void warn_shared_network() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    common::log::warn(
+        "chroot isolation: RUN steps use the container's network (no network namespace can be "
+        "made here); --network=none and the default private network are not applied");
+  });
+}
+
+void join_v2(const Cgroup& cgroup, pid_t pid) {
+  for (const auto& dir : cgroup.dirs()) {
+    common::UniqueFd procs(::open((dir / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    std::string text = std::to_string(pid);
+    if (!procs || ::write(procs.get(), text.data(), text.size()) < 0) {
+      common::throw_errno("write", (dir / "cgroup.procs").string());
+    }
+  }
 }
 
 unsigned long namespace_flags(NetworkMode network) {
@@ -219,6 +254,31 @@ ExitStatus exit_status(const Supervised& s, const rusage& usage, const Cgroup& c
   return result;
 }
 
+// The network the step gets. chroot mode can make no network namespace: the container's network,
+// whatever was asked (said once), and mybuild made non-dumpable: the step shares its PID
+// namespace and uid, and /proc/<mybuild>/root would lead it out of its root, /proc/<mybuild>/mem
+// into registry tokens; non-dumpable, those need CAP_SYS_PTRACE, which the step does not have.
+// (Other processes of the container stay reachable: the container is the boundary there.)
+NetworkMode step_network(const ProcessSpec& spec) {
+  if (spec.isolation != Isolation::kChroot) return effective_network(spec.network);
+  if (spec.network != NetworkMode::kHost) warn_shared_network();
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) common::throw_errno("prctl", "PR_SET_DUMPABLE");
+  return NetworkMode::kHost;
+}
+
+// The step's user, read from the rootfs once PID 1 has it ready (namespaces: through
+// /proc/<pid>/root of its mount namespace; chroot: the directory itself). chroot mode has no
+// CLONE_INTO_CGROUP (clone3 may be refused): its init joins a v2 cgroup here, before it forks the
+// step's process (v1: it writes cgroup.procs itself).
+Credentials step_credentials(const ProcessSpec& spec, pid_t child, const internal::ChildPlan& plan,
+                             const Cgroup& cgroup) {
+  if (spec.isolation != Isolation::kChroot) {
+    return resolve_credentials(spec, "/proc/" + std::to_string(child) + "/root" + plan.root_path);
+  }
+  if (cgroup.mode() == CgroupMode::kV2) join_v2(cgroup, child);
+  return resolve_credentials(spec, spec.rootfs_dir.string());
+}
+
 ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common::Writer& output) {
   cancel.check(spec.description);
   // Setup ends when PID 1 may exec the step's process; teardown is what follows `process`.
@@ -226,13 +286,14 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   clean_stale_runs(spec.state_dir);
   RunRecord record(spec.state_dir, new_run_id());
   const auto& dir = record.dir();
-  const NetworkMode network = effective_network(spec.network);
+  const bool chroot = spec.isolation == Isolation::kChroot;
+  const NetworkMode network = step_network(spec);
   write_etc_files(spec, network, dir);
   for (const char* sub : {"root", "secrets"}) {
     if (::mkdir((dir / sub).c_str(), 0700) != 0) common::throw_errno("mkdir", (dir / sub).string());
   }
 
-  auto cgroup = Cgroup::create(probe_cgroups(), record.id(), spec.limits);
+  auto cgroup = Cgroup::create(probe_cgroups(), record.id(), spec.limits, chroot);
   record.add_cgroups(cgroup->dirs());
 
   Pipe error = make_pipe(), out = make_pipe(), status = make_pipe();
@@ -256,8 +317,14 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
              .devnull_fd = devnull.get(),
              .init_fd = init_binary_fd(),
              .new_network = network != NetworkMode::kHost});
-  ChildProcess child =
-      ChildProcess::spawn(storage.plan(), namespace_flags(network), cgroup->clone_into_fd());
+  // chroot mode: the binds (or device nodes) on the rootfs, taken down after the child is gone.
+  std::optional<internal::ChrootMounts> chroot_mounts;
+  if (chroot) {
+    chroot_mounts.emplace(storage.plan());
+    common::log::debug(spec.description + ": chroot with " + chroot_mounts->summary());
+  }
+  ChildProcess child = ChildProcess::spawn(storage.plan(), chroot ? 0 : namespace_flags(network),
+                                           chroot ? -1 : cgroup->clone_into_fd());
   // Started as soon as the namespace exists, so that slirp4netns's start (exec, libslirp, tap
   // setup: most of what the private network costs) overlaps PID 1 assembling the rootfs; the
   // step's process execs only after wait_ready below. Declared after `child`: destroyed first.
@@ -271,7 +338,7 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   sync_child.reset();
 
   await_rootfs(sync_parent.get(), error.read.get(), spec, cancel);
-  Credentials creds = resolve_credentials(spec, child.pid(), storage.plan().root_path);
+  Credentials creds = step_credentials(spec, child.pid(), storage.plan(), *cgroup);
   if (slirp) slirp->wait_ready(cancel, spec.description);
   if (::write(sync_parent.get(), &creds, sizeof(creds)) != sizeof(creds)) {
     // PID 1 died meanwhile; the error pipe says why.

@@ -25,6 +25,17 @@ namespace mybuild::sandbox {
 // abstract sockets and interfaces are all there.
 enum class NetworkMode { kDefault, kNone, kHost };
 
+// How a step is isolated (--isolation; sandbox/isolation.h probes which this host allows).
+// kNamespaces: fresh mount, PID, UTS, IPC, cgroup (and network) namespaces and pivot_root, as
+// runc does for BuildKit; a rootless mybuild runs the same inside its user namespace.
+// kChroot: for containers that forbid new namespaces and mounts (a plain Kubernetes pod, the
+// default seccomp profile, no CAP_SYS_ADMIN): chroot(2) into the rootfs with the container's own
+// /proc, /dev and /sys bound in when bind mounts are allowed, in a process group (and a cgroup
+// when one is writable) of its own, with the same capabilities (less CAP_SYS_CHROOT and
+// CAP_MKNOD), seccomp filter and rlimits. The network is the container's; the container is the
+// security boundary (README, "Isolation modes").
+enum class Isolation { kNamespaces, kChroot };
+
 struct Limits {
   std::optional<uint64_t> memory_bytes;  // --memory; swap is capped to the same amount
   // --cpus N becomes quota = N * period. Both unset: no CPU limit.
@@ -91,6 +102,7 @@ struct ProcessSpec {
   std::vector<Rlimit> rlimits;  // set in order: a later one for the same resource wins
   std::optional<std::chrono::milliseconds> timeout;
   bool insecure = false;  // RUN --security=insecure: all capabilities, no seccomp
+  Isolation isolation = Isolation::kNamespaces;
   // Names the step in errors ("RUN make"); the builder sets it.
   std::string description = "RUN";
   // Where runs leave records so that a later start can clean up after a kill -9.

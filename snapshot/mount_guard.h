@@ -7,6 +7,11 @@
 //   // ~MountGuard unmounts, also when the step throws.
 //
 // Move-only. release() gives the mounts up (they stay) for a caller that hands them on.
+//
+// Where mounts are forbidden (a container without CAP_SYS_ADMIN, or a seccomp profile that
+// refuses mount(2): chroot isolation's home), a lone bind of a directory, which is all the native
+// snapshotter ever asks for, is the directory itself: target() is then that directory, nothing
+// is mounted, and a read-only view is read-only only by mybuild's own discipline.
 #pragma once
 
 #include <filesystem>
@@ -36,6 +41,7 @@ class MountGuard {
 
  private:
   std::filesystem::path target_;
+  bool direct_ = false;  // target_ is the bind's source, used in place (nothing mounted)
 };
 
 }  // namespace mybuild::snapshot

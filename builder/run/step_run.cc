@@ -131,6 +131,7 @@ sandbox::ProcessSpec process_spec(const RunPlan& plan, const BuildRequest& reque
   spec.rootfs_dir = rootfs;
   spec.network = plan.network;
   spec.insecure = plan.insecure;
+  spec.isolation = request.isolation.mode;
   if (request.memory_bytes) spec.limits.memory_bytes = request.memory_bytes;
   if (request.cpu_quota_us) spec.limits.cpu_quota_us = request.cpu_quota_us;
   if (request.cpus) spec.limits.cpu_quota_us = static_cast<uint64_t>(*request.cpus * 100000);

@@ -35,6 +35,8 @@ enum class Step : int {
   kHostname,
   kLoopback,
   kPivotRoot,
+  kChroot,
+  kProcessGroup,
   kDetachOldRoot,
   kFork,
   kExecInit,
@@ -145,6 +147,8 @@ struct ChildPlan {
   const char* cwd_absolute = nullptr;  // for chdir after pivot_root
   const char* hostname = nullptr;
   bool new_network = false;
+  // Isolation::kChroot: no new namespaces; chroot_child_main instead of the namespaced setup.
+  bool chroot = false;
 
   // The process.
   char* const* argv = nullptr;
@@ -162,6 +166,18 @@ struct ChildPlan {
 // Runs in the cloned child as PID 1 of the new PID namespace: sets the step up, forks the main
 // process, then execs mybuild-init; never returns.
 [[noreturn]] void child_main(const ChildPlan& plan);
+
+// chroot_child.cc: chroot mode's child (Isolation::kChroot), a child of mybuild in mybuild's own
+// namespaces: a new session and process group, chroot into root_path, then start_process.
+[[noreturn]] void chroot_child_main(const ChildPlan& plan);
+
+// Shared by both modes (child.cc). v1 cgroups: write "0" to each cgroup.procs descriptor.
+void join_cgroups_v1(const ChildPlan& plan);
+// Says "rootfs ready" on sync_fd and reads the Credentials the parent resolved.
+void sync_with_parent(const ChildPlan& plan, Credentials& creds);
+// Forks the step's process (which waits for this process's exec, then becomes the user's
+// command with `creds`) and execs mybuild-init.
+[[noreturn]] void start_process(const ChildPlan& plan, const Credentials& creds);
 
 // Writes (step, errno, subject) to fd; async-signal-safe.
 void report_step_error(int fd, Step step, int err, const Subject& subject = {});

@@ -39,6 +39,8 @@ class PlanStorage {
   MountOp op_from(const common::Mount& m, std::string_view target);
   void add_rootfs(const ProcessSpec& spec);
   void add_system_mounts(const ProcessSpec& spec);
+  void add_chroot_system_mounts();
+  void add_namespace_system_mounts(const ProcessSpec& spec);
   void add_cgroup_mounts();
   void add_extra_mounts(const ProcessSpec& spec);
   void add_secrets(const ProcessSpec& spec);

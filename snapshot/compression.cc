@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/copy_buffer.h"
 #include "common/error.h"
 #include "common/media_types.h"
 #include "snapshot/archive_filters.h"

@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/copy_buffer.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "builder/context/path.h"
+#include "common/copy_buffer.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "snapshot/archive_filters.h"

@@ -6,6 +6,9 @@
 // and is removed when the process exits.
 #pragma once
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <set>
 #include <string>
@@ -19,20 +22,19 @@ class ScratchRoot {
  public:
   ScratchRoot()
       : base_("mybuild-fuzz-", std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : ""),
-        top_(names("/")) {}
-
-  // A fresh, empty <base>/p/root.
-  std::filesystem::path fresh() {
-    clear();
-    std::filesystem::create_directories(root());
-    return root();
+        root_(base_.path() / "p" / "root"),
+        top_(names("/")) {
+    std::filesystem::create_directories(root_);
   }
-  std::filesystem::path root() const { return base_.path() / "p" / "root"; }
 
-  // Traps when anything landed outside root(), then removes what the input left.
+  // The empty <base>/p/root (check_and_clear leaves it so).
+  const std::filesystem::path& fresh() const { return root_; }
+  const std::filesystem::path& root() const { return root_; }
+
+  // Traps when anything landed outside root(), then empties it.
   void check_and_clear() {
     if (names(base_.path()) != std::set<std::string>{"p"}) __builtin_trap();
-    if (names(base_.path() / "p") != std::set<std::string>{"root"}) __builtin_trap();
+    if (names(root_.parent_path()) != std::set<std::string>{"root"}) __builtin_trap();
     if (names("/") != top_) __builtin_trap();
     clear();
   }
@@ -45,15 +47,22 @@ class ScratchRoot {
     }
     return out;
   }
+  // Recreates the root rather than emptying it: an archive may have changed the root's own
+  // mode, owner or times, and the next input must not inherit them. Most inputs are refused
+  // before anything is written, and an empty root costs one rmdir and one mkdir.
   void clear() {
-    // An archive may leave directories without write or search permission; root can still
-    // remove them, which is how the fuzzers run (see tools/run_fuzz.sh).
-    std::error_code ec;
-    std::filesystem::remove_all(base_.path() / "p", ec);
-    if (ec) __builtin_trap();
+    if (::rmdir(root_.c_str()) != 0) {
+      // An archive may leave directories without write or search permission; root can still
+      // remove them, which is how the fuzzers run (see tools/run_fuzz.sh).
+      std::error_code ec;
+      std::filesystem::remove_all(root_, ec);
+      if (ec) __builtin_trap();
+    }
+    if (::mkdir(root_.c_str(), 0755) != 0) __builtin_trap();
   }
 
   common::TempDir base_;
+  std::filesystem::path root_;
   std::set<std::string> top_;
 };
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/copy_buffer.h"
 #include "common/error.h"
 #include "common/media_types.h"
 #include "snapshot/archive_filters.h"
@@ -86,7 +87,7 @@ int worker_count(int threads) {
 // concatenated members), zstd and plain input by their magic bytes.
 class DecompressingReader : public common::Reader {
  public:
-  explicit DecompressingReader(common::Reader& in) : in_(in), buf_(common::kCopyBufferSize) {
+  explicit DecompressingReader(common::Reader& in) : in_(in) {
     a_ = archive_read_new();
     if (a_ == nullptr) throw Error(ErrorKind::kResource, "archive_read_new: out of memory");
     // A constructor that throws gets no destructor call: free the archive here (a stream that
@@ -130,7 +131,7 @@ class DecompressingReader : public common::Reader {
   static la_ssize_t on_read(archive*, void* self_ptr, const void** out) {
     auto* self = static_cast<DecompressingReader*>(self_ptr);
     try {
-      size_t n = self->in_.read(self->buf_);
+      size_t n = self->in_.read(self->buf_.span());
       *out = self->buf_.data();
       return static_cast<la_ssize_t>(n);
     } catch (...) {
@@ -146,7 +147,7 @@ class DecompressingReader : public common::Reader {
   }
 
   common::Reader& in_;
-  std::vector<char> buf_;
+  common::CopyBuffer buf_{common::kDecodeBufferSize};
   archive* a_ = nullptr;
   std::exception_ptr error_;
   bool eof_ = false;

@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/copy_buffer.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
@@ -55,8 +56,6 @@ class Extractor {
         options_(options),
         budget_(budget),
         tar_(tar),
-        in_buf_(common::kCopyBufferSize),
-        buf_(common::kCopyBufferSize),
         privileged_(::geteuid() == 0 && !in_user_namespace()) {
     a_ = archive_read_new();
     if (a_ == nullptr) throw Error(ErrorKind::kResource, "archive_read_new: out of memory");
@@ -102,7 +101,7 @@ class Extractor {
   static la_ssize_t on_read(archive*, void* self_ptr, const void** out) {
     auto* self = static_cast<Extractor*>(self_ptr);
     try {
-      size_t n = self->tar_.read(self->in_buf_);
+      size_t n = self->tar_.read(self->in_buf_.span());
       *out = self->in_buf_.data();
       return static_cast<la_ssize_t>(n);
     } catch (...) {
@@ -416,8 +415,8 @@ class Extractor {
   // Two buffers: libarchive keeps pointing into the input one between callbacks while
   // archive_read_data copies file content out into the other. One shared buffer corrupted
   // every file that spanned a read (found by a 2 MB busybox binary).
-  std::vector<char> in_buf_;
-  std::vector<char> buf_;
+  common::CopyBuffer in_buf_{common::kDecodeBufferSize};
+  common::CopyBuffer buf_{common::kDecodeBufferSize};
   bool privileged_;  // real root: every chown, mknod and xattr must work
   int unmapped_ = 0;
   std::string first_unmapped_;
@@ -492,8 +491,8 @@ ApplyResult apply_layer(common::Reader& layer, const std::filesystem::path& root
     throw;
   }
   // libarchive stops at the end-of-archive blocks; the diff_id covers every byte.
-  std::vector<char> rest(64 * 1024);
-  while (hashed.read(rest) > 0) {
+  common::CopyBuffer rest(common::kDecodeBufferSize);
+  while (hashed.read(rest.span()) > 0) {
   }
   result.diff_id = hashed.finish();
   if (options.expected_diff_id && *options.expected_diff_id != result.diff_id) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "builder/context/path.h"
+#include "common/copy_buffer.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "snapshot/archive_filters.h"
@@ -23,7 +24,7 @@ using common::ErrorKind;
 
 struct ReadState {
   common::Reader* reader;
-  std::vector<char> buffer = std::vector<char>(common::kCopyBufferSize);
+  common::CopyBuffer buffer;
   std::exception_ptr error;
 };
 
@@ -31,7 +32,7 @@ struct ReadState {
 la_ssize_t read_callback(struct archive* a, void* opaque, const void** out) {
   auto* state = static_cast<ReadState*>(opaque);
   try {
-    const size_t n = state->reader->read(state->buffer);
+    const size_t n = state->reader->read(state->buffer.span());
     *out = state->buffer.data();
     return static_cast<la_ssize_t>(n);
   } catch (...) {
@@ -74,7 +75,7 @@ void check(struct archive* a, int rc, ReadState& state, std::string_view what) {
 }  // namespace
 
 void unpack_context_tar(common::Reader& tar, const std::filesystem::path& dest, bool keep_owners) {
-  ReadState state{&tar, std::vector<char>(common::kCopyBufferSize), nullptr};
+  ReadState state{&tar, common::CopyBuffer(common::kDecodeBufferSize), nullptr};
   ArchivePtr in(archive_read_new(), archive_read_free);
   ArchivePtr out(archive_write_disk_new(), archive_write_free);
   if (!in || !out) throw Error(ErrorKind::kResource, "libarchive: out of memory");

@@ -31,6 +31,10 @@ std::optional<std::string> closest(std::string_view word,
   std::optional<std::string> best;
   size_t best_distance = 3;
   for (const std::string& c : candidates) {
+    // The distance is at least the difference in length, so most words skip most candidates
+    // (the Dockerfile fuzzer spent 8% of its time here on garbage keywords).
+    const size_t gap = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (gap >= best_distance) continue;
     size_t d = edit_distance(word, c);
     if (d < best_distance && d < word.size()) {
       best = c;

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "cli/base64.h"
+#include "common/base64.h"
 #include "common/error.h"
 
 namespace mybuild::cli {
@@ -81,7 +81,8 @@ std::string metadata_json(const builder::BuildResult& result,
   if (!names.empty()) meta["image.name"] = names;
   if (!warnings.empty()) {
     json list = json::array();
-    for (const auto& w : warnings) list.push_back({{"level", 1}, {"short", base64(w)}});
+    for (const auto& w : warnings)
+      list.push_back({{"level", 1}, {"short", common::base64_encode(w)}});
     meta["buildx.build.warnings"] = list;
   }
   return meta.dump(2) + "\n";

@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "cli/base64.h"
+#include "common/base64.h"
 #include "common/digest.h"
 
 namespace mybuild::cli {
@@ -96,7 +96,7 @@ class SolveStatusProgress : public builder::ProgressSink {
     std::lock_guard lock(mu_);
     constexpr std::string_view kWarn = "WARN: ";
     if (text.starts_with(kWarn)) {
-      ordered_json w = {{"level", 1}, {"short", base64(text.substr(kWarn.size()))}};
+      ordered_json w = {{"level", 1}, {"short", common::base64_encode(text.substr(kWarn.size()))}};
       emit({{"warnings", ordered_json::array({w})}});
       return;
     }
@@ -151,7 +151,7 @@ class SolveStatusProgress : public builder::ProgressSink {
   void log(const Vertex& v, std::string_view data) {
     ordered_json l = {{"vertex", v.digest},
                       {"stream", 1},
-                      {"data", base64(data)},
+                      {"data", common::base64_encode(data)},
                       {"timestamp", rfc3339_nano(Wall::now())}};
     emit({{"logs", ordered_json::array({l})}});
   }

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "cli/base64.h"
+#include "common/base64.h"
 #include "common/digest.h"
 
 namespace mybuild::cli {
@@ -51,8 +51,8 @@ TEST(RawJsonProgress, OneValidObjectPerLineEvenWithBinaryOutput) {
   p->cache_miss(StepId{1, "FROM x"}, "file a.txt changed");
   auto lines = json_lines(out.str());
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[1]["logs"][0]["data"], base64("\xff\xfe bad utf8\n"));
-  EXPECT_EQ(lines[2]["logs"][0]["data"], base64("cache miss: file a.txt changed\n"));
+  EXPECT_EQ(lines[1]["logs"][0]["data"], common::base64_encode("\xff\xfe bad utf8\n"));
+  EXPECT_EQ(lines[2]["logs"][0]["data"], common::base64_encode("cache miss: file a.txt changed\n"));
 }
 
 // The shape `docker buildx build --progress rawjson` prints (BuildKit's client.SolveStatus with
@@ -103,7 +103,7 @@ TEST(RawJsonProgress, IsBuildKitSolveStatus) {
 
   auto warning = lines[5]["warnings"][0];
   EXPECT_EQ(warning["level"], 1);
-  EXPECT_EQ(warning["short"], base64("something odd"));
+  EXPECT_EQ(warning["short"], common::base64_encode("something odd"));
   for (const auto& l : lines) {
     EXPECT_FALSE(l.contains("statuses")) << "empty lists are omitted: " << l;
   }

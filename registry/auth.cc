@@ -1,11 +1,10 @@
 #include "registry/auth.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "registry/internal/url.h"
@@ -60,13 +59,7 @@ std::string pull_scope(const std::string& path) { return "repository:" + path + 
 std::string push_scope(const std::string& path) { return "repository:" + path + ":pull,push"; }
 
 std::string basic_authorization(const std::string& user, const std::string& password) {
-  std::string in = user + ":" + password;
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return "Basic " + out;
+  return "Basic " + common::base64_encode(user + ":" + password);
 }
 
 Authenticator::Authenticator(Transport& transport, Lookup lookup)

@@ -1,11 +1,11 @@
 #include "registry/docker_config.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/private_dir.h"
@@ -21,28 +21,8 @@ using nlohmann::json;
 
 constexpr std::string_view kDockerHubConfigKey = "https://index.docker.io/v1/";
 
-std::string base64_encode(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * in.size() / 4, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts padding as output bytes.
-  size_t len = static_cast<size_t>(n);
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) --len;
-  out.resize(len);
-  return out;
-}
+using common::base64_decode;
+using common::base64_encode;
 
 // Docker's convertToHostname: "https://host/v1/" -> "host".
 std::string to_hostname(std::string_view key) {

@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 
+#include "common/base64.h"
 #include "tests/build/build_fixture.h"
 
 namespace mybuild::build_testing {
@@ -216,24 +217,6 @@ TEST_F(BuildFlags, PlatformOtherThanTheHostWarns) {
   EXPECT_EQ(img.content("/a"), "a\n");
 }
 
-std::string base64_decode(const std::string& in) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    acc = (acc << 6) | static_cast<uint32_t>(kAlphabet.find(c));
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 // BuildKit's SolveStatus, as `docker buildx build --progress rawjson` prints it: each line one
 // object of vertexes/statuses/logs/warnings; a step's vertex comes back completed; its output is
 // base64 in logs that name the vertex by digest.
@@ -259,7 +242,8 @@ TEST_F(BuildFlags, RawjsonProgressIsBuildKitSolveStatus) {
       vertexes[v["digest"]] = v;
     }
     for (const auto& l : j.value("logs", json::array())) {
-      if (base64_decode(l.value("data", "")).find("from-the-step") != std::string::npos)
+      if (common::base64_decode(l.value("data", "")).value_or("").find("from-the-step") !=
+          std::string::npos)
         log_vertex = l.value("vertex", "");
     }
   }

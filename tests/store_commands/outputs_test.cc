@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/base64.h"
 #include "common/digest.h"
 #include "tests/store_commands/fixture.h"
 
@@ -15,24 +16,6 @@ namespace {
 
 using nlohmann::json;
 using registry::testing::run_command;
-
-std::string base64_decode(const std::string& in) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    acc = (acc << 6) | static_cast<uint32_t>(kAlphabet.find(c));
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 class Outputs : public WithRegistry {
  protected:
@@ -99,7 +82,7 @@ TEST_F(Outputs, DigestFilesAndMetadataAgreeWithTheRegistry) {
       << meta.dump();
   ASSERT_EQ(meta["buildx.build.warnings"].size(), 1u) << meta.dump();
   EXPECT_EQ(meta["buildx.build.warnings"][0]["level"], 1);
-  EXPECT_EQ(base64_decode(meta["buildx.build.warnings"][0]["short"]),
+  EXPECT_EQ(common::base64_decode(meta["buildx.build.warnings"][0]["short"].get<std::string>()),
             "one or more build args were not consumed: [UNUSED]");
 }
 

@@ -70,6 +70,15 @@ class CacheRunners : public BuildTest {
 
   // Runner B: its own empty state root, and the context copied to another path.
   fs::path ctx_b() const { return work() / "runner-b-ctx"; }
+  // A tool stage whose RUN only a mode=max cache records, and a final stage (COPY, RUN,
+  // COPY --from) that both modes record; each RUN prints "ran-tool" or "ran-b" when it runs.
+  void two_stage_dockerfile() {
+    dockerfile("FROM " + reg_ + "/base:latest AS tool\n" +
+               "RUN echo tool > /tool && echo ran\"\"-tool\n" + "FROM " + reg_ + "/base:latest\n" +
+               "COPY a.txt /a.txt\n" + "RUN cat /a.txt > /b.txt && echo ran\"\"-b\n" +
+               "COPY --from=tool /tool /tool\n");
+  }
+
   void copy_context_to_b() {
     fs::copy(ctx(), ctx_b(), fs::copy_options::recursive);
     // A fresh clone's mtimes are the checkout time: make them differ from A's for certain.

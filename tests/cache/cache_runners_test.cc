@@ -52,15 +52,7 @@ TEST_F(CacheRunners, RegistryCacheRunnerBRunsNothingAndMovesNoLayerBytes) {
 }
 
 TEST_F(CacheRunners, LocalCacheMinAndMax) {
-  dockerfile("FROM " + reg_ +
-             "/base:latest AS tool\n"
-             "RUN echo tool > /tool && echo ran\"\"-tool\n"
-             "FROM " +
-             reg_ +
-             "/base:latest\n"
-             "COPY a.txt /a.txt\n"
-             "RUN cat /a.txt > /b.txt && echo ran\"\"-b\n"
-             "COPY --from=tool /tool /tool\n");
+  two_stage_dockerfile();
   Ran a = build({"--cache-to", "type=local,dest=" + (work() / "min").string(), "--cache-to",
                  "type=local,dest=" + (work() / "max").string() + ",mode=max"});
   ASSERT_TRUE(a.ok()) << a.both();
@@ -78,15 +70,7 @@ TEST_F(CacheRunners, LocalCacheMinAndMax) {
 }
 
 TEST_F(CacheRunners, RegistryMinHoldsTheFinalStagesStepsAndRunnerBHitsThem) {
-  dockerfile("FROM " + reg_ +
-             "/base:latest AS tool\n"
-             "RUN echo tool > /tool && echo ran\"\"-tool\n"
-             "FROM " +
-             reg_ +
-             "/base:latest\n"
-             "COPY a.txt /a.txt\n"
-             "RUN cat /a.txt > /b.txt && echo ran\"\"-b\n"
-             "COPY --from=tool /tool /tool\n");
+  two_stage_dockerfile();
   Ran a = build({"--cache-to", "type=registry,ref=" + reg_ + "/app:min", "--cache-to",
                  "type=registry,ref=" + reg_ + "/app:max,mode=max"});
   ASSERT_TRUE(a.ok()) << a.both();

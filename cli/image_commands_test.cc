@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Result {
+struct CommandResult {
   int code;
   std::string out;
   std::string err;
@@ -57,7 +57,7 @@ void write_tar(const fs::path& path, const std::string& file_name, const std::st
 
 class ImageCommands : public ::testing::Test {
  protected:
-  Result run(std::vector<std::string> args) {
+  CommandResult run(std::vector<std::string> args) {
     args.insert(args.begin(), {"mybuild", "--root", (dir_.path() / "root").string()});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -60,5 +60,7 @@ function(mybuild_antlr_library)
   target_include_directories(${A_NAME} SYSTEM BEFORE PUBLIC ${MYBUILD_ANTLR_SHIM_DIR} ${out_dir}
                              /usr/include/antlr4-runtime)
   target_compile_options(${A_NAME} PRIVATE -fno-char8_t -w)
+  # ANTLR's files are few and large, and each defines the same file-local helpers.
+  set_target_properties(${A_NAME} PROPERTIES UNITY_BUILD OFF)
   target_link_libraries(${A_NAME} PUBLIC antlr4_static)
 endfunction()

@@ -2,6 +2,7 @@
 
 #include <sys/utsname.h>
 
+#include "common/ascii.h"
 #include "common/error.h"
 
 namespace mybuild::common {
@@ -18,17 +19,11 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // containerd platforms.Normalize: architecture aliases and default variants.
 void normalize(Platform& p) {
-  p.os = lower(p.os);
-  p.architecture = lower(p.architecture);
-  p.variant = lower(p.variant);
+  p.os = ascii_lower(p.os);
+  p.architecture = ascii_lower(p.architecture);
+  p.variant = ascii_lower(p.variant);
   if (p.os == "macos") p.os = "darwin";
   auto& a = p.architecture;
   auto& v = p.variant;

@@ -69,6 +69,16 @@ UniqueFd open_file(const std::filesystem::path& path, int flags, int mode) {
   return UniqueFd(fd);
 }
 
+void make_dir(const std::filesystem::path& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0) throw_errno("mkdir", path.string());
+}
+
+Pipe make_pipe(std::string_view what) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2", std::string(what));
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 std::string read_file(const std::filesystem::path& path, size_t max_bytes) {
   FdReader r(open_file(path, O_RDONLY));
   try {

@@ -2,6 +2,8 @@
 // it flows Reader -> ... -> Writer through bounded buffers.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -131,6 +133,14 @@ class NullWriter : public Writer {
 };
 
 UniqueFd open_file(const std::filesystem::path& path, int flags, int mode = 0644);
+// mkdir(2) of one directory with `mode` (less the umask); throws an Error naming the path,
+// also when it exists.
+void make_dir(const std::filesystem::path& path, mode_t mode);
+// Both ends of a close-on-exec pipe(2). Throws an Error naming `what` when the kernel refuses.
+struct Pipe {
+  UniqueFd read, write;
+};
+Pipe make_pipe(std::string_view what);
 std::string read_file(const std::filesystem::path& path, size_t max_bytes = 64 << 20);
 // Writes to a temp file beside `path`, fsyncs, renames: readers see old or new, never half.
 // The temp file has a random name and is created O_EXCL|O_NOFOLLOW with `mode` (less the

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <set>
 
+#include "common/document_limits.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/media_types.h"
@@ -21,8 +22,6 @@ using common::Error;
 using common::ErrorKind;
 using nlohmann::json;
 
-constexpr size_t kMaxConfigBytes = 64 << 20;
-
 struct RepoAndTag {
   std::string repository;
   std::string tag;
@@ -37,8 +36,9 @@ RepoAndTag split_name(const std::string& name) {
 }
 
 json read_config(const LocalStore& store, const LocalImage& img) {
-  json j = json::parse(store.content.read_small(img.config.digest, kMaxConfigBytes), nullptr,
-                       /*allow_exceptions=*/false);
+  json j =
+      json::parse(store.content.read_small(img.config.digest, common::kMaxConfigBytes), nullptr,
+                  /*allow_exceptions=*/false);
   if (!j.is_object()) {
     throw Error(ErrorKind::kIntegrity, "image config " + img.config.digest.str() +
                                            " in the local store is not a JSON object");

@@ -30,7 +30,7 @@ std::string blob_name(const common::Descriptor& d) {
 }
 
 // Every name in `dir` (recursively), relative; for "nothing was left behind" checks.
-std::vector<std::string> tree(const fs::path& dir) {
+std::vector<std::string> names_in(const fs::path& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     out.push_back(e.path().lexically_relative(dir).string());
@@ -164,8 +164,8 @@ TEST_F(ExportLayout, OciDirectoryIsALayoutAndLaterExportsMergeIntoIt) {
   ASSERT_EQ(::stat((dir / blob_name(image_.config)).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0444u);
   // Nothing but the layout: no temp names, no lock, no sibling temp dir.
-  EXPECT_EQ(tree(dir).size(), 8u) << ::testing::PrintToString(tree(dir));
-  EXPECT_EQ(tree(out("")).size(), 9u) << ::testing::PrintToString(tree(out("")));
+  EXPECT_EQ(names_in(dir).size(), 8u) << ::testing::PrintToString(names_in(dir));
+  EXPECT_EQ(names_in(out("")).size(), 9u) << ::testing::PrintToString(names_in(out("")));
 
   // A second image: the same tag is replaced (BuildKit's ociindex), a new tag is added.
   TestImage other = put_image(content_, {put_layer(content_, {file("x", "other")})});
@@ -194,7 +194,7 @@ TEST_F(ExportLayout, CorruptBlobFailsWithIntegrityAndLeavesNothing) {
             ErrorKind::kIntegrity);
   EXPECT_EQ(export_error(content_, image_.manifest, {}, "type=tar,dest=" + out("fs.tar").string()),
             ErrorKind::kIntegrity);
-  EXPECT_TRUE(tree(out("")).empty()) << ::testing::PrintToString(tree(out("")));
+  EXPECT_TRUE(names_in(out("")).empty()) << ::testing::PrintToString(names_in(out("")));
 }
 
 TEST_F(ExportLayout, FailureKeepsThePreviousFileIntact) {
@@ -204,14 +204,14 @@ TEST_F(ExportLayout, FailureKeepsThePreviousFileIntact) {
                          "type=docker,dest=" + out("image.tar").string()),
             ErrorKind::kNotFound);
   EXPECT_EQ(common::read_file(out("image.tar")), "previous");
-  EXPECT_EQ(tree(out("")), std::vector<std::string>{"image.tar"});
+  EXPECT_EQ(names_in(out("")), std::vector<std::string>{"image.tar"});
 }
 
 TEST_F(ExportLayout, SuccessReplacesAnExistingFile) {
   common::write_file_atomic(out("image.tar"), "previous");
   std::string bytes = export_tar("oci", {"app:v1"});
   EXPECT_FALSE(list_tar(bytes).names.empty());
-  EXPECT_EQ(tree(out("")), std::vector<std::string>{"image.tar"});
+  EXPECT_EQ(names_in(out("")), std::vector<std::string>{"image.tar"});
 }
 
 TEST_F(ExportLayout, BadDestinationsAreClearErrors) {
@@ -246,7 +246,7 @@ TEST_F(ExportLayout, BadDestinationsAreClearErrors) {
   EXPECT_EQ(export_error(content_, image_.manifest, {"Upper:x"},
                          "type=oci,dest=" + out("x.tar").string()),
             ErrorKind::kUsage);
-  EXPECT_EQ(tree(out("")), std::vector<std::string>{"file"});
+  EXPECT_EQ(names_in(out("")), std::vector<std::string>{"file"});
   EXPECT_FALSE(fs::exists(work_.path() / "missing"));
 }
 

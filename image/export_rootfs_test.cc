@@ -22,7 +22,7 @@ using common::Error;
 using common::ErrorKind;
 using namespace export_testing;
 
-std::vector<std::string> tree(const fs::path& dir) {
+std::vector<std::string> tree_with_contents(const fs::path& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     std::string name = e.path().lexically_relative(dir).string();
@@ -71,20 +71,20 @@ TEST_F(ExportRootfs, TarHoldsTheFinalFilesystem) {
   EXPECT_EQ(tar.data["a/keep"], "changed");
   EXPECT_EQ(tar.lines["bin/tool"], std::to_string(AE_IFREG) + " 493 0:0 1700000000 10");
   EXPECT_EQ(tar.lines["link"].substr(0, 6), std::to_string(AE_IFLNK) + " ");
-  EXPECT_EQ(tree(out("")),
+  EXPECT_EQ(tree_with_contents(out("")),
             std::vector<std::string>{"fs.tar = " + common::read_file(out("fs.tar"), 1 << 30)});
 }
 
 TEST_F(ExportRootfs, LocalWritesTheTreeToANewDirectory) {
   run("type=local,dest=" + out("rootfs").string() + "/");  // a trailing slash is the same dir
-  EXPECT_EQ(tree(out("rootfs")), kFinalTree);
+  EXPECT_EQ(tree_with_contents(out("rootfs")), kFinalTree);
   struct stat st {};
   ASSERT_EQ(::stat(out("rootfs/bin/tool").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0755u);
   EXPECT_EQ(st.st_mtim.tv_sec, 1700000000);
   ASSERT_EQ(::stat(out("rootfs").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0755u);
-  EXPECT_EQ(tree(out("")).size(), kFinalTree.size() + 1);  // no temp dir beside it
+  EXPECT_EQ(tree_with_contents(out("")).size(), kFinalTree.size() + 1);  // no temp dir beside it
 }
 
 TEST_F(ExportRootfs, LocalMergesIntoAnExistingDirectory) {
@@ -100,7 +100,7 @@ TEST_F(ExportRootfs, LocalMergesIntoAnExistingDirectory) {
   expected.push_back("a/extra = extra");
   expected.push_back("mine.txt = mine");
   std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(tree(out("rootfs")), expected);
+  EXPECT_EQ(tree_with_contents(out("rootfs")), expected);
 }
 
 TEST_F(ExportRootfs, MultiPlatformImageGetsADirectoryPerPlatform) {
@@ -113,7 +113,7 @@ TEST_F(ExportRootfs, MultiPlatformImageGetsADirectoryPerPlatform) {
                           {"manifests", {amd.manifest, arm.manifest}}};
   common::Descriptor root = content_.put(index.dump(), "application/vnd.oci.image.index.v1+json");
   export_image(content_, root, {}, parse_output(out("multi").string()));
-  EXPECT_EQ(tree(out("multi")),
+  EXPECT_EQ(tree_with_contents(out("multi")),
             (std::vector<std::string>{"linux_amd64", "linux_amd64/arch = amd64", "linux_arm_v7",
                                       "linux_arm_v7/arch = arm64"}));
 }
@@ -130,7 +130,7 @@ TEST_F(ExportRootfs, DiffIdMismatchIsAnIntegrityErrorAndLeavesNothing) {
   fs::create_directories(out("existing"));
   EXPECT_EQ(error_of(bad.manifest, "type=local,dest=" + out("existing").string()),
             ErrorKind::kIntegrity);
-  EXPECT_EQ(tree(out("")), std::vector<std::string>{"existing"});
+  EXPECT_EQ(tree_with_contents(out("")), std::vector<std::string>{"existing"});
 }
 
 TEST_F(ExportRootfs, BadDestinations) {
@@ -142,7 +142,7 @@ TEST_F(ExportRootfs, BadDestinations) {
   EXPECT_EQ(error_of(image_.manifest, "type=tar,dest=" + out("no/fs.tar").string()),
             ErrorKind::kNotFound);
   EXPECT_EQ(error_of(image_.manifest, "type=tar,dest=" + out("").string()), ErrorKind::kUsage);
-  EXPECT_EQ(tree(out("")), std::vector<std::string>{"file = x"});
+  EXPECT_EQ(tree_with_contents(out("")), std::vector<std::string>{"file = x"});
 }
 
 }  // namespace

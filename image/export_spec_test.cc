@@ -12,7 +12,7 @@ using common::Error;
 using common::ErrorKind;
 
 // The message of the kUsage error parse_output throws for `text`; fails the test otherwise.
-std::string usage_error(const std::string& text) {
+std::string output_spec_error(const std::string& text) {
   try {
     parse_output(text);
   } catch (const Error& e) {
@@ -41,7 +41,7 @@ TEST(ParseOutput, OciDirectory) {
   EXPECT_FALSE(parse_output("type=oci,dest=d,tar=0").tar);
   EXPECT_FALSE(parse_output("type=oci,dest=d,tar=False").tar);
   EXPECT_TRUE(parse_output("type=oci,dest=d,tar=TRUE").tar);
-  EXPECT_NE(usage_error("type=oci,dest=d,tar=nope").find("nope"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=oci,dest=d,tar=nope").find("nope"), std::string::npos);
 }
 
 TEST(ParseOutput, BarePathIsLocalAndDashIsTarToStdout) {
@@ -82,35 +82,35 @@ TEST(ParseOutput, QuotedFieldsAndValues) {
 }
 
 TEST(ParseOutput, MalformedQuotesAreUsageErrors) {
-  EXPECT_NE(usage_error("type=local,dest=\"a,b").find("unterminated"), std::string::npos);
-  EXPECT_NE(usage_error("type=local,dest=a\"b").find("bare"), std::string::npos);
-  EXPECT_NE(usage_error("type=local,dest=\"a\"b").find("closing quote"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=local,dest=\"a,b").find("unterminated"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=local,dest=a\"b").find("bare"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=local,dest=\"a\"b").find("closing quote"), std::string::npos);
 }
 
 TEST(ParseOutput, ErrorsNameTheValue) {
-  std::string unknown = usage_error("type=zip,dest=x");
+  std::string unknown = output_spec_error("type=zip,dest=x");
   EXPECT_NE(unknown.find("zip"), std::string::npos) << unknown;
   EXPECT_NE(unknown.find("type=zip,dest=x"), std::string::npos) << unknown;
-  EXPECT_NE(usage_error("type=oci").find("dest"), std::string::npos);
-  EXPECT_NE(usage_error("type=local,dest=").find("dest"), std::string::npos);
-  EXPECT_NE(usage_error("dest=x,tar=false").find("type is required"), std::string::npos);
-  EXPECT_NE(usage_error("type=oci,dest").find("\"dest\""), std::string::npos);
-  EXPECT_FALSE(usage_error("").empty());
+  EXPECT_NE(output_spec_error("type=oci").find("dest"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=local,dest=").find("dest"), std::string::npos);
+  EXPECT_NE(output_spec_error("dest=x,tar=false").find("type is required"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=oci,dest").find("\"dest\""), std::string::npos);
+  EXPECT_FALSE(output_spec_error("").empty());
 }
 
 TEST(ParseOutput, DirectoriesCannotGoToStdout) {
-  EXPECT_NE(usage_error("type=local,dest=-").find("stdout"), std::string::npos);
-  EXPECT_NE(usage_error("type=oci,dest=-,tar=false").find("stdout"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=local,dest=-").find("stdout"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=oci,dest=-,tar=false").find("stdout"), std::string::npos);
   EXPECT_EQ(parse_output("type=oci,dest=-").dest, "-");
   EXPECT_EQ(parse_output("type=docker,dest=-").dest, "-");
 }
 
 TEST(ParseOutput, TarFalseOnlyForOci) {
-  EXPECT_NE(usage_error("type=docker,dest=d,tar=false").find("type=oci"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=docker,dest=d,tar=false").find("type=oci"), std::string::npos);
 }
 
 TEST(ParseOutput, TrailingCommaIsAnEmptyField) {
-  EXPECT_NE(usage_error("type=oci,dest=x,").find("key=value"), std::string::npos);
+  EXPECT_NE(output_spec_error("type=oci,dest=x,").find("key=value"), std::string::npos);
 }
 
 // BuildKit's exporter attributes for layer compression, and which format an output then sends.
@@ -123,12 +123,15 @@ TEST(ParseOutput, CompressionAttributes) {
   EXPECT_FALSE(parse_output("type=oci,dest=o.tar").compression.has_value());
   EXPECT_TRUE(
       parse_output("type=oci,dest=o.tar,force-compression=true").attrs.count("force-compression"));
-  EXPECT_NE(usage_error("type=oci,dest=o,compression=brotli").find("brotli"), std::string::npos);
-  EXPECT_NE(usage_error("type=oci,dest=o,compression=estargz").find("not supported"),
+  EXPECT_NE(output_spec_error("type=oci,dest=o,compression=brotli").find("brotli"),
             std::string::npos);
-  EXPECT_NE(usage_error("type=oci,dest=o,compression-level=fast").find("fast"), std::string::npos);
-  EXPECT_NE(usage_error("type=oci,dest=o,compression-level=-1").find("-1"), std::string::npos);
-  usage_error("type=oci,dest=o,force-compression=maybe");
+  EXPECT_NE(output_spec_error("type=oci,dest=o,compression=estargz").find("not supported"),
+            std::string::npos);
+  EXPECT_NE(output_spec_error("type=oci,dest=o,compression-level=fast").find("fast"),
+            std::string::npos);
+  EXPECT_NE(output_spec_error("type=oci,dest=o,compression-level=-1").find("-1"),
+            std::string::npos);
+  output_spec_error("type=oci,dest=o,force-compression=maybe");
 }
 
 TEST(OutputLayerFormat, AttributesWinOverTheBuildFlags) {

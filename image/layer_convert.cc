@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "common/document_limits.h"
 #include "common/error.h"
 #include "common/media_types.h"
 #include "common/trace.h"
@@ -22,11 +23,16 @@ using nlohmann::json;
 using snapshot::Compression;
 namespace mt = common::media_type;
 
+// A layer conversion recorded in the store. Not file-local: LayerConverter::Walk holds them.
+struct StoredConversion {
+  Descriptor blob;  // digest, size and OCI media type of the converted layer
+  Digest diff_id;
+};
+
 namespace {
 
 // Indexes of indexes exist (BuildKit attestations nest one level); deeper is a loop or abuse.
 constexpr int kMaxIndexDepth = 8;
-constexpr size_t kMaxConfigBytes = 64 << 20;
 
 constexpr std::string_view kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 constexpr std::string_view kOciNondistributableGzip =
@@ -98,7 +104,7 @@ std::optional<std::vector<Digest>> diff_ids_of(const snapshot::ContentStore& con
   try {
     Descriptor config = manifest.at("config").get<Descriptor>();
     if (!content.contains(config.digest)) return std::nullopt;
-    json j = parse_object(content, config, "config", kMaxConfigBytes);
+    json j = parse_object(content, config, "config", common::kMaxConfigBytes);
     std::vector<Digest> out;
     for (const auto& d : j.at("rootfs").at("diff_ids"))
       out.push_back(Digest::parse(d.get<std::string>()));
@@ -128,13 +134,8 @@ void verify_source(common::DigestingReader& source, const Descriptor& blob) {
   }
 }
 
-struct Conversion {
-  Descriptor blob;  // digest, size and OCI media type of the converted layer
-  Digest diff_id;
-};
-
-std::optional<Conversion> lookup(snapshot::Database& db, const Digest& source,
-                                 const LayerFormat& f) {
+std::optional<StoredConversion> lookup(snapshot::Database& db, const Digest& source,
+                                       const LayerFormat& f) {
   auto st = db.prepare(
       "SELECT digest, size, media_type, diff_id FROM layer_conversions "
       "WHERE source = ? AND compression = ? AND level = ?");
@@ -143,7 +144,7 @@ std::optional<Conversion> lookup(snapshot::Database& db, const Digest& source,
   auto digest = Digest::try_parse(st.column_text(0));
   auto diff_id = Digest::try_parse(st.column_text(3));
   if (!digest || !diff_id) return std::nullopt;  // a damaged row: convert again, replace it
-  Conversion c;
+  StoredConversion c;
   c.blob.digest = *digest;
   c.blob.size = st.column_int(1);
   c.blob.media_type = st.column_text(2);
@@ -152,7 +153,7 @@ std::optional<Conversion> lookup(snapshot::Database& db, const Digest& source,
 }
 
 void remember(snapshot::Database& db, const Digest& source, const LayerFormat& f,
-              const Conversion& c) {
+              const StoredConversion& c) {
   auto st = db.prepare(
       "INSERT OR REPLACE INTO layer_conversions (source, compression, level, digest, size, "
       "media_type, diff_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -183,7 +184,7 @@ struct LayerConverter::Walk {
   const ConvertLog* log = nullptr;
   const LayerReady* ready = nullptr;
   ConvertResult result;
-  std::map<Digest, Conversion> done;  // a layer two manifests of an index share, once
+  std::map<Digest, StoredConversion> done;  // a layer two manifests of an index share, once
 };
 
 LayerConverter::LayerConverter(const snapshot::ContentStore& content, snapshot::Database& db)
@@ -312,7 +313,7 @@ Descriptor LayerConverter::convert_layer(const Descriptor& layer,
   }
   auto writer = content_.writer("converting " + layer.digest.str());
   auto compressor = snapshot::make_compressor(f.compression, *writer, f.level);
-  Conversion c;
+  StoredConversion c;
   if (from == Compression::kNone) {
     // The source is the tar itself: its digest is the diff_id, so one hash serves both (a
     // second pass over a 1 GiB layer costs 0.6 s of a core the compressor wants).

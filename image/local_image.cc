@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/document_limits.h"
 #include "common/error.h"
 #include "common/media_types.h"
 
@@ -15,11 +16,6 @@ using common::Error;
 using common::ErrorKind;
 using nlohmann::json;
 namespace mt = common::media_type;
-
-// The distribution registry refuses manifests over 4 MiB; a larger stored blob is not one.
-constexpr int64_t kMaxManifestBytes = 4 << 20;
-// Image configs are small JSON, but layered images with long histories reach megabytes.
-constexpr size_t kMaxConfigBytes = 64 << 20;
 
 json parse_object(const std::string& body, std::string_view what, const common::Digest& d) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -109,7 +105,8 @@ std::optional<LocalImage> resolve_local_image(const snapshot::ContentStore& cont
   } else {
     img = from_manifest(content, root);
     if (img && !choice.any_if_missing) {
-      common::Platform p = config_platform(content.read_small(img->config.digest, kMaxConfigBytes));
+      common::Platform p =
+          config_platform(content.read_small(img->config.digest, common::kMaxConfigBytes));
       if (!p.os.empty() && !p.architecture.empty() && !p.matches(choice.wanted))
         return std::nullopt;
     }
@@ -125,7 +122,7 @@ std::optional<Descriptor> stored_root(const snapshot::ContentStore& content,
   auto info = content.info(digest);
   if (!info) return std::nullopt;
   std::string what = "blob " + digest.str() + " is not an image manifest or index";
-  if (info->size > kMaxManifestBytes) throw Error(ErrorKind::kIntegrity, what);
+  if (info->size > common::kMaxManifestBytes) throw Error(ErrorKind::kIntegrity, what);
   json j = json::parse(content.read_small(digest), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) throw Error(ErrorKind::kIntegrity, what);
   Descriptor d;

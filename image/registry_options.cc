@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
@@ -22,12 +23,6 @@ using nlohmann::json;
 
 [[noreturn]] void bad(const std::string& where, const std::string& what) {
   throw Error(ErrorKind::kUsage, where + ": " + what);
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // "host", "host:port", "[v6]" or "[v6]:port": the names a registry domain may take.
@@ -73,7 +68,7 @@ bool valid_host_port(std::string_view s) {
 // Docker Hub's other names map to the domain references use.
 std::string normalize_domain(std::string_view domain, const std::string& where) {
   std::string d(domain);
-  std::string l = lower(d);
+  std::string l = common::ascii_lower(d);
   if (l == "index.docker.io" || l == registry::kDockerHubApiHost ||
       l == registry::kDockerHubDomain) {
     d = registry::kDockerHubDomain;
@@ -116,7 +111,7 @@ std::string normalize_mirror(std::string_view entry, const std::string& where) {
   auto scheme_end = e.find("://");
   std::string rest = scheme_end == std::string::npos ? e : e.substr(scheme_end + 3);
   if (scheme_end != std::string::npos) {
-    std::string scheme = lower(e.substr(0, scheme_end));
+    std::string scheme = common::ascii_lower(e.substr(0, scheme_end));
     if (scheme != "http" && scheme != "https") {
       bad(where, "unsupported scheme \"" + scheme + "\" in mirror \"" + e +
                      "\" (use https://HOST[:PORT] or http://HOST[:PORT])");
@@ -144,7 +139,7 @@ std::string normalize_mirror(std::string_view entry, const std::string& where) {
 std::string normalize_insecure_registry(std::string_view entry, const std::string& where) {
   std::string e(entry);
   for (const char* scheme : {"http://", "https://"}) {
-    if (lower(e).rfind(scheme, 0) == 0) e = e.substr(std::string_view(scheme).size());
+    if (common::ascii_lower(e).rfind(scheme, 0) == 0) e = e.substr(std::string_view(scheme).size());
   }
   if (e.find("://") != std::string::npos) {
     bad(where, "insecure registry \"" + std::string(entry) + "\" should not contain '://'");

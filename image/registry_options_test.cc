@@ -21,7 +21,7 @@ using Strings = std::vector<std::string>;
 
 // The message of the kUsage error `f` throws ("" when it throws nothing or something else).
 template <typename F>
-std::string usage_error(F f) {
+std::string options_error(F f) {
   try {
     f();
   } catch (const common::Error& e) {
@@ -32,7 +32,7 @@ std::string usage_error(F f) {
 }
 
 std::string config_error(const std::string& text) {
-  return usage_error([&] { parse_registry_config(text, "/etc/x/config.json"); });
+  return options_error([&] { parse_registry_config(text, "/etc/x/config.json"); });
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -148,7 +148,7 @@ TEST(RegistryConfig, MissingFileIsEmptyAndAFileIsRead) {
   common::write_file_atomic(dir.path() / "config.json", R"({"max-concurrent-transfers": 2})");
   EXPECT_EQ(read_registry_config(dir.path() / "config.json").max_concurrent_transfers, 2);
   common::write_file_atomic(dir.path() / "config.json", "{oops");
-  std::string e = usage_error([&] { read_registry_config(dir.path() / "config.json"); });
+  std::string e = options_error([&] { read_registry_config(dir.path() / "config.json"); });
   EXPECT_TRUE(contains(e, (dir.path() / "config.json").string() + ": not valid JSON")) << e;
   EXPECT_TRUE(contains(e, "reading mybuild's config file")) << e;
 }
@@ -196,15 +196,15 @@ TEST(RegistryClientOptions, FlagsComeFirstThenTheFile) {
 TEST(RegistryClientOptions, BadFlagsAreUsageErrors) {
   RegistryFlags flags;
   flags.max_concurrent_transfers = 0;
-  EXPECT_TRUE(contains(usage_error([&] { registry_client_options(flags, {}); }),
+  EXPECT_TRUE(contains(options_error([&] { registry_client_options(flags, {}); }),
                        "--max-concurrent-transfers: must be at least 1, got 0"));
   flags = {};
   flags.mirrors = {"ftp://m"};
-  EXPECT_TRUE(contains(usage_error([&] { registry_client_options(flags, {}); }),
+  EXPECT_TRUE(contains(options_error([&] { registry_client_options(flags, {}); }),
                        "--registry-mirror: unsupported scheme \"ftp\""));
   flags = {};
   flags.insecure_registries = {"h:5000/x"};
-  EXPECT_TRUE(contains(usage_error([&] { registry_client_options(flags, {}); }),
+  EXPECT_TRUE(contains(options_error([&] { registry_client_options(flags, {}); }),
                        "--insecure-registry: insecure registry \"h:5000/x\" is not"));
 }
 

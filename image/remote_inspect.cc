@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/document_limits.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
@@ -18,12 +19,9 @@ using nlohmann::json;
 
 namespace {
 
-// The same bound the local store puts on a config it reads.
-constexpr int64_t kMaxConfigBytes = 64 << 20;
-
 json fetch_config(registry::Client& client, const registry::Reference& ref,
                   const common::Descriptor& config) {
-  if (config.size < 0 || config.size > kMaxConfigBytes) {
+  if (config.size < 0 || config.size > common::kMaxConfigBytes) {
     throw Error(ErrorKind::kIntegrity, "image config " + config.digest.str() + " of " + ref.str() +
                                            " claims " + std::to_string(config.size) +
                                            " bytes; refusing more than 64 MiB");

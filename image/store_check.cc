@@ -45,9 +45,13 @@ void check_wal(const fs::path& root, CheckReport& report) {
   std::array<unsigned char, kWalHeader> header{};
   in.read(reinterpret_cast<char*>(header.data()), kWalHeader);
   int64_t page = (int64_t{header[8]} << 24) | (header[9] << 16) | (header[10] << 8) | header[11];
-  bool whole =
-      size >= kWalHeader && page >= 512 && (size - kWalHeader) % (kWalFrameHeader + page) == 0;
-  if (whole) return;
+  // SQLite appends a frame as two writes, its header and then its page, and commits with the
+  // last frame of a transaction. A process killed between the two leaves one lone frame header
+  // at the end: a transaction that never committed, which recovery ignores; nothing was lost.
+  // Any other tail means frames of committed transactions were cut away.
+  bool headed = size >= kWalHeader && page >= 512;
+  int64_t tail = headed ? (size - kWalHeader) % (kWalFrameHeader + page) : -1;
+  if (tail == 0 || tail == kWalFrameHeader) return;
   report.problems.push_back(
       {wal.string() + " is cut short (" + std::to_string(size) +
            " bytes, not whole frames): the database keeps only its last complete transaction, "

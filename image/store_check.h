@@ -38,7 +38,8 @@ struct CheckReport {
 
 // Looks at <root>/metadata.db-wal before anything opens the database (opening recovers it,
 // and the last close checkpoints and deletes it): a WAL that is not whole frames was cut
-// short, and the transactions in its missing tail are lost. Appends what it finds.
+// short, and the transactions in its missing tail are lost. A lone frame header at the end is
+// not: a process killed while appending a frame leaves that. Appends what it finds.
 void check_wal(const std::filesystem::path& root, CheckReport& report);
 
 // Checks (and with options.repair, repairs) the store at `root`. Throws only when the store

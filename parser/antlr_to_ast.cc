@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/ascii.h"
 #include "parser/internal/antlr_caches.h"
 #include "parser/internal/byte_char_stream.h"
 #include "parser/internal/heredoc_word.h"
@@ -38,12 +39,6 @@ class CollectingListener : public antlr4::BaseErrorListener {
   std::string file_;
   std::vector<Problem>& problems_;
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_argument_token(size_t type) {
   return type == DockerfileLexer::TEXT || type == DockerfileLexer::WS ||
@@ -99,7 +94,7 @@ class Walker {
     antlr4::Token* keyword = tokens_.get(keyword_index);
     Node node;
     node.original = std::string(internal::trim(keyword->getText()));
-    node.keyword = lower(node.original);
+    node.keyword = common::ascii_lower(node.original);
     node.range.file = file_;
     node.range.line = static_cast<int>(keyword->getLine());
     node.range.column = keyword_column(keyword);

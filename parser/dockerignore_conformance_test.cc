@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "parser/conformance_file.h"
 #include "parser/dockerignore_file.h"
 #include "parser/dockerignore_matcher.h"
 
@@ -20,20 +21,12 @@ std::filesystem::path data_dir() {
   return std::filesystem::path(MYBUILD_CONFORMANCE_DIR) / "dockerignore";
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ADD_FAILURE() << "cannot read " << path << " (is ../shared/conformance there?)";
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 struct Row {
   std::string pattern, path, expected;
 };
 
 std::vector<Row> read_tsv(const std::string& name) {
-  std::istringstream in(read_file(data_dir() / name));
+  std::istringstream in(parser_testing::read_conformance_file(data_dir() / name));
   std::vector<Row> rows;
   std::string line;
   std::getline(in, line);  // header
@@ -78,7 +71,7 @@ TEST(DockerignoreConformance, FilepathMatchCases) {
 }
 
 TEST(DockerignoreConformance, MultiCases) {
-  std::istringstream in(read_file(data_dir() / "multi-cases.jsonl"));
+  std::istringstream in(parser_testing::read_conformance_file(data_dir() / "multi-cases.jsonl"));
   int run = 0;
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
@@ -98,9 +91,10 @@ TEST(DockerignoreConformance, BadRangeKeepsFailing) {
 
 TEST(DockerignoreConformance, IgnoreFile) {
   const std::vector<std::string> got =
-      read_dockerignore(read_file(data_dir() / "ignorefile-input.txt"));
+      read_dockerignore(parser_testing::read_conformance_file(data_dir() / "ignorefile-input.txt"));
   std::vector<std::string> expected;
-  std::istringstream in(read_file(data_dir() / "ignorefile-expected.txt"));
+  std::istringstream in(
+      parser_testing::read_conformance_file(data_dir() / "ignorefile-expected.txt"));
   for (std::string line; std::getline(in, line);) expected.push_back(line);
   EXPECT_EQ(got, expected);
   EXPECT_EQ(got.size(), 7u);

@@ -2,29 +2,12 @@
 
 #include <cstdint>
 
+#include "parser/word_utf8.h"
+
 namespace mybuild::parser {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when it is not valid UTF-8
-// (overlong forms, surrogates and code points above U+10FFFF included, as Go rejects them).
-size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b0 = byte(i);
-  size_t len = b0 < 0xC2 ? 0 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : b0 < 0xF5 ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  cp = b0 & (0x7F >> len);
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
-}
 
 // Go's unicode.IsPrint for code points >= 0x80, approximated: what Go treats as
 // non-printable among them is mostly the C1 controls, non-ASCII spaces, format characters,
@@ -107,9 +90,12 @@ std::string go_quote(std::string_view value) {
       }
       continue;
     }
-    uint32_t cp = 0;
-    size_t len = decode_utf8(value, i, cp);
-    if (len == 0) {
+    // decode_rune refuses what Go's strconv.Quote escapes byte by byte: overlong forms,
+    // surrogates, code points above U+10FFFF, cut sequences.
+    DecodedRune rune = decode_rune(value.substr(i));
+    auto cp = static_cast<uint32_t>(rune.rune);
+    size_t len = rune.width;
+    if (rune.rune == kReplacementChar && len == 1) {
       out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 0xF];

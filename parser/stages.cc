@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "common/ascii.h"
 #include "common/duration.h"
 #include "parser/internal/flags.h"
 #include "parser/internal/problems.h"
@@ -22,12 +23,6 @@ using internal::ParsedFlags;
 std::string upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -319,15 +314,16 @@ Stage to_stage(const Node& node, int index) {
   ParsedFlags flags = flags_of(node, {{"platform", FlagKind::kString}});
   stage.platform = flags.string("platform");
   if (node.args.empty()) fail("FROM requires an image: FROM <image> [AS <name>]");
-  if (node.args.size() == 2 && lower(node.args[1]) == "as") {
+  if (node.args.size() == 2 && common::ascii_lower(node.args[1]) == "as") {
     fail("empty stage name: expected a name after AS (FROM <image> AS <name>)");
   }
-  if (node.args.size() != 1 && (node.args.size() != 3 || lower(node.args[1]) != "as")) {
+  if (node.args.size() != 1 &&
+      (node.args.size() != 3 || common::ascii_lower(node.args[1]) != "as")) {
     fail("FROM requires either one or three arguments: FROM <image> [AS <name>]");
   }
   stage.base = node.args[0];
   if (node.args.size() == 3) {
-    stage.name = lower(node.args[2]);
+    stage.name = common::ascii_lower(node.args[2]);
     if (!valid_stage_name(stage.name)) {
       fail("invalid stage name \"" + node.args[2] +
            "\": expected a letter, then letters, digits, '-', '_' or '.'");

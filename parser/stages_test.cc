@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 Dockerfile typed(const std::string& text) { return parse_typed(text, "Dockerfile"); }
 
 // The message of the error parsing `text` throws (fails the test if it does not throw).
-std::string error_of(const std::string& text, int* line = nullptr, int* column = nullptr) {
+std::string stages_error(const std::string& text, int* line = nullptr, int* column = nullptr) {
   try {
     typed(text);
   } catch (const common::Error& e) {
@@ -108,7 +108,7 @@ TEST(Stages, HeredocsReachTheTypedInstruction) {
 TEST(Stages, InstructionAndStageNamesAreCaseInsensitiveFlagsAreNot) {
   Dockerfile df = typed("from alpine as B\ncopy --from=b a b\n");
   EXPECT_EQ(df.stages[0].name, "b");
-  EXPECT_NE(error_of("FROM a\nCOPY --FROM=b a b\n").find("flag --FROM is not allowed on COPY"),
+  EXPECT_NE(stages_error("FROM a\nCOPY --FROM=b a b\n").find("flag --FROM is not allowed on COPY"),
             std::string::npos);
 }
 
@@ -121,64 +121,70 @@ TEST(Stages, DuplicateStageNameIsAWarning) {
 
 TEST(StageErrors, UnknownInstructionSuggests) {
   int line = 0, column = 0;
-  std::string m = error_of("FROM a\n  RUNN echo\n", &line, &column);
+  std::string m = stages_error("FROM a\n  RUNN echo\n", &line, &column);
   EXPECT_NE(m.find("Dockerfile:2:3: unknown instruction: RUNN (did you mean RUN?)"),
             std::string::npos)
       << m;
   EXPECT_EQ(line, 2);
   EXPECT_EQ(column, 3);
-  EXPECT_EQ(error_of("FROM a\nXYZZYQ x\n").find("did you mean"), std::string::npos);
+  EXPECT_EQ(stages_error("FROM a\nXYZZYQ x\n").find("did you mean"), std::string::npos);
 }
 
 TEST(StageErrors, FlagNotAllowedAndBadValues) {
-  EXPECT_NE(error_of("FROM a\nENV --x=1 A=b\n")
+  EXPECT_NE(stages_error("FROM a\nENV --x=1 A=b\n")
                 .find("flag --x is not allowed on ENV (it takes no flags)"),
             std::string::npos);
-  EXPECT_NE(error_of("FROM a\nCOPY --link=maybe a b\n").find("bad value for --link: \"maybe\""),
+  EXPECT_NE(stages_error("FROM a\nCOPY --link=maybe a b\n").find("bad value for --link: \"maybe\""),
             std::string::npos);
-  EXPECT_NE(error_of("FROM a\nRUN --network=wifi x\n").find("bad value for --network"),
+  EXPECT_NE(stages_error("FROM a\nRUN --network=wifi x\n").find("bad value for --network"),
             std::string::npos);
   EXPECT_NE(
-      error_of("FROM a\nHEALTHCHECK --interval=soon CMD x\n").find("bad value for --interval"),
+      stages_error("FROM a\nHEALTHCHECK --interval=soon CMD x\n").find("bad value for --interval"),
       std::string::npos);
-  EXPECT_NE(error_of("FROM a\nHEALTHCHECK --retries=-1 CMD x\n").find("bad value for --retries"),
+  EXPECT_NE(
+      stages_error("FROM a\nHEALTHCHECK --retries=-1 CMD x\n").find("bad value for --retries"),
+      std::string::npos);
+  EXPECT_NE(stages_error("FROM a\nCOPY --from a b\n").find("--from needs a value"),
             std::string::npos);
-  EXPECT_NE(error_of("FROM a\nCOPY --from a b\n").find("--from needs a value"), std::string::npos);
-  EXPECT_NE(error_of("FROM a\nADD --from=x a b\n").find("not allowed on ADD"), std::string::npos);
+  EXPECT_NE(stages_error("FROM a\nADD --from=x a b\n").find("not allowed on ADD"),
+            std::string::npos);
 }
 
 TEST(StageErrors, ShellNeedsJson) {
-  EXPECT_NE(error_of("FROM a\nSHELL /bin/sh -c\n").find("SHELL requires a non-empty JSON array"),
-            std::string::npos);
+  EXPECT_NE(
+      stages_error("FROM a\nSHELL /bin/sh -c\n").find("SHELL requires a non-empty JSON array"),
+      std::string::npos);
 }
 
 TEST(StageErrors, MissingFromHasALine) {
   int line = 0;
-  std::string m = error_of("ARG x\n\nRUN echo\n", &line);
+  std::string m = stages_error("ARG x\n\nRUN echo\n", &line);
   EXPECT_NE(m.find("no build stage in current context: expected FROM before RUN"),
             std::string::npos);
   EXPECT_EQ(line, 3);
-  EXPECT_NE(error_of("ARG only\n").find("no FROM instruction"), std::string::npos);
+  EXPECT_NE(stages_error("ARG only\n").find("no FROM instruction"), std::string::npos);
 }
 
 TEST(StageErrors, StageNames) {
-  EXPECT_NE(error_of("FROM a AS\n").find("empty stage name"), std::string::npos);
-  EXPECT_NE(error_of("FROM a AS 1bad\n").find("invalid stage name \"1bad\""), std::string::npos);
-  EXPECT_NE(error_of("FROM a b c d\n").find("one or three arguments"), std::string::npos);
+  EXPECT_NE(stages_error("FROM a AS\n").find("empty stage name"), std::string::npos);
+  EXPECT_NE(stages_error("FROM a AS 1bad\n").find("invalid stage name \"1bad\""),
+            std::string::npos);
+  EXPECT_NE(stages_error("FROM a b c d\n").find("one or three arguments"), std::string::npos);
 }
 
 TEST(StageErrors, OnbuildRestrictions) {
-  EXPECT_NE(error_of("FROM a\nONBUILD ONBUILD RUN x\n").find("ONBUILD ONBUILD is not allowed"),
+  EXPECT_NE(stages_error("FROM a\nONBUILD ONBUILD RUN x\n").find("ONBUILD ONBUILD is not allowed"),
             std::string::npos);
-  EXPECT_NE(error_of("FROM a\nONBUILD FROM b\n").find("ONBUILD FROM is not allowed"),
+  EXPECT_NE(stages_error("FROM a\nONBUILD FROM b\n").find("ONBUILD FROM is not allowed"),
             std::string::npos);
-  EXPECT_NE(error_of("FROM a\nonbuild maintainer me\n").find("ONBUILD MAINTAINER is not allowed"),
-            std::string::npos);
+  EXPECT_NE(
+      stages_error("FROM a\nonbuild maintainer me\n").find("ONBUILD MAINTAINER is not allowed"),
+      std::string::npos);
 }
 
 TEST(StageErrors, AllProblemsReportedAtOnce) {
   int line = 0;
-  std::string m = error_of("FROM a\nRUNN x\nCOPY a\nSHELL sh\n", &line);
+  std::string m = stages_error("FROM a\nRUNN x\nCOPY a\nSHELL sh\n", &line);
   EXPECT_NE(m.find("3 errors in Dockerfile:"), std::string::npos) << m;
   EXPECT_NE(m.find("Dockerfile:2:1:"), std::string::npos);
   EXPECT_NE(m.find("Dockerfile:3:1: COPY requires at least two arguments"), std::string::npos);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "parser/conformance_file.h"
 #include "parser/word_expansion.h"
 #include "parser/word_utf8.h"
 
@@ -18,14 +19,6 @@ namespace {
 
 std::filesystem::path shell_dir() {
   return std::filesystem::path(MYBUILD_CONFORMANCE_DIR) / "shell";
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ADD_FAILURE() << "cannot read " << path << " (is ../shared/conformance there?)";
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -62,7 +55,8 @@ TEST(WordConformance, DirectoryExists) {
 }
 
 TEST(WordConformance, EnvVarTest) {
-  const std::vector<std::string> lines = lines_of(read_file(shell_dir() / "envVarTest"));
+  const std::vector<std::string> lines =
+      lines_of(parser_testing::read_conformance_file(shell_dir() / "envVarTest"));
   const Env env{{"PWD", "/home"}, {"SHELL", "bash"}, {"KOREAN", "한국어"}, {"NULL", ""}};
   int run = 0, skipped = 0;
   for (const std::string& raw : lines) {
@@ -94,7 +88,8 @@ TEST(WordConformance, EnvVarTest) {
 }
 
 TEST(WordConformance, WordsTest) {
-  const std::vector<std::string> lines = lines_of(read_file(shell_dir() / "wordsTest"));
+  const std::vector<std::string> lines =
+      lines_of(parser_testing::read_conformance_file(shell_dir() / "wordsTest"));
   Env env;
   int run = 0;
   for (const std::string& line : lines) {
@@ -127,7 +122,8 @@ TEST(WordConformance, WordsTest) {
 }
 
 TEST(WordConformance, SubstitutionCases) {
-  const auto cases = nlohmann::json::parse(read_file(shell_dir() / "substitution-cases.json"));
+  const auto cases = nlohmann::json::parse(
+      parser_testing::read_conformance_file(shell_dir() / "substitution-cases.json"));
   int run = 0;
   for (const auto& c : cases) {
     Env env;

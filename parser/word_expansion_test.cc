@@ -18,7 +18,7 @@ namespace {
 
 const Env kEnv{{"NAME", "web"}, {"EMPTY", ""}, {"SPACED", " a  b "}, {"PATH", "/usr/bin:/bin"}};
 
-std::string error_of(std::string_view text, const WordOptions& options = {}) {
+std::string expansion_error(std::string_view text, const WordOptions& options = {}) {
   try {
     expand_word(text, kEnv, options);
   } catch (const common::Error& e) {
@@ -60,25 +60,25 @@ TEST(WordExpansion, ReportsVariablesUsed) {
 }
 
 TEST(WordExpansion, ErrorsSayWhat) {
-  EXPECT_NE(error_of("${NOPE:?must be set}").find("NOPE: must be set"), std::string::npos);
-  EXPECT_NE(error_of("${NOPE?}").find("is not allowed to be unset"), std::string::npos);
-  EXPECT_NE(error_of("${EMPTY:?}").find("is not allowed to be empty"), std::string::npos);
-  EXPECT_NE(error_of("${X:=y}").find("unsupported modifier (:=)"), std::string::npos);
-  EXPECT_NE(error_of("${}").find("bad substitution"), std::string::npos);
-  EXPECT_NE(error_of("'abc").find("unterminated single quote"), std::string::npos);
-  EXPECT_NE(error_of("\"abc").find("unterminated double quote"), std::string::npos);
-  EXPECT_NE(error_of("${X:-abc").find("missing '}'"), std::string::npos);
-  EXPECT_NE(error_of("${X/abc").find("missing '/'"), std::string::npos);
-  EXPECT_NE(error_of("${X#\\a}").find("invalid"), std::string::npos);
+  EXPECT_NE(expansion_error("${NOPE:?must be set}").find("NOPE: must be set"), std::string::npos);
+  EXPECT_NE(expansion_error("${NOPE?}").find("is not allowed to be unset"), std::string::npos);
+  EXPECT_NE(expansion_error("${EMPTY:?}").find("is not allowed to be empty"), std::string::npos);
+  EXPECT_NE(expansion_error("${X:=y}").find("unsupported modifier (:=)"), std::string::npos);
+  EXPECT_NE(expansion_error("${}").find("bad substitution"), std::string::npos);
+  EXPECT_NE(expansion_error("'abc").find("unterminated single quote"), std::string::npos);
+  EXPECT_NE(expansion_error("\"abc").find("unterminated double quote"), std::string::npos);
+  EXPECT_NE(expansion_error("${X:-abc").find("missing '}'"), std::string::npos);
+  EXPECT_NE(expansion_error("${X/abc").find("missing '/'"), std::string::npos);
+  EXPECT_NE(expansion_error("${X#\\a}").find("invalid"), std::string::npos);
   // The word itself is in the context, for the builder's message.
-  EXPECT_NE(error_of("${}").find("expanding \"${}\""), std::string::npos);
+  EXPECT_NE(expansion_error("${}").find("expanding \"${}\""), std::string::npos);
 }
 
 TEST(WordExpansion, HostileInput) {
   // Deep nesting is refused instead of overflowing the stack.
   std::string deep;
   for (int i = 0; i < 2000; ++i) deep += "${X:-";
-  EXPECT_NE(error_of(deep).find("too deeply nested"), std::string::npos);
+  EXPECT_NE(expansion_error(deep).find("too deeply nested"), std::string::npos);
   // NUL bytes and invalid UTF-8 pass through (invalid bytes as U+FFFD, as BuildKit's scanner).
   EXPECT_EQ(expand_word(std::string("a\0b", 3), kEnv), std::string("a\0b", 3));
   EXPECT_EQ(expand_word("\xff$NAME", kEnv), "\xef\xbf\xbdweb");

@@ -4,6 +4,7 @@
 #include <random>
 #include <thread>
 
+#include "common/document_limits.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/media_types.h"
@@ -16,9 +17,6 @@ namespace {
 using common::Error;
 using common::ErrorKind;
 namespace mt = common::media_type;
-
-// The distribution registry refuses manifests over 4 MiB; nothing larger is a real manifest.
-constexpr size_t kMaxManifestBytes = 4 << 20;
 
 const std::string kAcceptManifests =
     "Accept: " + std::string(mt::kOciIndex) + ", " + std::string(mt::kOciManifest) + ", " +
@@ -325,7 +323,7 @@ RawManifest Client::fetch_manifest_from(const std::string& base, const Reference
         HttpRequest req;
         req.url = url;
         req.headers = {kAcceptManifests};
-        req.max_body = kMaxManifestBytes;
+        req.max_body = common::kMaxManifestBytes;
         return req;
       },
       options_.max_attempts);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -21,11 +22,6 @@ namespace {
 
 using common::Error;
 using common::ErrorKind;
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -56,7 +52,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     }
     size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
-      ex->response->headers.emplace(lower(std::string(line.substr(0, colon))),
+      ex->response->headers.emplace(common::ascii_lower(std::string(line.substr(0, colon))),
                                     trim(line.substr(colon + 1)));
     }
     return size * n;

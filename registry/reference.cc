@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -145,19 +146,13 @@ std::optional<Parts> match_reference(std::string_view s) {
   return p;
 }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // reference.Parse: validation with Docker's error order and messages. Returns the parts of a
 // reference whose first path segment is not yet split into a domain.
 Parts parse_parts(std::string_view s) {
   auto m = match_reference(s);
   if (!m) {
     if (s.empty()) fail("repository name must have at least one component");
-    if (match_reference(to_lower(s))) fail("repository name must be lowercase");
+    if (match_reference(common::ascii_lower(s))) fail("repository name must be lowercase");
     fail("invalid reference format");
   }
   if (m->name.size() > kNameTotalLengthMax) {
@@ -181,7 +176,7 @@ std::pair<std::string, std::string> split_domain(std::string_view name) {
   if (slash == std::string_view::npos ||
       (name.substr(0, slash).find_first_of(".:") == std::string_view::npos &&
        name.substr(0, slash) != "localhost" &&
-       to_lower(name.substr(0, slash)) == name.substr(0, slash))) {
+       common::ascii_lower(name.substr(0, slash)) == name.substr(0, slash))) {
     domain = kDockerHubDomain;
     rest = name;
   } else {
@@ -217,7 +212,7 @@ Reference parse_reference_no_default(std::string_view text) {
   auto [domain, remainder] = split_domain(text);
   std::string remote = remainder.substr(0, remainder.find(':'));
   remote = remote.substr(0, remote.find('@'));
-  if (to_lower(remote) != remote) {
+  if (common::ascii_lower(remote) != remote) {
     fail("invalid reference format: repository name (" + remote + ") must be lowercase");
   }
   std::string full = domain + "/" + remainder;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace mybuild::registry {
 namespace {
 
@@ -9,12 +11,6 @@ bool is_tchar(char c) {
   // RFC 7230 §3.2.6 token characters.
   return std::isalnum(static_cast<unsigned char>(c)) ||
          std::string_view("!#$%&'*+-.^_`|~/").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 class Scanner {
@@ -74,7 +70,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view header) {
     }
     std::string_view scheme = sc.token();
     if (scheme.empty()) break;
-    Challenge ch{lower(scheme), {}};
+    Challenge ch{common::ascii_lower(scheme), {}};
     // Parameters until the next "scheme " (a token not followed by '=').
     for (;;) {
       while (sc.eat(',')) {
@@ -91,7 +87,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view header) {
         std::string_view tok = sc.token();
         value = std::string(tok) + std::string(sc.token68_tail());
       }
-      ch.params[lower(key)] = std::move(value);
+      ch.params[common::ascii_lower(key)] = std::move(value);
     }
     out.push_back(std::move(ch));
   }

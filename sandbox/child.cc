@@ -29,13 +29,8 @@
 namespace mybuild::sandbox::internal {
 namespace {
 
-[[noreturn]] void fail(const ChildPlan& plan, Step step, int err, const Subject& subject = {}) {
-  report_step_error(plan.error_fd, step, err, subject);
-  ::_exit(127);
-}
-
 void check(const ChildPlan& plan, Step step, int rc, const Subject& subject = {}) {
-  if (rc != 0) fail(plan, step, rc, subject);
+  if (rc != 0) fail_step(plan, step, rc, subject);
 }
 
 // Copies text into a record buffer, cut to fit; targets relative to the rootfs get their '/'.
@@ -49,10 +44,6 @@ void copy_text(char (&out)[N], const char* text, bool root_relative) {
   if (root_relative && text[0] != '/') out[pos++] = '/';
   for (; *text != '\0' && pos + 1 < N; ++text) out[pos++] = *text;
   out[pos] = '\0';
-}
-
-void check_call(const ChildPlan& plan, Step step, int rc) {
-  if (rc != 0) fail(plan, step, errno);
 }
 
 bool write_all(int fd, const void* data, size_t size) {
@@ -114,18 +105,18 @@ void cloexec_all_above_stderr() {
   if (!plan.chroot) ::setsid();
   if (::dup2(plan.devnull_fd, 0) < 0 || ::dup2(plan.output_fd, 1) < 0 ||
       ::dup2(plan.output_fd, 2) < 0) {
-    fail(plan, Step::kStdio, errno);
+    fail_step(plan, Step::kStdio, errno);
   }
   cloexec_all_above_stderr();
   if (::chdir(plan.cwd_absolute) != 0) {
-    fail(plan, Step::kChdir, errno, {"chdir", nullptr, plan.cwd_absolute});
+    fail_step(plan, Step::kChdir, errno, {"chdir", nullptr, plan.cwd_absolute});
   }
   check(plan, Step::kRlimits, apply_rlimits(plan.rlimits));
   if (!plan.insecure)
     check(plan, Step::kCapabilityBounding, drop_bounding_set(plan.capabilities, plan.cap_last));
   if (::syscall(SYS_setgroups, creds.ngroups, creds.groups) != 0) {
     int err = errno;
-    if (err != EPERM || !setgroups_denied()) fail(plan, Step::kGroups, err);
+    if (err != EPERM || !setgroups_denied()) fail_step(plan, Step::kGroups, err);
   }
   check_call(plan, Step::kSetGid,
              static_cast<int>(::syscall(SYS_setresgid, creds.gid, creds.gid, creds.gid)));
@@ -137,7 +128,7 @@ void cloexec_all_above_stderr() {
     check(plan, Step::kSeccomp, load_seccomp(plan.seccomp_program));
   }
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  fail(plan, Step::kExec, exec_in_path(plan.argv, plan.envp, plan.path_search));
+  fail_step(plan, Step::kExec, exec_in_path(plan.argv, plan.envp, plan.path_search));
 }
 
 // Decimal digits of v into buf (no snprintf between clone and exec).
@@ -157,7 +148,7 @@ const char* format_uint(unsigned v, char (&buf)[16]) {
 [[noreturn]] void exec_init(const ChildPlan& plan, pid_t main_pid) {
   if (::dup2(plan.devnull_fd, 0) < 0 || ::dup2(plan.devnull_fd, 1) < 0 ||
       ::dup2(plan.devnull_fd, 2) < 0) {
-    fail(plan, Step::kExecInit, errno);
+    fail_step(plan, Step::kExecInit, errno);
   }
   cloexec_all_above_stderr();
   check_call(plan, Step::kExecInit, ::fcntl(plan.status_fd, F_SETFD, 0));
@@ -166,7 +157,7 @@ const char* format_uint(unsigned v, char (&buf)[16]) {
                         format_uint(static_cast<unsigned>(main_pid), pid_buf), nullptr};
   const char* envp[] = {nullptr};
   ::syscall(SYS_execveat, plan.init_fd, "", argv, envp, AT_EMPTY_PATH);
-  fail(plan, Step::kExecInit, errno);
+  fail_step(plan, Step::kExecInit, errno);
 }
 
 // The main process waits for PID 1's exec (EOF on a pipe whose write end only PID 1 holds,
@@ -191,16 +182,16 @@ int assemble_root(const ChildPlan& plan, Credentials& creds) {
     const MountOp& op = plan.rootfs.ops[i];
     Subject subject{"mount", op.source, plan.root_path};
     if (::mount(op.source, plan.root_path, op.fstype, op.flags, op.data) != 0) {
-      fail(plan, Step::kMountRootfs, errno, subject);
+      fail_step(plan, Step::kMountRootfs, errno, subject);
     }
     subject.call = "remount";
     if (op.remount_flags != 0 && ::mount(nullptr, plan.root_path, nullptr,
                                          MS_REMOUNT | MS_BIND | op.remount_flags, nullptr) != 0) {
-      fail(plan, Step::kMountRootfs, errno, subject);
+      fail_step(plan, Step::kMountRootfs, errno, subject);
     }
   }
   int rootfd = ::open(plan.root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) fail(plan, Step::kOpenRootfs, errno, {"open", nullptr, plan.root_path});
+  if (rootfd < 0) fail_step(plan, Step::kOpenRootfs, errno, {"open", nullptr, plan.root_path});
   // Tell the parent the rootfs is there (it reads /etc/passwd through /proc/<pid>/root), and
   // wait for the credentials it resolved.
   sync_with_parent(plan, creds);
@@ -225,6 +216,15 @@ void populate_root(const ChildPlan& plan, int rootfd) {
 }
 
 }  // namespace
+
+[[noreturn]] void fail_step(const ChildPlan& plan, Step step, int err, const Subject& subject) {
+  report_step_error(plan.error_fd, step, err, subject);
+  ::_exit(127);
+}
+
+void check_call(const ChildPlan& plan, Step step, int rc, const Subject& subject) {
+  if (rc != 0) fail_step(plan, step, errno, subject);
+}
 
 void report_step_error(int fd, Step step, int err, const Subject& subject) {
   StepError e{};
@@ -263,17 +263,17 @@ void child_main(const ChildPlan& plan) {
 
 void join_cgroups_v1(const ChildPlan& plan) {
   for (size_t i = 0; i < plan.cgroup_procs_count; ++i) {
-    if (::write(plan.cgroup_procs_fds[i], "0", 1) != 1) fail(plan, Step::kJoinCgroup, errno);
+    if (::write(plan.cgroup_procs_fds[i], "0", 1) != 1) fail_step(plan, Step::kJoinCgroup, errno);
   }
 }
 
 void sync_with_parent(const ChildPlan& plan, Credentials& creds) {
   char ready = 'R';
   if (!write_all(plan.sync_fd, &ready, 1) || !read_all(plan.sync_fd, &creds, sizeof(creds))) {
-    fail(plan, Step::kSync, errno != 0 ? errno : EPIPE);
+    fail_step(plan, Step::kSync, errno != 0 ? errno : EPIPE);
   }
   if (creds.ngroups > sizeof(creds.groups) / sizeof(creds.groups[0]))
-    fail(plan, Step::kSync, EINVAL);
+    fail_step(plan, Step::kSync, EINVAL);
 }
 
 void start_process(const ChildPlan& plan, const Credentials& creds) {
@@ -285,7 +285,7 @@ void start_process(const ChildPlan& plan, const Credentials& creds) {
   int barrier[2];
   check_call(plan, Step::kFork, ::pipe2(barrier, O_CLOEXEC));
   pid_t pid = raw_fork();
-  if (pid < 0) fail(plan, Step::kFork, errno);
+  if (pid < 0) fail_step(plan, Step::kFork, errno);
   if (pid == 0) {
     ::close(barrier[1]);
     await_init_exec(barrier[0]);

@@ -16,18 +16,6 @@
 #include "sandbox/internal/child_ops.h"
 
 namespace mybuild::sandbox::internal {
-namespace {
-
-[[noreturn]] void fail(const ChildPlan& plan, Step step, int err, const Subject& subject = {}) {
-  report_step_error(plan.error_fd, step, err, subject);
-  ::_exit(127);
-}
-
-void check_call(const ChildPlan& plan, Step step, int rc, const Subject& subject = {}) {
-  if (rc != 0) fail(plan, step, errno, subject);
-}
-
-}  // namespace
 
 void chroot_child_main(const ChildPlan& plan) {
   check_call(plan, Step::kParentDeathSignal, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
@@ -35,7 +23,7 @@ void chroot_child_main(const ChildPlan& plan) {
   join_cgroups_v1(plan);
   check_call(plan, Step::kChroot, ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
   int rootfd = ::open(plan.root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) fail(plan, Step::kOpenRootfs, errno, {"open", nullptr, plan.root_path});
+  if (rootfd < 0) fail_step(plan, Step::kOpenRootfs, errno, {"open", nullptr, plan.root_path});
   check_call(plan, Step::kChroot, ::fchdir(rootfd), {"fchdir", nullptr, plan.root_path});
   check_call(plan, Step::kChroot, ::chroot("."), {"chroot", nullptr, plan.root_path});
   check_call(plan, Step::kChroot, ::chdir("/"), {"chdir", nullptr, "/"});
@@ -44,9 +32,10 @@ void chroot_child_main(const ChildPlan& plan) {
   Credentials creds;
   sync_with_parent(plan, creds);
   int newroot = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (newroot < 0) fail(plan, Step::kOpenRootfs, errno, {"open", nullptr, "/"});
+  if (newroot < 0) fail_step(plan, Step::kOpenRootfs, errno, {"open", nullptr, "/"});
   Subject s;
-  if (int rc = make_dir_in_root(newroot, plan.cwd, s); rc != 0) fail(plan, Step::kCreateCwd, rc, s);
+  if (int rc = make_dir_in_root(newroot, plan.cwd, s); rc != 0)
+    fail_step(plan, Step::kCreateCwd, rc, s);
   ::close(newroot);
   start_process(plan, creds);
 }

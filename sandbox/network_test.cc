@@ -63,7 +63,7 @@ TEST(GenerateResolvConf, PerEffectiveNetwork) {
   EXPECT_EQ(generate_resolv_conf(NetworkMode::kDefault, ""), "nameserver 10.0.2.3\n");
 }
 
-std::string error_of(const std::string& text) {
+std::string host_entry_error(const std::string& text) {
   try {
     parse_host_entry(text);
   } catch (const common::Error& e) {
@@ -74,20 +74,22 @@ std::string error_of(const std::string& text) {
 }
 
 TEST(ParseHostEntry, RejectsWhatWouldNotMakeAHostsLine) {
-  EXPECT_NE(error_of("myhost").find("missing ':' or '='"), std::string::npos);
-  EXPECT_NE(error_of(":10.0.0.1").find("empty host name"), std::string::npos);
-  EXPECT_NE(error_of("=10.0.0.1").find("empty host name"), std::string::npos);
-  EXPECT_NE(error_of("myhost:").find("empty IP address"), std::string::npos);
-  EXPECT_NE(error_of("myhost:[]").find("empty IP address"), std::string::npos);
-  EXPECT_NE(error_of("myhost:10.0.0.256").find("'10.0.0.256' is not an IPv4 or IPv6 address"),
+  EXPECT_NE(host_entry_error("myhost").find("missing ':' or '='"), std::string::npos);
+  EXPECT_NE(host_entry_error(":10.0.0.1").find("empty host name"), std::string::npos);
+  EXPECT_NE(host_entry_error("=10.0.0.1").find("empty host name"), std::string::npos);
+  EXPECT_NE(host_entry_error("myhost:").find("empty IP address"), std::string::npos);
+  EXPECT_NE(host_entry_error("myhost:[]").find("empty IP address"), std::string::npos);
+  EXPECT_NE(
+      host_entry_error("myhost:10.0.0.256").find("'10.0.0.256' is not an IPv4 or IPv6 address"),
+      std::string::npos);
+  EXPECT_NE(host_entry_error("myhost:example.com").find("not an IPv4 or IPv6"), std::string::npos);
+  EXPECT_NE(host_entry_error("myhost:[10.0.0.1").find("not an IPv4 or IPv6"), std::string::npos);
+  EXPECT_NE(host_entry_error("my host:10.0.0.1").find("has a space"), std::string::npos);
+  EXPECT_NE(host_entry_error("a#b:10.0.0.1").find("has a space, '#'"), std::string::npos);
+  EXPECT_NE(host_entry_error(std::string("a\nb:10.0.0.1")).find("control character"),
             std::string::npos);
-  EXPECT_NE(error_of("myhost:example.com").find("not an IPv4 or IPv6"), std::string::npos);
-  EXPECT_NE(error_of("myhost:[10.0.0.1").find("not an IPv4 or IPv6"), std::string::npos);
-  EXPECT_NE(error_of("my host:10.0.0.1").find("has a space"), std::string::npos);
-  EXPECT_NE(error_of("a#b:10.0.0.1").find("has a space, '#'"), std::string::npos);
-  EXPECT_NE(error_of(std::string("a\nb:10.0.0.1")).find("control character"), std::string::npos);
   // The value is quoted in the message, so the caller only adds the flag's name.
-  EXPECT_EQ(error_of("myhost").rfind("'myhost': ", 0), 0u) << error_of("myhost");
+  EXPECT_EQ(host_entry_error("myhost").rfind("'myhost': ", 0), 0u) << host_entry_error("myhost");
 }
 
 }  // namespace

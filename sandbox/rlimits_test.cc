@@ -39,7 +39,7 @@ TEST(ParseUlimit, EveryDockerName) {
   EXPECT_EQ(rlimit_resource("NOFILE"), std::nullopt);  // docker's names are lower case only
 }
 
-std::string error_of(const std::string& text) {
+std::string ulimit_error(const std::string& text) {
   try {
     parse_ulimit(text);
   } catch (const common::Error& e) {
@@ -50,24 +50,25 @@ std::string error_of(const std::string& text) {
 }
 
 TEST(ParseUlimit, RejectsBadNamesAndValues) {
-  EXPECT_NE(error_of("nofile").find("want NAME=SOFT[:HARD]"), std::string::npos);
-  EXPECT_NE(error_of("nofiles=1").find("unknown limit 'nofiles' (known: core, cpu,"),
+  EXPECT_NE(ulimit_error("nofile").find("want NAME=SOFT[:HARD]"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofiles=1").find("unknown limit 'nofiles' (known: core, cpu,"),
             std::string::npos);
-  EXPECT_NE(error_of("=1").find("unknown limit ''"), std::string::npos);
-  EXPECT_NE(error_of("nofile=").find("soft limit '' is not a whole number"), std::string::npos);
-  EXPECT_NE(error_of("nofile=abc").find("soft limit 'abc'"), std::string::npos);
-  EXPECT_NE(error_of("nofile=1.5").find("soft limit '1.5'"), std::string::npos);
-  EXPECT_NE(error_of("nofile=-2").find("soft limit '-2'"), std::string::npos);
-  EXPECT_NE(error_of("nofile=+5").find("soft limit '+5'"), std::string::npos);
-  EXPECT_NE(error_of("nofile=1:").find("hard limit ''"), std::string::npos);
-  EXPECT_NE(error_of("nofile=1:2:3").find("hard limit '2:3'"), std::string::npos);
-  EXPECT_NE(error_of("nofile=99999999999999999999").find("is not a whole number"),
+  EXPECT_NE(ulimit_error("=1").find("unknown limit ''"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=").find("soft limit '' is not a whole number"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=abc").find("soft limit 'abc'"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=1.5").find("soft limit '1.5'"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=-2").find("soft limit '-2'"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=+5").find("soft limit '+5'"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=1:").find("hard limit ''"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=1:2:3").find("hard limit '2:3'"), std::string::npos);
+  EXPECT_NE(ulimit_error("nofile=99999999999999999999").find("is not a whole number"),
             std::string::npos);
-  EXPECT_NE(error_of("nofile=2048:1024").find("soft limit 2048 is above the hard limit 1024"),
+  EXPECT_NE(ulimit_error("nofile=2048:1024").find("soft limit 2048 is above the hard limit 1024"),
             std::string::npos);
-  EXPECT_NE(error_of("nofile=-1:1024").find("soft limit unlimited is above the hard limit 1024"),
-            std::string::npos);
-  EXPECT_EQ(error_of("nofile=abc").rfind("'nofile=abc': ", 0), 0u);
+  EXPECT_NE(
+      ulimit_error("nofile=-1:1024").find("soft limit unlimited is above the hard limit 1024"),
+      std::string::npos);
+  EXPECT_EQ(ulimit_error("nofile=abc").rfind("'nofile=abc': ", 0), 0u);
 }
 
 TEST(DescribeRlimit, NamesTheResourceAndSaysUnlimited) {

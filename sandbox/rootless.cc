@@ -29,16 +29,6 @@ constexpr const char* kNewUidMap = "/usr/bin/newuidmap";
 constexpr const char* kNewGidMap = "/usr/bin/newgidmap";
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) common::throw_errno("pipe2", "rootless bootstrap");
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
 bool executable(const char* path) { return ::access(path, X_OK) == 0; }
 
 // The child's messages to the parent: 'U' (namespace made, map me) or 'E' + errno.
@@ -116,7 +106,8 @@ int supervise(pid_t child, const sigset_t& waited) {
 
 std::optional<int> fork_inside(const RootlessPlan& plan, const sigset_t& old_mask,
                                const sigset_t& waited) {
-  Pipe up = make_pipe(), down = make_pipe();
+  common::Pipe up = common::make_pipe("rootless bootstrap"),
+               down = common::make_pipe("rootless bootstrap");
   pid_t parent = ::getpid();
   pid_t child = ::fork();
   if (child < 0) common::throw_errno("fork", "rootless bootstrap");

@@ -46,16 +46,6 @@ using internal::StepError;
 
 constexpr int kPollMs = 50;
 
-struct Pipe {
-  common::UniqueFd read, write;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) common::throw_errno("pipe2", "sandbox");
-  return {common::UniqueFd(fds[0]), common::UniqueFd(fds[1])};
-}
-
 [[noreturn]] void throw_step(const StepError& e, const ProcessSpec& spec) {
   std::string what = internal::step_name(e.step);
   if (e.step == internal::Step::kExec) what += " " + spec.args.front();
@@ -296,7 +286,8 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   auto cgroup = Cgroup::create(probe_cgroups(), record.id(), spec.limits, chroot);
   record.add_cgroups(cgroup->dirs());
 
-  Pipe error = make_pipe(), out = make_pipe(), status = make_pipe();
+  common::Pipe error = common::make_pipe("sandbox"), out = common::make_pipe("sandbox"),
+               status = common::make_pipe("sandbox");
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     common::throw_errno("socketpair", "sandbox");

@@ -32,7 +32,7 @@ using common::ErrorKind;
 using common::UniqueFd;
 
 constexpr auto kReadyTimeout = std::chrono::seconds(10);
-constexpr int kPollMs = 50;
+constexpr int kSlirpPollMs = 50;
 
 // Cleared (for the rest of the process) the first time slirp4netns fails to start with its
 // own sandbox and seccomp filter but starts without them.
@@ -42,12 +42,6 @@ struct Spawned {
   pid_t pid = -1;
   UniqueFd ready, exit_write;
 };
-
-std::pair<UniqueFd, UniqueFd> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) common::throw_errno("pipe2", "slirp4netns");
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 UniqueFd open_or_throw(const std::filesystem::path& path, int flags) {
   UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, 0600));
@@ -71,8 +65,8 @@ UniqueFd open_or_throw(const std::filesystem::path& path, int flags) {
 }
 
 Spawned spawn(const std::filesystem::path& binary, pid_t target, int log_fd, bool sandboxed) {
-  auto [ready_r, ready_w] = make_pipe();
-  auto [exit_r, exit_w] = make_pipe();
+  auto [ready_r, ready_w] = common::make_pipe("slirp4netns");
+  auto [exit_r, exit_w] = common::make_pipe("slirp4netns");
   // A second start (without the sandbox options) writes the log afresh from offset 0.
   if (::ftruncate(log_fd, 0) != 0 || ::lseek(log_fd, 0, SEEK_SET) != 0) {
     common::throw_errno("ftruncate", "slirp4netns log");
@@ -115,7 +109,7 @@ std::string log_tail(int log_fd) {
 class NamespaceHolder {
  public:
   NamespaceHolder() {
-    auto [ready_r, ready_w] = make_pipe();
+    auto [ready_r, ready_w] = common::make_pipe("slirp4netns");
     pid_t parent = ::getpid();
     int flags = CLONE_NEWNET | (::geteuid() != 0 ? CLONE_NEWUSER : 0);
     long pid = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
@@ -278,7 +272,7 @@ void SlirpNetwork::wait_ready(common::CancelToken& cancel, const std::string& de
                                            log_tail(log_.get()));
     }
     pollfd p{ready_.get(), POLLIN, 0};
-    int n = ::poll(&p, 1, kPollMs);
+    int n = ::poll(&p, 1, kSlirpPollMs);
     if (n < 0 && errno != EINTR) common::throw_errno("poll", "slirp4netns ready fd");
     if (n <= 0) continue;
     char c = 0;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/document_limits.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/media_types.h"
@@ -16,9 +17,6 @@ namespace {
 using common::Descriptor;
 using common::Error;
 using nlohmann::json;
-
-// Manifests and indexes are small; anything larger is not one (and is not read into memory).
-constexpr int64_t kMaxManifestBytes = 4 << 20;
 
 bool may_have_children(const Descriptor& d) {
   namespace mt = common::media_type;
@@ -77,8 +75,8 @@ void GarbageCollector::walk(const Descriptor& root, std::set<Digest>& seen) {
     if (!seen.insert(d.digest).second) continue;
     if (!may_have_children(d)) continue;
     auto info = content_.info(d.digest);
-    if (!info || info->size > kMaxManifestBytes) continue;
-    std::string text = content_.read_small(d.digest, kMaxManifestBytes);
+    if (!info || info->size > common::kMaxManifestBytes) continue;
+    std::string text = content_.read_small(d.digest, common::kMaxManifestBytes);
     if (d.media_type.empty() && (text.empty() || text.front() != '{')) continue;
     json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) {

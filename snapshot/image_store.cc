@@ -18,7 +18,7 @@ using common::ErrorKind;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr std::string_view kMigrations[] = {
+constexpr std::string_view kImageStoreMigrations[] = {
     "CREATE TABLE tags ("
     " name TEXT PRIMARY KEY,"
     " digest TEXT NOT NULL,"
@@ -90,7 +90,7 @@ std::string familiar_name(std::string_view name) {
 }
 
 ImageStore::ImageStore(const ContentStore& content, Database& db) : content_(content), db_(db) {
-  db_.migrate("image_store", kMigrations);
+  db_.migrate("image_store", kImageStoreMigrations);
   sync_index();
 }
 

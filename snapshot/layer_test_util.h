@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,12 @@ namespace mybuild::snapshot::testing {
 
 namespace fs = std::filesystem;
 
+// Writes `text` to `p` (creating its parent directories) with `mode`; throws when it cannot.
 inline void write_text(const fs::path& p, const std::string& text, int mode = 0644) {
   fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("writing " + p.string());
   ::chmod(p.c_str(), static_cast<mode_t>(mode));
 }
 

@@ -13,7 +13,7 @@ namespace {
 using common::Error;
 using common::ErrorKind;
 
-constexpr std::string_view kMigrations[] = {
+constexpr std::string_view kLeaseMigrations[] = {
     "CREATE TABLE leases ("
     " id TEXT PRIMARY KEY,"
     " label TEXT NOT NULL,"
@@ -43,7 +43,7 @@ std::string new_lease_id() {
 
 }  // namespace
 
-Leases::Leases(Database& db) : db_(db) { db_.migrate("leases", kMigrations); }
+Leases::Leases(Database& db) : db_(db) { db_.migrate("leases", kLeaseMigrations); }
 
 int64_t Leases::now() {
   using namespace std::chrono;

@@ -51,10 +51,6 @@ std::vector<std::string> host_options() {
   return options;
 }
 
-void make_dir(const fs::path& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0) common::throw_errno("mkdir", path.string());
-}
-
 // A probe killed half way leaves its scratch directory (and maybe its mount); its name carries
 // the prober's pid, so the next probe removes those of processes that are gone.
 void remove_stale_probes(const fs::path& parent) {
@@ -105,7 +101,7 @@ std::optional<std::string> OverlaySnapshotter::probe(const fs::path& root) {
     remove_stale_probes(parent);
     common::TempDir scratch(std::string(kProbePrefix) + std::to_string(::getpid()) + "-", parent);
     for (const char* d : {"lower1", "lower2", "upper", "work", "merged"}) {
-      make_dir(scratch.path() / d, 0755);
+      common::make_dir(scratch.path() / d, 0755);
     }
     std::vector<std::string> options = host_options();
     options.push_back(join_lowers({scratch.path() / "lower2", scratch.path() / "lower1"}));
@@ -122,8 +118,9 @@ std::optional<std::string> OverlaySnapshotter::probe(const fs::path& root) {
 
 void OverlaySnapshotter::create_files(const SnapshotRecord& record,
                                       const std::vector<SnapshotRecord>&) {
-  make_dir(fs_dir(record.id), 0755);
-  if (record.kind == SnapshotKind::kActive) make_dir(snapshot_dir(record.id) / "work", 0700);
+  common::make_dir(fs_dir(record.id), 0755);
+  if (record.kind == SnapshotKind::kActive)
+    common::make_dir(snapshot_dir(record.id) / "work", 0700);
 }
 
 std::vector<common::Mount> OverlaySnapshotter::mounts_of(

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "snapshot/mount_ops.h"
 #include "snapshot/mount_table.h"
@@ -16,10 +17,6 @@ namespace {
 using common::Error;
 using common::ErrorKind;
 namespace fs = std::filesystem;
-
-void make_dir(const fs::path& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0) common::throw_errno("mkdir", path.string());
-}
 
 std::optional<int64_t> parse_id(const std::string& name) {
   if (name.empty() || name.size() > 18) return std::nullopt;
@@ -57,8 +54,8 @@ std::vector<common::Mount> DirectorySnapshotter::create(std::string_view key, Sn
   // and recovery removes it too.
   try {
     auto parents = records_.parents(record);
-    make_dir(snapshot_dir(record.id), 0700);
-    make_dir(snapshot_dir(record.id) / "rootfs", 0755);
+    common::make_dir(snapshot_dir(record.id), 0700);
+    common::make_dir(snapshot_dir(record.id) / "rootfs", 0755);
     create_files(record, parents);
     return mounts_of(record, parents);
   } catch (...) {

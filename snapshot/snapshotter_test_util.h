@@ -20,7 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "snapshot/layer_test_util.h"
+
 namespace mybuild::snapshot::snapshotter_testing {
+
+using snapshot::testing::write_text;  // one writer for every snapshot test
 
 // nullopt when the process may mount; else why not (for GTEST_SKIP).
 inline std::optional<std::string> mount_skip_reason() {
@@ -33,12 +37,6 @@ inline std::optional<std::string> mount_skip_reason() {
     return std::nullopt;
   }();
   return reason;
-}
-
-inline void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error("writing " + path.string());
 }
 
 inline std::string read_text(const std::filesystem::path& path) {

@@ -17,13 +17,8 @@
 namespace mybuild::builder {
 namespace {
 
+using testing::set_mtime;
 using testing::write;
-
-// Sets a file's mtime (nanoseconds since the epoch) without following symlinks.
-void set_mtime(const std::filesystem::path& p, int64_t sec, long nsec = 0) {
-  struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0);
-}
 
 // Files written in this test are only remembered once their ctime is a coarse tick old.
 void let_ctimes_settle() { std::this_thread::sleep_for(std::chrono::milliseconds(30)); }

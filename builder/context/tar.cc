@@ -42,11 +42,12 @@ la_ssize_t read_callback(struct archive* a, void* opaque, const void** out) {
   }
 }
 
-// Returns the cleaned relative name, or throws when the name tries to leave the context.
+// Returns the cleaned relative name, or throws when the name tries to leave the context: a
+// hostile or corrupt archive (exit 1), not a mistake in the command line (exit 2).
 std::string safe_name(const char* raw, std::string_view what) {
   const std::string name = raw ? raw : "";
   if (!name.empty() && name.front() == '/') {
-    throw Error(ErrorKind::kUsage,
+    throw Error(ErrorKind::kIntegrity,
                 "unsafe " + std::string(what) + " \"" + name + "\" in context tar: absolute path");
   }
   size_t i = 0;
@@ -54,8 +55,8 @@ std::string safe_name(const char* raw, std::string_view what) {
     size_t j = name.find('/', i);
     if (j == std::string::npos) j = name.size();
     if (name.compare(i, j - i, "..") == 0 && j - i == 2) {
-      throw Error(ErrorKind::kUsage, "unsafe " + std::string(what) + " \"" + name +
-                                         "\" in context tar: \"..\" component");
+      throw Error(ErrorKind::kIntegrity, "unsafe " + std::string(what) + " \"" + name +
+                                             "\" in context tar: \"..\" component");
     }
     i = j + 1;
   }

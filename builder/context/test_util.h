@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,15 @@ inline void write(const std::filesystem::path& p, std::string_view data, int mod
   common::UniqueFd fd = common::open_file(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   common::FdWriter(fd.get()).write(data);
   ::fchmod(fd.get(), static_cast<mode_t>(mode));
+}
+
+// Sets a file's mtime and atime (seconds and nanoseconds since the epoch), not following a
+// symlink; throws when the kernel refuses.
+inline void set_mtime(const std::filesystem::path& p, int64_t sec, long nsec = 0) {
+  struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+  if (::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+    throw std::runtime_error("utimensat " + p.string());
+  }
 }
 
 inline void symlink(const std::string& target, const std::filesystem::path& at) {

@@ -21,10 +21,7 @@ struct stat lstat_of(const std::filesystem::path& p) {
   return st;
 }
 
-void set_mtime(const std::filesystem::path& p, int64_t sec) {
-  struct timespec ts[2] = {{sec, 0}, {sec, 0}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0);
-}
+using testing::set_mtime;
 
 class CopyInto : public ::testing::Test {
  protected:

@@ -25,7 +25,7 @@ parser::Copy copy_of(const std::string& dockerfile, size_t index = 0) {
 
 const parser::Env kEnv{{"NAME", "web"}, {"DEST", "/srv"}, {"OWNER", "app"}};
 
-CopyPlan plan(const std::string& dockerfile, const std::string& workdir = "") {
+CopyPlan copy_plan(const std::string& dockerfile, const std::string& workdir = "") {
   return plan_copy(copy_of(dockerfile), workdir,
                    [](const std::string& word) { return parser::expand_word(word, kEnv); });
 }
@@ -40,7 +40,7 @@ const common::Digest kDigestA = common::Digest::sha256_of("a");
 const common::Digest kDigestB = common::Digest::sha256_of("b");
 
 TEST(PlanCopy, PlainCopy) {
-  CopyPlan p = plan("FROM scratch\nCOPY a.txt $DEST/\n");
+  CopyPlan p = copy_plan("FROM scratch\nCOPY a.txt $DEST/\n");
   EXPECT_EQ(p.created_by, "COPY a.txt /srv/ # buildkit");
   EXPECT_EQ(p.display, "COPY a.txt /srv/");
   EXPECT_EQ(p.dest, "/srv/");
@@ -59,7 +59,7 @@ TEST(PlanCopy, PlainCopy) {
 }
 
 TEST(PlanCopy, FromStageWithChownAndChmod) {
-  CopyPlan p = plan(
+  CopyPlan p = copy_plan(
       "FROM scratch\nCOPY --from=build --chown=$OWNER:1000 --chmod=755 /out/bin /usr/bin/tool\n");
   // BuildKit's history leaves --from out; the progress line shows it.
   EXPECT_EQ(p.created_by, "COPY --chown=app:1000 --chmod=755 /out/bin /usr/bin/tool # buildkit");
@@ -80,7 +80,8 @@ TEST(PlanCopy, FromStageWithChownAndChmod) {
 
 TEST(PlanCopy, AddUrlWithChecksum) {
   const std::string sum = "sha256:" + std::string(64, 'f');
-  CopyPlan p = plan("FROM scratch\nADD --checksum=" + sum + " https://example.com/t.tgz /opt/\n");
+  CopyPlan p =
+      copy_plan("FROM scratch\nADD --checksum=" + sum + " https://example.com/t.tgz /opt/\n");
   EXPECT_EQ(p.created_by, "ADD https://example.com/t.tgz /opt/ # buildkit");
   EXPECT_EQ(p.url_count, 1u);
   EXPECT_EQ(p.checksum, sum);
@@ -96,16 +97,17 @@ TEST(PlanCopy, AddUrlWithChecksum) {
 }
 
 TEST(PlanCopy, AddLocalUnpackFlag) {
-  CopyPlan p = plan("FROM scratch\nADD --unpack=false app.tar /opt/\n");
+  CopyPlan p = copy_plan("FROM scratch\nADD --unpack=false app.tar /opt/\n");
   EXPECT_FALSE(p.unpack_archives);
   EXPECT_EQ(p.inputs.dump(),
             R"({"chmod":"","chown":"","dest":"/opt/",)"
             R"("instruction":"ADD app.tar /opt/ # buildkit","op":"ADD","unpack":false})");
-  EXPECT_TRUE(plan("FROM scratch\nADD app.tar /opt/\n").unpack_archives);
+  EXPECT_TRUE(copy_plan("FROM scratch\nADD app.tar /opt/\n").unpack_archives);
 }
 
 TEST(PlanCopy, ParentsWithExclude) {
-  CopyPlan p = plan("FROM scratch\nCOPY --parents --exclude=*.md --exclude=$NAME src/ /app/\n");
+  CopyPlan p =
+      copy_plan("FROM scratch\nCOPY --parents --exclude=*.md --exclude=$NAME src/ /app/\n");
   EXPECT_EQ(p.created_by, "COPY --parents src/ /app/ # buildkit");
   // The patterns are keyed as written (not expanded), as they always were.
   json in = copy_cache_inputs(p, measured({{"src/", "src", kDigestA}}));
@@ -117,30 +119,30 @@ TEST(PlanCopy, ParentsWithExclude) {
 }
 
 TEST(PlanCopy, SourcesThatExpandOrRepeatAreKeyedByPath) {
-  CopyPlan p = plan("FROM scratch\nCOPY *.txt /d/\n");
+  CopyPlan p = copy_plan("FROM scratch\nCOPY *.txt /d/\n");
   json in =
       copy_cache_inputs(p, measured({{"*.txt", "a.txt", kDigestA}, {"*.txt", "b.txt", kDigestB}}));
   EXPECT_EQ(in["files of *.txt (a.txt)"], kDigestA.str());
   EXPECT_EQ(in["files of *.txt (b.txt)"], kDigestB.str());
-  CopyPlan twice = plan("FROM scratch\nCOPY a a /d/\n");
+  CopyPlan twice = copy_plan("FROM scratch\nCOPY a a /d/\n");
   json in2 = copy_cache_inputs(twice, measured({{"a", "a", kDigestA}, {"a", "a", kDigestA}}));
   EXPECT_EQ(in2["files of a"], kDigestA.str());
   EXPECT_EQ(in2["files of a (a)"], kDigestA.str());
 }
 
 TEST(PlanCopy, LinkKeysTheNumericOwner) {
-  CopyPlan p = plan("FROM scratch\nCOPY --link --chown=$OWNER a /d\n");
+  CopyPlan p = copy_plan("FROM scratch\nCOPY --link --chown=$OWNER a /d\n");
   EXPECT_TRUE(p.link_layer);
   json in = copy_cache_inputs(p, measured({}, "", Owner{.uid = 1000, .gid = 50}));
   EXPECT_EQ(in.dump(), R"({"chmod":"","chown":"1000:50","dest":"/d",)"
                        R"("instruction":"COPY --chown=app a /d # buildkit","op":"COPY"})");
   // BuildKit links only without --chmod.
-  EXPECT_FALSE(plan("FROM scratch\nCOPY --link --chmod=644 a /d\n").link_layer);
+  EXPECT_FALSE(copy_plan("FROM scratch\nCOPY --link --chmod=644 a /d\n").link_layer);
 }
 
 TEST(PlanCopy, Heredoc) {
   CopyPlan p =
-      plan("FROM scratch\nCOPY <<EOF <<'RAW' /etc/\nhi $NAME \\$x\nEOF\nkeep $NAME\nRAW\n");
+      copy_plan("FROM scratch\nCOPY <<EOF <<'RAW' /etc/\nhi $NAME \\$x\nEOF\nkeep $NAME\nRAW\n");
   EXPECT_EQ(p.created_by, "COPY <<EOF <<'RAW' /etc/ # buildkit");
   ASSERT_EQ(p.heredoc_files.size(), 2u);
   EXPECT_EQ(p.heredoc_files[0].name, "EOF");
@@ -153,27 +155,27 @@ TEST(PlanCopy, Heredoc) {
 
 TEST(PlanCopy, HeredocNamesWithFromAreReadFromThere) {
   // With --from, "<<EOF" is a path in that stage (as before the split): no file is planned.
-  CopyPlan p = plan("FROM scratch\nCOPY --from=build <<EOF /etc/\nbody\nEOF\n");
+  CopyPlan p = copy_plan("FROM scratch\nCOPY --from=build <<EOF /etc/\nbody\nEOF\n");
   EXPECT_TRUE(p.heredoc_sources);
   EXPECT_TRUE(p.heredoc_files.empty());
   EXPECT_EQ(p.display, "COPY --from=build <<EOF /etc/");
 }
 
 TEST(PlanCopy, RelativeDestinationIsUnderWorkdir) {
-  EXPECT_EQ(plan("FROM scratch\nCOPY a rel/\n", "/srv/app").dest, "/srv/app/rel/");
-  EXPECT_EQ(plan("FROM scratch\nCOPY a .\n", "/srv/app").dest, "/srv/app/");
-  EXPECT_EQ(plan("FROM scratch\nCOPY a ../b\n", "/srv/app").dest, "/srv/b");
-  EXPECT_EQ(plan("FROM scratch\nCOPY a b\n", "").dest, "/b");
-  CopyPlan p = plan("FROM scratch\nCOPY a rel/\n", "/srv/app");
+  EXPECT_EQ(copy_plan("FROM scratch\nCOPY a rel/\n", "/srv/app").dest, "/srv/app/rel/");
+  EXPECT_EQ(copy_plan("FROM scratch\nCOPY a .\n", "/srv/app").dest, "/srv/app/");
+  EXPECT_EQ(copy_plan("FROM scratch\nCOPY a ../b\n", "/srv/app").dest, "/srv/b");
+  EXPECT_EQ(copy_plan("FROM scratch\nCOPY a b\n", "").dest, "/b");
+  CopyPlan p = copy_plan("FROM scratch\nCOPY a rel/\n", "/srv/app");
   EXPECT_EQ(p.created_by, "COPY a rel/ # buildkit");  // history keeps it as written
   EXPECT_EQ(p.inputs.dump(), R"({"chmod":"","chown":"","dest":"/srv/app/rel/",)"
                              R"("instruction":"COPY a rel/ # buildkit","op":"COPY"})");
 }
 
 // The error's message and line, for the cases plan_copy rejects.
-std::string error_of(const std::string& dockerfile, int* line = nullptr) {
+std::string copy_error(const std::string& dockerfile, int* line = nullptr) {
   try {
-    plan(dockerfile);
+    copy_plan(dockerfile);
   } catch (const common::Error& e) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kDockerfile);
     if (line && e.where()) *line = e.where()->line;
@@ -184,18 +186,18 @@ std::string error_of(const std::string& dockerfile, int* line = nullptr) {
 
 TEST(PlanCopy, Errors) {
   int line = 0;
-  EXPECT_EQ(error_of("FROM scratch\n\nCOPY https://example.com/x /x\n", &line),
+  EXPECT_EQ(copy_error("FROM scratch\n\nCOPY https://example.com/x /x\n", &line),
             "COPY cannot read a URL (https://example.com/x): use ADD");
   EXPECT_EQ(line, 3);
-  EXPECT_EQ(error_of("FROM scratch\nADD --parents a /x/\n"),
+  EXPECT_EQ(copy_error("FROM scratch\nADD --parents a /x/\n"),
             "Unknown flag: parents (ADD has no --parents; use COPY)");
-  EXPECT_EQ(error_of("FROM scratch\nADD https://example.com/x a /x/\n"),
+  EXPECT_EQ(copy_error("FROM scratch\nADD https://example.com/x a /x/\n"),
             "ADD cannot mix URL and local sources in one instruction (mybuild)");
-  EXPECT_EQ(error_of("FROM scratch\nADD https://github.com/a/b.git /src\n"),
+  EXPECT_EQ(copy_error("FROM scratch\nADD https://github.com/a/b.git /src\n"),
             "ADD of a git repository (https://github.com/a/b.git) is not supported by mybuild yet");
-  EXPECT_EQ(error_of("FROM scratch\nADD --checksum=sha256:00 a /x\n"),
+  EXPECT_EQ(copy_error("FROM scratch\nADD --checksum=sha256:00 a /x\n"),
             "ADD --checksum is only for URL sources");
-  EXPECT_EQ(error_of("FROM scratch\nCOPY <<EOF a /x/\nbody\nEOF\n"),
+  EXPECT_EQ(copy_error("FROM scratch\nCOPY <<EOF a /x/\nbody\nEOF\n"),
             "COPY cannot mix heredoc and file sources");
 }
 

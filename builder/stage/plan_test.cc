@@ -7,8 +7,8 @@
 namespace mybuild::builder {
 namespace {
 
-BuildPlan plan(const std::string& text, const std::string& target = "",
-               std::map<std::string, std::string> args = {}, bool skip = true) {
+BuildPlan build_plan(const std::string& text, const std::string& target = "",
+                     std::map<std::string, std::string> args = {}, bool skip = true) {
   auto file = parser::parse_typed(text, "Dockerfile");
   return plan_build(file, args, target, common::Platform::parse("linux/amd64"), skip);
 }
@@ -27,7 +27,7 @@ COPY --from=nginx:latest /etc/nginx /etc/nginx
 )";
 
 TEST(StagePlan, TargetNeedsOnlyWhatItReads) {
-  BuildPlan p = plan(kMulti);
+  BuildPlan p = build_plan(kMulti);
   EXPECT_EQ(p.target, 3);
   EXPECT_EQ(p.needed, (std::vector<int>{0, 1, 3}));
   EXPECT_EQ(p.stages[0].base, "busybox");
@@ -38,11 +38,11 @@ TEST(StagePlan, TargetNeedsOnlyWhatItReads) {
 }
 
 TEST(StagePlan, TargetAndBuildArgsAndAllStages) {
-  EXPECT_EQ(plan(kMulti, "BUILD").needed, (std::vector<int>{0, 1}));
-  EXPECT_EQ(plan(kMulti, "", {{"BASE", "debian"}}).stages[0].base, "debian");
-  EXPECT_EQ(plan(kMulti, "", {}, false).needed, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(build_plan(kMulti, "BUILD").needed, (std::vector<int>{0, 1}));
+  EXPECT_EQ(build_plan(kMulti, "", {{"BASE", "debian"}}).stages[0].base, "debian");
+  EXPECT_EQ(build_plan(kMulti, "", {}, false).needed, (std::vector<int>{0, 1, 2, 3}));
   try {
-    plan(kMulti, "nope");
+    build_plan(kMulti, "nope");
     FAIL();
   } catch (const common::Error& e) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kDockerfile);
@@ -52,14 +52,15 @@ TEST(StagePlan, TargetAndBuildArgsAndAllStages) {
 }
 
 TEST(StagePlan, PlatformArgsAreGlobalAndFromIsExpanded) {
-  BuildPlan p = plan("FROM --platform=$BUILDPLATFORM busybox\nFROM alpine:${TARGETARCH}\n");
+  BuildPlan p = build_plan("FROM --platform=$BUILDPLATFORM busybox\nFROM alpine:${TARGETARCH}\n");
   EXPECT_EQ(p.stages[1].base, "alpine:amd64");
   EXPECT_EQ(*p.global_args.lookup("TARGETPLATFORM"), "linux/amd64");
 }
 
 TEST(StagePlan, ForwardReferencesAreErrors) {
-  EXPECT_THROW(plan("FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\n"), common::Error);
-  EXPECT_THROW(plan("FROM busybox\nCOPY --from=3 /x /x\n"), common::Error);
+  EXPECT_THROW(build_plan("FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\n"),
+               common::Error);
+  EXPECT_THROW(build_plan("FROM busybox\nCOPY --from=3 /x /x\n"), common::Error);
 }
 
 }  // namespace

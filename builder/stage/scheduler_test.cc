@@ -40,7 +40,7 @@ class Meeting {
   int left_;
 };
 
-Error error_of(StageScheduler& scheduler) {
+Error scheduler_error(StageScheduler& scheduler) {
   try {
     scheduler.run();
   } catch (const Error& e) {
@@ -109,7 +109,7 @@ TEST(StageScheduler, ReportsTheFirstRealErrorNotASiblingsCancellation) {
         return result_named("unreachable");
       },
       cancel);
-  Error e = error_of(scheduler);
+  Error e = scheduler_error(scheduler);
   EXPECT_EQ(e.kind(), ErrorKind::kDockerfile);
   EXPECT_STREQ(e.what(), "stage 0 failed");
   EXPECT_EQ(scheduler.result(2).chain, "done early");
@@ -130,7 +130,7 @@ TEST(StageScheduler, AFailureCancelsTheSiblings) {
         return result_named("not cancelled");
       },
       cancel);
-  Error e = error_of(scheduler);
+  Error e = scheduler_error(scheduler);
   EXPECT_EQ(e.kind(), ErrorKind::kSandbox);
   EXPECT_TRUE(cancel.cancelled());
   try {

@@ -3,17 +3,11 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/ascii.h"
 #include "parser/internal/line_split.h"
 
 namespace mybuild::parser::internal {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -34,7 +28,7 @@ bool split_directive(std::string_view line, std::string& name, std::string& valu
   size_t start = i;
   if (i >= line.size() || !is_alpha(line[i])) return false;
   while (i < line.size() && (is_alpha(line[i]) || is_digit(line[i]))) ++i;
-  name = lower(line.substr(start, i - start));
+  name = common::ascii_lower(line.substr(start, i - start));
   while (i < line.size() && is_dspace(line[i])) ++i;
   if (i >= line.size() || line[i] != '=') return false;
   ++i;
@@ -62,7 +56,7 @@ antlr4::Token* DockerfileLexerBase::emit() {
     on_comment(k);
   } else if (type == k.keyword) {
     directives_open_ = false;
-    keyword_ = lower(trim(getText()));
+    keyword_ = common::ascii_lower(trim(getText()));
     args_.clear();
   } else if (type == k.text || type == k.ws || type == k.escaped || type == k.chr) {
     args_ += getText();

@@ -3,16 +3,11 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "common/ascii.h"
 #include "parser/internal/line_split.h"
 
 namespace mybuild::parser::internal {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // JSON array of strings, else `fallback(rest)`.
 template <typename Fallback>
@@ -105,7 +100,7 @@ void split_node_args_at(Node& node, std::string_view text, char escape, int dept
     while (end < rest.size() && !is_blank(rest[end])) ++end;
     Node nested;
     nested.original = std::string(rest.substr(0, end));
-    nested.keyword = lower(nested.original);
+    nested.keyword = common::ascii_lower(nested.original);
     nested.text = std::string(trim_left(rest.substr(end)));
     nested.range = node.range;
     split_node_args_at(nested, nested.text, escape, depth + 1);

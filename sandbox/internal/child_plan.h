@@ -181,6 +181,10 @@ void sync_with_parent(const ChildPlan& plan, Credentials& creds);
 
 // Writes (step, errno, subject) to fd; async-signal-safe.
 void report_step_error(int fd, Step step, int err, const Subject& subject = {});
+// Reports that `step` failed with `err` on plan.error_fd and exits the child with 127.
+[[noreturn]] void fail_step(const ChildPlan& plan, Step step, int err, const Subject& subject = {});
+// fail_step with errno when a system call returned nonzero.
+void check_call(const ChildPlan& plan, Step step, int rc, const Subject& subject = {});
 
 // "mount(/host/cache -> /root/.cache)", "mkdir(/app/src)", or "" when no call is recorded.
 std::string describe_subject(const StepError& e);

@@ -23,6 +23,14 @@ namespace mybuild::build_testing {
 
 namespace fs = std::filesystem;
 
+// True when one of the progress lines `steps` contains `text`.
+inline bool mentions(const std::vector<std::string>& steps, const std::string& text) {
+  for (const std::string& s : steps) {
+    if (s.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
 struct Ran {
   int code = -1;  // exit code, or 128 + signal
   std::string out, err;

@@ -21,11 +21,6 @@ const char* kFourSteps =
     "COPY b.txt /b\n"
     "RUN cat /b > /b2\n";
 
-bool mentions(const std::vector<std::string>& steps, const std::string& text) {
-  return std::any_of(steps.begin(), steps.end(),
-                     [&](const std::string& s) { return s.find(text) != std::string::npos; });
-}
-
 TEST_F(BuildCache, SecondBuildIsAllCachedAndGivesTheSameImage) {
   write("a.txt", "a\n");
   write("b.txt", "b\n");

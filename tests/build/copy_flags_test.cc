@@ -12,11 +12,6 @@ namespace {
 
 using BuildCopyFlags = BuildTest;
 
-bool mentions(const std::vector<std::string>& steps, const std::string& text) {
-  return std::any_of(steps.begin(), steps.end(),
-                     [&](const std::string& s) { return s.find(text) != std::string::npos; });
-}
-
 // Paths of one layer's entries, sorted ("opt", "opt/app", ...).
 std::vector<std::string> layer_paths(const LayerListing& layer) {
   std::vector<std::string> out;

@@ -19,7 +19,7 @@ bool any_layer_contains(const StoredImage& img, const std::string& needle) {
   return false;
 }
 
-std::string layer_paths(const LayerListing& layer) {
+std::string layer_path_text(const LayerListing& layer) {
   std::string out;
   for (const auto& [path, e] : layer.entries) out += path + " ";
   return out;
@@ -203,7 +203,7 @@ TEST_F(BuildRun, BindMountFromTheContextIsReadOnlyAndNotCommitted) {
   EXPECT_FALSE(fs::exists(ctx() / "src/new"));
   // BuildKit's MountStubsCleaner removes the empty mount point it had to create.
   EXPECT_FALSE(img.layer_has(1, "src"))
-      << "the RUN layer keeps the mount point: " << layer_paths(img.layers[1]);
+      << "the RUN layer keeps the mount point: " << layer_path_text(img.layers[1]);
 }
 
 TEST_F(BuildRun, BindMountOfASingleFile) {
@@ -224,8 +224,8 @@ TEST_F(BuildRun, RunLayerHoldsOnlyWhatTheCommandChanged) {
   EXPECT_TRUE(img.layer_has(1, "made"));
   // BuildKit removes the empty /etc/hosts and /etc/resolv.conf stubs it mounted over.
   for (const char* stub : {"etc/hosts", "etc/resolv.conf"}) {
-    EXPECT_FALSE(img.layer_has(1, stub))
-        << "the RUN layer holds the sandbox's stub " << stub << ": " << layer_paths(img.layers[1]);
+    EXPECT_FALSE(img.layer_has(1, stub)) << "the RUN layer holds the sandbox's stub " << stub
+                                         << ": " << layer_path_text(img.layers[1]);
   }
 }
 

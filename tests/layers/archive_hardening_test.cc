@@ -128,6 +128,22 @@ TEST(ContextLimits, EntriesAndRatioTripNamingTheArchiveAndTheLimit) {
   EXPECT_NE(err.find("MYBUILD_MAX_LAYER_FILE_SIZE"), std::string::npos) << err;
 }
 
+TEST(ContextTar, NamesThatLeaveTheContextAreRefusedAsBadInput) {
+  for (const char* name : {"../evil", "a/../../evil", "/etc/evil"}) {
+    common::TempDir dest;
+    common::StringReader in(TarBuilder().file(name, "x").take());
+    try {
+      builder::unpack_context_tar(in, dest.path());
+      ADD_FAILURE() << name << " was unpacked";
+    } catch (const common::Error& e) {
+      // Not kUsage: that would exit 2 and print a usage hint for what is bad input.
+      EXPECT_EQ(e.kind(), common::ErrorKind::kIntegrity) << name;
+      EXPECT_NE(e.message().find("unsafe"), std::string::npos) << e.message();
+    }
+    EXPECT_FALSE(fs::exists(dest.path().parent_path() / "evil"));
+  }
+}
+
 // A layer over a limit: the error names the layer's digest and the limit, and the store keeps
 // no snapshot of it, active or committed.
 TEST(LayerLimits, FailedUnpackLeavesNoSnapshot) {

@@ -18,7 +18,7 @@ namespace {
 
 using std::chrono::steady_clock;
 
-const std::string kPassword = "hostile-PA55-secret";
+const std::string kHostilePassword = "hostile-PA55-secret";
 
 common::Error error_of(const std::function<void()>& f) {
   try {
@@ -41,10 +41,10 @@ class Hostile : public ::testing::Test {
   void SetUp() override {
     if (!have_registry()) GTEST_SKIP() << "docker-registry is not installed (deps/registry.txt)";
   }
-  // `auth`: the front registry wants htpasswd Basic auth (alice, kPassword).
+  // `auth`: the front registry wants htpasswd Basic auth (alice, kHostilePassword).
   void start(bool auth) {
     RegistryOptions o;
-    if (auth) o.htpasswd = std::pair{std::string("alice"), kPassword};
+    if (auth) o.htpasswd = std::pair{std::string("alice"), kHostilePassword};
     server_ = std::make_unique<RegistryServer>(o);
     other_ = std::make_unique<RegistryServer>();
     front_ = proxy(*server_, "front");
@@ -52,7 +52,7 @@ class Hostile : public ::testing::Test {
     if (auth) {
       std::filesystem::create_directories(dir_.path() / "docker");
       DockerConfig(dir_.path() / "docker" / "config.json")
-          .store(front_->domain(), Credentials{"alice", kPassword, "", ""});
+          .store(front_->domain(), Credentials{"alice", kHostilePassword, "", ""});
     }
   }
   std::unique_ptr<ScriptServer> proxy(const RegistryServer& to, const std::string& name) {
@@ -120,7 +120,7 @@ TEST_F(Hostile, UploadLocationOnAnotherHostCarriesNoCredentials) {
       << e.full_message();
   EXPECT_TRUE(has(log("other"), "PUT /v2/h/upload/blobs/uploads/")) << log("other");
   EXPECT_FALSE(has(log("other"), "Basic")) << log("other");
-  EXPECT_FALSE(has(e.full_message(), kPassword));
+  EXPECT_FALSE(has(e.full_message(), kHostilePassword));
 }
 
 TEST_F(Hostile, LocationWithAnotherSchemeIsRefused) {

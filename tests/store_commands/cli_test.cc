@@ -12,11 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-struct Ran {
-  int code;
-  std::string out;
-};
-
 class Cli : public WithRegistry {
  protected:
   // Runs `mybuild --root <store> args...` with stdout and stderr together.
@@ -29,10 +24,6 @@ class Cli : public WithRegistry {
   fs::path a_ = work_.path() / "a";
   fs::path b_ = work_.path() / "b";
 };
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

@@ -26,6 +26,16 @@ namespace mybuild::store_commands_testing {
 
 namespace fs = std::filesystem;
 
+// A mybuild command's exit code and its stdout and stderr together.
+struct Ran {
+  int code;
+  std::string out;
+};
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 // A busybox root filesystem (the static binary and a few applet links) as a plain tar.
 inline fs::path busybox_tar(const fs::path& dir) {
   fs::path root = dir / "rootfs";

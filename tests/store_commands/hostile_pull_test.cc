@@ -13,15 +13,6 @@
 namespace mybuild::store_commands_testing {
 namespace {
 
-struct Ran {
-  int code;
-  std::string out;
-};
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 // Every file under blobs/sha256 is named by the sha256 of its bytes; ingest/ holds nothing.
 std::string store_damage(const fs::path& root) {
   std::string bad;
@@ -55,8 +46,8 @@ class HostilePull : public WithRegistry {
     Ran push = mybuild(a_, {"push", "busybox", server_->domain() + "/hostile/bb:1"});
     ASSERT_EQ(push.code, 0) << push.out;
   }
-  void rules(const std::string& json) {
-    common::write_file_atomic(work_.path() / "rules.json", json);
+  void rules(const std::string& rules_json) {
+    common::write_file_atomic(work_.path() / "rules.json", rules_json);
   }
   Ran mybuild(const fs::path& store, std::vector<std::string> args) {
     args.insert(args.begin(),

@@ -17,15 +17,6 @@ using nlohmann::json;
 using registry::testing::RegistryOptions;
 using registry::testing::RegistryServer;
 
-struct Ran {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 class RegistryOptionsCli : public WithRegistry {
  protected:
   // Runs `mybuild --root <store> args...` with MYBUILD_CONFIG (config.json, certs.d) and

@@ -85,7 +85,7 @@ class PodmanImage : public ::testing::Test {
     write_file(ctx() / "Dockerfile",
                "FROM " + reg_ +
                    "/base/busybox:1 AS tool\n"
-                   "RUN echo built-in-stage-one | tee /made.txt && id -u > /uid.txt\n"
+                   "RUN echo built-in-stage-one > /made.txt && cat /made.txt && id -u > /uid.txt\n"
                    "FROM " +
                    reg_ +
                    "/base/busybox:1\n"
@@ -130,6 +130,7 @@ class PodmanImage : public ::testing::Test {
                                      "runc",
                                      "run",
                                      "--rm",
+                                     "--quiet",
                                      "--network=host",
                                      "--ulimit",
                                      "nofile=1024:1024",
@@ -154,7 +155,10 @@ class PodmanImage : public ::testing::Test {
                     in_dir(work()));
     EXPECT_TRUE(seen.ok()) << seen.both();
     if (seen.ok()) {
-      EXPECT_EQ(json::parse(seen.out).value("Digest", ""), read_file(ctx() / ("digest-" + tag)));
+      json image = json::parse(seen.out);
+      EXPECT_EQ(image.value("Digest", ""), read_file(ctx() / ("digest-" + tag)));
+      // The base's layer, COPY --from's and the final RUN's.
+      EXPECT_EQ(image["Layers"].size(), 3u) << seen.out;
     }
     return r.err;
   }
@@ -183,11 +187,12 @@ TEST_F(PodmanImage, UserNamespacedContainerBuildsAndPushes) {
 
 // The same user-namespaced container given CAP_SYS_ADMIN (over its own user namespace only) and
 // an unmasked /proc, as nested builds are run with podman (and `hostUsers: false` pods with
-// procMount: Unmasked): auto picks the sandbox's namespaces inside the user namespace.
+// procMount: Unmasked): auto picks the sandbox's namespaces, nested in the container's user
+// namespace.
 TEST_F(PodmanImage, UserNamespacedContainerWithNamespacedAdminGetsNamespaces) {
   std::string progress =
       build_and_push({"--cap-add=SYS_ADMIN", "--security-opt", "unmask=ALL"}, "userns-admin");
-  EXPECT_EQ(first_line(progress), "isolation: rootless") << progress;
+  EXPECT_EQ(first_line(progress), "isolation: namespaces") << progress;
   EXPECT_NE(progress.find("built-in-stage-one"), std::string::npos) << progress;
 }
 

@@ -46,7 +46,9 @@ fi
 sh "$src/tools/make_debian_base.sh" "$base"
 if ! "$mybuild" --root "$root" inspect debian:bookworm >/dev/null 2>&1 ||
   [ "$base" -nt "$root/.debian-imported" ]; then
-  "$mybuild" --root "$root" import "$base" debian:bookworm
+  # Uncompressed: this base stays in the local state root (only /out of it reaches the image),
+  # and gzip of its 330 MB was most of a cold `make image`.
+  "$mybuild" --root "$root" import --compression none "$base" debian:bookworm
   touch "$root/.debian-imported"
 fi
 

@@ -17,6 +17,9 @@ What counts as a mybuild command, per file:
   GitHub Actions: in each run: line that starts `podman run`, the words after the image
     ("$MYBUILD_IMAGE"), which the image's entrypoint receives.
 Shell lines are split as POSIX sh would split them (shlex), then variables are replaced per word.
+
+pipeline_commands.py --script FILE: the script lines of the GitLab jobs using mybuild's image,
+as written (a JSON list), for podman_image_test.cc to run with the debug image's shell.
 """
 import json
 import re
@@ -88,7 +91,19 @@ def commands(doc):
     return gitlab_ci(doc)
 
 
+def gitlab_scripts(doc):
+    out = []
+    for job in doc.values():
+        if isinstance(job, dict) and is_mybuild_image(job.get("image", "")):
+            out += job["script"]
+    return out
+
+
 def main():
+    if sys.argv[1] == "--script":
+        with open(sys.argv[2]) as f:
+            json.dump(gitlab_scripts(yaml.safe_load(f)), sys.stdout)
+        return
     with open(sys.argv[1]) as f:
         doc = yaml.safe_load(f)
     with open(sys.argv[2]) as f:

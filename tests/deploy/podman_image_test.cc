@@ -92,6 +92,7 @@ class PodmanImage : public ::testing::Test {
                    "COPY --from=tool /made.txt /uid.txt /\n"
                    "RUN cat /made.txt /uid.txt > /final.txt\n");
     fs::copy_file(kBuildDir / "mybuild-image.tar", work() / "image.tar");
+    fs::copy_file(kBuildDir / "mybuild-image-debug.tar", work() / "debug.tar");
     ASSERT_EQ(::chmod(work().c_str(), 0755), 0);
     Ran own = run_process(
         {"chown", "-R", std::to_string(uid_) + ":" + std::to_string(gid_), work().string()},
@@ -115,7 +116,8 @@ class PodmanImage : public ::testing::Test {
 
   // `podman run` of the image as the unprivileged user, `extra` podman options, the image's
   // entrypoint (mybuild) given `args`.
-  Ran podman_run(const std::vector<std::string>& extra, const std::vector<std::string>& args) {
+  Ran podman_run(const std::vector<std::string>& extra, const std::vector<std::string>& args,
+                 const std::string& image = "image.tar") {
     std::vector<std::string> argv = {"setpriv",
                                      "--reuid=" + std::to_string(uid_),
                                      "--regid=" + std::to_string(gid_),
@@ -139,7 +141,7 @@ class PodmanImage : public ::testing::Test {
                                      "-v",
                                      ctx().string() + ":/workspace"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.push_back("oci-archive:" + (work() / "image.tar").string());
+    argv.push_back("oci-archive:" + (work() / image).string());
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, in_dir(work(), {}, 300));
   }
@@ -210,6 +212,34 @@ TEST_F(PodmanImage, ContainerWithoutNamespacesOrMountsPicksChroot) {
   EXPECT_NE(progress.find("built-in-stage-one"), std::string::npos) << progress;
   std::cout << "[ figures ] rootless podman, RuntimeDefault seccomp: " << first_line(progress)
             << "\n";
+}
+
+// GitLab runs a job's script with the job image's shell: deploy/gitlab-ci.yml's script, as
+// written, run by the debug image's busybox sh with the variables GitLab sets, logs in with the
+// job's credentials to a registry that requires them, pushes, and leaves the dotenv artifact.
+TEST_F(PodmanImage, DebugImageRunsTheGitlabJobScript) {
+  RegistryServer gitlab(registry::testing::RegistryOptions{
+      .htpasswd = std::make_pair(std::string("gitlab-ci-token"), std::string("job-token"))});
+  Ran lines = run_process({"python3", (kSource / "tests/deploy/pipeline_commands.py").string(),
+                           "--script", (kSource / "deploy/gitlab-ci.yml").string()},
+                          in_dir(work()));
+  ASSERT_TRUE(lines.ok()) << lines.both();
+  std::string script = "set -e\n";
+  for (const auto& line : json::parse(lines.out)) script += line.get<std::string>() + "\n";
+  const std::string image = gitlab.domain() + "/group/app";
+  Ran r =
+      podman_run({"--entrypoint", "/busybox/sh", "-e", "CI_REGISTRY=" + gitlab.domain(), "-e",
+                  "CI_REGISTRY_USER=gitlab-ci-token", "-e", "CI_REGISTRY_PASSWORD=job-token", "-e",
+                  "CI_REGISTRY_IMAGE=" + image, "-e", "CI_COMMIT_SHORT_SHA=0123abcd", "-e",
+                  "CI_PROJECT_DIR=/builds/group/app", "-v", ctx().string() + ":/builds/group/app"},
+                 {"-c", script}, "debug.tar");
+  ASSERT_TRUE(r.ok()) << script << "\n" << r.both();
+  Ran seen = run_process({"skopeo", "inspect", "--tls-verify=false",
+                          "--creds=gitlab-ci-token:job-token", "docker://" + image + ":0123abcd"},
+                         in_dir(work()));
+  ASSERT_TRUE(seen.ok()) << seen.both();
+  EXPECT_EQ("IMAGE_DIGEST=" + json::parse(seen.out).value("Digest", "") + "\n",
+            read_file(ctx() / "build.env"));
 }
 
 }  // namespace

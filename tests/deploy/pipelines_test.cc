@@ -38,7 +38,8 @@ class Pipelines : public ::testing::Test {
     if (!registry::testing::have_registry() || !have_tool("skopeo")) {
       GTEST_SKIP() << "docker-registry or skopeo is not installed (deps/deploy.txt)";
     }
-    if (run_process({"python3", "-c", "import yaml"}, in_dir(work())).code != 0) {
+    if (run_process({registry::testing::python3().string(), "-c", "import yaml"}, in_dir(work()))
+            .code != 0) {
       GTEST_SKIP() << "python3-yaml is not installed (deps/deploy.txt)";
     }
     registry_ = std::make_unique<RegistryServer>(
@@ -66,7 +67,8 @@ class Pipelines : public ::testing::Test {
                                                  const json& rewrite) {
     fs::path subst = work() / "subst.json";
     write_file(subst, json{{"vars", vars}, {"rewrite", rewrite}}.dump());
-    Ran r = run_process({"python3", (kSource / "tests/deploy/pipeline_commands.py").string(),
+    Ran r = run_process({registry::testing::python3().string(),
+                         (kSource / "tests/deploy/pipeline_commands.py").string(),
                          (kSource / "deploy" / file).string(), subst.string()},
                         in_dir(work()));
     EXPECT_EQ(r.code, 0) << r.both();

@@ -54,7 +54,7 @@ RunOptions in_dir(const fs::path& cwd, std::map<std::string, std::string> env = 
 class PodmanImage : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    for (const char* tool : {"podman", "runc", "setpriv", "skopeo", "newuidmap", "python3"}) {
+    for (const char* tool : {"podman", "runc", "setpriv", "skopeo", "newuidmap"}) {
       if (!have_tool(tool)) skip_reason = std::string(tool) + " is not installed (deps/deploy.txt)";
     }
     if (!registry::testing::have_registry()) skip_reason = "docker-registry is not installed";
@@ -200,9 +200,9 @@ TEST_F(PodmanImage, UserNamespacedContainerWithNamespacedAdminGetsNamespaces) {
 
 TEST_F(PodmanImage, ContainerWithoutNamespacesOrMountsPicksChroot) {
   fs::path profile = work() / "runtime-default.json";
-  Ran made = run_process(
-      {"python3", (kSource / "tests/deploy/runtime_default_seccomp.py").string(), profile},
-      in_dir(work()));
+  Ran made = run_process({registry::testing::python3().string(),
+                          (kSource / "tests/deploy/runtime_default_seccomp.py").string(), profile},
+                         in_dir(work()));
   ASSERT_TRUE(made.ok()) << made.both();
   ::chmod(profile.c_str(), 0644);
   std::string progress = build_and_push(
@@ -220,8 +220,9 @@ TEST_F(PodmanImage, ContainerWithoutNamespacesOrMountsPicksChroot) {
 TEST_F(PodmanImage, DebugImageRunsTheGitlabJobScript) {
   RegistryServer gitlab(registry::testing::RegistryOptions{
       .htpasswd = std::make_pair(std::string("gitlab-ci-token"), std::string("job-token"))});
-  Ran lines = run_process({"python3", (kSource / "tests/deploy/pipeline_commands.py").string(),
-                           "--script", (kSource / "deploy/gitlab-ci.yml").string()},
+  Ran lines = run_process({registry::testing::python3().string(),
+                           (kSource / "tests/deploy/pipeline_commands.py").string(), "--script",
+                           (kSource / "deploy/gitlab-ci.yml").string()},
                           in_dir(work()));
   ASSERT_TRUE(lines.ok()) << lines.both();
   std::string script = "set -e\n";

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "common/temp_dir.h"
@@ -67,6 +68,43 @@ class PodmanImage : public ::testing::Test {
     Ran user = run_process({"sh", (kSource / "tests/deploy/ensure_podman_user.sh").string()},
                            in_dir(kBuildDir));
     if (!user.ok()) setup_failure += "ensure_podman_user.sh:\n" + user.both();
+    if (setup_failure.empty()) remove_older_images();
+  }
+
+  // `podman ARGS` as the test user, in its own storage.
+  static Ran podman_as_user(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"setpriv",
+                                     std::string("--reuid=") + kUser,
+                                     std::string("--regid=") + kUser,
+                                     "--init-groups",
+                                     "env",
+                                     "-i",
+                                     "HOME=/home/" + std::string(kUser),
+                                     "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                     "podman"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, in_dir("/"));
+  }
+
+  // Each `podman run oci-archive:` stores the image in the user's storage, and every rebuilt
+  // binary makes a new one (~70 MB): images other than the current two go, so runs on a reused
+  // machine do not fill its disk. The current ones stay (tests running beside this one use them),
+  // and no --force: an image a container uses (another build tree's run) is left alone.
+  static void remove_older_images() {
+    std::set<std::string> current;
+    for (const char* tar : {"mybuild-image.tar", "mybuild-image-debug.tar"}) {
+      Ran raw =
+          run_process({"skopeo", "inspect", "--raw", "oci-archive:" + (kBuildDir / tar).string()},
+                      in_dir(kBuildDir));
+      if (!raw.ok()) return;
+      current.insert(json::parse(raw.out)["config"].value("digest", ""));
+    }
+    Ran ids = podman_as_user({"images", "--quiet", "--no-trunc"});
+    std::istringstream lines(ids.out);
+    for (std::string id; std::getline(lines, id);) {
+      if (!id.empty() && !current.count(id))
+        podman_as_user({"rmi", id});  // fails, harmlessly, for one in use
+    }
   }
 
   void SetUp() override {

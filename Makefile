@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 300
 # of fuzz/regressions/ and the seeds).
 ASAN_LABELS ?= parser fuzz
 
-.PHONY: all deps build build-asan test test-asan demo fuzz bench format clean
+.PHONY: all deps build build-asan test test-asan demo image fuzz bench format clean
 
 all: build
 
@@ -40,6 +40,11 @@ test: deps build build-asan
 
 demo: deps build
 	tools/demo.sh $(BUILD_DIR)/cli/mybuild
+
+# mybuild's own container image, built by mybuild (deploy/Dockerfile, README "Container image"):
+# OCI archives $(BUILD_DIR)/mybuild-image.tar and $(BUILD_DIR)/mybuild-image-debug.tar. Needs root.
+image: deps build
+	deploy/make_image.sh $(BUILD_DIR)
 
 fuzz: deps
 	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYBUILD_FUZZ=ON \

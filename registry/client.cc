@@ -109,8 +109,8 @@ Client::Client(ClientOptions options)
       transport_(options_.transport),
       auth_(transport_, [path = options_.docker_config](const std::string& host) {
         // Credentials are stored under the registry's domain; Docker Hub's API host maps back.
-        return DockerConfig(path).lookup(host == kDockerHubApiHost ? std::string(kDockerHubDomain)
-                                                                   : host);
+        return lookup_credentials(path,
+                                  host == kDockerHubApiHost ? std::string(kDockerHubDomain) : host);
       }) {}
 
 Client::~Client() = default;

@@ -111,6 +111,15 @@ std::optional<Credentials> DockerConfig::lookup(std::string_view domain) const {
   return std::nullopt;
 }
 
+std::optional<Credentials> lookup_credentials(const std::filesystem::path& primary,
+                                              std::string_view domain,
+                                              const std::filesystem::path& fallback) {
+  if (auto c = DockerConfig(primary).lookup(domain)) return c;
+  std::error_code ec;
+  if (fallback.empty() || std::filesystem::equivalent(primary, fallback, ec)) return std::nullopt;
+  return DockerConfig(fallback).lookup(domain);
+}
+
 namespace {
 
 // 0600, or the existing file's mode when the user made it stricter (0400 stays 0400). Written

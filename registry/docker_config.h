@@ -43,6 +43,17 @@ class DockerConfig {
   std::filesystem::path path_;
 };
 
+// Where Kaniko's image keeps credentials; pipelines written for Kaniko mount a Secret there
+// (GitLab's and Tekton's Kaniko examples write it), so mybuild reads it too.
+inline constexpr std::string_view kKanikoDockerConfig = "/kaniko/.docker/config.json";
+
+// The credentials for `domain` from `primary`, else (when `primary` has none and is another
+// file) from `fallback`: a pipeline switching from Kaniko keeps its credential mount while
+// mybuild's own DOCKER_CONFIG stays where `mybuild login` writes.
+std::optional<Credentials> lookup_credentials(
+    const std::filesystem::path& primary, std::string_view domain,
+    const std::filesystem::path& fallback = std::filesystem::path(kKanikoDockerConfig));
+
 // The key docker uses in config.json for a domain: docker.io is "https://index.docker.io/v1/".
 std::string config_key(std::string_view domain);
 

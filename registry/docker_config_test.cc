@@ -193,5 +193,29 @@ TEST_F(HelperTest, MissingHelperIsAClearAuthError) {
   }
 }
 
+// A pipeline written for Kaniko mounts its credentials at /kaniko/.docker/config.json while the
+// image's DOCKER_CONFIG names another directory: the Kaniko file answers what the primary lacks.
+TEST(DockerConfig, KanikoConfigIsTheFallback) {
+  common::TempDir dir;
+  auto primary = dir.path() / "docker" / "config.json";
+  auto kaniko = dir.path() / "kaniko" / ".docker" / "config.json";
+  std::filesystem::create_directories(primary.parent_path());
+  std::filesystem::create_directories(kaniko.parent_path());
+  write(primary, R"({"auths": {"mine.example": {"auth": "bWU6MQ=="}}})");  // me:1
+  write(kaniko, R"({"auths": {"mine.example": {"auth": "a2FuOjI="},
+                              "ci.example": {"auth": "Y2k6Mw=="}}})");     // kan:2, ci:3
+
+  auto own = lookup_credentials(primary, "mine.example", kaniko);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->username, "me");  // the primary wins where it has an entry
+  auto ci = lookup_credentials(primary, "ci.example", kaniko);
+  ASSERT_TRUE(ci);
+  EXPECT_EQ(ci->password, "3");
+  EXPECT_NE(ci->source.find(kaniko.string()), std::string::npos) << ci->source;
+  EXPECT_FALSE(lookup_credentials(primary, "other.example", kaniko));
+  // No primary file at all: the fallback alone.
+  EXPECT_TRUE(lookup_credentials(dir.path() / "none" / "config.json", "ci.example", kaniko));
+}
+
 }  // namespace
 }  // namespace mybuild::registry

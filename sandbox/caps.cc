@@ -46,11 +46,16 @@ int drop_bounding_set(uint64_t keep, int cap_last) {
 
 // After setuid: effective and permitted become `caps` (a non-root user passes 0, as Docker
 // gives a non-root user no effective capabilities); inheritable is always empty (moby's fix for
-// CVE-2022-24769).
+// CVE-2022-24769). Only capabilities mybuild itself holds can be kept: inside a container started
+// with fewer than Docker's default set (podman's default lacks CAP_MKNOD, CAP_NET_RAW and
+// CAP_AUDIT_WRITE) the step gets the intersection, where asking for more fails capset with EPERM.
 int set_capabilities(uint64_t caps) {
   __user_cap_header_struct header{};
   header.version = _LINUX_CAPABILITY_VERSION_3;
   header.pid = 0;
+  __user_cap_data_struct held[2]{};
+  if (::syscall(SYS_capget, &header, held) != 0) return errno;
+  caps &= uint64_t{held[0].permitted} | (uint64_t{held[1].permitted} << 32);
   __user_cap_data_struct data[2]{};
   for (int i = 0; i < 2; ++i) {
     auto word = static_cast<uint32_t>(caps >> (32 * i));

@@ -110,6 +110,9 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     add_history(created_by, !layer.has_value(), common::rfc3339(created_at));
   };
 
+  // Another platform of this build running the same step: wait for it, then hit its record.
+  std::unique_lock<std::mutex> same_step;
+  if (s_.step_locks) same_step = s_.step_locks->hold(key);
   if (!no_cache_) {
     common::TraceSpan lookup("cache lookup");
     if (auto hit = s_.cache_hit(key)) {

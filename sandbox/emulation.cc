@@ -75,8 +75,8 @@ std::optional<common::Platform> elf_platform(std::string_view elf) {
     case 21: return is64 ? std::optional(linux_platform(little ? "ppc64le" : "ppc64")) : std::nullopt;
     case 22: return is64 ? std::optional(linux_platform("s390x")) : std::nullopt;    // EM_S390
     case 243: return is64 ? std::optional(linux_platform("riscv64")) : std::nullopt; // EM_RISCV
-    case 8:
-      return is64 && little ? std::optional(linux_platform("mips64le")) : std::nullopt;
+    case 8:  // EM_MIPS: OCI's mips, mipsle, mips64, mips64le
+      return linux_platform(std::string(is64 ? "mips64" : "mips") + (little ? "le" : ""));
     case 258: return is64 ? std::optional(linux_platform("loong64")) : std::nullopt;
     default: return std::nullopt;
   }

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace mybuild::builder {
@@ -23,10 +24,21 @@ class StepLocks {
     }
     return std::unique_lock<std::mutex>(*m);
   }
+  // Whether a platform of this build already ran the step of `key`: then the others take its
+  // record even under --no-cache (which means "not from earlier builds").
+  bool ran(const std::string& key) {
+    std::lock_guard lock(mu_);
+    return ran_.count(key) > 0;
+  }
+  void note_ran(const std::string& key) {
+    std::lock_guard lock(mu_);
+    ran_.insert(key);
+  }
 
  private:
   std::mutex mu_;
   std::map<std::string, std::mutex> locks_;
+  std::set<std::string> ran_;
 };
 
 }  // namespace mybuild::builder

@@ -367,7 +367,7 @@ ExportedImage export_outputs(BuildSession& session, const PlatformBuilds& builds
 void check_multi_platform_outputs(const BuildRequest& request) {
   for (const auto& o : request.outputs) {
     if (o.type == "local" || o.type == "tar") {
-      throw Error(ErrorKind::kUsage, "-o type=" + o.type + " with several platforms (" +
+      throw Error(ErrorKind::kUsage, "-o type=" + o.type + " with several --platform values (" +
                                          request.platform +
                                          "): build one platform at a time for a filesystem "
                                          "output, or use type=oci|docker|image|registry");

@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <map>
 #include <memory>
-#include <chrono>
 #include <optional>
 #include <semaphore>
 #include <string>
@@ -353,8 +353,8 @@ ExportedImage export_outputs(BuildSession& session, const PlatformBuilds& builds
     progress.step_log(step, "exporting " + o.type + " to " + o.dest + "\n");
     common::Descriptor root = out.images[0].manifest;
     if (o.type == "oci" || o.type == "docker") {
-      root = roots.for_layout(
-          roots.converted(out.manifests(), image::output_layer_format(o, format)));
+      root =
+          roots.for_layout(roots.converted(out.manifests(), image::output_layer_format(o, format)));
     }
     image::export_image(roots.converter(), store.content(), root, names, o, format);
   }
@@ -435,9 +435,9 @@ StatementMaker statement_maker(const PlatformBuilds& builds, const BuildInput& i
   if (!builds[0]->session->request.provenance.on()) return {};
   std::map<std::string, std::shared_ptr<ProvenanceInputs>> by_platform;
   for (const auto& b : builds) {
-    by_platform[b->platform.str()] = std::make_shared<ProvenanceInputs>(gather_provenance(
-        *b->session, {.text = input.source.text, .path = input.source.path},
-        b->session->request.provenance, b->platform, started_on));
+    by_platform[b->platform.str()] = std::make_shared<ProvenanceInputs>(
+        gather_provenance(*b->session, {.text = input.source.text, .path = input.source.path},
+                          b->session->request.provenance, b->platform, started_on));
   }
   std::shared_ptr<ProvenanceInputs> first = by_platform[builds[0]->platform.str()];
   return [by_platform, first, names](const common::Descriptor& subject) {
@@ -518,8 +518,8 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   std::counting_semaphore<64> slots(job_count(request));
   std::atomic<int> step_numbers{0};
   StepLocks step_locks;
-  PlatformBuilds builds = plan_platforms(request, dockerfile, store, input, progress, cancel,
-                                         slots, step_numbers, step_locks);
+  PlatformBuilds builds = plan_platforms(request, dockerfile, store, input, progress, cancel, slots,
+                                         step_numbers, step_locks);
   BuildSession& session = *builds[0]->session;  // the build's own steps: export, push, caches
   const LayerFormats formats = layer_formats(request);
   if (builds.size() > 1) check_multi_platform_outputs(request);

@@ -17,8 +17,9 @@ std::vector<common::Platform> parse_platform_list(std::string_view list) {
     const size_t comma = list.find(',');
     const std::string_view entry = list.substr(0, comma);
     if (entry.empty()) {
-      throw Error(ErrorKind::kUsage, "--platform has an empty entry: want os/arch[/variant] "
-                                     "separated by commas, e.g. linux/amd64,linux/arm64");
+      throw Error(ErrorKind::kUsage,
+                  "--platform has an empty entry: want os/arch[/variant] "
+                  "separated by commas, e.g. linux/amd64,linux/arm64");
     }
     common::Platform p = common::Platform::parse(entry);
     if (std::find(out.begin(), out.end(), p) != out.end()) {

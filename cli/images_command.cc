@@ -108,8 +108,8 @@ void print_images(const ImagesFlags& f, const std::string& root, std::ostream& o
   if (f.digests) table.back().push_back("DIGEST");
   table.back().insert(table.back().end(), {"IMAGE ID", "CREATED", "SIZE"});
   // A column only when some image is multi-platform: docker's table stays as it is otherwise.
-  const bool platforms = std::any_of(rows.begin(), rows.end(),
-                                     [](const image::ImageRow& r) { return r.platforms.size() > 1; });
+  const bool platforms = std::any_of(
+      rows.begin(), rows.end(), [](const image::ImageRow& r) { return r.platforms.size() > 1; });
   if (platforms) table.back().push_back("PLATFORMS");
   for (const auto& row : rows) {
     table.push_back({row.repository, row.tag});

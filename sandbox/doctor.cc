@@ -1,5 +1,4 @@
 #include "sandbox/doctor.h"
-#include "sandbox/emulation.h"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -15,12 +14,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/temp_dir.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/device_filter.h"
 #include "sandbox/device_rules.h"
+#include "sandbox/emulation.h"
 #include "sandbox/idmap.h"
 #include "sandbox/isolation.h"
 #include "sandbox/rootless.h"
@@ -320,9 +321,12 @@ DoctorCheck check_binfmt() {
   for (const auto& p : native_platforms()) runs += (runs.empty() ? "" : ", ") + p.str();
   int emulated = 0;
   std::string unusable;
+  std::set<std::string> listed;
   for (const auto& e : registered_emulators()) {
     if (e.enabled && e.fix_binary) {
-      runs += ", " + e.platform.str() + " (" + e.name + ")";
+      if (listed.insert(e.platform.str()).second) {
+        runs += ", " + e.platform.str() + " (" + e.name + ")";
+      }
       ++emulated;
     } else {
       unusable += " " + e.name + (e.enabled ? " (no F flag)" : " (disabled)");
@@ -334,8 +338,9 @@ DoctorCheck check_binfmt() {
   c.state = State::kWarning;
   if (!std::filesystem::exists(std::string(kBinfmtDir) + "/status")) {
     c.detail += "; binfmt_misc is not mounted";
-    c.fix = "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "
-            "apt-get install qemu-user-static binfmt-support";
+    c.fix =
+        "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "
+        "apt-get install qemu-user-static binfmt-support";
   } else {
     c.fix = "apt-get install qemu-user-static binfmt-support (registers QEMU with the F flag)";
   }

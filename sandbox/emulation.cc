@@ -1,5 +1,6 @@
 #include "sandbox/emulation.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -62,23 +63,37 @@ bool covers(const common::Platform& have, const common::Platform& want) {
 }  // namespace
 
 std::optional<common::Platform> elf_platform(std::string_view elf) {
-  if (elf.size() < 20 || elf.substr(0, 4) != "\x7f" "ELF") return std::nullopt;
+  if (elf.size() < 20 || elf.substr(0, 4) !=
+                             "\x7f"
+                             "ELF")
+    return std::nullopt;
   const bool is64 = elf[4] == 2;
   const bool little = elf[5] == 1;
-  const auto byte = [&](size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(elf[i])); };
+  const auto byte = [&](size_t i) {
+    return static_cast<unsigned>(static_cast<unsigned char>(elf[i]));
+  };
   const unsigned machine = little ? byte(18) | byte(19) << 8 : byte(19) | byte(18) << 8;
   switch (machine) {  // e_machine values from <elf.h>
-    case 62: return is64 ? std::optional(linux_platform("amd64")) : std::nullopt;    // EM_X86_64
-    case 3: return is64 ? std::nullopt : std::optional(linux_platform("386"));       // EM_386
-    case 183: return is64 ? std::optional(linux_platform("arm64")) : std::nullopt;   // EM_AARCH64
-    case 40: return is64 || !little ? std::nullopt : std::optional(linux_platform("arm", "v7"));
-    case 21: return is64 ? std::optional(linux_platform(little ? "ppc64le" : "ppc64")) : std::nullopt;
-    case 22: return is64 ? std::optional(linux_platform("s390x")) : std::nullopt;    // EM_S390
-    case 243: return is64 ? std::optional(linux_platform("riscv64")) : std::nullopt; // EM_RISCV
+    case 62:
+      return is64 ? std::optional(linux_platform("amd64")) : std::nullopt;  // EM_X86_64
+    case 3:
+      return is64 ? std::nullopt : std::optional(linux_platform("386"));  // EM_386
+    case 183:
+      return is64 ? std::optional(linux_platform("arm64")) : std::nullopt;  // EM_AARCH64
+    case 40:
+      return is64 || !little ? std::nullopt : std::optional(linux_platform("arm", "v7"));
+    case 21:
+      return is64 ? std::optional(linux_platform(little ? "ppc64le" : "ppc64")) : std::nullopt;
+    case 22:
+      return is64 ? std::optional(linux_platform("s390x")) : std::nullopt;  // EM_S390
+    case 243:
+      return is64 ? std::optional(linux_platform("riscv64")) : std::nullopt;  // EM_RISCV
     case 8:  // EM_MIPS: OCI's mips, mipsle, mips64, mips64le
       return linux_platform(std::string(is64 ? "mips64" : "mips") + (little ? "le" : ""));
-    case 258: return is64 ? std::optional(linux_platform("loong64")) : std::nullopt;
-    default: return std::nullopt;
+    case 258:
+      return is64 ? std::optional(linux_platform("loong64")) : std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -90,6 +105,10 @@ std::vector<Emulator> registered_emulators(const fs::path& dir) {
     if (name == "register" || name == "status") continue;
     if (auto e = read_entry(it->path())) out.push_back(std::move(*e));
   }
+  // By name, not the directory's order: "qemu-mips" before "qemu-mipsn32", which matches the
+  // same ELF header (the n32 ABI shows only in e_flags, which no magic here tests).
+  std::sort(out.begin(), out.end(),
+            [](const Emulator& a, const Emulator& b) { return a.name < b.name; });
   return out;
 }
 

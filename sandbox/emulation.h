@@ -27,8 +27,8 @@ struct Emulator {
   bool fix_binary = false;  // flag F: usable inside a sandbox
 };
 
-// The ELF handlers registered under `dir` whose magic names a platform we know. An absent or
-// unmounted directory is an empty list, not an error.
+// The ELF handlers registered under `dir` whose magic names a platform we know, by name (one
+// platform may have several). An absent or unmounted directory is an empty list, not an error.
 std::vector<Emulator> registered_emulators(const std::filesystem::path& dir = kBinfmtDir);
 
 // The platform of an ELF binary whose header begins with `elf` (at least 20 bytes), nullopt

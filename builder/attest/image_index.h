@@ -1,6 +1,6 @@
 // The image index a build writes when it has more to say than one manifest: several platforms
-// (--platform a,b), an attestation (--provenance) or index-level annotations. Laid out as BuildKit stores attestations
-// (docs.docker.com/build/metadata/attestations/attestation-storage):
+// (--platform a,b), an attestation (--provenance) or index-level annotations. Laid out as BuildKit
+// stores attestations (docs.docker.com/build/metadata/attestations/attestation-storage):
 //
 //   index (annotations: index:...)
 //   ├─ image manifest          platform linux/amd64, annotations: manifest-descriptor:...

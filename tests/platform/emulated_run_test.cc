@@ -58,8 +58,7 @@ TEST_F(TwoPlatforms, RunForAPlatformNothingEmulatesFailsNamingIt) {
   EXPECT_EQ(out.find("\nran"), std::string::npos) << "nothing ran: " << out;
   std::string doctor;
   run_command({MYBUILD_BINARY, "doctor"}, &doctor);
-  EXPECT_NE(doctor.find("platforms (RUN for other platforms): runs linux/amd64"),
-            std::string::npos)
+  EXPECT_NE(doctor.find("platforms (RUN for other platforms): runs linux/amd64"), std::string::npos)
       << doctor;
 }
 

@@ -36,9 +36,8 @@ TEST_F(TwoPlatforms, OneIndexInTheStoreTheLayoutAndTheRegistry) {
 
   // The registry: an OCI index naming both platforms, each manifest's config for its platform.
   std::string raw;
-  ASSERT_EQ(run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref},
-                        &raw),
-            0)
+  ASSERT_EQ(
+      run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref}, &raw), 0)
       << raw;
   json index = json::parse(raw);
   EXPECT_EQ(index["mediaType"], "application/vnd.oci.image.index.v1+json") << raw;
@@ -62,10 +61,10 @@ TEST_F(TwoPlatforms, OneIndexInTheStoreTheLayoutAndTheRegistry) {
   const fs::path other = work_.path() / "other";
   for (const char* platform : {"linux/arm64", "linux/amd64"}) {
     std::string out;
-    ASSERT_EQ(run_command({MYBUILD_BINARY, "--root", other.string(), "pull", "--platform",
-                           platform, ref},
-                          &out),
-              0)
+    ASSERT_EQ(
+        run_command({MYBUILD_BINARY, "--root", other.string(), "pull", "--platform", platform, ref},
+                    &out),
+        0)
         << out;
   }
   json pulled = mybuild_json({"inspect", ref}, other);
@@ -81,8 +80,7 @@ TEST_F(TwoPlatforms, OneIndexInTheStoreTheLayoutAndTheRegistry) {
   ASSERT_EQ(run_command({MYBUILD_BINARY, "--root", store_.string(), "images", "--format", "json"},
                         &images),
             0);
-  EXPECT_NE(images.find("\"Platforms\":\"linux/amd64,linux/arm64\""), std::string::npos)
-      << images;
+  EXPECT_NE(images.find("\"Platforms\":\"linux/amd64,linux/arm64\""), std::string::npos) << images;
 
   // The OCI layout: index.json names the index, which names both manifests.
   json top = json::parse(common::read_file(layout / "index.json"));
@@ -132,7 +130,8 @@ TEST_F(TwoPlatforms, BadPlatformListsAndFilesystemOutputsAreUsageErrors) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--platform", "linux/amd64,,linux/arm64"},
         {"--platform", "linux/amd64,amd64"},
-        {"--platform", "linux/amd64,linux/arm64", "-o", "type=local,dest=" + (work_.path() / "fs").string()}}) {
+        {"--platform", "linux/amd64,linux/arm64", "-o",
+         "type=local,dest=" + (work_.path() / "fs").string()}}) {
     std::string out;
     EXPECT_EQ(build(args, &out), 2) << out;  // kUsage's exit code (cli/exit_codes.h)
     EXPECT_NE(out.find("--platform"), std::string::npos) << out;

@@ -362,15 +362,16 @@ ExportedImage export_outputs(BuildSession& session, const PlatformBuilds& builds
   return out;
 }
 
-// A root filesystem output (-o type=local|tar) holds one platform; buildx writes one directory
-// per platform there, which mybuild does not (yet): refused before anything is built.
+// A root filesystem output (-o type=local|tar) holds one platform (buildx writes one directory
+// per platform there, which mybuild does not, yet), and so does a `docker load` archive (buildx's
+// docker exporter refuses a manifest list too): refused before anything is built.
 void check_multi_platform_outputs(const BuildRequest& request) {
   for (const auto& o : request.outputs) {
-    if (o.type == "local" || o.type == "tar") {
+    if (o.type == "local" || o.type == "tar" || o.type == "docker") {
       throw Error(ErrorKind::kUsage, "-o type=" + o.type + " with several --platform values (" +
                                          request.platform +
-                                         "): build one platform at a time for a filesystem "
-                                         "output, or use type=oci|docker|image|registry");
+                                         "): it holds one platform; build one at a time for it, "
+                                         "or use type=oci|image|registry");
     }
   }
 }

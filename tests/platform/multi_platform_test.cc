@@ -131,7 +131,9 @@ TEST_F(TwoPlatforms, BadPlatformListsAndFilesystemOutputsAreUsageErrors) {
        {std::vector<std::string>{"--platform", "linux/amd64,,linux/arm64"},
         {"--platform", "linux/amd64,amd64"},
         {"--platform", "linux/amd64,linux/arm64", "-o",
-         "type=local,dest=" + (work_.path() / "fs").string()}}) {
+         "type=local,dest=" + (work_.path() / "fs").string()},
+        {"--platform", "linux/amd64,linux/arm64", "-o",
+         "type=docker,dest=" + (work_.path() / "d.tar").string()}}) {
     std::string out;
     EXPECT_EQ(build(args, &out), 2) << out;  // kUsage's exit code (cli/exit_codes.h)
     EXPECT_NE(out.find("--platform"), std::string::npos) << out;

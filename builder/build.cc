@@ -4,7 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <map>
+#include <memory>
 #include <optional>
 #include <semaphore>
 #include <string>
@@ -14,6 +18,7 @@
 #include "builder/attest/image_roots.h"
 #include "builder/attest/provenance_inputs.h"
 #include "builder/context/stdin.h"
+#include "builder/platforms.h"
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_session.h"
 #include "builder/stage/cache_export.h"
@@ -21,6 +26,7 @@
 #include "builder/stage/history_text.h"
 #include "builder/stage/scheduler.h"
 #include "builder/stage/stage_builder.h"
+#include "builder/stage/step_locks.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/time.h"
@@ -147,15 +153,19 @@ parser::Dockerfile parse_dockerfile(const DockerfileSource& source, ProgressSink
   return dockerfile;
 }
 
-common::Platform target_platform(const BuildRequest& request, ProgressSink& progress) {
+// The platforms --platform names, each foreign one with the warning that RUN needs emulation
+// (checked for real before a RUN step that misses the cache: sandbox/emulation.h).
+std::vector<common::Platform> target_platforms(const BuildRequest& request,
+                                               ProgressSink& progress) {
   const common::Platform host = common::Platform::host();
-  common::Platform platform =
-      request.platform.empty() ? host : common::Platform::parse(request.platform);
-  if (!(platform.os == host.os && platform.architecture == host.architecture)) {
-    progress.message("WARN: building for " + platform.str() + " on " + host.str() +
-                     ": RUN steps need QEMU binfmt support for that platform");
+  std::vector<common::Platform> platforms = parse_platform_list(request.platform);
+  for (const auto& platform : platforms) {
+    if (!(platform.os == host.os && platform.architecture == host.architecture)) {
+      progress.message("WARN: building for " + platform.str() + " on " + host.str() +
+                       ": RUN steps need QEMU binfmt support for that platform");
+    }
   }
-  return platform;
+  return platforms;
 }
 
 // The image's names: -t, plus the name= of image and registry outputs (buildx turns -t into
@@ -250,28 +260,84 @@ StageResult build_stages(BuildSession& session, const parser::Dockerfile& docker
   return result;
 }
 
+// One target platform's share of the build: its plan (the automatic platform args differ) and
+// its session. Several share the store, the context, the --jobs slots, the step numbers and the
+// step locks (step_locks.h), so a stage that does not depend on the target runs once.
+struct PlatformBuild {
+  common::Platform platform;
+  BuildPlan plan;
+  std::unique_ptr<BuildSession> session;
+  StageResult result;
+};
+using PlatformBuilds = std::vector<std::unique_ptr<PlatformBuild>>;
+
+// The platforms build at once, each on its own thread (their steps still share the --jobs
+// slots). The first failure cancels the others; its error, not their cancellation, is thrown.
+void build_platforms(PlatformBuilds& builds, const parser::Dockerfile& dockerfile,
+                     common::CancelToken& cancel) {
+  if (builds.size() == 1) {
+    builds[0]->result = build_stages(*builds[0]->session, dockerfile, builds[0]->plan);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(builds.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < builds.size(); ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        builds[i]->result = build_stages(*builds[i]->session, dockerfile, builds[i]->plan);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        cancel.cancel();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::exception_ptr first;
+  for (const auto& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Error& err) {
+      if (err.kind() != ErrorKind::kCancelled) std::rethrow_exception(e);
+    } catch (...) {
+      std::rethrow_exception(e);
+    }
+    if (!first) first = e;
+  }
+  if (first) std::rethrow_exception(first);
+}
+
 struct ExportedImage {
-  image::WrittenImage image;
-  common::Descriptor root;  // what the names tag: the manifest, or the index holding it
+  std::vector<image::WrittenImage> images;  // one per platform, in --platform order
+  common::Descriptor root;                  // what the names tag: the manifest, or an index
+  std::vector<common::Descriptor> manifests() const {
+    std::vector<common::Descriptor> out;
+    for (const auto& i : images) out.push_back(i.manifest);
+    return out;
+  }
 };
 
 // Writes the image into the store, names it and hands it to the local outputs (-o oci|docker|
 // tar|local): the "exporting to image" step.
-ExportedImage export_outputs(BuildSession& session, const StageResult& result,
+ExportedImage export_outputs(BuildSession& session, const PlatformBuilds& builds,
                              const std::vector<std::string>& names, ImageRoots& roots,
-                             const AnnotationSet& annotations, const image::LayerFormat& format,
-                             bool layers_local) {
+                             const image::LayerFormat& format, bool layers_local) {
   BuildStore& store = session.store;
   ProgressSink& progress = session.progress;
   StepId step{session.next_step(), "exporting to image"};
   auto started = Clock::now();
   progress.step_state(step, StepState::kStarted, {});
-  ExportedImage out{.image = image::write_image(store.content(), result.config, result.layers,
-                                                annotations.manifest),
-                    .root = {}};
-  roots.hold(out.image.manifest.digest);
-  out.root = roots.stored(out.image.manifest);
-  progress.step_log(step, "writing image " + out.image.config.digest.str() + "\n");
+  ExportedImage out;
+  for (const auto& b : builds) {
+    const AnnotationSet annotations = annotations_for(session.request.annotations, b->platform);
+    out.images.push_back(image::write_image(store.content(), b->result.config, b->result.layers,
+                                            annotations.manifest));
+    roots.hold(out.images.back().manifest.digest);
+    progress.step_log(step, "writing image " + out.images.back().config.digest.str() +
+                                (builds.size() > 1 ? " for " + b->platform.str() : "") + "\n");
+  }
+  out.root = roots.stored(out.manifests());
+  if (builds.size() > 1) progress.step_log(step, "writing index " + out.root.digest.str() + "\n");
   if (layers_local) {
     store.with_db([&](snapshot::Database&, snapshot::ImageStore& images) {
       for (const auto& n : names) images.tag(n, out.root);
@@ -285,15 +351,29 @@ ExportedImage export_outputs(BuildSession& session, const StageResult& result,
   for (const auto& o : session.request.outputs) {
     if (o.type == "image" || o.type == "registry") continue;
     progress.step_log(step, "exporting " + o.type + " to " + o.dest + "\n");
-    common::Descriptor root = out.image.manifest;
+    common::Descriptor root = out.images[0].manifest;
     if (o.type == "oci" || o.type == "docker") {
-      root = roots.for_layout(
-          roots.converted(out.image.manifest, image::output_layer_format(o, format)));
+      root =
+          roots.for_layout(roots.converted(out.manifests(), image::output_layer_format(o, format)));
     }
     image::export_image(roots.converter(), store.content(), root, names, o, format);
   }
   progress.step_state(step, StepState::kDone, Clock::now() - started);
   return out;
+}
+
+// A root filesystem output (-o type=local|tar) holds one platform (buildx writes one directory
+// per platform there, which mybuild does not, yet), and so does a `docker load` archive (buildx's
+// docker exporter refuses a manifest list too): refused before anything is built.
+void check_multi_platform_outputs(const BuildRequest& request) {
+  for (const auto& o : request.outputs) {
+    if (o.type == "local" || o.type == "tar" || o.type == "docker") {
+      throw Error(ErrorKind::kUsage, "-o type=" + o.type + " with several --platform values (" +
+                                         request.platform +
+                                         "): it holds one platform; build one at a time for it, "
+                                         "or use type=oci|image|registry");
+    }
+  }
 }
 
 bool wants_push(const BuildRequest& request) {
@@ -316,7 +396,7 @@ bool pushes_only(const BuildRequest& request) {
 }
 
 // Pushes the image under each name, converted to `format` once (for the first name).
-common::Descriptor push_names(BuildSession& session, const image::WrittenImage& image,
+common::Descriptor push_names(BuildSession& session, const ExportedImage& image,
                               const std::vector<std::string>& names, ImageRoots& roots,
                               const image::LayerFormat& format) {
   if (names.empty()) {
@@ -333,7 +413,7 @@ common::Descriptor push_names(BuildSession& session, const image::WrittenImage& 
     progress.step_state(step, StepState::kStarted, {});
     try {
       auto log = [&](std::string_view line) { progress.step_log(step, std::string(line) + "\n"); };
-      if (!pushed) pushed = roots.converted(image.manifest, format, log);
+      if (!pushed) pushed = roots.converted(image.manifests(), format, log);
       image::PushReport report = image::push_image(
           session.store.content(), *pushed, client, registry::parse_reference(n), log, std::nullopt,
           session.imports ? session.imports->remote_blobs() : nullptr);
@@ -348,17 +428,24 @@ common::Descriptor push_names(BuildSession& session, const image::WrittenImage& 
 }
 
 // The provenance statement maker (empty when --provenance is off); gathered once the stages
-// are built, so that every base image is resolved.
-StatementMaker statement_maker(BuildSession& session, const BuildInput& input,
-                               const common::Platform& platform, const std::string& started_on,
+// are built, so that every base image is resolved. Each platform's statement comes from its own
+// session, chosen by the subject's platform.
+StatementMaker statement_maker(const PlatformBuilds& builds, const BuildInput& input,
+                               const std::string& started_on,
                                const std::vector<std::string>& names) {
-  if (!session.request.provenance.on()) return {};
-  auto in = std::make_shared<ProvenanceInputs>(
-      gather_provenance(session, {.text = input.source.text, .path = input.source.path},
-                        session.request.provenance, platform, started_on));
-  return [in, names](const common::Descriptor& subject) {
-    in->finished_on = now_rfc3339();
-    return provenance_statement(*in, names, subject);
+  if (!builds[0]->session->request.provenance.on()) return {};
+  std::map<std::string, std::shared_ptr<ProvenanceInputs>> by_platform;
+  for (const auto& b : builds) {
+    by_platform[b->platform.str()] = std::make_shared<ProvenanceInputs>(
+        gather_provenance(*b->session, {.text = input.source.text, .path = input.source.path},
+                          b->session->request.provenance, b->platform, started_on));
+  }
+  std::shared_ptr<ProvenanceInputs> first = by_platform[builds[0]->platform.str()];
+  return [by_platform, first, names](const common::Descriptor& subject) {
+    auto it = subject.platform ? by_platform.find(subject.platform->str()) : by_platform.end();
+    ProvenanceInputs& in = it == by_platform.end() ? *first : *it->second;
+    in.finished_on = now_rfc3339();
+    return provenance_statement(in, names, subject);
   };
 }
 
@@ -393,14 +480,36 @@ std::optional<std::string> line_of(const std::string& text, int n) {
   return text.substr(begin, end == std::string::npos ? end : end - begin);
 }
 
+// Plans each target platform and opens its session (builds share what PlatformBuild says).
+PlatformBuilds plan_platforms(const BuildRequest& request, const parser::Dockerfile& dockerfile,
+                              BuildStore& store, const BuildInput& input, ProgressSink& progress,
+                              common::CancelToken& cancel, std::counting_semaphore<64>& slots,
+                              std::atomic<int>& step_numbers, StepLocks& step_locks) {
+  PlatformBuilds builds;
+  const std::vector<common::Platform> platforms = target_platforms(request, progress);
+  for (const auto& platform : platforms) {
+    auto b = std::make_unique<PlatformBuild>();
+    b->platform = platform;
+    b->plan = plan_build(dockerfile, request.build_args, request.target, platform,
+                         request.skip_unused_stages);
+    b->session = std::make_unique<BuildSession>(request, store, *input.context, progress, cancel,
+                                                dockerfile, b->plan);
+    configure_session(*b->session, request, slots);
+    if (platforms.size() > 1) {
+      b->session->platform_label = platform.str();
+      b->session->shared_step_counter = &step_numbers;
+      b->session->step_locks = &step_locks;
+    }
+    builds.push_back(std::move(b));
+  }
+  return builds;
+}
+
 BuildResult build_input(const BuildRequest& request, BuildInput& input, ProgressSink& progress,
                         common::CancelToken& cancel) {
   const std::string started_on = now_rfc3339();
   progress.message(request.isolation.line());  // the first line: how RUN steps are isolated
   parser::Dockerfile dockerfile = parse_dockerfile(input.source, progress);
-  common::Platform platform = target_platform(request, progress);
-  BuildPlan plan = plan_build(dockerfile, request.build_args, request.target, platform,
-                              request.skip_unused_stages);
   std::vector<std::string> names = output_names(request);
 
   std::filesystem::create_directories(request.store_root);
@@ -408,34 +517,44 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   snapshot::Database lease_db(snapshot::metadata_path(request.store_root));
   snapshot::LeaseGuard lease(lease_db, std::chrono::hours(24), lease_label(names));
   std::counting_semaphore<64> slots(job_count(request));
-  BuildSession session(request, store, *input.context, progress, cancel, dockerfile, plan);
+  std::atomic<int> step_numbers{0};
+  StepLocks step_locks;
+  PlatformBuilds builds = plan_platforms(request, dockerfile, store, input, progress, cancel, slots,
+                                         step_numbers, step_locks);
+  BuildSession& session = *builds[0]->session;  // the build's own steps: export, push, caches
   const LayerFormats formats = layer_formats(request);
-  configure_session(session, request, slots);
+  if (builds.size() > 1) check_multi_platform_outputs(request);
   CacheImports imports(request, store.content(), cancel);
-  session.use_imports(imports, platform);
+  session.use_imports(imports, builds[0]->platform);
+  for (const auto& b : builds) b->session->imports = session.imports;
 
-  StageResult result = build_stages(session, dockerfile, plan);
-  for (const auto& [k, v] : request.labels) result.config.config.labels[k] = v;
-  add_inline_cache(session, result.config);
-  const bool layers_local = imports.ensure(result.layers, /*keep_remote=*/pushes_only(request));
+  build_platforms(builds, dockerfile, cancel);
+  bool layers_local = true;
+  for (const auto& b : builds) {
+    for (const auto& [k, v] : request.labels) b->result.config.config.labels[k] = v;
+    add_inline_cache(*b->session, b->result.config);
+    layers_local &= imports.ensure(b->result.layers, /*keep_remote=*/pushes_only(request));
+  }
   image::LayerConverter converter(store.content(), lease_db);
-  const AnnotationSet annotations = annotations_for(request.annotations, platform);
-  ImageRoots roots(store.content(), converter, lease, annotations,
-                   statement_maker(session, input, platform, started_on, names));
+  ImageRoots roots(store.content(), converter, lease,
+                   annotations_for(request.annotations, builds[0]->platform),
+                   statement_maker(builds, input, started_on, names));
   ExportedImage exported =
-      export_outputs(session, result, names, roots, annotations, formats.output, layers_local);
+      export_outputs(session, builds, names, roots, formats.output, layers_local);
   BuildResult out;
-  if (wants_push(request))
-    out.pushed = push_names(session, exported.image, names, roots, formats.push);
+  if (wants_push(request)) out.pushed = push_names(session, exported, names, roots, formats.push);
   export_caches(session, converter);
   warn_unused_args(session, dockerfile);
 
-  out.manifest = exported.image.manifest;
+  // Several platforms: what buildx reports then, the index (no one config digest stands for it).
+  out.manifest = builds.size() > 1 ? exported.root : exported.images[0].manifest;
   out.root = exported.root;
-  out.config_digest = exported.image.config.digest;
+  out.config_digest = builds.size() > 1 ? exported.root.digest : exported.images[0].config.digest;
   out.names = names;
-  out.steps = session.total_steps;
-  out.cached_steps = session.cached_steps;
+  for (const auto& b : builds) {
+    out.steps += b->session->total_steps;
+    out.cached_steps += b->session->cached_steps;
+  }
   out.cache_bytes_fetched = imports.bytes_fetched();
   return out;
 }

@@ -68,6 +68,13 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
   }
 }
 
+// "linux/amd64,linux/arm64" for an index, "" for a single manifest.
+std::string join_platforms(const image::ImageRow& row) {
+  std::string out;
+  for (const auto& p : row.platforms) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
 nlohmann::json json_row(const image::ImageRow& row, bool no_trunc) {
   return {{"Containers", "N/A"},
           {"CreatedAt", row.created ? go_time_utc(*row.created) : ""},
@@ -79,7 +86,8 @@ nlohmann::json json_row(const image::ImageRow& row, bool no_trunc) {
           {"Size", human_size(row.size)},
           {"Tag", row.tag},
           {"UniqueSize", "N/A"},
-          {"VirtualSize", human_size(row.size)}};
+          {"VirtualSize", human_size(row.size)},
+          {"Platforms", join_platforms(row)}};
 }
 
 void print_images(const ImagesFlags& f, const std::string& root, std::ostream& out) {
@@ -99,11 +107,16 @@ void print_images(const ImagesFlags& f, const std::string& root, std::ostream& o
   table.push_back({"REPOSITORY", "TAG"});
   if (f.digests) table.back().push_back("DIGEST");
   table.back().insert(table.back().end(), {"IMAGE ID", "CREATED", "SIZE"});
+  // A column only when some image is multi-platform: docker's table stays as it is otherwise.
+  const bool platforms = std::any_of(
+      rows.begin(), rows.end(), [](const image::ImageRow& r) { return r.platforms.size() > 1; });
+  if (platforms) table.back().push_back("PLATFORMS");
   for (const auto& row : rows) {
     table.push_back({row.repository, row.tag});
     if (f.digests) table.back().push_back(row.digest);
     table.back().insert(table.back().end(),
                         {shown_id(row, f.no_trunc), created_since(row), human_size(row.size)});
+    if (platforms) table.back().push_back(join_platforms(row));
   }
   print_table(out, table);
 }

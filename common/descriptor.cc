@@ -54,10 +54,10 @@ void normalize(Platform& p) {
 
 Platform Platform::parse(std::string_view text) {
   if (text.find(',') != std::string_view::npos) {
-    // buildx's list form builds a multi-platform index; one platform per build here.
-    throw Error(ErrorKind::kUsage,
-                "platform list \"" + std::string(text) +
-                    "\": mybuild builds one platform at a time; run one build per platform");
+    // buildx's list form is for a build (builder/platforms.h); elsewhere one platform is meant.
+    throw Error(ErrorKind::kUsage, "platform list \"" + std::string(text) +
+                                       "\": only `mybuild build --platform` takes several; "
+                                       "give one platform here");
   }
   auto parts = split(text, '/');
   Platform p;

@@ -21,7 +21,7 @@ TEST(Platform, ParseNormalisesAliases) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kUsage);
-    EXPECT_NE(std::string(e.what()).find("one platform at a time"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("give one platform here"), std::string::npos) << e.what();
   }
 }
 

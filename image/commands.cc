@@ -71,6 +71,30 @@ std::string familiar(const std::string& stored_name) {
   return snapshot::familiar_name(stored_name);
 }
 
+namespace {
+
+// The platforms of the image manifests an index names (BuildKit's attestation manifests, platform
+// unknown/unknown, left out); empty when `root` is no index or its blob is absent or unreadable.
+std::vector<std::string> index_platforms(const snapshot::ContentStore& content,
+                                         const common::Descriptor& root) {
+  std::vector<std::string> out;
+  if (!common::media_type::is_index(root.media_type) || !content.contains(root.digest)) return out;
+  json index = json::parse(content.read_small(root.digest), nullptr, false);
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
+    return out;
+  }
+  for (const auto& m : index["manifests"]) {
+    if (!m.is_object() || !m.contains("platform") || !m["platform"].is_object()) continue;
+    const json& p = m["platform"];
+    std::string platform = p.value("os", "") + "/" + p.value("architecture", "");
+    if (!p.value("variant", "").empty()) platform += "/" + p.value("variant", "");
+    if (platform != "unknown/unknown") out.push_back(platform);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<ImageRow> list_images(const std::filesystem::path& root) {
   std::vector<ImageRow> rows;
   if (!store_exists(root)) return rows;
@@ -82,6 +106,7 @@ std::vector<ImageRow> list_images(const std::filesystem::path& root) {
     row.repository = repository;
     row.tag = tag;
     row.digest = t.tag.target.digest.str();
+    row.platforms = index_platforms(store.content, t.tag.target);
     if (t.image) {
       row.id = t.image->config.digest.str();
       row.size = layers_size(*t.image);
@@ -190,7 +215,8 @@ nlohmann::json inspect_image(const std::filesystem::path& root, const std::strin
   if (common::media_type::is_index(img->root.media_type)) {
     out["Index"] = {{"Digest", img->root.digest.str()},
                     {"MediaType", img->root.media_type},
-                    {"Size", img->root.size}};
+                    {"Size", img->root.size},
+                    {"Platforms", index_platforms(store.content, img->root)}};
   }
   return out;
 }

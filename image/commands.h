@@ -25,6 +25,9 @@ struct ImageRow {
   std::string digest;              // what the tag points at (manifest or index)
   std::optional<int64_t> created;  // Unix seconds, from the config's "created"
   int64_t size = 0;                // sum of the layers' (compressed) sizes
+  // An index's image platforms ("linux/amd64", ...) in its order, attestations left out; empty
+  // for a single manifest.
+  std::vector<std::string> platforms;
 };
 
 // Every tag, newest image first (then by name), as `docker images` orders them.
@@ -43,7 +46,8 @@ std::vector<std::string> remove_image(const std::filesystem::path& root, const s
 
 // `inspect NAME`: docker image inspect's fields (Id, RepoTags, RepoDigests, Created, Author,
 // Architecture, Variant, Os, Config, RootFS, Size) plus "Manifest" (Digest, MediaType, Size,
-// Raw: the exact stored bytes) and, for an index, "Index" (Digest, MediaType, Size).
+// Raw: the exact stored bytes) and, for an index, "Index" (Digest, MediaType, Size, Platforms:
+// what the index offers, whether or not the store holds each platform's image).
 // kNotFound naming NAME, or saying which blob is missing.
 nlohmann::json inspect_image(const std::filesystem::path& root, const std::string& name);
 

@@ -14,12 +14,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/temp_dir.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/device_filter.h"
 #include "sandbox/device_rules.h"
+#include "sandbox/emulation.h"
 #include "sandbox/idmap.h"
 #include "sandbox/isolation.h"
 #include "sandbox/rootless.h"
@@ -311,29 +313,37 @@ DoctorCheck check_seccomp() {
   return c;
 }
 
+// The platforms a RUN step can be for: the host's, and each one an enabled binfmt_misc handler
+// with the F flag emulates (sandbox/emulation.h).
 DoctorCheck check_binfmt() {
-  DoctorCheck c{"binfmt_misc (foreign-platform RUN)"};
-  std::error_code ec;
-  std::vector<std::string> qemu;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/sys/fs/binfmt_misc", ec)) {
-    std::string name = e.path().filename();
-    if (name.rfind("qemu-", 0) == 0) qemu.push_back(name.substr(5));
+  DoctorCheck c{"platforms (RUN for other platforms)"};
+  std::string runs;
+  for (const auto& p : native_platforms()) runs += (runs.empty() ? "" : ", ") + p.str();
+  int emulated = 0;
+  std::string unusable;
+  std::set<std::string> listed;
+  for (const auto& e : registered_emulators()) {
+    if (e.enabled && e.fix_binary) {
+      if (listed.insert(e.platform.str()).second) {
+        runs += ", " + e.platform.str() + " (" + e.name + ")";
+      }
+      ++emulated;
+    } else {
+      unusable += " " + e.name + (e.enabled ? " (no F flag)" : " (disabled)");
+    }
   }
-  if (ec || !std::filesystem::exists("/proc/sys/fs/binfmt_misc/status")) {
-    c.state = State::kWarning;
-    c.detail = "binfmt_misc is not mounted";
+  c.detail = "runs " + runs;
+  if (!unusable.empty()) c.detail += "; unusable handlers:" + unusable;
+  if (emulated > 0) return c;
+  c.state = State::kWarning;
+  if (!std::filesystem::exists(std::string(kBinfmtDir) + "/status")) {
+    c.detail += "; binfmt_misc is not mounted";
     c.fix =
         "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "
-        "apt-get install qemu-user-static";
-    return c;
+        "apt-get install qemu-user-static binfmt-support";
+  } else {
+    c.fix = "apt-get install qemu-user-static binfmt-support (registers QEMU with the F flag)";
   }
-  if (qemu.empty()) {
-    c.state = State::kWarning;
-    c.detail = "no qemu handlers registered (only native-platform RUN)";
-    c.fix = "apt-get install qemu-user-static binfmt-support";
-    return c;
-  }
-  for (const auto& q : qemu) c.detail += (c.detail.empty() ? "qemu: " : " ") + q;
   return c;
 }
 

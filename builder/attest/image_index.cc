@@ -34,10 +34,12 @@ Descriptor write_attestation(const snapshot::ContentStore& content, const Descri
 }
 
 Descriptor write_image_index(const snapshot::ContentStore& content, const IndexParts& parts) {
-  Descriptor image = parts.manifest;
-  for (const auto& [k, v] : parts.manifest_descriptor_annotations) image.annotations[k] = v;
-  json manifests = json::array({image});
-  if (parts.attestation) manifests.push_back(*parts.attestation);
+  json manifests = json::array();
+  for (Descriptor image : parts.manifests) {
+    for (const auto& [k, v] : parts.manifest_descriptor_annotations) image.annotations[k] = v;
+    manifests.push_back(image);
+  }
+  for (const auto& a : parts.attestations) manifests.push_back(a);
   json index = {
       {"schemaVersion", 2}, {"mediaType", common::media_type::kOciIndex}, {"manifests", manifests}};
   if (!parts.index_annotations.empty()) index["annotations"] = parts.index_annotations;

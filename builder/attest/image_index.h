@@ -1,9 +1,10 @@
-// The image index a build writes when it has more to say than one manifest: an attestation
-// (--provenance) or index-level annotations. Laid out as BuildKit stores attestations
-// (docs.docker.com/build/metadata/attestations/attestation-storage):
+// The image index a build writes when it has more to say than one manifest: several platforms
+// (--platform a,b), an attestation (--provenance) or index-level annotations. Laid out as BuildKit
+// stores attestations (docs.docker.com/build/metadata/attestations/attestation-storage):
 //
 //   index (annotations: index:...)
 //   ├─ image manifest          platform linux/amd64, annotations: manifest-descriptor:...
+//   ├─ image manifest          platform linux/arm64 (one per platform, as buildx orders them)
 //   └─ attestation manifest    platform unknown/unknown, annotations
 //        vnd.docker.reference.type=attestation-manifest, vnd.docker.reference.digest=<image>
 //        config: {"architecture":"unknown","os":"unknown",...} (for compatibility only)
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/descriptor.h"
 #include "snapshot/content_store.h"
@@ -34,10 +36,10 @@ common::Descriptor write_attestation(const snapshot::ContentStore& content,
                                      const nlohmann::json& statement);
 
 struct IndexParts {
-  common::Descriptor manifest;  // the image manifest, its platform set
+  std::vector<common::Descriptor> manifests;  // the image manifests, each with its platform set
   std::map<std::string, std::string> manifest_descriptor_annotations;
   std::map<std::string, std::string> index_annotations;
-  std::optional<common::Descriptor> attestation;  // from write_attestation
+  std::vector<common::Descriptor> attestations;  // from write_attestation, after the images
 };
 
 // Writes the OCI index of `parts`; returns its descriptor.

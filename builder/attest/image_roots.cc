@@ -15,13 +15,17 @@ ImageRoots::ImageRoots(const snapshot::ContentStore& content, image::LayerConver
       annotations_(std::move(annotations)),
       statement_(std::move(statement)) {}
 
-Descriptor ImageRoots::stored(const Descriptor& manifest) { return wrap(manifest); }
+Descriptor ImageRoots::stored(const std::vector<Descriptor>& manifests) { return wrap(manifests); }
 
-Descriptor ImageRoots::converted(const Descriptor& manifest, const image::LayerFormat& format,
-                                 const image::ConvertLog& log) {
-  Descriptor root = converter_.convert(manifest, format, log).root;
-  root.platform = manifest.platform;
-  return wrap(root);
+Descriptor ImageRoots::converted(const std::vector<Descriptor>& manifests,
+                                 const image::LayerFormat& format, const image::ConvertLog& log) {
+  std::vector<Descriptor> roots;
+  for (const auto& manifest : manifests) {
+    Descriptor root = converter_.convert(manifest, format, log).root;
+    root.platform = manifest.platform;
+    roots.push_back(std::move(root));
+  }
+  return wrap(roots);
 }
 
 Descriptor ImageRoots::for_layout(Descriptor root) const {
@@ -29,20 +33,25 @@ Descriptor ImageRoots::for_layout(Descriptor root) const {
   return root;
 }
 
-Descriptor ImageRoots::wrap(const Descriptor& manifest) {
-  if (!statement_ && !annotations_.wants_index()) return manifest;
-  if (auto it = wrapped_.find(manifest.digest.str()); it != wrapped_.end()) return it->second;
-  IndexParts parts{.manifest = manifest,
+Descriptor ImageRoots::wrap(const std::vector<Descriptor>& manifests) {
+  if (manifests.size() == 1 && !statement_ && !annotations_.wants_index()) return manifests[0];
+  std::string key;
+  for (const auto& m : manifests) key += m.digest.str() + " ";
+  if (auto it = wrapped_.find(key); it != wrapped_.end()) return it->second;
+  IndexParts parts{.manifests = manifests,
                    .manifest_descriptor_annotations = annotations_.manifest_descriptor,
                    .index_annotations = annotations_.index,
-                   .attestation = std::nullopt};
-  if (statement_) parts.attestation = write_attestation(content_, manifest, statement_(manifest));
-  // Leased as soon as written: a prune running beside this build must not take them before
-  // a tag or a push refers to them.
-  if (parts.attestation) lease_.add(parts.attestation->digest);
+                   .attestations = {}};
+  for (const auto& manifest : manifests) {
+    if (!statement_) break;
+    parts.attestations.push_back(write_attestation(content_, manifest, statement_(manifest)));
+    // Leased as soon as written: a prune running beside this build must not take them before
+    // a tag or a push refers to them.
+    lease_.add(parts.attestations.back().digest);
+  }
   Descriptor index = write_image_index(content_, parts);
   lease_.add(index.digest);
-  wrapped_[manifest.digest.str()] = index;
+  wrapped_[key] = index;
   return index;
 }
 

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/trace.h"
 #include "common/unique_fd.h"
+#include "sandbox/emulation.h"
 #include "sandbox/run.h"
 #include "snapshot/extract_root.h"
 
@@ -227,6 +228,12 @@ void StageBuilder::do_run(const parser::Run& run) {
   layer_step(
       step, run, std::move(in), plan.created_by,
       [&](const std::filesystem::path& rootfs, const StepId& id) {
+        // Checked on a cache miss only: a cached foreign step needs no emulator. An image
+        // config that names no architecture is taken to be the host's, as before.
+        const common::Platform& p = state_.config.platform;
+        if (auto why = p.architecture.empty() ? std::nullopt : sandbox::cannot_run_reason(p)) {
+          throw Error(ErrorKind::kSandbox, "RUN for " + state_.config.platform.str() + ": " + *why);
+        }
         auto stubs = run_process(s_, plan_, state_.config.platform, plan, mounts, rootfs, id);
         after_unmount_ = [stubs](const std::filesystem::path& upper) { stubs->prune_upper(upper); };
       });

@@ -23,6 +23,7 @@
 #include "builder/stage/cache_export.h"
 #include "builder/stage/cache_import.h"
 #include "builder/stage/plan.h"
+#include "builder/stage/step_locks.h"
 #include "common/cancel.h"
 #include "image/config.h"
 #include "image/pull.h"
@@ -72,7 +73,14 @@ struct BuildSession {
     consumed_args.insert(name);
   }
 
-  int next_step() { return ++step_counter; }
+  int next_step() { return ++(shared_step_counter ? *shared_step_counter : step_counter); }
+
+  // Set when this session builds one platform of several (--platform a,b): the platform that
+  // prefixes its step names ("[linux/arm64 build 2/3]", as buildx shows them), the step numbers
+  // and the per-key step locks all platforms share.
+  std::string platform_label;
+  std::atomic<int>* shared_step_counter = nullptr;
+  StepLocks* step_locks = nullptr;
 
   // Cache records through the store's lock.
   std::optional<CacheRecord> cache_lookup(const std::string& key);

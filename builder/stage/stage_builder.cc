@@ -111,6 +111,7 @@ StageBuilder::StageBuilder(BuildSession& session, const parser::Stage& stage, co
 
 std::string StageBuilder::step_name(const std::string& text) const {
   std::string name = "[";
+  if (!s_.platform_label.empty()) name += s_.platform_label + " ";
   if (s_.dockerfile.stages.size() > 1) {  // one stage: "[2/4] RUN ...", as BuildKit prints
     name += plan_.display_name;
     name += ' ';

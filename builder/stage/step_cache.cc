@@ -110,7 +110,10 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     add_history(created_by, !layer.has_value(), common::rfc3339(created_at));
   };
 
-  if (!no_cache_) {
+  // Another platform of this build running the same step: wait for it, then hit its record.
+  std::unique_lock<std::mutex> same_step;
+  if (s_.step_locks) same_step = s_.step_locks->hold(key);
+  if (!no_cache_ || (s_.step_locks && s_.step_locks->ran(key))) {
     common::TraceSpan lookup("cache lookup");
     if (auto hit = s_.cache_hit(key)) {
       s_.progress.step_state(step, StepState::kStarted, {});
@@ -143,6 +146,7 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
     record.inputs = inputs;
     record.created_at = s_.request.source_date_epoch.value_or(unix_now());
     s_.cache_store(record);
+    if (s_.step_locks) s_.step_locks->note_ran(key);
     s_.cache_notes.note(plan_.index, record, created_by);
     apply(layer, record.created_at);
   } catch (Error& e) {

@@ -1,0 +1,66 @@
+// A RUN for linux/arm64 on this amd64 host, through QEMU's binfmt_misc registration (Debian's
+// qemu-user-static, flag F); and, for a platform no handler emulates, the error before the step.
+#include <fstream>
+
+#include "sandbox/emulation.h"
+#include "tests/platform/fixture.h"
+
+namespace mybuild::platform_testing {
+namespace {
+
+// Registers Debian's aarch64 handler when none is (a host without systemd-binfmt running, as
+// a container is): binfmt_misc mounted, then qemu-user-static's own registration line written
+// to `register`. nullopt when arm64 can run afterwards; else why not.
+std::optional<std::string> ensure_arm64_emulation() {
+  const auto arm64 = common::Platform::parse("linux/arm64");
+  if (!sandbox::cannot_run_reason(arm64)) return std::nullopt;
+  const fs::path conf = "/usr/lib/binfmt.d/qemu-aarch64.conf";
+  if (!fs::exists(conf)) return "qemu-user-static is not installed (deps/platform.txt)";
+  if (!fs::exists(std::string(sandbox::kBinfmtDir) + "/register")) {
+    run_command({"mount", "-t", "binfmt_misc", "binfmt_misc", sandbox::kBinfmtDir});
+  }
+  std::ofstream(std::string(sandbox::kBinfmtDir) + "/register") << common::read_file(conf);
+  return sandbox::cannot_run_reason(arm64);
+}
+
+TEST_F(TwoPlatforms, RunOnArm64UnderQemuSeesAarch64) {
+  if (auto why = ensure_arm64_emulation()) {
+    GTEST_SKIP() << "this kernel cannot emulate arm64 here, after trying to register QEMU: "
+                 << *why;
+  }
+  dockerfile("FROM base-$TARGETARCH\nRUN echo \"machine=$(uname -m)\" | tee /machine\n");
+  const std::string out = built({"--platform", "linux/arm64", "-t", "emulated:arm64"});
+  EXPECT_NE(out.find("machine=aarch64"), std::string::npos) << out;
+  EXPECT_EQ(out.find("machine=x86_64"), std::string::npos) << out;
+  json image = mybuild_json({"inspect", "emulated:arm64"}, store_);
+  ASSERT_TRUE(image.is_array()) << image.dump();
+  EXPECT_EQ(image[0]["Architecture"], "arm64");
+}
+
+TEST_F(TwoPlatforms, RunForAPlatformNothingEmulatesFailsNamingIt) {
+  // The first of these this host cannot run (qemu-user-static with binfmt-support covers the
+  // first ones; no emulator exists for the last).
+  std::string platform;
+  for (const char* p : {"linux/riscv64", "linux/s390x", "linux/loong64", "linux/wasm"}) {
+    if (sandbox::cannot_run_reason(common::Platform::parse(p))) {
+      platform = p;
+      break;
+    }
+  }
+  const std::string arch = platform.substr(6);
+  // Only the label matters: the step must fail before anything runs.
+  import_as("base-" + arch, tar_, platform);
+  dockerfile("FROM base-$TARGETARCH\nRUN echo ran\n");
+  std::string out;
+  EXPECT_EQ(build({"--platform", platform}, &out), 1) << out;
+  EXPECT_NE(out.find("RUN for " + platform), std::string::npos) << out;
+  EXPECT_NE(out.find("qemu-user-static"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\nran"), std::string::npos) << "nothing ran: " << out;
+  std::string doctor;
+  run_command({MYBUILD_BINARY, "doctor"}, &doctor);
+  EXPECT_NE(doctor.find("platforms (RUN for other platforms): runs linux/amd64"), std::string::npos)
+      << doctor;
+}
+
+}  // namespace
+}  // namespace mybuild::platform_testing

@@ -6,10 +6,15 @@
 //              are dropped, as BuildKit does);
 //   HEREDOC    heredoc body lines, up to their terminator.
 // Three things cannot be written as static rules, so the superclass (internal/lexer_base.h)
-// does them: the escape token is chosen at run time by `# escape=` (predicates isEscape()),
-// whether a `#` line is a parser directive depends on everything before it, and heredoc
-// terminators are words found in the instruction line just read.
+// does them: the escape token is chosen at run time by `# escape=`, whether a `#` line is a
+// parser directive depends on everything before it, and heredoc terminators are words found in
+// the instruction line just read.
 // Input symbols are bytes (ByteCharStream), so any byte sequence lexes and texts are byte-exact.
+// The superclass maps bytes to the symbols these rules see: '\\' here stands for the escape
+// token, whichever byte it is (after `# escape=``, the input's '`' reads as '\\' and its '\\' as
+// an ordinary character), and every byte above 0x7F reads as 'a'. So the rules need no semantic
+// predicates and see only symbols below 0x80, the two things that keep ANTLR's lexer from caching
+// a DFA edge (it then simulates the ATN again, allocating, for every such character).
 lexer grammar DockerfileLexer;
 
 options { superClass = DockerfileLexerBase; }
@@ -40,25 +45,25 @@ KEYWORD : [ \t\f\u000B\r]* ~[ \t\f\u000B\r\n#] ~[ \t\f\u000B\r\n]* -> pushMode(A
 mode ARGS;
 EOL : '\r'? '\n' -> popMode ;
 // The escape token as the last non-blank character: the instruction goes on on the next line.
-CONTINUATION : [\\`] [ \t]* '\r'? '\n' {isEscape()}? -> channel(HIDDEN), pushMode(CONTINUED) ;
+CONTINUATION : '\\' [ \t]* '\r'? '\n' -> channel(HIDDEN), pushMode(CONTINUED) ;
 // The escape token and the character it escapes (so `\\` at the end of a line does not continue).
-ESCAPED : [\\`] ~[\r\n] {isEscape()}? ;
+ESCAPED : '\\' ~[\r\n] ;
 // Words and the blanks between them in one token: the walk and the heredoc scan only join the
 // argument text, and a token per word doubled the lexer's and the tree's allocations.
-TEXT : ~[\r\n\\`]+ ;
+TEXT : ~[\r\n\\]+ ;
 WS : [ \t\f\u000B\r]+ ;
-// A backslash or backtick that is not the escape token, or the escape token right before EOF.
-CHAR : [\\`] ;
+// The escape token right before EOF or a lone '\r'.
+CHAR : '\\' ;
 
 mode CONTINUED;
 CONTINUED_COMMENT : [ \t\f\u000B]* '#' ~[\n]* '\n'? -> skip ;
 CONTINUED_BLANK : [ \t\f\u000B\r]* '\n' -> skip ;
 // A line holding only the escape token continues further.
-CONTINUED_CONTINUATION : [\\`] [ \t]* '\r'? '\n' {isEscape()}? -> channel(HIDDEN), type(CONTINUATION) ;
+CONTINUED_CONTINUATION : '\\' [ \t]* '\r'? '\n' -> channel(HIDDEN), type(CONTINUATION) ;
 CONTINUED_WS : [ \t\f\u000B\r]+ -> type(WS), popMode ;
-CONTINUED_TEXT : ~[ \t\f\u000B\r\n#\\`] ~[ \t\f\u000B\r\n\\`]* -> type(TEXT), popMode ;
-CONTINUED_ESCAPED : [\\`] ~[\r\n] {isEscape()}? -> type(ESCAPED), popMode ;
-CONTINUED_CHAR : [\\`] -> type(CHAR), popMode ;
+CONTINUED_TEXT : ~[ \t\f\u000B\r\n#\\] ~[ \t\f\u000B\r\n\\]* -> type(TEXT), popMode ;
+CONTINUED_ESCAPED : '\\' ~[\r\n] -> type(ESCAPED), popMode ;
+CONTINUED_CHAR : '\\' -> type(CHAR), popMode ;
 
 mode HEREDOC;
 // One body line with its newline; the superclass retypes the terminator line to HEREDOC_END.

@@ -2,10 +2,14 @@
 // on invalid UTF-8; a Dockerfile may hold any bytes (BuildKit keeps them and prints invalid
 // ones as \x..), and token texts must be byte-exact. So each byte is one input symbol, and the
 // text is viewed, not copied (a 100 MB line stays 100 MB).
+// The symbol LA() returns for each byte is the byte itself unless the lexer maps it
+// (set_symbols): a lexer whose rules treat many bytes alike folds them into one symbol below
+// 0x80, since ANTLR caches its lexer DFA's edges only for symbols 0-127. Texts stay the bytes.
 #pragma once
 
 #include <antlr4-runtime.h>
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -13,7 +17,13 @@ namespace mybuild::parser::internal {
 
 class ByteCharStream : public antlr4::CharStream {
  public:
-  ByteCharStream(std::string_view data, std::string name) : data_(data), name_(std::move(name)) {}
+  using Symbols = std::array<unsigned char, 256>;  // byte -> input symbol
+
+  ByteCharStream(std::string_view data, std::string name) : data_(data), name_(std::move(name)) {
+    for (size_t b = 0; b < symbols_.size(); ++b) symbols_[b] = static_cast<unsigned char>(b);
+  }
+
+  void set_symbols(const Symbols& symbols) { symbols_ = symbols; }
 
   void consume() override {
     if (pos_ >= data_.size()) throw antlr4::IllegalStateException("cannot consume EOF");
@@ -23,7 +33,7 @@ class ByteCharStream : public antlr4::CharStream {
     if (i == 0) return 0;
     ssize_t at = static_cast<ssize_t>(pos_) + (i > 0 ? i - 1 : i);
     if (at < 0 || at >= static_cast<ssize_t>(data_.size())) return antlr4::IntStream::EOF;
-    return static_cast<unsigned char>(data_[static_cast<size_t>(at)]);
+    return symbols_[static_cast<unsigned char>(data_[static_cast<size_t>(at)])];
   }
   ssize_t mark() override { return -1; }
   void release(ssize_t /*marker*/) override {}
@@ -45,6 +55,7 @@ class ByteCharStream : public antlr4::CharStream {
  private:
   std::string_view data_;
   std::string name_;
+  Symbols symbols_;
   size_t pos_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "common/ascii.h"
 #include "parser/internal/line_split.h"
@@ -36,14 +37,27 @@ bool split_directive(std::string_view line, std::string& name, std::string& valu
   return !value.empty();
 }
 
+// The symbols the grammar sees (DockerfileLexer.g4): '\\' is the escape token, and bytes above
+// 0x7F, which every rule treats alike, read as 'a', a character no rule names either.
+ByteCharStream::Symbols symbols_for(char escape) {
+  ByteCharStream::Symbols symbols;
+  for (size_t b = 0; b < symbols.size(); ++b) {
+    symbols[b] = b < 0x80 ? static_cast<unsigned char>(b) : 'a';
+  }
+  if (escape == '`') std::swap(symbols['\\'], symbols['`']);
+  return symbols;
+}
+
 }  // namespace
 
-bool DockerfileLexerBase::isEscape() {
-  // Predicates sit at the right edge of their rules, so the token's first character is behind
-  // the input position: LA(-n) looks n symbols back.
-  const ssize_t back =
-      static_cast<ssize_t>(tokenStartCharIndex) - static_cast<ssize_t>(_input->index());
-  return _input->LA(back < 0 ? back : 1) == static_cast<unsigned char>(escape_);
+DockerfileLexerBase::DockerfileLexerBase(antlr4::CharStream* input)
+    : antlr4::Lexer(input), input_(dynamic_cast<ByteCharStream&>(*input)) {
+  input_.set_symbols(symbols_for(escape_));
+}
+
+void DockerfileLexerBase::set_escape(char escape) {
+  escape_ = escape;
+  input_.set_symbols(symbols_for(escape));
 }
 
 void DockerfileLexerBase::problem(std::string message) {
@@ -91,7 +105,7 @@ void DockerfileLexerBase::on_comment(const TokenKinds& k) {
       problem("invalid escape token '" + value + "': expected '\\' or '`'");
       return;
     }
-    escape_ = value[0];
+    set_escape(value[0]);
   }
   directives_.push_back({name, value, tokenStartLine});
 }

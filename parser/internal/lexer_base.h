@@ -1,6 +1,7 @@
 // The superclass of the generated DockerfileLexer: the context-dependent parts of lexing that
 // ANTLR rules cannot express (see the comment at the top of DockerfileLexer.g4):
-//  - the escape token, set at run time by the `# escape=` directive (predicate isEscape());
+//  - the escape token, set at run time by the `# escape=` directive: the input stream reads it
+//    as the symbol '\\' that the rules name (see the top of DockerfileLexer.g4);
 //  - parser directives, valid only in the first lines of the file (COMMENT -> DIRECTIVE);
 //  - heredoc bodies: after a RUN/COPY/ADD line that opens heredocs, the lexer switches to
 //    HEREDOC mode and retypes each terminator line to HEREDOC_END.
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parser/internal/byte_char_stream.h"
 #include "parser/internal/heredoc_word.h"
 
 namespace mybuild::parser::internal {
@@ -33,7 +35,8 @@ struct DirectiveValue {
 
 class DockerfileLexerBase : public antlr4::Lexer {
  public:
-  explicit DockerfileLexerBase(antlr4::CharStream* input) : antlr4::Lexer(input) {}
+  // `input` must be a ByteCharStream (the generated constructor takes any CharStream).
+  explicit DockerfileLexerBase(antlr4::CharStream* input);
 
   // Token types and modes of the generated subclass (the base cannot name them itself).
   struct TokenKinds {
@@ -49,15 +52,15 @@ class DockerfileLexerBase : public antlr4::Lexer {
 
  protected:
   virtual TokenKinds token_kinds() const = 0;
-  // True when the token being matched starts with the escape token.
-  bool isEscape();
 
  private:
   void on_comment(const TokenKinds& k);
   void on_end_of_line(const TokenKinds& k);
   void on_heredoc_line(const TokenKinds& k);
   void problem(std::string message);
+  void set_escape(char escape);
 
+  ByteCharStream& input_;
   char escape_ = '\\';
   bool directives_open_ = true;
   std::vector<DirectiveValue> directives_;

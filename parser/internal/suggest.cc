@@ -1,13 +1,17 @@
 #include "parser/internal/suggest.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace mybuild::parser::internal {
 namespace {
 
+// `b` is at most kMaxWord long (closest() checks): one row on the stack, no allocation.
+constexpr size_t kMaxWord = 64;
+
 size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
+  std::array<size_t, kMaxWord + 1> row;
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diagonal = row[0];
@@ -27,7 +31,7 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> closest(std::string_view word,
                                    const std::vector<std::string>& candidates) {
-  if (word.size() > 64) return std::nullopt;  // not a typo of a keyword; skip the work
+  if (word.size() > kMaxWord) return std::nullopt;  // not a typo of a keyword; skip the work
   std::optional<std::string> best;
   size_t best_distance = 3;
   for (const std::string& c : candidates) {
@@ -35,7 +39,7 @@ std::optional<std::string> closest(std::string_view word,
     // (the Dockerfile fuzzer spent 8% of its time here on garbage keywords).
     const size_t gap = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
     if (gap >= best_distance) continue;
-    size_t d = edit_distance(word, c);
+    size_t d = edit_distance(c, word);
     if (d < best_distance && d < word.size()) {
       best = c;
       best_distance = d;

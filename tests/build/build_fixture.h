@@ -50,6 +50,16 @@ struct RunOptions {
   int timeout_seconds = 120;               // killed (and reported as 137) after this
 };
 
+// RunOptions for a process run in `cwd`, with `env` added to the environment.
+inline RunOptions in_dir(const fs::path& cwd, std::map<std::string, std::string> env = {},
+                         int timeout_seconds = 120) {
+  RunOptions o;
+  o.cwd = cwd;
+  o.env = std::move(env);
+  o.timeout_seconds = timeout_seconds;
+  return o;
+}
+
 // Runs argv[0] (searched in PATH) with stdout/stderr captured through files (no pipe
 // deadlocks). Never throws for a non-zero exit.
 Ran run_process(const std::vector<std::string>& argv, const RunOptions& opts);

@@ -22,16 +22,6 @@ const fs::path kSource = MYBUILD_SOURCE_DIR;
 const std::string kUser = "ci-user";
 const std::string kPassword = "ci-password";
 
-// Options for run_process: the working directory, extra environment, a timeout.
-RunOptions in_dir(const fs::path& cwd, std::map<std::string, std::string> env = {},
-                  int timeout_seconds = 120) {
-  RunOptions o;
-  o.cwd = cwd;
-  o.env = std::move(env);
-  o.timeout_seconds = timeout_seconds;
-  return o;
-}
-
 class Pipelines : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -42,16 +42,6 @@ const char* kUser = "mybuild-podman";
 std::string skip_reason;
 std::string setup_failure;
 
-// Options for run_process: the working directory, extra environment, a timeout.
-RunOptions in_dir(const fs::path& cwd, std::map<std::string, std::string> env = {},
-                  int timeout_seconds = 120) {
-  RunOptions o;
-  o.cwd = cwd;
-  o.env = std::move(env);
-  o.timeout_seconds = timeout_seconds;
-  return o;
-}
-
 class PodmanImage : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

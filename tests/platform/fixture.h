@@ -21,19 +21,7 @@ using store_commands_testing::have;
 
 // A busybox root filesystem around `binary`, as a plain tar in `dir`.
 inline fs::path rootfs_tar(const fs::path& binary, const fs::path& dir) {
-  fs::path root = dir / "rootfs";
-  fs::create_directories(root / "bin");
-  fs::copy_file(binary, root / "bin/busybox");
-  ::chmod((root / "bin/busybox").c_str(), 0755);
-  for (const char* applet : {"sh", "cat", "uname", "tee", "echo"})
-    fs::create_symlink("busybox", root / "bin" / applet);
-  fs::path tar = dir / "rootfs.tar";
-  common::UniqueFd fd = common::open_file(tar, O_WRONLY | O_CREAT | O_TRUNC);
-  common::FdWriter w(fd.get());
-  snapshot::LayerOptions o;
-  o.compression = snapshot::Compression::kNone;
-  snapshot::write_tree_layer(root, w, o);
-  return tar;
+  return store_commands_testing::busybox_tar(dir, binary, {"sh", "cat", "uname", "tee", "echo"});
 }
 
 class TwoPlatforms : public store_commands_testing::WithRegistry {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -36,14 +37,15 @@ inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// A busybox root filesystem (the static binary and a few applet links) as a plain tar.
-inline fs::path busybox_tar(const fs::path& dir) {
+// A busybox root filesystem (the static `binary` and links for `applets`) as a plain tar in
+// `dir`.
+inline fs::path busybox_tar(const fs::path& dir, const fs::path& binary = "/bin/busybox",
+                            std::initializer_list<const char*> applets = {"sh", "ls", "cat"}) {
   fs::path root = dir / "rootfs";
   fs::create_directories(root / "bin");
-  fs::copy_file("/bin/busybox", root / "bin/busybox");
+  fs::copy_file(binary, root / "bin/busybox");
   ::chmod((root / "bin/busybox").c_str(), 0755);
-  for (const char* applet : {"sh", "ls", "cat"})
-    fs::create_symlink("busybox", root / "bin" / applet);
+  for (const char* applet : applets) fs::create_symlink("busybox", root / "bin" / applet);
   fs::path tar = dir / "rootfs.tar";
   common::UniqueFd fd = common::open_file(tar, O_WRONLY | O_CREAT | O_TRUNC);
   common::FdWriter w(fd.get());

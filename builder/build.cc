@@ -416,7 +416,14 @@ common::Descriptor push_names(BuildSession& session, const ExportedImage& image,
       if (!pushed) pushed = roots.converted(image.manifests(), format, log);
       image::PushReport report = image::push_image(
           session.store.content(), *pushed, client, registry::parse_reference(n), log, std::nullopt,
-          session.imports ? session.imports->remote_blobs() : nullptr);
+          session.imports ? session.imports->remote_blobs() : nullptr,
+          [&](const common::Descriptor& blob, int64_t current, bool completed) {
+            progress.step_transfer(step, {.id = blob.digest.str(),
+                                          .action = "pushing",
+                                          .current = current,
+                                          .total = blob.size,
+                                          .completed = completed});
+          });
       progress.step_log(step, n + ": digest: " + report.digest.str() + "\n");
     } catch (...) {
       progress.step_state(step, StepState::kFailed, Clock::now() - started);

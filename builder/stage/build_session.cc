@@ -43,7 +43,14 @@ image::LocalImage BuildSession::base_image(const std::string& ref_text,
     // lock that other stages need for their cache lookups.
     snapshot::Database db(snapshot::metadata_path(store.root()));
     snapshot::ImageStore images(store.content(), db);
-    image = image::pull_image(store.content(), images, *client, ref, platform);
+    auto bytes = [&](const common::Descriptor& layer, int64_t current, bool completed) {
+      progress.step_transfer(step, {.id = layer.digest.str(),
+                                    .action = "",
+                                    .current = current,
+                                    .total = layer.size,
+                                    .completed = completed});
+    };
+    image = image::pull_image(store.content(), images, *client, ref, platform, {}, bytes);
   }
   pulled[key] = *image;
   return *image;

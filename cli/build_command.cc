@@ -190,6 +190,13 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
   r.target = f.target;
   r.no_cache = f.no_cache;
   r.no_cache_filter = f.no_cache_filter;
+  r.cache_ttl = f.cache_ttl;
+  if (r.cache_ttl && r.source_date_epoch) {
+    // Records then carry SOURCE_DATE_EPOCH as their time, which says nothing of their age.
+    throw Error(ErrorKind::kUsage,
+                "--cache-ttl cannot be used with SOURCE_DATE_EPOCH (or --reproducible): cache "
+                "records then carry that date, not when their step ran");
+  }
   r.pull = f.pull;
   r.platform = f.platform;
   for (const auto& l : f.labels) {

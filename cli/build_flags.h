@@ -18,6 +18,7 @@ struct BuildFlags {
   std::string target;
   bool no_cache = false;
   std::vector<std::string> no_cache_filter;
+  std::optional<int64_t> cache_ttl;  // seconds (Kaniko's --cache-ttl)
   bool pull = false;
   std::string platform;
   std::vector<std::string> labels;

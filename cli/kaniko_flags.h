@@ -11,7 +11,7 @@
 //                           stays docker's: relative to the current directory)
 //   --no-push, --tar-path FILE (docker-archive), --oci-layout-path DIR (OCI layout directory)
 //   --cache=BOOL            with --cache-repo, or else DESTINATION-REPOSITORY/cache
-//   --cache-ttl DURATION    checked, then ignored with a warning
+//   --cache-ttl DURATION    cache records older than this are not used (whole seconds)
 //   --image-name-tag-with-digest-file FILE   "NAME:TAG@DIGEST\n" per destination
 //   --reproducible          SOURCE_DATE_EPOCH=0 unless one is given
 //   --single-snapshot       ignored with a warning: mybuild keeps a layer per step

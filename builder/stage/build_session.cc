@@ -1,5 +1,6 @@
 #include "builder/stage/build_session.h"
 
+#include <ctime>
 #include <mutex>
 
 #include "common/error.h"
@@ -75,10 +76,16 @@ void BuildSession::use_imports(CacheImports& i, const common::Platform& platform
 }
 
 std::optional<CacheRecord> BuildSession::cache_hit(const std::string& key) {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::optional<CacheRecord> hit = cache_lookup(key);
-  if (hit && (!hit->layer || store.content().contains(hit->layer->blob.digest))) return hit;
-  if (imports) return imports->lookup(key);
-  return std::nullopt;
+  if (hit && within_cache_ttl(*hit, request.cache_ttl, now) &&
+      (!hit->layer || store.content().contains(hit->layer->blob.digest))) {
+    return hit;
+  }
+  if (!imports) return std::nullopt;
+  hit = imports->lookup(key);
+  if (hit && !within_cache_ttl(*hit, request.cache_ttl, now)) return std::nullopt;
+  return hit;
 }
 
 void BuildSession::cache_store(const CacheRecord& record) {

@@ -25,6 +25,7 @@
 #include "builder/stage/cache_import.h"
 #include "builder/stage/history_text.h"
 #include "builder/stage/scheduler.h"
+#include "builder/stage/squash.h"
 #include "builder/stage/stage_builder.h"
 #include "builder/stage/step_locks.h"
 #include "common/error.h"
@@ -257,6 +258,7 @@ StageResult build_stages(BuildSession& session, const parser::Dockerfile& docker
   }
   StageResult result = scheduler.result(plan.target);
   session.stage_result = nullptr;
+  if (session.request.single_snapshot) result = squash_build_layers(session, result);
   return result;
 }
 

@@ -19,6 +19,7 @@ struct BuildFlags {
   bool no_cache = false;
   std::vector<std::string> no_cache_filter;
   std::optional<int64_t> cache_ttl;  // seconds (Kaniko's --cache-ttl)
+  bool single_snapshot = false;      // Kaniko's --single-snapshot
   bool pull = false;
   std::string platform;
   std::vector<std::string> labels;

@@ -201,7 +201,7 @@ void add_kaniko_flags(CLI::App* b, KanikoFlags& k) {
               "Kaniko: strip timestamps (SOURCE_DATE_EPOCH=0 unless one is given)")
       ->group(g);
   b->add_flag("--single-snapshot", k.single_snapshot,
-              "Kaniko: accepted; mybuild still writes a layer per step (a warning says so)")
+              "Kaniko: the base image's layers plus one layer of all the build's changes")
       ->group(g);
   b->add_flag("--skip-tls-verify", k.skip_tls_verify,
               "Kaniko: the destinations' registries may use plain HTTP (insecure-registry)")
@@ -249,11 +249,7 @@ KanikoEffects apply_kaniko_flags(const KanikoFlags& k, BuildFlags& f) {
     for (const auto& a : f.build_args) given = given || a.starts_with("SOURCE_DATE_EPOCH=");
     if (!given) f.build_args.push_back("SOURCE_DATE_EPOCH=0");
   }
-  if (k.single_snapshot) {
-    effects.warnings.push_back(
-        "--single-snapshot is ignored: mybuild writes one layer per step (layers are diffs of "
-        "a snapshot, so a single one saves no work here)");
-  }
+  f.single_snapshot = k.single_snapshot;
   if (!k.verbosity.empty()) common::log::set_level(verbosity_level(k.verbosity));
   for (const auto& flag : k.ignored) {
     effects.warnings.push_back(

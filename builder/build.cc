@@ -25,6 +25,7 @@
 #include "builder/stage/cache_import.h"
 #include "builder/stage/history_text.h"
 #include "builder/stage/scheduler.h"
+#include "builder/stage/squash.h"
 #include "builder/stage/stage_builder.h"
 #include "builder/stage/step_locks.h"
 #include "common/error.h"
@@ -257,6 +258,7 @@ StageResult build_stages(BuildSession& session, const parser::Dockerfile& docker
   }
   StageResult result = scheduler.result(plan.target);
   session.stage_result = nullptr;
+  if (session.request.single_snapshot) result = squash_build_layers(session, result);
   return result;
 }
 
@@ -416,7 +418,14 @@ common::Descriptor push_names(BuildSession& session, const ExportedImage& image,
       if (!pushed) pushed = roots.converted(image.manifests(), format, log);
       image::PushReport report = image::push_image(
           session.store.content(), *pushed, client, registry::parse_reference(n), log, std::nullopt,
-          session.imports ? session.imports->remote_blobs() : nullptr);
+          session.imports ? session.imports->remote_blobs() : nullptr,
+          [&](const common::Descriptor& blob, int64_t current, bool completed) {
+            progress.step_transfer(step, {.id = blob.digest.str(),
+                                          .action = "pushing",
+                                          .current = current,
+                                          .total = blob.size,
+                                          .completed = completed});
+          });
       progress.step_log(step, n + ": digest: " + report.digest.str() + "\n");
     } catch (...) {
       progress.step_state(step, StepState::kFailed, Clock::now() - started);

@@ -34,6 +34,11 @@ struct BuildRequest {
   std::string target;  // empty: the last stage
   bool no_cache = false;
   std::vector<std::string> no_cache_filter;  // stage names whose steps always run
+  // Kaniko's --cache-ttl, in seconds: a cache record (local or imported) made longer ago than
+  // this is not used; the step runs and its fresh record replaces the old one.
+  std::optional<int64_t> cache_ttl;
+  // Kaniko's --single-snapshot: the target stage's own layers squashed into one.
+  bool single_snapshot = false;
   bool pull = false;
   std::string platform;  // empty: the host's
   std::map<std::string, std::string> labels;

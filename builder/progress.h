@@ -18,6 +18,15 @@ struct StepId {
 
 enum class StepState { kStarted, kCached, kDone, kFailed, kCancelled };
 
+// Bytes of one transfer a step makes: a base image's layer it pulls, a blob it pushes.
+struct TransferStatus {
+  std::string id;      // the blob's digest
+  std::string action;  // "" for a download (BuildKit names none), "pushing" for an upload
+  int64_t current = 0;
+  int64_t total = 0;  // the blob's size
+  bool completed = false;
+};
+
 class ProgressSink {
  public:
   virtual ~ProgressSink() = default;
@@ -28,6 +37,10 @@ class ProgressSink {
   // Why a step missed the cache (--explain-cache, rawjson).
   virtual void cache_miss(const StepId& step, std::string_view reason) = 0;
   virtual void message(std::string_view text) = 0;  // warnings and notes for the user
+  // Byte progress of a transfer, repeated as bytes flow (throttled), last with completed set;
+  // from transfer worker threads. Only rawjson shows it (BuildKit's statuses). Pure, so that a
+  // sink passing events on cannot drop it by forgetting it.
+  virtual void step_transfer(const StepId& step, const TransferStatus& status) = 0;
 };
 
 }  // namespace mybuild::builder

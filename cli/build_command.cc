@@ -190,6 +190,14 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
   r.target = f.target;
   r.no_cache = f.no_cache;
   r.no_cache_filter = f.no_cache_filter;
+  r.cache_ttl = f.cache_ttl;
+  r.single_snapshot = f.single_snapshot;
+  if (r.cache_ttl && r.source_date_epoch) {
+    // Records then carry SOURCE_DATE_EPOCH as their time, which says nothing of their age.
+    throw Error(ErrorKind::kUsage,
+                "--cache-ttl cannot be used with SOURCE_DATE_EPOCH (or --reproducible): cache "
+                "records then carry that date, not when their step ran");
+  }
   r.pull = f.pull;
   r.platform = f.platform;
   for (const auto& l : f.labels) {
@@ -233,6 +241,14 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
   r.compression_level = f.compression_level;
   r.registry = f.registry;
   apply_cache_flags(f.cache, r);
+  for (const auto& spec : r.cache_to) {
+    if (r.single_snapshot && spec.type == "inline") {
+      // Inline records name their layers by the image's diff_ids, which the squash replaced.
+      throw Error(ErrorKind::kUsage,
+                  "--single-snapshot cannot be used with --cache-to type=inline: the image has "
+                  "no per-step layers for the records to name (use type=registry or local)");
+    }
+  }
   for (const auto& a : f.allow) {
     if (a == "security.insecure") {
       r.allow_insecure = true;

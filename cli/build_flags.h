@@ -18,6 +18,8 @@ struct BuildFlags {
   std::string target;
   bool no_cache = false;
   std::vector<std::string> no_cache_filter;
+  std::optional<int64_t> cache_ttl;  // seconds (Kaniko's --cache-ttl)
+  bool single_snapshot = false;      // Kaniko's --single-snapshot
   bool pull = false;
   std::string platform;
   std::vector<std::string> labels;

@@ -30,6 +30,9 @@ class WarningRecorder : public builder::ProgressSink {
   void cache_miss(const builder::StepId& step, std::string_view reason) override {
     inner_.cache_miss(step, reason);
   }
+  void step_transfer(const builder::StepId& step, const builder::TransferStatus& status) override {
+    inner_.step_transfer(step, status);
+  }
   void message(std::string_view text) override;
   const std::vector<std::string>& warnings() const { return warnings_; }
 

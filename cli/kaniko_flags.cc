@@ -116,7 +116,7 @@ void apply_context(const KanikoFlags& k, BuildFlags& f, KanikoEffects& effects) 
   }
 }
 
-void apply_cache(const KanikoFlags& k, BuildFlags& f, KanikoEffects& effects) {
+void apply_cache(const KanikoFlags& k, BuildFlags& f) {
   if (k.cache && f.cache.cache_repo.empty()) {
     if (k.destinations.empty()) {
       throw Error(ErrorKind::kUsage, "--cache=true needs --cache-repo or a --destination");
@@ -124,12 +124,13 @@ void apply_cache(const KanikoFlags& k, BuildFlags& f, KanikoEffects& effects) {
     f.cache.cache_repo = repository_of(k.destinations.front()) + "/cache";  // Kaniko's default
   }
   if (!k.cache_ttl.empty()) {
-    if (!common::parse_duration(k.cache_ttl)) {
-      throw Error(ErrorKind::kUsage, "invalid --cache-ttl value: " + k.cache_ttl + " (e.g. 168h)");
+    auto ttl = common::parse_duration(k.cache_ttl);
+    if (!ttl || *ttl < std::chrono::seconds(1)) {
+      throw Error(ErrorKind::kUsage, "invalid --cache-ttl value: " + k.cache_ttl +
+                                         " (a duration of at least 1s, e.g. 168h)");
     }
-    effects.warnings.push_back(
-        "--cache-ttl is ignored: mybuild's registry cache is rewritten by each export, so it "
-        "holds no entries older than the last build that wrote it");
+    // Records keep whole seconds.
+    f.cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(*ttl).count();
   }
 }
 
@@ -193,13 +194,14 @@ void add_kaniko_flags(CLI::App* b, KanikoFlags& k) {
   b->add_flag("--cache", k.cache,
               "Kaniko: --cache=true uses --cache-repo (default: the destination's REPO/cache)")
       ->group(g);
-  b->add_option("--cache-ttl", k.cache_ttl, "Kaniko: accepted and ignored (a warning says why)")
+  b->add_option("--cache-ttl", k.cache_ttl,
+                "Kaniko: cache records older than this duration (e.g. 168h) are not used")
       ->group(g);
   b->add_flag("--reproducible", k.reproducible,
               "Kaniko: strip timestamps (SOURCE_DATE_EPOCH=0 unless one is given)")
       ->group(g);
   b->add_flag("--single-snapshot", k.single_snapshot,
-              "Kaniko: accepted; mybuild still writes a layer per step (a warning says so)")
+              "Kaniko: the base image's layers plus one layer of all the build's changes")
       ->group(g);
   b->add_flag("--skip-tls-verify", k.skip_tls_verify,
               "Kaniko: the destinations' registries may use plain HTTP (insecure-registry)")
@@ -240,18 +242,14 @@ KanikoEffects apply_kaniko_flags(const KanikoFlags& k, BuildFlags& f) {
   if (!k.oci_layout_path.empty()) {
     f.outputs.push_back("type=oci,tar=false,dest=" + k.oci_layout_path);
   }
-  apply_cache(k, f, effects);
+  apply_cache(k, f);
   apply_registry(k, f);
   if (k.reproducible) {
     bool given = std::getenv("SOURCE_DATE_EPOCH") != nullptr;
     for (const auto& a : f.build_args) given = given || a.starts_with("SOURCE_DATE_EPOCH=");
     if (!given) f.build_args.push_back("SOURCE_DATE_EPOCH=0");
   }
-  if (k.single_snapshot) {
-    effects.warnings.push_back(
-        "--single-snapshot is ignored: mybuild writes one layer per step (layers are diffs of "
-        "a snapshot, so a single one saves no work here)");
-  }
+  f.single_snapshot = k.single_snapshot;
   if (!k.verbosity.empty()) common::log::set_level(verbosity_level(k.verbosity));
   for (const auto& flag : k.ignored) {
     effects.warnings.push_back(

@@ -11,10 +11,10 @@
 //                           stays docker's: relative to the current directory)
 //   --no-push, --tar-path FILE (docker-archive), --oci-layout-path DIR (OCI layout directory)
 //   --cache=BOOL            with --cache-repo, or else DESTINATION-REPOSITORY/cache
-//   --cache-ttl DURATION    checked, then ignored with a warning
+//   --cache-ttl DURATION    cache records older than this are not used (whole seconds)
 //   --image-name-tag-with-digest-file FILE   "NAME:TAG@DIGEST\n" per destination
 //   --reproducible          SOURCE_DATE_EPOCH=0 unless one is given
-//   --single-snapshot       ignored with a warning: mybuild keeps a layer per step
+//   --single-snapshot       the base's layers plus one squashed layer of the build's changes
 //   --skip-tls-verify, --insecure   insecure-registry rules for the destinations' registries
 //   --push-retry N          each registry request tried at least N+1 times
 //   --verbosity LEVEL       panic|fatal|error|warn|info|debug|trace: mybuild's log level

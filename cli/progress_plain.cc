@@ -90,6 +90,9 @@ class PlainProgress : public builder::ProgressSink {
     out_ << "#" << step.index << " cache miss: " << reason << "\n";
   }
 
+  // Byte counts are for machines (rawjson); people see the step's "Pull complete" lines.
+  void step_transfer(const builder::StepId&, const builder::TransferStatus&) override {}
+
   void message(std::string_view text) override {
     std::lock_guard lock(mu_);
     leave();  // a warning must not hide in a folded step

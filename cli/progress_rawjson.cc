@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "common/base64.h"
 #include "common/digest.h"
@@ -92,6 +93,24 @@ class SolveStatusProgress : public builder::ProgressSink {
     log(vertex(step, Wall::now()), "cache miss: " + std::string(reason) + "\n");
   }
 
+  // BuildKit's VertexStatus (client/graph.go): name and total are omitempty, current is not;
+  // started is when the transfer's first bytes were reported.
+  void step_transfer(const builder::StepId& step, const builder::TransferStatus& t) override {
+    std::lock_guard lock(mu_);
+    const auto now = Wall::now();
+    const Vertex& v = vertex(step, now);
+    auto [it, inserted] = transfer_started_.try_emplace({step.index, t.id}, "");
+    if (inserted) it->second = rfc3339_nano(now);
+    ordered_json j = {{"id", t.id}, {"vertex", v.digest}};
+    if (!t.action.empty()) j["name"] = t.action;
+    if (t.total != 0) j["total"] = t.total;
+    j["current"] = t.current;
+    j["timestamp"] = rfc3339_nano(now);
+    j["started"] = it->second;
+    if (t.completed) j["completed"] = rfc3339_nano(now);
+    emit({{"statuses", ordered_json::array({j})}});
+  }
+
   void message(std::string_view text) override {
     std::lock_guard lock(mu_);
     constexpr std::string_view kWarn = "WARN: ";
@@ -167,6 +186,7 @@ class SolveStatusProgress : public builder::ProgressSink {
   std::map<int, Vertex> vertices_;
   std::map<std::string, std::string> last_of_stage_;  // stage -> digest of its latest step
   std::set<std::string> digests_;
+  std::map<std::pair<int, std::string>, std::string> transfer_started_;  // (step, id) -> time
 };
 
 }  // namespace

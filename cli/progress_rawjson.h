@@ -5,7 +5,8 @@
 //   {"vertexes":[{"digest":"sha256:…","inputs":["sha256:…"],"name":"[2/3] RUN make",
 //                 "started":"2025-01-02T03:04:05.123456789Z","completed":"…","cached":true,
 //                 "error":"…"}],
-//    "statuses":[{"id":…,"vertex":…,"name":…,"total":…,"current":…,"timestamp":…}],
+//    "statuses":[{"id":…,"vertex":…,"name":…,"total":…,"current":…,"timestamp":…,
+//                 "started":…,"completed":…}],
 //    "logs":[{"vertex":"sha256:…","stream":1,"data":"<base64>","timestamp":"…"}],
 //    "warnings":[{"vertex":…,"level":1,"short":"<base64>"}]}
 // How mybuild's events map onto it:
@@ -19,7 +20,12 @@
 //   reason is a log line "cache miss: …" of its step.
 // - "WARN: …" messages are warnings (level 1, no vertex); other messages become a completed
 //   vertex named by the message, as BuildKit shows its "[internal] …" lines.
-// - statuses are never sent: mybuild's progress carries no per-transfer byte counts.
+// - statuses are byte counts of blob transfers: each layer a FROM step pulls (vertex: that
+//   step; id: the layer digest; no name, as BuildKit's downloads have none) and each blob a
+//   `pushing NAME` step uploads (name "pushing"; a blob the registry had or mounted completes at
+//   its size at once). One status at most every 100 ms per blob while bytes flow, then a last
+//   one with current == total and completed set. The context transfer sends none (the context
+//   is read in place, never copied).
 #pragma once
 
 #include <memory>

@@ -55,6 +55,41 @@ TEST(RawJsonProgress, OneValidObjectPerLineEvenWithBinaryOutput) {
   EXPECT_EQ(lines[2]["logs"][0]["data"], common::base64_encode("cache miss: file a.txt changed\n"));
 }
 
+// BuildKit's VertexStatus: fields in Go's order, name and total omitted when empty, the same
+// `started` on every update of one transfer, `completed` only on the last.
+TEST(RawJsonProgress, TransferIsVertexStatus) {
+  std::ostringstream out;
+  auto p = make_progress("rawjson", out, false);
+  StepId from{1, "[1/2] FROM r/base"};
+  p->step_state(from, StepState::kStarted, {});
+  p->step_transfer(
+      from, {.id = "sha256:aa", .action = "", .current = 5, .total = 10, .completed = false});
+  p->step_transfer(
+      from, {.id = "sha256:aa", .action = "", .current = 10, .total = 10, .completed = true});
+  p->step_transfer(
+      from, {.id = "sha256:bb", .action = "pushing", .current = 0, .total = 0, .completed = false});
+  std::istringstream raw(out.str());
+  std::vector<std::string> text;
+  for (std::string line; std::getline(raw, line);) text.push_back(line);
+  ASSERT_EQ(text.size(), 4u) << out.str();
+  const std::string v = json_lines(out.str())[0]["vertexes"][0]["digest"];
+  EXPECT_TRUE(std::regex_match(
+      text[1],
+      std::regex(R"(\{"statuses":\[\{"id":"sha256:aa","vertex":")" + v +
+                 R"(","total":10,"current":5,"timestamp":"[^"]+","started":"[^"]+"\}\]\})")))
+      << text[1];
+  auto lines = json_lines(out.str());
+  auto first = lines[1]["statuses"][0];
+  auto last = lines[2]["statuses"][0];
+  EXPECT_EQ(last["started"], first["started"]);
+  EXPECT_EQ(last["current"], 10);
+  EXPECT_TRUE(std::regex_match(last["completed"].get<std::string>(), kRfc3339Nano)) << last;
+  auto pushing = lines[3]["statuses"][0];
+  EXPECT_EQ(pushing["name"], "pushing");
+  EXPECT_FALSE(pushing.contains("total")) << pushing;
+  EXPECT_EQ(pushing["current"], 0) << "current is never omitted";
+}
+
 // The shape `docker buildx build --progress rawjson` prints (BuildKit's client.SolveStatus with
 // its Go json tags): one object a line, vertexes re-sent on each state change, base64 logs.
 TEST(RawJsonProgress, IsBuildKitSolveStatus) {

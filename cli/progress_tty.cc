@@ -95,6 +95,9 @@ class TtyProgress : public builder::ProgressSink {
   void cache_miss(const builder::StepId& step, std::string_view reason) override {
     message(cat("#", std::to_string(step.index), " ", step.name, ": cache miss: ", reason));
   }
+  // Byte counts are for machines (rawjson); people see the step's "Pull complete" lines.
+  void step_transfer(const builder::StepId&, const builder::TransferStatus&) override {}
+
   void message(std::string_view text) override {
     std::lock_guard lock(mu_);
     messages_.emplace_back(text);

@@ -73,7 +73,8 @@ std::optional<LocalImage> find_local_image(const snapshot::ContentStore& content
 
 LocalImage pull_image(const snapshot::ContentStore& content, snapshot::ImageStore& images,
                       registry::Client& client, const registry::Reference& ref,
-                      const common::Platform& platform, const PullLog& log) {
+                      const common::Platform& platform, const PullLog& log,
+                      const TransferProgress& progress) {
   registry::Reference name = stored_name(ref);
   try {
     registry::ResolvedImage resolved = client.resolve(name, platform);
@@ -104,14 +105,24 @@ LocalImage pull_image(const snapshot::ContentStore& content, snapshot::ImageStor
         missing.push_back(d);
       }
     }
+    // Byte progress for layers only, as docker and BuildKit show it.
+    TransferProgress layer_progress;
+    if (progress) {
+      layer_progress = [&](const Descriptor& d, int64_t current, bool completed) {
+        if (layer_digests.count(d.digest)) progress(d, current, completed);
+      };
+    }
     client.fetch_blobs(
         name, missing,
-        [&content](const Descriptor& d) -> std::unique_ptr<common::Writer> {
-          return content.writer(d.digest.str());
+        [&content, &layer_progress](const Descriptor& d) -> std::unique_ptr<common::Writer> {
+          return std::make_unique<CountingWriter>(content.writer(d.digest.str()), d,
+                                                  layer_progress);
         },
         [&](const Descriptor& d, common::Writer& w) {
-          // The sinks are the content writers made just above.
-          static_cast<snapshot::ContentWriter&>(w).commit(d.size, d.digest);
+          // The sinks are content writers wrapped just above.
+          auto& counted = static_cast<CountingWriter&>(w);
+          static_cast<snapshot::ContentWriter&>(counted.inner()).commit(d.size, d.digest);
+          if (layer_progress) layer_progress(d, counted.count(), true);
           say(d, "Pull complete");
         });
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/descriptor.h"
+#include "image/transfer_progress.h"
 #include "registry/client.h"
 #include "registry/reference.h"
 #include "snapshot/content_store.h"
@@ -48,11 +49,12 @@ using PullLog = std::function<void(std::string_view line)>;
 
 // Fetches `ref` for `platform` into the store (blobs already present are not fetched again,
 // several at once otherwise), tags it under ref.str() (not for a reference with a digest) and
-// returns it. Errors are the client's (kNotFound, kAuth, kIntegrity, kNetwork ...), with the
-// reference added as context. A lease keeps a concurrent `mybuild prune` from removing the
-// blobs before the tag (written last) reaches them.
+// returns it; `progress` hears each fetched layer's bytes. Errors are the client's (kNotFound,
+// kAuth, kIntegrity, kNetwork ...), with the reference added as context. A lease keeps a concurrent
+// `mybuild prune` from removing the blobs before the tag (written last) reaches them.
 LocalImage pull_image(const snapshot::ContentStore& content, snapshot::ImageStore& images,
                       registry::Client& client, const registry::Reference& ref,
-                      const common::Platform& platform, const PullLog& log = {});
+                      const common::Platform& platform, const PullLog& log = {},
+                      const TransferProgress& progress = {});
 
 }  // namespace mybuild::image

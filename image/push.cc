@@ -89,7 +89,7 @@ void plan_push(const snapshot::ContentStore& content, const Descriptor& d, PushP
 void push_blobs(const snapshot::ContentStore& content, const std::vector<Descriptor>& blobs,
                 registry::Client& client, const registry::Reference& dest, const PushLog& log,
                 const std::optional<registry::Reference>& mount_from, const RemoteBlobs* remote,
-                PushReport& report) {
+                const TransferProgress& progress, PushReport& report) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mu;  // guards report, log and first_error
@@ -104,12 +104,13 @@ void push_blobs(const snapshot::ContentStore& content, const std::vector<Descrip
         if (remote && !content.contains(d.digest)) {
           if (auto it = remote->where.find(d.digest); it != remote->where.end()) from = it->second;
         }
-        auto open = [&content, &d, remote] {
+        auto open = [&content, &d, remote, &progress]() -> std::unique_ptr<common::Reader> {
           // Reached only when the destination lacks the blob and no mount worked.
           if (remote && remote->fetch && !content.contains(d.digest)) remote->fetch(d);
-          return content.open(d.digest);
+          return std::make_unique<CountingReader>(content.open(d.digest), d, progress);
         };
         registry::PushOutcome outcome = client.push_blob(dest, d, open, from);
+        if (progress) progress(d, d.size, true);
         std::lock_guard lk(mu);
         std::string line = d.digest.short_hex() + ": ";
         switch (outcome) {
@@ -162,7 +163,7 @@ std::string push_size_text(int64_t bytes) {
 PushReport push_image(const snapshot::ContentStore& content, const Descriptor& target,
                       registry::Client& client, const registry::Reference& dest, const PushLog& log,
                       const std::optional<registry::Reference>& mount_from,
-                      const RemoteBlobs* remote) {
+                      const RemoteBlobs* remote, const TransferProgress& progress) {
   registry::Reference tag = dest;
   if (tag.tag.empty() && !tag.digest) tag.tag = "latest";
   try {
@@ -175,7 +176,7 @@ PushReport push_image(const snapshot::ContentStore& content, const Descriptor& t
     plan_push(content, target, plan, seen, 0, remote);
 
     PushReport report;
-    push_blobs(content, plan.blobs, client, tag, log, mount_from, remote, report);
+    push_blobs(content, plan.blobs, client, tag, log, mount_from, remote, progress, report);
     for (const auto& m : plan.manifests) {
       client.push_manifest(tag.with_digest(m.digest), m.media_type, content.read_small(m.digest));
     }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/descriptor.h"
+#include "image/transfer_progress.h"
 #include "registry/client.h"
 #include "registry/reference.h"
 #include "snapshot/content_store.h"
@@ -42,13 +43,15 @@ struct RemoteBlobs {
   std::function<void(const common::Descriptor&)> fetch;
 };
 
-// Pushes `target` (a manifest or index descriptor from the local store) as `dest`. Throws
+// Pushes `target` (a manifest or index descriptor from the local store) as `dest`; `progress`
+// hears each blob's uploaded bytes and its end (a blob mounted or already there completes at
+// its size without bytes before). Throws
 // kNotFound when a blob is missing from the store (and from `remote`), else the client's errors
 // with `dest` added as context.
 PushReport push_image(const snapshot::ContentStore& content, const common::Descriptor& target,
                       registry::Client& client, const registry::Reference& dest,
                       const PushLog& log = {},
                       const std::optional<registry::Reference>& mount_from = std::nullopt,
-                      const RemoteBlobs* remote = nullptr);
+                      const RemoteBlobs* remote = nullptr, const TransferProgress& progress = {});
 
 }  // namespace mybuild::image

@@ -81,6 +81,10 @@ void BuildCache::store(const CacheRecord& r) {
   st.run();
 }
 
+bool within_cache_ttl(const CacheRecord& record, std::optional<int64_t> ttl, int64_t now) {
+  return !ttl || now - record.created_at <= *ttl;
+}
+
 std::vector<common::Descriptor> BuildCache::roots(snapshot::Database& db) {
   std::vector<common::Descriptor> out;
   // Called inside the collector's transaction: no migration here, a store that never built has

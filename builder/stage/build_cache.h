@@ -42,6 +42,11 @@ class BuildCache {
   snapshot::Database& db_;
 };
 
+// Whether --cache-ttl lets a record be used at `now` (unix seconds): its created_at (when the
+// step ran; imported records carry it as createdAt) is no more than `ttl` seconds ago. No ttl:
+// always.
+bool within_cache_ttl(const CacheRecord& record, std::optional<int64_t> ttl, int64_t now);
+
 // Compares the inputs of a miss with the last record of the same locator: "instruction
 // changed: ...", "build arg FOO changed", "files read changed: src/main.c", or "no earlier
 // build of this step".

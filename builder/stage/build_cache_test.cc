@@ -49,5 +49,13 @@ TEST(BuildCache, RecordsSurviveAndTheLastPerLocatorExplainsAMiss) {
   EXPECT_EQ(explain_miss("{}", std::nullopt), "no earlier build of this step");
 }
 
+TEST(BuildCache, CacheTtlComparesTheRecordsTime) {
+  CacheRecord r;
+  r.created_at = 1000;
+  EXPECT_TRUE(within_cache_ttl(r, std::nullopt, 999999));
+  EXPECT_TRUE(within_cache_ttl(r, 60, 1060));
+  EXPECT_FALSE(within_cache_ttl(r, 60, 1061));
+}
+
 }  // namespace
 }  // namespace mybuild::builder

@@ -1,5 +1,6 @@
 #include "builder/stage/build_session.h"
 
+#include <ctime>
 #include <mutex>
 
 #include "common/error.h"
@@ -43,7 +44,14 @@ image::LocalImage BuildSession::base_image(const std::string& ref_text,
     // lock that other stages need for their cache lookups.
     snapshot::Database db(snapshot::metadata_path(store.root()));
     snapshot::ImageStore images(store.content(), db);
-    image = image::pull_image(store.content(), images, *client, ref, platform);
+    auto bytes = [&](const common::Descriptor& layer, int64_t current, bool completed) {
+      progress.step_transfer(step, {.id = layer.digest.str(),
+                                    .action = "",
+                                    .current = current,
+                                    .total = layer.size,
+                                    .completed = completed});
+    };
+    image = image::pull_image(store.content(), images, *client, ref, platform, {}, bytes);
   }
   pulled[key] = *image;
   return *image;
@@ -68,10 +76,16 @@ void BuildSession::use_imports(CacheImports& i, const common::Platform& platform
 }
 
 std::optional<CacheRecord> BuildSession::cache_hit(const std::string& key) {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::optional<CacheRecord> hit = cache_lookup(key);
-  if (hit && (!hit->layer || store.content().contains(hit->layer->blob.digest))) return hit;
-  if (imports) return imports->lookup(key);
-  return std::nullopt;
+  if (hit && within_cache_ttl(*hit, request.cache_ttl, now) &&
+      (!hit->layer || store.content().contains(hit->layer->blob.digest))) {
+    return hit;
+  }
+  if (!imports) return std::nullopt;
+  hit = imports->lookup(key);
+  if (hit && !within_cache_ttl(*hit, request.cache_ttl, now)) return std::nullopt;
+  return hit;
 }
 
 void BuildSession::cache_store(const CacheRecord& record) {

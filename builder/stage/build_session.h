@@ -38,6 +38,10 @@ struct StageResult {
   image::ImageConfig config;
   std::vector<image::LayerRef> layers;
   std::string chain;  // chain_id_of(layers)
+  // How much of layers and config.history came with the base image (an earlier stage passes
+  // its own on): the rest is this build's, what --single-snapshot squashes.
+  size_t base_layers = 0;
+  size_t base_history = 0;
 };
 
 struct BuildSession {

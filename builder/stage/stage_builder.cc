@@ -197,6 +197,8 @@ StageResult StageBuilder::build() {
       state_.layers = layers_of(image, config_json);
       state_.config = image::ImageConfig::parse(config_json);
       state_.chain = chain_id_of(state_.layers);
+      state_.base_layers = state_.layers.size();
+      state_.base_history = state_.config.history.size();
     } catch (Error& e) {
       s_.progress.step_state(step, StepState::kFailed, std::chrono::steady_clock::now() - started);
       if (!e.where()) e.set_where(stage_.range);

@@ -306,5 +306,72 @@ TEST_F(BuildFlags, RelativeRootWorks) {
   EXPECT_EQ(image("app:v1").content("/ok"), "ok\n");
 }
 
+// Kaniko's --single-snapshot: the base's layers plus ONE layer with every change of the build
+// (a file made and removed by later steps is in neither; a base file removed is a whiteout), the
+// same file system as the normal build, and history saying so.
+TEST_F(BuildFlags, SingleSnapshotSquashesTheBuildIntoOneLayer) {
+  import_base("squashbase", {{"gone.txt", "base\n"}, {"kept.txt", "kept\n"}});
+  write("a.txt", "a\n");
+  dockerfile(
+      "FROM squashbase\n"
+      "RUN mkdir /w && echo one > /w/one && echo tmp > /w/tmp && rm /gone.txt\n"
+      "COPY a.txt /w/a.txt\n"
+      "RUN rm /w/tmp && echo two > /w/two && chmod 600 /w/one\n");
+  Ran normal = build({"-t", "normal:v1"});
+  ASSERT_TRUE(normal.ok()) << normal.both();
+  Ran squashed = build({"-t", "squashed:v1", "--single-snapshot", "--no-cache"});
+  ASSERT_TRUE(squashed.ok()) << squashed.both();
+  EXPECT_NE(squashed.err.find("squashing 3 layers into one (--single-snapshot)"), std::string::npos)
+      << squashed.err;
+
+  StoredImage base = image("squashbase");
+  StoredImage n = image("normal:v1");
+  StoredImage s = image("squashed:v1");
+  ASSERT_EQ(n.layers.size(), base.layers.size() + 3);
+  ASSERT_EQ(s.layers.size(), base.layers.size() + 1);
+  for (size_t i = 0; i < base.layers.size(); ++i) {
+    EXPECT_EQ(s.layers[i].digest, base.layers[i].digest) << "base layer " << i << " kept as is";
+  }
+  const LayerListing& own = s.layers.back();
+  std::map<std::string, char> in_layer;
+  for (const auto& [path, e] : own.entries) in_layer[path] = e.type;
+  EXPECT_TRUE(in_layer.count(".wh.gone.txt")) << "a base file removed is a whiteout";
+  EXPECT_FALSE(in_layer.count("w/tmp") || in_layer.count("w/.wh.tmp"))
+      << "made and removed by the build: in no layer";
+  EXPECT_FALSE(in_layer.count("kept.txt")) << "unchanged base files are not repeated";
+
+  // The same file system: every path, its type, mode, owner, content and link target.
+  ASSERT_EQ(s.files.size(), n.files.size());
+  for (const auto& [path, e] : n.files) {
+    const FileEntry* t = s.find(path);
+    ASSERT_NE(t, nullptr) << path;
+    EXPECT_EQ(t->type, e.type) << path;
+    EXPECT_EQ(t->mode, e.mode) << path;
+    EXPECT_EQ(t->uid, e.uid) << path;
+    EXPECT_EQ(t->gid, e.gid) << path;
+    EXPECT_EQ(t->content, e.content) << path;
+    EXPECT_EQ(t->link, e.link) << path;
+  }
+  EXPECT_EQ(s.content("/w/one"), "one\n");
+  EXPECT_FALSE(s.has("/gone.txt"));
+
+  // History: the steps' entries stay, all empty_layer, then one entry for the squashed layer.
+  const json& history = s.config["history"];
+  size_t non_empty = 0;
+  for (const auto& h : history) non_empty += h.value("empty_layer", false) ? 0 : 1;
+  EXPECT_EQ(non_empty, s.layers.size()) << history;
+  EXPECT_NE(history.back().value("created_by", "").find("--single-snapshot"), std::string::npos)
+      << history.back();
+  EXPECT_FALSE(history.back().value("empty_layer", false));
+  EXPECT_EQ(s.build_history(), n.build_history()) << "each step keeps its entry";
+
+  // Inline cache records name the image's per-step layers, which a squash removes.
+  Ran inline_cache = build({"-t", "x:1", "--single-snapshot", "--cache-to", "type=inline"});
+  EXPECT_EQ(inline_cache.code, 2) << inline_cache.both();
+  EXPECT_NE(inline_cache.err.find("--single-snapshot cannot be used with --cache-to type=inline"),
+            std::string::npos)
+      << inline_cache.err;
+}
+
 }  // namespace
 }  // namespace mybuild::build_testing

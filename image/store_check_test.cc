@@ -16,7 +16,7 @@ namespace {
 std::string wal_bytes(int frames, size_t tail) {
   std::string wal(32, '\0');
   wal[0] = '\x37', wal[1] = '\x7f', wal[2] = '\x06', wal[3] = '\x82';  // magic
-  wal[10] = '\x10';                                                     // page size 4096
+  wal[10] = '\x10';                                                    // page size 4096
   wal += std::string(static_cast<size_t>(frames) * (24 + 4096), 'f');
   return wal + std::string(tail, 't');
 }

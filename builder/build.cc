@@ -17,6 +17,8 @@
 
 #include "builder/attest/image_roots.h"
 #include "builder/attest/provenance_inputs.h"
+#include "builder/context/git_fetch.h"
+#include "builder/context/git_source.h"
 #include "builder/context/stdin.h"
 #include "builder/platforms.h"
 #include "builder/stage/build_inputs.h"
@@ -568,10 +570,28 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   return out;
 }
 
+// A git context becomes the directory of its checkout (builder/context/git_fetch.h); -f, when
+// relative, names a file in it, as buildx reads it from the repository.
+BuildRequest with_git_checkout(const BuildRequest& given, ProgressSink& progress) {
+  std::optional<GitSource> src = parse_git_source(given.context_git);
+  if (!src)
+    throw Error(ErrorKind::kUsage, "build context " + given.context_git + ": not a git URL");
+  GitCheckout checkout = fetch_git_source(*src, given.store_root);
+  progress.message("git context " + src->text + ": commit " + checkout.commit +
+                   (checkout.fetched ? " (fetched)" : " (already fetched)"));
+  BuildRequest r = given;
+  r.context_dir = checkout.root;
+  if (!r.dockerfile.empty() && r.dockerfile.is_relative())
+    r.dockerfile = checkout.root / r.dockerfile;
+  return r;
+}
+
 }  // namespace
 
-BuildResult build(const BuildRequest& request, ProgressSink& progress,
-                  common::CancelToken& cancel) {
+BuildResult build(const BuildRequest& given, ProgressSink& progress, common::CancelToken& cancel) {
+  std::optional<BuildRequest> git_request;
+  if (!given.context_git.empty()) git_request.emplace(with_git_checkout(given, progress));
+  const BuildRequest& request = git_request ? *git_request : given;
   BuildInput input = read_build_input(request);
   try {
     return build_input(request, input, progress, cancel);

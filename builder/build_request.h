@@ -25,6 +25,9 @@ struct BuildRequest {
   // The context directory; empty with `context_tar` set: a tar stream (`-`) read from stdin.
   std::filesystem::path context_dir;
   bool context_from_stdin = false;
+  // A git URL given as the context (builder/context/git_source.h): the build fetches it and
+  // sets context_dir to the checkout; a relative `dockerfile` is then inside it.
+  std::string context_git;
   // The Dockerfile: a path (absolute, or relative to the current directory as docker takes
   // -f), empty for <context>/Dockerfile; `dockerfile_text` set means it came on stdin (-f -).
   std::filesystem::path dockerfile;
@@ -91,6 +94,9 @@ struct BuildResult {
   std::optional<common::Descriptor> pushed;  // what --push sent (layers converted), if it ran
   int64_t cache_bytes_fetched = 0;           // layer bytes --cache-from brought into the store
 };
+
+// True when a context argument is a git URL (https://host/repo.git#ref:subdir, git://, ...).
+bool is_git_context(const std::string& context);
 
 // The scheme of a --build-context that names an image (buildx's docker-image://REF).
 inline constexpr std::string_view kDockerImageContext = "docker-image://";

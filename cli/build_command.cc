@@ -150,6 +150,8 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
     if (f.file == "-")
       throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");
     r.context_from_stdin = true;
+  } else if (builder::is_git_context(f.context)) {
+    r.context_git = f.context;
   } else {
     r.context_dir = f.context;
   }

@@ -1,0 +1,32 @@
+// Fetching a git context (git_source.h) with libgit2 into the state root, as a plain tree:
+//
+//   <root>/git/commits/<commit>/   the checked-out tree of one commit, without .git; never
+//                                  changed once renamed into place, so builds share it
+//   <root>/tmp/mybuild-git-<owner>-XXXXXX/   the bare repository and tree while fetching
+//                                  (reclaimed if the process dies: builder/reclaim.h)
+//
+// A ref is resolved against the remote every time (a branch that moved is fetched again); a
+// full commit id that is already there needs no network at all. libgit2 1.5 (Debian 12) cannot
+// fetch shallow: only the one ref asked for is fetched (all branches and tags for a commit id,
+// since servers need not serve a commit by id).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "builder/context/git_source.h"
+
+namespace mybuild::builder {
+
+struct GitCheckout {
+  std::filesystem::path tree;  // <root>/git/commits/<commit>
+  std::filesystem::path root;  // the context root: tree/subdir
+  std::string commit;          // full hex id
+  bool fetched = false;        // false: the tree was already in the state root
+};
+
+// Throws kNotFound for an unknown ref or a missing subdir, kNetwork when the remote cannot be
+// reached, kIntegrity when ?checksum= does not match; each message names `src.text`.
+GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root);
+
+}  // namespace mybuild::builder

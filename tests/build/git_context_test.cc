@@ -1,0 +1,182 @@
+// `mybuild build <git URL>` end to end: a repository the test makes, served by a real
+// `git daemon` on a free loopback port; built from a branch, a tag, a commit id and a subdir,
+// fetched once per commit, fetched again when the branch moves; an unknown ref and an
+// unreachable remote are errors naming the source.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/build/build_fixture.h"
+
+namespace mybuild::build_testing {
+namespace {
+
+// A loopback port nobody listens on now (the kernel's pick for port 0).
+int unused_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool accepts_connections(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// `git daemon` exporting the repositories under `base` for the life of the object.
+class GitDaemon {
+ public:
+  explicit GitDaemon(const fs::path& base) : port_(unused_loopback_port()) {
+    const std::string base_path = "--base-path=" + base.string();
+    const std::string port = "--port=" + std::to_string(port_);
+    const fs::path log = base.parent_path() / "git-daemon.log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);  // its own group: it forks a child per connection
+      // Its log (and "remote end hung up" when a client only lists refs) is not the test's.
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd >= 0) ::dup2(fd, 2);
+      ::execlp("git", "git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+               port.c_str(), base_path.c_str(), base.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200 && !up_; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      up_ = accepts_connections(port_);
+    }
+  }
+  ~GitDaemon() {
+    if (pid_ > 0) {
+      ::kill(-pid_, SIGTERM);
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  GitDaemon(const GitDaemon&) = delete;
+  GitDaemon& operator=(const GitDaemon&) = delete;
+
+  bool up() const { return up_; }
+  std::string url(const std::string& repo) const {
+    return "git://127.0.0.1:" + std::to_string(port_) + "/" + repo;
+  }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+  bool up_ = false;
+};
+
+class GitContext : public BuildTest {
+ protected:
+  void SetUp() override {
+    BuildTest::SetUp();
+    if (IsSkipped()) return;
+    if (!have_tool("git")) GTEST_SKIP() << "git is not installed (deps/build_tests.txt)";
+    write_file(src() / "Dockerfile", "FROM busybox\nCOPY hello /hello\n");
+    write_file(src() / "hello", "v1\n");
+    write_file(src() / "app/Dockerfile", "FROM busybox\nCOPY . /app/\n");
+    write_file(src() / "app/f", "in app\n");
+    git("init -q -b main && git add -A && git commit -qm one && git tag -a v1 -m v1");
+    first_ = git("rev-parse HEAD");
+    write_file(src() / "hello", "v2\n");
+    git("commit -qam two && git clone -q --bare . ../served/repo.git");
+    daemon_ = std::make_unique<GitDaemon>(work() / "served");
+    if (!daemon_->up()) GTEST_SKIP() << "git daemon did not start";
+  }
+  fs::path src() const { return work() / "src"; }
+  // Runs `git ARGS` in src() (with an identity, no user config) and returns its stdout.
+  std::string git(const std::string& args) {
+    Ran r =
+        run_process({"sh", "-c", "git " + args}, in_dir(src(), {{"GIT_CONFIG_NOSYSTEM", "1"},
+                                                                {"HOME", work().string()},
+                                                                {"GIT_AUTHOR_NAME", "t"},
+                                                                {"GIT_AUTHOR_EMAIL", "t@t"},
+                                                                {"GIT_COMMITTER_NAME", "t"},
+                                                                {"GIT_COMMITTER_EMAIL", "t@t"}}));
+    EXPECT_TRUE(r.ok()) << "git " << args << "\n" << r.both();
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  std::string url(const std::string& fragment = "") const {
+    return daemon_->url("repo.git") + fragment;
+  }
+
+  std::unique_ptr<GitDaemon> daemon_;
+  std::string first_;
+};
+
+TEST_F(GitContext, BuildsFromABranchATagACommitAndASubdir) {
+  ASSERT_EQ(build({"-t", "head:v1"}, url()).failure(), "");
+  EXPECT_EQ(image("head:v1").content("/hello"), "v2\n");
+  ASSERT_EQ(build({"-t", "branch:v1"}, url("#main")).failure(), "");
+  EXPECT_EQ(image("branch:v1").content("/hello"), "v2\n");
+  ASSERT_EQ(build({"-t", "tag:v1"}, url("#v1")).failure(), "");
+  EXPECT_EQ(image("tag:v1").content("/hello"), "v1\n");
+  ASSERT_EQ(build({"-t", "commit:v1"}, url("#" + first_)).failure(), "");
+  EXPECT_EQ(image("commit:v1").content("/hello"), "v1\n");
+  ASSERT_EQ(build({"-t", "sub:v1"}, url("#main:app")).failure(), "");
+  EXPECT_EQ(image("sub:v1").content("/app/f"), "in app\n");
+  EXPECT_FALSE(image("sub:v1").has("/app/hello")) << "the context root is the subdir";
+  // BuildKit 1.18's query form; -f names a file in the context (the checkout's top here).
+  ASSERT_EQ(build({"-t", "query:v1"}, url("?ref=v1&subdir=app")).failure(), "");
+  EXPECT_EQ(image("query:v1").content("/app/f"), "in app\n");
+  ASSERT_EQ(build({"-t", "file:v1", "-f", "app/Dockerfile"}, url("#v1")).failure(), "");
+  EXPECT_EQ(image("file:v1").content("/app/hello"), "v1\n");
+  EXPECT_EQ(image("file:v1").content("/app/app/f"), "in app\n");
+}
+
+TEST_F(GitContext, ACommitIsFetchedOnceAndAMovedBranchAgain) {
+  Ran first = build({"-t", "app:v1"}, url("#main"));
+  ASSERT_EQ(first.failure(), "");
+  EXPECT_NE(first.both().find("(fetched)"), std::string::npos) << first.both();
+  Ran second = build({"-t", "app:v1"}, url("#main"));
+  ASSERT_EQ(second.failure(), "");
+  EXPECT_NE(second.both().find("(already fetched)"), std::string::npos) << second.both();
+
+  write_file(src() / "hello", "v3\n");
+  git("commit -qam three && git push -q ../served/repo.git main");
+  Ran moved = build({"-t", "app:v3"}, url("#main"));
+  ASSERT_EQ(moved.failure(), "");
+  EXPECT_NE(moved.both().find("(fetched)"), std::string::npos) << moved.both();
+  EXPECT_EQ(image("app:v3").content("/hello"), "v3\n");
+}
+
+TEST_F(GitContext, UnknownRefMissingSubdirAndUnreachableHostNameTheSource) {
+  Ran ref = build({}, url("#no-such-branch"));
+  EXPECT_FALSE(ref.ok());
+  EXPECT_NE(ref.err.find("ref \"no-such-branch\" not found"), std::string::npos) << ref.both();
+  EXPECT_NE(ref.err.find(url("#no-such-branch")), std::string::npos) << ref.both();
+
+  Ran dir = build({}, url("#main:no/such/dir"));
+  EXPECT_FALSE(dir.ok());
+  EXPECT_NE(dir.err.find("subdir \"no/such/dir\" not found"), std::string::npos) << dir.both();
+
+  const std::string gone = "git://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/r.git";
+  Ran host = build({}, gone);
+  EXPECT_FALSE(host.ok());
+  EXPECT_NE(host.err.find("cannot reach " + gone), std::string::npos) << host.both();
+}
+
+}  // namespace
+}  // namespace mybuild::build_testing

@@ -52,9 +52,12 @@ void plan_sources(const parser::Copy& copy, const WordExpander& expand, CopyPlan
                   copy.range);
     }
     if (is_git_source(s)) {
-      throw Error(ErrorKind::kDockerfile,
-                  "ADD of a git repository (" + s + ") is not supported by mybuild yet",
-                  copy.range);
+      if (copy.sources.size() != 1) {
+        throw Error(ErrorKind::kDockerfile,
+                    "ADD of a git repository (" + s + ") must be the only source (mybuild)",
+                    copy.range);
+      }
+      plan.git_source = true;
     }
   }
   if (plan.url_count > 0 && plan.url_count != plan.sources.size()) {

@@ -51,9 +51,10 @@ struct HeredocFile {
 };
 
 struct CopyPlan {
-  std::string op;                          // "COPY" or "ADD"
-  std::vector<std::string> sources;        // expanded; heredocs as written ("<<EOF")
-  size_t url_count = 0;                    // all sources are URLs, or none
+  std::string op;                    // "COPY" or "ADD"
+  std::vector<std::string> sources;  // expanded; heredocs as written ("<<EOF")
+  size_t url_count = 0;              // all sources are URLs, or none
+  bool git_source = false;  // ADD <git URL>: the one source is a repository (tree.h fetches it)
   bool heredoc_sources = false;            // some source is a heredoc
   std::vector<HeredocFile> heredoc_files;  // without --from: every source, in order
   std::string dest;                // absolute (WORKDIR applied); ends in '/' for a directory
@@ -69,8 +70,8 @@ struct CopyPlan {
 };
 
 // Throws Error(kDockerfile) at copy.range for: ADD --parents, COPY of a URL, ADD of a git
-// repository, URL and local sources mixed, --checksum without a URL, heredoc and file sources
-// mixed, a heredoc without body; and what ChmodSpec::parse and `expand` throw.
+// repository with other sources, URL and local sources mixed, --checksum without a URL, heredoc and
+// file sources mixed, a heredoc without body; and what ChmodSpec::parse and `expand` throw.
 // `workdir` is the WORKDIR in effect ("" = "/").
 CopyPlan plan_copy(const parser::Copy& copy, const std::string& workdir,
                    const WordExpander& expand);

@@ -193,8 +193,9 @@ TEST(PlanCopy, Errors) {
             "Unknown flag: parents (ADD has no --parents; use COPY)");
   EXPECT_EQ(copy_error("FROM scratch\nADD https://example.com/x a /x/\n"),
             "ADD cannot mix URL and local sources in one instruction (mybuild)");
-  EXPECT_EQ(copy_error("FROM scratch\nADD https://github.com/a/b.git /src\n"),
-            "ADD of a git repository (https://github.com/a/b.git) is not supported by mybuild yet");
+  EXPECT_EQ(copy_error("FROM scratch\nADD https://github.com/a/b.git https://h/c.git /src/\n"),
+            "ADD of a git repository (https://github.com/a/b.git) must be the only source "
+            "(mybuild)");
   EXPECT_EQ(copy_error("FROM scratch\nADD --checksum=sha256:00 a /x\n"),
             "ADD --checksum is only for URL sources");
   EXPECT_EQ(copy_error("FROM scratch\nCOPY <<EOF a /x/\nbody\nEOF\n"),

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <fstream>
 
+#include "builder/context/git_fetch.h"
+#include "builder/context/git_source.h"
 #include "builder/copy/add_url.h"
 #include "common/error.h"
 #include "common/process_owner.h"
@@ -32,6 +34,28 @@ void fetch_urls(BuildSession& s, std::vector<std::string>& urls, const std::file
       throw;
     }
     s.progress.step_state(fetch, StepState::kDone, std::chrono::steady_clock::now() - t0);
+  }
+}
+
+// ADD <git URL>: the checkout in the state root (context/git_fetch.h), as an "[internal] fetch"
+// step; --checksum is the commit it must be, as BuildKit takes it for git sources.
+std::filesystem::path fetch_git_tree(BuildSession& s, const CopyPlan& plan,
+                                     const common::SourceRange& where) {
+  const std::string& url = plan.sources.at(0);
+  StepId fetch{s.next_step(), "[internal] fetch " + url};
+  auto t0 = std::chrono::steady_clock::now();
+  s.progress.step_state(fetch, StepState::kStarted, {});
+  try {
+    std::optional<GitSource> src = parse_git_source(url);
+    if (!src) throw Error(ErrorKind::kDockerfile, "ADD " + url + ": not a git URL mybuild reads");
+    if (plan.checksum) src->checksum = *plan.checksum;
+    GitCheckout checkout = fetch_git_source(*src, s.store.root());
+    s.progress.step_state(fetch, StepState::kDone, std::chrono::steady_clock::now() - t0);
+    return checkout.root;
+  } catch (Error& e) {
+    s.progress.step_state(fetch, StepState::kFailed, std::chrono::steady_clock::now() - t0);
+    e.set_where(where);
+    throw;
   }
 }
 
@@ -62,6 +86,12 @@ CopyTree open_copy_tree(BuildSession& session, const StagePlan& stage, const Cop
   if (!plan.from.empty()) {
     tree.from_ = open_source(session, stage, plan.from, platform);
     tree.from_chain_ = tree.from_->chain.empty() ? tree.from_->description : tree.from_->chain;
+    return tree;
+  }
+  if (plan.git_source) {
+    tree.local_ = std::make_unique<BuildContext>(
+        BuildContext::open_directory(fetch_git_tree(session, plan, where), include_everything()));
+    tree.sources_ = {"."};  // the repository's files, as ADD of a directory copies its contents
     return tree;
   }
   if (plan.url_count > 0) {

@@ -24,21 +24,22 @@ TEST_F(BuildErrors, UnknownInstructionNamesFileAndLine) {
   EXPECT_FALSE(manifest_of("app:v1"));
 }
 
-// Every form of git source BuildKit knows is refused by name, never fetched as a plain file
-// or looked up as a context path.
-TEST_F(BuildErrors, AddOfAGitSourceIsRefusedByName) {
-  for (const std::string src :
-       {"https://github.com/moby/buildkit.git", "https://github.com/moby/buildkit.git#v0.12",
-        "https://example.com/r.git?ref=main", "git://example.com/r", "ssh://git@example.com/r",
-        "git@github.com:moby/buildkit.git"}) {
-    dockerfile("FROM busybox\nADD " + src + " /src\n");
-    Ran r = build({"-t", "app:v1"});
-    EXPECT_EQ(r.code, 1) << src << "\n" << r.both();
-    EXPECT_NE(r.err.find("ADD of a git repository (" + src + ") is not supported"),
-              std::string::npos)
-        << r.err;
-    EXPECT_NE(r.err.find(" 2 | ADD " + src), std::string::npos) << r.err;  // the line shown
-  }
+// ADD of a git source is fetched (tests/build/git_context_test.cc); one that cannot be is an error
+// naming it, at its line, and is never looked up as a plain file or a context path.
+TEST_F(BuildErrors, AddOfAnUnreachableGitSourceNamesIt) {
+  const std::string src = "git://127.0.0.1:1/r.git#main";  // port 1: nothing listens
+  dockerfile("FROM busybox\nADD " + src + " /src\n");
+  Ran r = build({"-t", "app:v1"});
+  EXPECT_EQ(r.code, 1) << r.both();
+  EXPECT_NE(r.err.find("git context " + src + ": cannot reach git://127.0.0.1:1/r.git"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" 2 | ADD " + src), std::string::npos) << r.err;  // the line shown
+  dockerfile("FROM busybox\nADD " + src + " extra /src/\n");
+  Ran mixed = build({"-t", "app:v1"});
+  EXPECT_NE(mixed.err.find("ADD of a git repository (" + src + ") must be the only source"),
+            std::string::npos)
+      << mixed.err;
 }
 
 TEST_F(BuildErrors, UnknownTargetNamesTheStage) {

@@ -178,5 +178,22 @@ TEST_F(GitContext, UnknownRefMissingSubdirAndUnreachableHostNameTheSource) {
   EXPECT_NE(host.err.find("cannot reach " + gone), std::string::npos) << host.both();
 }
 
+TEST_F(GitContext, AddOfAGitUrlCopiesTheCheckout) {
+  dockerfile("FROM busybox\nADD " + url("#v1:app") + " /src\nADD " + url("#main") + " /all/\n");
+  ASSERT_EQ(build({"-t", "add:v1"}).failure(), "");
+  StoredImage img = image("add:v1");
+  EXPECT_EQ(img.content("/src/f"), "in app\n");
+  EXPECT_EQ(img.content("/all/hello"), "v2\n");
+  EXPECT_FALSE(img.has("/all/.git"));
+  // --checksum is the commit the ref must resolve to (BuildKit's rule for git sources).
+  dockerfile("FROM busybox\nADD --checksum=" + first_ + " " + url("#v1") + " /src/\n");
+  ASSERT_EQ(build({"-t", "add:v2"}).failure(), "");
+  EXPECT_EQ(image("add:v2").content("/src/hello"), "v1\n");
+  dockerfile("FROM busybox\nADD --checksum=" + first_ + " " + url("#main") + " /src/\n");
+  Ran wrong = build({"-t", "add:v3"});
+  EXPECT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.err.find("does not match commit"), std::string::npos) << wrong.both();
+}
+
 }  // namespace
 }  // namespace mybuild::build_testing

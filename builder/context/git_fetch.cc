@@ -187,7 +187,17 @@ GitCheckout checkout_result(const GitSource& src, std::filesystem::path tree, st
                             bool fetched) {
   check_checksum(src, commit);
   GitCheckout out{tree, src.subdir.empty() ? tree : tree / src.subdir, std::move(commit), fetched};
+  // A repository may hold a symlink where the subdir is (`app -> /`): the context root must
+  // stay inside the checkout, or a build of someone's repository could read the host.
   std::error_code ec;
+  const std::filesystem::path real = std::filesystem::weakly_canonical(out.root, ec);
+  const std::filesystem::path top = std::filesystem::weakly_canonical(tree, ec);
+  const std::string rel = real.lexically_relative(top).string();
+  if (rel.empty() || rel == ".." || rel.starts_with("../")) {
+    throw Error(ErrorKind::kNotFound, "git context " + src.text + ": subdir \"" + src.subdir +
+                                          "\" leaves the repository (a symlink) in commit " +
+                                          out.commit);
+  }
   if (!std::filesystem::is_directory(out.root, ec)) {
     throw Error(ErrorKind::kNotFound, "git context " + src.text + ": subdir \"" + src.subdir +
                                           "\" not found in commit " + out.commit);
@@ -221,7 +231,6 @@ GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& 
   }
   std::string commit =
       fetch_and_checkout(repo.get(), remote.get(), resolved, src, temp.path() / "tree");
-  check_checksum(src, commit);
   std::filesystem::create_directories(commits);
   if (::rename((temp.path() / "tree").c_str(), (commits / commit).c_str()) != 0 &&
       errno != EEXIST && errno != ENOTEMPTY) {

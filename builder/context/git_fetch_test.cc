@@ -111,6 +111,10 @@ TEST_F(GitFetchTest, ErrorsNameTheSource) {
   expect_error(url_ + "#nosuch", common::ErrorKind::kNotFound, "ref \"nosuch\" not found");
   expect_error(url_ + "#main:nodir", common::ErrorKind::kNotFound, "subdir \"nodir\" not found");
   expect_error(url_ + "?ref=main&checksum=0000000", common::ErrorKind::kIntegrity, "checksum");
+  run_git(work_,
+          "rm -rq sub && ln -s / sub && git add -A && git commit -qm link && git push -q "
+          "../repo.git main");
+  expect_error(url_ + "#main:sub", common::ErrorKind::kNotFound, "leaves the repository");
   expect_error("git://127.0.0.1:1/repo.git", common::ErrorKind::kNetwork, "cannot reach");
 }
 

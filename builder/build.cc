@@ -572,11 +572,12 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
 
 // A git context becomes the directory of its checkout (builder/context/git_fetch.h); -f, when
 // relative, names a file in it, as buildx reads it from the repository.
-BuildRequest with_git_checkout(const BuildRequest& given, ProgressSink& progress) {
+BuildRequest with_git_checkout(const BuildRequest& given, ProgressSink& progress,
+                               const common::CancelToken& cancel) {
   std::optional<GitSource> src = parse_git_source(given.context_git);
   if (!src)
     throw Error(ErrorKind::kUsage, "build context " + given.context_git + ": not a git URL");
-  GitCheckout checkout = fetch_git_source(*src, given.store_root);
+  GitCheckout checkout = fetch_git_source(*src, given.store_root, cancel);
   progress.message("git context " + src->text + ": commit " + checkout.commit +
                    (checkout.fetched ? " (fetched)" : " (already fetched)"));
   BuildRequest r = given;
@@ -590,7 +591,7 @@ BuildRequest with_git_checkout(const BuildRequest& given, ProgressSink& progress
 
 BuildResult build(const BuildRequest& given, ProgressSink& progress, common::CancelToken& cancel) {
   std::optional<BuildRequest> git_request;
-  if (!given.context_git.empty()) git_request.emplace(with_git_checkout(given, progress));
+  if (!given.context_git.empty()) git_request.emplace(with_git_checkout(given, progress, cancel));
   const BuildRequest& request = git_request ? *git_request : given;
   BuildInput input = read_build_input(request);
   try {

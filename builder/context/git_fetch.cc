@@ -113,15 +113,23 @@ std::optional<Resolved> resolve_ref(const std::vector<RemoteRef>& refs, const st
   return std::nullopt;
 }
 
+// libgit2 calls this for every chunk received: a non-zero return stops the fetch.
+int stop_when_cancelled(const git_indexer_progress*, void* payload) {
+  return static_cast<const common::CancelToken*>(payload)->cancelled() ? GIT_EUSER : 0;
+}
+
 void fetch_refspecs(git_remote* remote, const std::vector<std::string>& refspecs,
-                    const GitSource& src) {
+                    const GitSource& src, const common::CancelToken& cancel) {
   std::vector<char*> specs;
   for (const auto& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
   git_strarray array{specs.data(), specs.size()};
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  git_check(git_remote_fetch(remote, &array, &opts, nullptr), ErrorKind::kNetwork, src,
-            "fetching from " + src.remote);
+  opts.callbacks.transfer_progress = stop_when_cancelled;
+  opts.callbacks.payload = const_cast<common::CancelToken*>(&cancel);
+  const int rc = git_remote_fetch(remote, &array, &opts, nullptr);
+  if (rc == GIT_EUSER) cancel.check("fetching " + src.text);
+  git_check(rc, ErrorKind::kNetwork, src, "fetching from " + src.remote);
 }
 
 // The commit `spec` names in the fetched repository, peeled through tags.
@@ -160,15 +168,16 @@ void unknown_ref(const GitSource& src) {
 // names as a commit id) out into temp/tree; returns the commit.
 std::string fetch_and_checkout(git_repository* repo, git_remote* remote,
                                const std::optional<Resolved>& resolved, const GitSource& src,
-                               const std::filesystem::path& tree) {
+                               const std::filesystem::path& tree,
+                               const common::CancelToken& cancel) {
   std::string commit;
   if (resolved) {
-    fetch_refspecs(remote, {"+" + resolved->refname + ":" + resolved->refname}, src);
+    fetch_refspecs(remote, {"+" + resolved->refname + ":" + resolved->refname}, src, cancel);
     commit = resolved->commit;
   } else {
     // A commit id: servers need not serve it by id (uploadpack.allowAnySHA1InWant), so fetch
     // the branches and tags and look for it there, as BuildKit does.
-    fetch_refspecs(remote, {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}, src);
+    fetch_refspecs(remote, {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}, src, cancel);
     std::optional<std::string> found = commit_of(repo, src.ref);
     if (!found) unknown_ref(src);
     commit = *found;
@@ -207,7 +216,8 @@ GitCheckout checkout_result(const GitSource& src, std::filesystem::path tree, st
 
 }  // namespace
 
-GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root) {
+GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
+                             const common::CancelToken& cancel) {
   const std::filesystem::path commits = store_root / "git" / "commits";
   if (is_hex_id(src.ref, GIT_OID_HEXSZ) && std::filesystem::is_directory(commits / src.ref)) {
     return checkout_result(src, commits / src.ref, src.ref, false);
@@ -230,7 +240,7 @@ GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& 
     return checkout_result(src, commits / resolved->commit, resolved->commit, false);
   }
   std::string commit =
-      fetch_and_checkout(repo.get(), remote.get(), resolved, src, temp.path() / "tree");
+      fetch_and_checkout(repo.get(), remote.get(), resolved, src, temp.path() / "tree", cancel);
   std::filesystem::create_directories(commits);
   if (::rename((temp.path() / "tree").c_str(), (commits / commit).c_str()) != 0 &&
       errno != EEXIST && errno != ENOTEMPTY) {

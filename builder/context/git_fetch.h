@@ -15,6 +15,7 @@
 #include <string>
 
 #include "builder/context/git_source.h"
+#include "common/cancel.h"
 
 namespace mybuild::builder {
 
@@ -26,7 +27,9 @@ struct GitCheckout {
 };
 
 // Throws kNotFound for an unknown ref or a missing subdir, kNetwork when the remote cannot be
-// reached, kIntegrity when ?checksum= does not match; each message names `src.text`.
-GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root);
+// reached, kIntegrity when ?checksum= does not match; each message names `src.text`. `cancel`
+// stops a fetch between packets (kCancelled); the half-fetched repository goes with its temp dir.
+GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
+                             const common::CancelToken& cancel);
 
 }  // namespace mybuild::builder

@@ -52,13 +52,14 @@ class GitFetchTest : public ::testing::Test {
     url_ = "file://" + (tmp_.path() / "repo.git").string();
   }
   GitCheckout get(const std::string& fragment) {
-    return fetch_git_source(*parse_git_source(url_ + fragment), root_.path());
+    return fetch_git_source(*parse_git_source(url_ + fragment), root_.path(), cancel_);
   }
   static std::string read(const fs::path& p) {
     std::ifstream in(p);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
+  common::CancelToken cancel_;
   common::TempDir tmp_;
   common::TempDir root_;
   fs::path work_;
@@ -97,10 +98,22 @@ TEST_F(GitFetchTest, AFullCommitIdAlreadyFetchedNeedsNoRemote) {
   EXPECT_EQ(read(again.root / "file.txt"), "one\n");
 }
 
+TEST_F(GitFetchTest, ACancelledBuildStopsTheFetchAndLeavesNoTree) {
+  cancel_.cancel();
+  try {
+    get("#main");
+    ADD_FAILURE() << "fetched although cancelled";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kCancelled) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(root_.path() / "git/commits"));
+  EXPECT_TRUE(fs::is_empty(root_.path() / "tmp"));
+}
+
 TEST_F(GitFetchTest, ErrorsNameTheSource) {
   auto expect_error = [&](const std::string& text, common::ErrorKind kind, const char* words) {
     try {
-      fetch_git_source(*parse_git_source(text), root_.path());
+      fetch_git_source(*parse_git_source(text), root_.path(), cancel_);
       ADD_FAILURE() << text;
     } catch (const common::Error& e) {
       EXPECT_EQ(e.kind(), kind) << e.what();

@@ -570,20 +570,39 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   return out;
 }
 
-// A git context becomes the directory of its checkout (builder/context/git_fetch.h); -f, when
-// relative, names a file in it, as buildx reads it from the repository.
-BuildRequest with_git_checkout(const BuildRequest& given, ProgressSink& progress,
-                               const common::CancelToken& cancel) {
-  std::optional<GitSource> src = parse_git_source(given.context_git);
-  if (!src)
-    throw Error(ErrorKind::kUsage, "build context " + given.context_git + ": not a git URL");
-  GitCheckout checkout = fetch_git_source(*src, given.store_root, cancel);
+// The checkout of a git URL (builder/context/git_fetch.h), said on the progress stream.
+std::filesystem::path git_checkout(const std::string& url, const BuildRequest& r,
+                                   ProgressSink& progress, const common::CancelToken& cancel) {
+  std::optional<GitSource> src = parse_git_source(url);
+  if (!src) throw Error(ErrorKind::kUsage, "build context " + url + ": not a git URL");
+  GitCheckout checkout = fetch_git_source(*src, r.store_root, cancel);
   progress.message("git context " + src->text + ": commit " + checkout.commit +
                    (checkout.fetched ? " (fetched)" : " (already fetched)"));
+  return checkout.root;
+}
+
+bool has_git_sources(const BuildRequest& r) {
+  if (!r.context_git.empty()) return true;
+  for (const auto& [name, value] : r.named_contexts) {
+    if (is_git_context(value)) return true;
+  }
+  return false;
+}
+
+// Git contexts (the main one, --build-context NAME=<git URL>) become the directories of their
+// checkouts; -f, when relative, names a file in the main one, as buildx reads it from there.
+BuildRequest with_git_checkouts(const BuildRequest& given, ProgressSink& progress,
+                                const common::CancelToken& cancel) {
   BuildRequest r = given;
-  r.context_dir = checkout.root;
-  if (!r.dockerfile.empty() && r.dockerfile.is_relative())
-    r.dockerfile = checkout.root / r.dockerfile;
+  if (!r.context_git.empty()) {
+    r.context_dir = git_checkout(r.context_git, r, progress, cancel);
+    if (!r.dockerfile.empty() && r.dockerfile.is_relative()) {
+      r.dockerfile = r.context_dir / r.dockerfile;
+    }
+  }
+  for (auto& [name, value] : r.named_contexts) {
+    if (is_git_context(value)) value = git_checkout(value, r, progress, cancel).string();
+  }
   return r;
 }
 
@@ -591,7 +610,7 @@ BuildRequest with_git_checkout(const BuildRequest& given, ProgressSink& progress
 
 BuildResult build(const BuildRequest& given, ProgressSink& progress, common::CancelToken& cancel) {
   std::optional<BuildRequest> git_request;
-  if (!given.context_git.empty()) git_request.emplace(with_git_checkout(given, progress, cancel));
+  if (has_git_sources(given)) git_request.emplace(with_git_checkouts(given, progress, cancel));
   const BuildRequest& request = git_request ? *git_request : given;
   BuildInput input = read_build_input(request);
   try {

@@ -266,16 +266,16 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
       throw Error(ErrorKind::kUsage,
                   "--build-context " + c + ": want NAME=PATH or NAME=docker-image://REF");
     }
-    if (value.starts_with(builder::kDockerImageContext)) {
-      r.named_contexts[name] = value;
+    if (value.starts_with(builder::kDockerImageContext) || builder::is_git_context(value)) {
+      r.named_contexts[name] = value;  // a git URL is fetched by the build
       continue;
     }
     if (value.find("://") != std::string::npos || value.rfind("git@", 0) == 0 ||
         value.rfind("target:", 0) == 0) {
-      // buildx also takes git and https sources, oci-layout:// and target:; mybuild does not.
+      // buildx also takes https tarballs, oci-layout:// and target:; mybuild does not yet.
       throw Error(ErrorKind::kUsage, "--build-context " + c +
-                                         ": only a local directory or docker-image://REF is "
-                                         "supported by mybuild");
+                                         ": only a local directory, a git URL or "
+                                         "docker-image://REF is supported by mybuild");
     }
     std::error_code ec;
     if (!std::filesystem::is_directory(value, ec)) {
@@ -401,8 +401,10 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
       ->allow_extra_args(false);
   b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)")
       ->allow_extra_args(false);
-  b->add_option("--build-context", flags->build_contexts,
-                "Named context NAME=PATH or NAME=docker-image://REF (COPY --from, FROM, mounts)")
+  b->add_option(
+       "--build-context", flags->build_contexts,
+       "Named context NAME=PATH, NAME=<git URL> or NAME=docker-image://REF (COPY --from, FROM, "
+       "mounts)")
       ->allow_extra_args(false);
   b->add_option("--annotation", flags->annotations,
                 "Annotation [manifest|index|manifest-descriptor|index-descriptor[,...]:]K=V")

@@ -178,6 +178,12 @@ TEST_F(GitContext, UnknownRefMissingSubdirAndUnreachableHostNameTheSource) {
   EXPECT_NE(host.err.find("cannot reach " + gone), std::string::npos) << host.both();
 }
 
+TEST_F(GitContext, NamedContextFromAGitUrl) {
+  dockerfile("FROM busybox\nCOPY --from=assets f /from-git\n");
+  ASSERT_EQ(build({"-t", "named:v1", "--build-context", "assets=" + url("#v1:app")}).failure(), "");
+  EXPECT_EQ(image("named:v1").content("/from-git"), "in app\n");
+}
+
 TEST_F(GitContext, AddOfAGitUrlCopiesTheCheckout) {
   dockerfile("FROM busybox\nADD " + url("#v1:app") + " /src\nADD " + url("#main") + " /all/\n");
   ASSERT_EQ(build({"-t", "add:v1"}).failure(), "");

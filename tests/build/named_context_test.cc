@@ -50,7 +50,7 @@ TEST_F(NamedContexts, UnsupportedSourcesAndMisuseAreClearErrors) {
   write_file(assets() / "logo.txt", "x\n");
   dockerfile("FROM busybox\n");
   for (const std::string& bad :
-       std::vector<std::string>{"x=https://example.com/ctx.tar", "x=git@github.com:a/b.git",
+       std::vector<std::string>{"x=https://example.com/ctx.tar", "x=oci-layout:///srv/layout",
                                 "x=" + (work() / "missing").string(), "=dir", "x"}) {
     Ran r = build({"-t", "app:v1", "--build-context", bad});
     EXPECT_EQ(r.code, 2) << bad << "\n" << r.both();

@@ -17,9 +17,8 @@
 
 #include "builder/attest/image_roots.h"
 #include "builder/attest/provenance_inputs.h"
-#include "builder/context/git_fetch.h"
-#include "builder/context/git_source.h"
 #include "builder/context/stdin.h"
+#include "builder/git_request.h"
 #include "builder/platforms.h"
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_session.h"
@@ -568,42 +567,6 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   }
   out.cache_bytes_fetched = imports.bytes_fetched();
   return out;
-}
-
-// The checkout of a git URL (builder/context/git_fetch.h), said on the progress stream.
-std::filesystem::path git_checkout(const std::string& url, const BuildRequest& r,
-                                   ProgressSink& progress, const common::CancelToken& cancel) {
-  std::optional<GitSource> src = parse_git_source(url);
-  if (!src) throw Error(ErrorKind::kUsage, "build context " + url + ": not a git URL");
-  GitCheckout checkout = fetch_git_source(*src, r.store_root, cancel);
-  progress.message("git context " + src->text + ": commit " + checkout.commit +
-                   (checkout.fetched ? " (fetched)" : " (already fetched)"));
-  return checkout.root;
-}
-
-bool has_git_sources(const BuildRequest& r) {
-  if (!r.context_git.empty()) return true;
-  for (const auto& [name, value] : r.named_contexts) {
-    if (is_git_context(value)) return true;
-  }
-  return false;
-}
-
-// Git contexts (the main one, --build-context NAME=<git URL>) become the directories of their
-// checkouts; -f, when relative, names a file in the main one, as buildx reads it from there.
-BuildRequest with_git_checkouts(const BuildRequest& given, ProgressSink& progress,
-                                const common::CancelToken& cancel) {
-  BuildRequest r = given;
-  if (!r.context_git.empty()) {
-    r.context_dir = git_checkout(r.context_git, r, progress, cancel);
-    if (!r.dockerfile.empty() && r.dockerfile.is_relative()) {
-      r.dockerfile = r.context_dir / r.dockerfile;
-    }
-  }
-  for (auto& [name, value] : r.named_contexts) {
-    if (is_git_context(value)) value = git_checkout(value, r, progress, cancel).string();
-  }
-  return r;
 }
 
 }  // namespace

@@ -1,30 +1,28 @@
 #include "image/transfer_progress.h"
 
 namespace mybuild::image {
-namespace {
 
-// True when a report is due: the first bytes, then once per interval.
-bool transfer_report_due(std::chrono::steady_clock::time_point& last) {
+void TransferCounter::add(size_t n) {
+  if (n == 0) return;
+  count_ += static_cast<int64_t>(n);
+  if (!progress_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (last != std::chrono::steady_clock::time_point{} && now - last < kTransferReportInterval) {
-    return false;
+  if (last_report_ != std::chrono::steady_clock::time_point{} &&
+      now - last_report_ < kTransferReportInterval) {
+    return;
   }
-  last = now;
-  return true;
+  last_report_ = now;
+  progress_(blob_, count_, false);
 }
-
-}  // namespace
 
 void CountingWriter::write(std::string_view data) {
   inner_->write(data);
-  count_ += static_cast<int64_t>(data.size());
-  if (progress_ && transfer_report_due(last_report_)) progress_(blob_, count_, false);
+  counter_.add(data.size());
 }
 
 size_t CountingReader::read(std::span<char> buf) {
   size_t n = inner_->read(buf);
-  count_ += static_cast<int64_t>(n);
-  if (progress_ && n > 0 && transfer_report_due(last_report_)) progress_(blob_, count_, false);
+  counter_.add(n);
   return n;
 }
 

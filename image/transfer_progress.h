@@ -24,24 +24,36 @@ using TransferProgress =
 
 inline constexpr std::chrono::milliseconds kTransferReportInterval{100};
 
-// Passes writes on to `inner`, reporting the running count (the first write and then at most
-// once per interval). A resumed fetch (Range) keeps writing to the same sink, so the count
-// stays the blob's offset.
-class CountingWriter : public common::Writer {
+// The running count of one blob's bytes and when it was last reported: the state the counting
+// reader and writer below share. Reports the first bytes, then at most once per interval.
+class TransferCounter {
  public:
-  CountingWriter(std::unique_ptr<common::Writer> inner, common::Descriptor blob,
-                 const TransferProgress& progress)
-      : inner_(std::move(inner)), blob_(std::move(blob)), progress_(progress) {}
-  void write(std::string_view data) override;
-  common::Writer& inner() { return *inner_; }
+  TransferCounter(common::Descriptor blob, const TransferProgress& progress)
+      : blob_(std::move(blob)), progress_(progress) {}
+  void add(size_t n);
   int64_t count() const { return count_; }
 
  private:
-  std::unique_ptr<common::Writer> inner_;
   common::Descriptor blob_;
   const TransferProgress& progress_;
   int64_t count_ = 0;
   std::chrono::steady_clock::time_point last_report_{};
+};
+
+// Passes writes on to `inner`, reporting the running count. A resumed fetch (Range) keeps
+// writing to the same sink, so the count stays the blob's offset.
+class CountingWriter : public common::Writer {
+ public:
+  CountingWriter(std::unique_ptr<common::Writer> inner, common::Descriptor blob,
+                 const TransferProgress& progress)
+      : inner_(std::move(inner)), counter_(std::move(blob), progress) {}
+  void write(std::string_view data) override;
+  common::Writer& inner() { return *inner_; }
+  int64_t count() const { return counter_.count(); }
+
+ private:
+  std::unique_ptr<common::Writer> inner_;
+  TransferCounter counter_;
 };
 
 // The same for reads (an upload's source); each retry opens a new one, counting from 0.
@@ -49,15 +61,12 @@ class CountingReader : public common::Reader {
  public:
   CountingReader(std::unique_ptr<common::Reader> inner, common::Descriptor blob,
                  const TransferProgress& progress)
-      : inner_(std::move(inner)), blob_(std::move(blob)), progress_(progress) {}
+      : inner_(std::move(inner)), counter_(std::move(blob), progress) {}
   size_t read(std::span<char> buf) override;
 
  private:
   std::unique_ptr<common::Reader> inner_;
-  common::Descriptor blob_;
-  const TransferProgress& progress_;
-  int64_t count_ = 0;
-  std::chrono::steady_clock::time_point last_report_{};
+  TransferCounter counter_;
 };
 
 }  // namespace mybuild::image

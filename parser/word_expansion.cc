@@ -11,6 +11,7 @@
 #include "antlr4-runtime.h"
 #include "common/error.h"
 #include "parser/internal/antlr_caches.h"
+#include "parser/internal/escape_swapped_stream.h"
 #include "parser/word_pattern.h"
 #include "parser/word_utf8.h"
 
@@ -270,9 +271,8 @@ std::string expand(std::string_view text, const Env& env, const WordOptions& opt
                                        "': only '\\' and '`' are allowed");
   }
   try {
-    antlr4::ANTLRInputStream input(sanitize_utf8(text));
+    internal::EscapeSwappedStream input(sanitize_utf8(text), options.escape);
     ShellWordLexer lexer(&input);
-    lexer.escape_ = static_cast<unsigned char>(options.escape);
     FirstError errors;
     lexer.removeErrorListeners();
     lexer.addErrorListener(&errors);

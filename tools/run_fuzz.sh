@@ -11,7 +11,6 @@ build=${1:-build-fuzz}
 seconds=${2:-300}
 mkdir -p fuzz-corpus fuzz-artifacts
 python3 fuzz/make_seeds.py "$build/fuzz/seeds" > /dev/null
-export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # UBSan findings stop the run like ASan ones (the build lets UBSan recover by default).
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 pids=()

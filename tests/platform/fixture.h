@@ -73,6 +73,15 @@ class TwoPlatforms : public store_commands_testing::WithRegistry {
     EXPECT_EQ(run_command(args, &out), 0) << out;
     return json::parse(out, nullptr, false);
   }
+  // What the registry holds for `ref`, as `skopeo inspect --raw` prints it (null on failure,
+  // the output then in the test's log).
+  static json skopeo_raw(const std::string& ref) {
+    std::string raw;
+    int rc =
+        run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref}, &raw);
+    EXPECT_EQ(rc, 0) << raw;
+    return rc == 0 ? json::parse(raw, nullptr, false) : json();
+  }
   // A blob of an OCI layout directory, parsed.
   static json layout_blob(const fs::path& layout, const std::string& digest) {
     return json::parse(common::read_file(layout / "blobs/sha256" / digest.substr(7)));

@@ -50,11 +50,8 @@ TEST_F(TwoPlatforms, IndexFlagWritesAnIndexForOnePlatform) {
   const fs::path layout = work_.path() / "layout";
   built({"--platform", "linux/arm64", "--index", "-t", ref, "--push", "-o",
          "type=oci,tar=false,dest=" + layout.string()});
-  std::string raw;
-  ASSERT_EQ(
-      run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref}, &raw), 0)
-      << raw;
-  json index = json::parse(raw);
+  json index = skopeo_raw(ref);
+  const std::string raw = index.dump();
   EXPECT_EQ(index["mediaType"], "application/vnd.oci.image.index.v1+json") << raw;
   ASSERT_EQ(index["manifests"].size(), 1u) << raw;
   EXPECT_EQ(index["manifests"][0]["platform"]["architecture"], "arm64") << raw;
@@ -75,11 +72,8 @@ TEST_F(TwoPlatforms, IndexFlagWritesAnIndexForOnePlatform) {
   // Without the flag, one platform stays one manifest (buildx's output).
   const std::string plain = on_registry("single/app:v2");
   built({"--platform", "linux/arm64", "-t", plain, "--push"});
-  ASSERT_EQ(
-      run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + plain}, &raw),
-      0)
-      << raw;
-  EXPECT_EQ(json::parse(raw)["mediaType"], "application/vnd.oci.image.manifest.v1+json") << raw;
+  json manifest = skopeo_raw(plain);
+  EXPECT_EQ(manifest["mediaType"], "application/vnd.oci.image.manifest.v1+json") << manifest;
 }
 
 }  // namespace

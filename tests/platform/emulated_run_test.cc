@@ -92,6 +92,14 @@ TEST_F(TwoPlatforms, WithoutBinfmtTheStaticEmulatorOnPathRunsTheStep) {
   // The emulator was bound in for the step only: its mount point is not in the result.
   EXPECT_FALSE(fs::exists(fs::symlink_status(rootfs / ".mybuild-qemu-static"))) << out;
 
+  // doctor says so too.
+  std::string doctor;
+  run_command({"env", "MYBUILD_BINFMT_DIR=" + no_binfmt.string(), MYBUILD_BINARY, "doctor"},
+              &doctor);
+  EXPECT_NE(doctor.find("through a static emulator on PATH: linux/arm64 (" + emulator->string()),
+            std::string::npos)
+      << doctor;
+
   // Neither a handler nor the emulator: the clear error, before the step runs.
   dockerfile("FROM base-$TARGETARCH\nRUN echo again\n");
   EXPECT_EQ(build_with("/nonexistent", "type=local,dest=" + rootfs.string(), &out), 1) << out;

@@ -549,11 +549,14 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   ImageRoots roots(store.content(), converter, lease,
                    annotations_for(request.annotations, builds[0]->platform),
                    statement_maker(builds, input, started_on, names));
+  if (request.force_index) roots.always_index();
   ExportedImage exported =
       export_outputs(session, builds, names, roots, formats.output, layers_local);
   BuildResult out;
   if (wants_push(request)) out.pushed = push_names(session, exported, names, roots, formats.push);
-  export_caches(session, converter);
+  std::vector<const BuildSession*> sessions;
+  for (const auto& b : builds) sessions.push_back(b->session.get());
+  export_caches(session, sessions, converter);
   warn_unused_args(session, dockerfile);
 
   // Several platforms: what buildx reports then, the index (no one config digest stands for it).

@@ -78,6 +78,9 @@ struct BuildRequest {
   std::optional<int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH build arg / env
   std::vector<Annotation> annotations;       // --annotation (builder/output_options.h)
   ProvenanceOptions provenance;              // --provenance; off by default
+  // --index: an image index even for one platform (mybuild's own flag: buildx makes one only
+  // for several platforms, an attestation or an index annotation).
+  bool force_index = false;
   std::vector<image::CacheSpec> cache_from;  // --cache-from (and --cache-repo)
   std::vector<image::CacheSpec> cache_to;    // --cache-to (and --cache-repo)
 };

@@ -236,6 +236,7 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
   for (const auto& a : f.annotations)
     r.annotations.push_back(parse_flag_value("--annotation", a, builder::parse_annotation));
   r.provenance = parse_flag_value("--provenance", f.provenance, builder::parse_provenance);
+  r.force_index = f.index;
   r.jobs = f.jobs;
   r.skip_unused_stages = f.skip_unused_stages;
   r.explain_cache = f.explain_cache;
@@ -411,6 +412,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
       ->allow_extra_args(false);
   b->add_option("--provenance", flags->provenance,
                 "SLSA provenance attestation: false (default), true, mode=min|max");
+  b->add_flag("--index", flags->index,
+              "Write an image index even for one platform (the store, -o oci|image, --push)");
   add_registry_flags(b, flags->registry);  // base-image pulls and --push
   add_cache_flags(b, flags->cache);
   add_result_file_flags(b, *flags);

@@ -54,6 +54,7 @@ struct BuildFlags {
   std::string image_name_tag_with_digest_file;  // Kaniko's --image-name-tag-with-digest-file
   std::vector<std::string> annotations;         // --annotation [TYPES[PLATFORM]:]KEY=VALUE
   std::string provenance = "false";             // --provenance
+  bool index = false;                           // --index
   CacheFlags cache;                             // --cache-to, --cache-from, --cache-repo
 };
 

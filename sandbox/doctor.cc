@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -313,8 +314,27 @@ DoctorCheck check_seccomp() {
   return c;
 }
 
-// The platforms a RUN step can be for: the host's, and each one an enabled binfmt_misc handler
-// with the F flag emulates (sandbox/emulation.h).
+// The platforms a static QEMU emulator on PATH runs where no handler does (how_to_run's
+// fallback), as ", linux/arm64 (/usr/bin/qemu-aarch64-static)"; `listed` gains them.
+std::string static_emulator_platforms(std::set<std::string>& listed) {
+  const char* search = std::getenv("PATH");
+  for (const auto& p : native_platforms()) listed.insert(p.str());
+  std::string out;
+  for (const char* name :
+       {"linux/arm64", "linux/arm/v7", "linux/amd64", "linux/386", "linux/ppc64le", "linux/s390x",
+        "linux/riscv64", "linux/mips64le", "linux/loong64"}) {
+    const common::Platform p = common::Platform::parse(name);
+    if (listed.count(p.str())) continue;
+    auto emulator = find_static_emulator(p, search ? search : "");
+    if (emulator && listed.insert(p.str()).second) {
+      out += ", " + p.str() + " (" + emulator->string() + ")";
+    }
+  }
+  return out;
+}
+
+// The platforms a RUN step can be for: the host's, each one an enabled binfmt_misc handler
+// with the F flag emulates, and those a static emulator on PATH runs (sandbox/emulation.h).
 DoctorCheck check_binfmt() {
   DoctorCheck c{"platforms (RUN for other platforms)"};
   std::string runs;
@@ -322,7 +342,7 @@ DoctorCheck check_binfmt() {
   int emulated = 0;
   std::string unusable;
   std::set<std::string> listed;
-  for (const auto& e : registered_emulators()) {
+  for (const auto& e : registered_emulators(binfmt_dir())) {
     if (e.enabled && e.fix_binary) {
       if (listed.insert(e.platform.str()).second) {
         runs += ", " + e.platform.str() + " (" + e.name + ")";
@@ -332,11 +352,13 @@ DoctorCheck check_binfmt() {
       unusable += " " + e.name + (e.enabled ? " (no F flag)" : " (disabled)");
     }
   }
+  const std::string fallback = static_emulator_platforms(listed);
   c.detail = "runs " + runs;
   if (!unusable.empty()) c.detail += "; unusable handlers:" + unusable;
-  if (emulated > 0) return c;
+  if (!fallback.empty()) c.detail += "; through a static emulator on PATH:" + fallback.substr(1);
+  if (emulated > 0 || !fallback.empty()) return c;
   c.state = State::kWarning;
-  if (!std::filesystem::exists(std::string(kBinfmtDir) + "/status")) {
+  if (!std::filesystem::exists(binfmt_dir() / "status")) {
     c.detail += "; binfmt_misc is not mounted";
     c.fix =
         "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "

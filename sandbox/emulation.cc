@@ -1,7 +1,12 @@
 #include "sandbox/emulation.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
 
@@ -141,6 +146,65 @@ std::optional<std::string> cannot_run_reason(const common::Platform& p, const fs
          ": " + found +
          "; install QEMU's static user emulators with their registrations (Debian: apt-get "
          "install qemu-user-static binfmt-support, or update-binfmts --enable)";
+}
+
+fs::path binfmt_dir() {
+  const char* env = std::getenv("MYBUILD_BINFMT_DIR");
+  return env && *env ? fs::path(env) : fs::path(kBinfmtDir);
+}
+
+std::optional<std::string> qemu_machine(const common::Platform& p) {
+  if (p.os != "linux") return std::nullopt;
+  static const std::map<std::string, std::string> kMachines = {
+      {"amd64", "x86_64"},       {"386", "i386"},
+      {"arm64", "aarch64"},      {"arm", "arm"},
+      {"ppc64le", "ppc64le"},    {"ppc64", "ppc64"},
+      {"s390x", "s390x"},        {"riscv64", "riscv64"},
+      {"mips", "mips"},          {"mipsle", "mipsel"},
+      {"mips64", "mips64"},      {"mips64le", "mips64el"},
+      {"loong64", "loongarch64"}};
+  auto it = kMachines.find(p.architecture);
+  if (it == kMachines.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<fs::path> find_static_emulator(const common::Platform& p,
+                                             std::string_view search_path) {
+  auto machine = qemu_machine(p);
+  if (!machine) return std::nullopt;
+  const std::string name = "qemu-" + *machine + "-static";
+  size_t start = 0;
+  while (start <= search_path.size()) {
+    size_t end = search_path.find(':', start);
+    if (end == std::string_view::npos) end = search_path.size();
+    // An empty entry is the current directory to a shell; never to mybuild.
+    const std::string_view dir = search_path.substr(start, end - start);
+    start = end + 1;
+    if (dir.empty() || dir[0] != '/') continue;
+    const fs::path candidate = fs::path(dir) / name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+ForeignRun how_to_run(const common::Platform& p, std::string_view search_path,
+                      const fs::path& dir) {
+  ForeignRun out;
+  out.reason = cannot_run_reason(p, dir);
+  if (!out.reason) return out;
+  out.emulator = find_static_emulator(p, search_path);
+  if (out.emulator) {
+    out.reason.reset();
+  } else {
+    auto machine = qemu_machine(p);
+    *out.reason += machine ? "; nor is there a qemu-" + *machine + "-static on PATH to run it with"
+                           : "; QEMU has no user-mode emulator for it";
+  }
+  return out;
 }
 
 }  // namespace mybuild::sandbox

@@ -19,6 +19,11 @@ namespace mybuild::sandbox {
 
 inline constexpr const char* kBinfmtDir = "/proc/sys/fs/binfmt_misc";
 
+// Where binfmt_misc is read: $MYBUILD_BINFMT_DIR when set (a container that mounts it
+// elsewhere; the platform tests point it at an empty directory to take the no-handler path on
+// a host that has handlers), else kBinfmtDir.
+std::filesystem::path binfmt_dir();
+
 struct Emulator {
   common::Platform platform;  // what the handler's magic matches
   std::string name;           // the entry's file name
@@ -42,5 +47,26 @@ std::vector<common::Platform> native_platforms();
 // F flag); otherwise why not and what to install, for the error before a foreign RUN step.
 std::optional<std::string> cannot_run_reason(const common::Platform& p,
                                              const std::filesystem::path& dir = kBinfmtDir);
+
+// QEMU's user-mode machine name for `p` ("aarch64" for linux/arm64, "x86_64" for linux/amd64);
+// nullopt for a platform QEMU has no linux-user emulator for.
+std::optional<std::string> qemu_machine(const common::Platform& p);
+
+// The fallback where binfmt_misc cannot run `p` (not mounted, no handler, no F flag: a
+// container without the host's registrations): QEMU's static user emulator
+// qemu-<machine>-static, the first executable regular file of that name in the directories of
+// `search_path` (a PATH value, as the shell searches it). nullopt when there is none.
+std::optional<std::filesystem::path> find_static_emulator(const common::Platform& p,
+                                                          std::string_view search_path);
+
+// How a process for `p` runs here: as it is (natively or through binfmt_misc: both fields
+// empty), through a static emulator put in front of its argv (`emulator`), or not at all
+// (`reason`: cannot_run_reason's, naming the static emulator that was not found either).
+struct ForeignRun {
+  std::optional<std::filesystem::path> emulator;
+  std::optional<std::string> reason;
+};
+ForeignRun how_to_run(const common::Platform& p, std::string_view search_path,
+                      const std::filesystem::path& dir = kBinfmtDir);
 
 }  // namespace mybuild::sandbox

@@ -70,5 +70,35 @@ TEST(Emulation, AnUnmountedDirectoryIsNamed) {
   EXPECT_NE(reason->find("not mounted"), std::string::npos) << *reason;
 }
 
+TEST(Emulation, WithoutAHandlerAStaticEmulatorOnThePathRunsIt) {
+  common::TempDir binfmt("mybuild-binfmt-");
+  common::write_file_atomic(binfmt.path() / "status", "enabled\n");  // mounted, no handler
+  common::TempDir bin("mybuild-qemu-path-");
+  const auto emulator = bin.path() / "qemu-aarch64-static";
+  common::write_file_atomic(emulator, "not run here");
+  const std::string path = "relative/dir::" + bin.path().string();
+  // Not executable: not an emulator.
+  EXPECT_FALSE(find_static_emulator(arm64(), path));
+  std::filesystem::permissions(emulator, std::filesystem::perms::owner_all);
+  EXPECT_EQ(find_static_emulator(arm64(), path), emulator);
+  EXPECT_FALSE(find_static_emulator(common::Platform::parse("linux/s390x"), path));
+
+  ForeignRun via = how_to_run(arm64(), path, binfmt.path());
+  EXPECT_FALSE(via.reason);
+  EXPECT_EQ(via.emulator, emulator);
+  // A registered handler wins: nothing goes in front of argv.
+  common::write_file_atomic(binfmt.path() / "qemu-aarch64", kAarch64Entry);
+  via = how_to_run(arm64(), path, binfmt.path());
+  EXPECT_FALSE(via.emulator);
+  EXPECT_FALSE(via.reason);
+  // Neither: the reason names both.
+  via = how_to_run(common::Platform::parse("linux/s390x"), path, binfmt.path());
+  ASSERT_TRUE(via.reason);
+  EXPECT_NE(via.reason->find("no binfmt_misc handler"), std::string::npos) << *via.reason;
+  EXPECT_NE(via.reason->find("qemu-s390x-static on PATH"), std::string::npos) << *via.reason;
+  EXPECT_EQ(qemu_machine(common::Platform::parse("linux/amd64")), "x86_64");
+  EXPECT_FALSE(qemu_machine(common::Platform::parse("windows/amd64")));
+}
+
 }  // namespace
 }  // namespace mybuild::sandbox

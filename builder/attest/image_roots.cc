@@ -34,7 +34,9 @@ Descriptor ImageRoots::for_layout(Descriptor root) const {
 }
 
 Descriptor ImageRoots::wrap(const std::vector<Descriptor>& manifests) {
-  if (manifests.size() == 1 && !statement_ && !annotations_.wants_index()) return manifests[0];
+  if (manifests.size() == 1 && !force_index_ && !statement_ && !annotations_.wants_index()) {
+    return manifests[0];
+  }
   std::string key;
   for (const auto& m : manifests) key += m.digest.str() + " ";
   if (auto it = wrapped_.find(key); it != wrapped_.end()) return it->second;

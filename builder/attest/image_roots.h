@@ -44,6 +44,8 @@ class ImageRoots {
   }
   // As an OCI layout's index.json entry names it: with the index-descriptor annotations.
   common::Descriptor for_layout(common::Descriptor root) const;
+  // --index: one manifest is wrapped in an index too, as several are.
+  void always_index() { force_index_ = true; }
   // Leases `digest` for the build (a blob written but not yet tagged).
   void hold(const common::Digest& digest) { lease_.add(digest); }
   image::LayerConverter& converter() { return converter_; }
@@ -57,6 +59,7 @@ class ImageRoots {
   AnnotationSet annotations_;
   StatementMaker statement_;
   std::map<std::string, common::Descriptor> wrapped_;  // by the manifests' digests
+  bool force_index_ = false;
 };
 
 }  // namespace mybuild::builder

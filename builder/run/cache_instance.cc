@@ -29,11 +29,16 @@ std::string cache_mount_id_hash(const std::string& id) {
 }
 
 CacheInstance acquire_cache_instance(const std::filesystem::path& root, const std::string& id_hash,
-                                     const std::string& sharing) {
+                                     const std::string& sharing, const CacheSeeder& seed) {
   for (int instance = 0;; ++instance) {
     std::string name = id_hash;
     if (instance > 0) name.append("-").append(std::to_string(instance));
     std::filesystem::path candidate = root / name;
+    std::error_code ec;
+    if (seed && !std::filesystem::exists(std::filesystem::symlink_status(candidate, ec))) {
+      std::filesystem::create_directories(root);
+      seed(candidate);
+    }
     std::filesystem::create_directories(candidate);
     if (sharing == "shared") return touched(CacheInstance(candidate, common::UniqueFd()));
     common::UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -31,9 +32,13 @@ class CacheInstance {
 // hash, so any id makes a safe name).
 std::string cache_mount_id_hash(const std::string& id);
 
-// Creates the directory when missing. Blocks for `locked`. Throws common::Error naming the
-// call (open, flock) and the path.
+// Makes a missing instance directory with its first content (builder/run/cache_seed.h); it
+// must appear whole or not at all.
+using CacheSeeder = std::function<void(const std::filesystem::path& dir)>;
+
+// Creates the directory when missing (through `seed` when given). Blocks for `locked`. Throws
+// common::Error naming the call (open, flock) and the path.
 CacheInstance acquire_cache_instance(const std::filesystem::path& root, const std::string& id_hash,
-                                     const std::string& sharing);
+                                     const std::string& sharing, const CacheSeeder& seed = {});
 
 }  // namespace mybuild::builder

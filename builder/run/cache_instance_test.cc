@@ -58,5 +58,26 @@ TEST(CacheInstance, LockedWaitsForTheHolder) {
   EXPECT_EQ(waiting.get(), root.path() / "abc");
 }
 
+TEST(CacheInstance, ASeederMakesOnlyMissingInstances) {
+  common::TempDir root;
+  int seeded = 0;
+  CacheSeeder seed = [&](const std::filesystem::path& dir) {
+    ++seeded;
+    std::filesystem::create_directory(dir);
+  };
+  std::optional<CacheInstance> first = acquire_cache_instance(root.path(), "abc", "private", seed);
+  EXPECT_EQ(seeded, 1);
+  {
+    // The instance a busy private cache adds is new: seeded as well.
+    CacheInstance second = acquire_cache_instance(root.path(), "abc", "private", seed);
+    EXPECT_EQ(second.dir(), root.path() / "abc-1");
+    EXPECT_EQ(seeded, 2);
+  }
+  first.reset();
+  CacheInstance again = acquire_cache_instance(root.path(), "abc", "private", seed);
+  EXPECT_EQ(again.dir(), root.path() / "abc");
+  EXPECT_EQ(seeded, 2);  // an existing (maybe emptied) cache is never seeded again
+}
+
 }  // namespace
 }  // namespace mybuild::builder

@@ -70,6 +70,27 @@ uint64_t parse_size(const std::string& value) {
   return static_cast<uint64_t>(v * mult);
 }
 
+// Whether a '/'-separated path climbs above the directory it starts from ("../x", "a/../../x").
+// BuildKit cleans such a path back inside the root (path.Join("/", src)); for a cache seed's
+// source= mybuild refuses it instead: it names something outside the stage, so seeding from
+// the stage's own root would hide the mistake.
+bool climbs_above_root(std::string_view path) {
+  int depth = 0;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part == "..") {
+      if (--depth < 0) return true;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 RunMount parse_run_mount(std::string_view text) {
@@ -142,6 +163,11 @@ RunMount parse_run_mount(std::string_view text) {
     throw Error(ErrorKind::kDockerfile, "mount " + std::string(text) + " has no target");
   }
   if (m.type == "cache" && m.id.empty()) m.id = m.target;
+  if (m.type == "cache" && m.from && climbs_above_root(m.source)) {
+    throw Error(ErrorKind::kDockerfile, "cache mount source \"" + m.source + "\" climbs out of " +
+                                            *m.from +
+                                            ": a seed must be a path inside the stage or image");
+  }
   return m;
 }
 

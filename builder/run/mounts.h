@@ -1,6 +1,8 @@
 // RUN --mount values (BuildKit's instructions/commands_runmount.go): a CSV of key=value fields.
 //   type=bind (default)  target, source, from, rw|readwrite
 //   type=cache           target, id (default: target), sharing, from, source, mode, uid, gid
+//                        (from= seeds the cache with source= of that stage or image, a path
+//                        that must not climb out of it with "..": builder/run/cache_seed.h)
 //   type=tmpfs           target, size
 //   type=secret          id, target|dst (default /run/secrets/<id>), required, mode, uid, gid, env
 //   type=ssh             not supported: a clear error

@@ -29,6 +29,27 @@ TEST(RunMounts, BindIsReadOnlyUnlessRw) {
   EXPECT_EQ(*parse_run_mount("type=bind,from=build,target=/x").from, "build");
 }
 
+TEST(RunMounts, CacheFromTakesASourceInsideTheStage) {
+  RunMount m = parse_run_mount("type=cache,target=/x,from=deps,source=/var/cache/apt");
+  EXPECT_EQ(*m.from, "deps");
+  EXPECT_EQ(m.source, "/var/cache/apt");
+  EXPECT_EQ(m.id, "/x");  // the id still defaults to the target, as in BuildKit
+  EXPECT_FALSE(m.readonly);
+  EXPECT_EQ(parse_run_mount("type=cache,target=/x,from=deps,src=a/../b/./c").source, "a/../b/./c");
+  EXPECT_EQ(parse_run_mount("type=cache,target=/x,from=deps").source, "");
+  for (const char* out :
+       {"type=cache,target=/x,from=deps,source=..", "type=cache,target=/x,from=deps,source=/../etc",
+        "type=cache,target=/x,from=deps,source=a/../../etc"}) {
+    try {
+      parse_run_mount(out);
+      ADD_FAILURE() << out << " was accepted";
+    } catch (const common::Error& e) {
+      EXPECT_EQ(e.kind(), common::ErrorKind::kDockerfile) << out;
+      EXPECT_NE(std::string(e.what()).find("climbs out of deps"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(RunMounts, SecretTargetDefaultsUnderRunSecrets) {
   RunMount s = parse_run_mount("type=secret,id=token");
   EXPECT_EQ(s.target, "/run/secrets/token");

@@ -169,6 +169,12 @@ void key_mount_context(nlohmann::json& inputs, const std::string& source, std::s
   inputs[std::string(kKeyMountContextPrefix) + source] = std::move(value);
 }
 
+void key_cache_from(nlohmann::json& inputs, const std::string& from, const std::string& source,
+                    std::string value) {
+  inputs[std::string(kKeyCacheFromPrefix) + from + " " + (source.empty() ? "/" : source)] =
+      std::move(value);
+}
+
 bool needs_home(const RunPlan& plan) {
   return std::none_of(plan.env.begin(), plan.env.end(),
                       [](const std::string& e) { return e.rfind("HOME=", 0) == 0; });

@@ -2,9 +2,9 @@
 // through SHELL, heredoc scripts), the environment, the history text, the network mode and the
 // step's cache inputs. builder/run/step_run.cc makes it happen (mounts, the sandbox).
 //
-// plan_run() and key_mount_from()/key_mount_context() are the only writers of a RUN step's
-// cache inputs. The key names below are what users' caches are keyed by: changing one
-// invalidates every cached RUN step, so plan_test.cc pins the exact JSON.
+// plan_run() and key_mount_from()/key_mount_context()/key_cache_from() are the only writers of
+// a RUN step's cache inputs. The key names below are what users' caches are keyed by: changing
+// one invalidates every cached RUN step, so plan_test.cc pins the exact JSON.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -36,6 +36,8 @@ inline constexpr std::string_view kKeySecurity = "security";
 inline constexpr std::string_view kKeyScriptPrefix = "script ";
 inline constexpr std::string_view kKeyMountFromPrefix = "mount from ";
 inline constexpr std::string_view kKeyMountContextPrefix = "mount context ";
+// "cache from builder /sub": what a cache mount's from= names, its seed (cache_seed.h).
+inline constexpr std::string_view kKeyCacheFromPrefix = "cache from ";
 inline constexpr std::string_view kOpRun = "RUN";
 
 // The stage as RUN sees it.
@@ -61,10 +63,13 @@ struct RunPlan {
 // Throws Error(kUsage) for --security=insecure without the entitlement.
 RunPlan plan_run(const parser::Run& run, const RunScope& scope, const BuildRequest& request);
 
-// The cache inputs that need resolved values: what a bind's from= names now (a stage's chain,
-// a named context's checksum, an image's config digest) and a context bind's checksum.
+// The cache inputs that need resolved values: what a bind's or cache's from= names now (a stage's
+// chain, a named context's checksum, an image's config digest) and a context bind's checksum.
 void key_mount_from(nlohmann::json& inputs, const std::string& from, std::string value);
 void key_mount_context(nlohmann::json& inputs, const std::string& source, std::string value);
+// A cache mount's seed: what from= names now (as for a bind), for that source path.
+void key_cache_from(nlohmann::json& inputs, const std::string& from, const std::string& source,
+                    std::string value);
 
 // HOME for the process, when the env does not set it: the home of the RUN's user in the
 // passwd file as the rootfs has it, "/" for a uid without an entry (BuildKit and runc do

@@ -135,6 +135,22 @@ TEST(PlanRun, ResolvedMountKeysAndSecurity) {
             R"("security":"insecure","user":"","workdir":""})");
 }
 
+TEST(PlanRun, CacheMountSeedKey) {
+  image::ContainerConfig config;
+  Args args;
+  BuildRequest request;
+  RunPlan plan = plan_run(
+      first_run("FROM busybox\nRUN --mount=type=cache,target=/x,from=deps,source=/sub ls\n"),
+      RunScope{config, args, {}}, request);
+  key_cache_from(plan.inputs, "deps", "/sub", "sha256:abc");
+  key_cache_from(plan.inputs, "ctx", "", "sha256:def");
+  EXPECT_EQ(plan.inputs.dump(),
+            R"({"cache from ctx /":"sha256:def","cache from deps /sub":"sha256:abc",)"
+            R"("command":["/bin/sh","-c","ls"],"env":[],)"
+            R"("mounts":["type=cache,target=/x,from=deps,source=/sub"],"network":"default",)"
+            R"("op":"RUN","user":"","workdir":""})");
+}
+
 TEST(PlanRun, InsecureNeedsTheEntitlement) {
   image::ContainerConfig config;
   Args args;

@@ -8,6 +8,7 @@
 
 #include "builder/run/bind_source.h"
 #include "builder/run/cache_restore.h"
+#include "builder/run/cache_seed.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/process_owner.h"
@@ -17,11 +18,14 @@ namespace mybuild::builder {
 using common::Error;
 using common::ErrorKind;
 
-void StepMounts::add(const RunMount& mount, sandbox::ProcessSpec& spec) {
+void StepMounts::add(const RunMount& mount, sandbox::ProcessSpec& spec,
+                     const std::string& from_key) {
   if (mount.type == "tmpfs") {
     add_tmpfs(mount, spec);
   } else if (mount.type == "secret") {
     add_secret(mount, spec);
+  } else if (mount.type == "cache" && mount.from) {
+    add_seeded_cache(mount, spec, from_key);
   } else if (mount.type == "cache") {
     add_cache(mount, spec);
   } else if (mount.type == "bind") {
@@ -58,11 +62,23 @@ void StepMounts::add_secret(const RunMount& m, sandbox::ProcessSpec& spec) {
   spec.secrets.push_back(secret);
 }
 
+void StepMounts::add_seeded_cache(const RunMount& m, sandbox::ProcessSpec& spec,
+                                  const std::string& from_key) {
+  // The source is opened only to make a new instance, and closed once it is copied.
+  CacheSeeder seed = [&](const std::filesystem::path& dir) {
+    std::unique_ptr<OpenSource> source = open_source(s_, plan_, *m.from, platform_, step_);
+    seed_cache_dir(*source->context, m.source, *m.from, dir, s_.store.root() / "tmp");
+    s_.progress.step_log(step_, "seeded cache mount " + m.id + " from " + *m.from + ":" +
+                                    (m.source.empty() ? "/" : m.source) + "\n");
+  };
+  caches_.push_back(acquire_cache_instance(s_.store.root() / "cache-mounts",
+                                           seeded_cache_id_hash(m.id, from_key, m.source),
+                                           m.sharing, seed));
+  spec.mounts.push_back(
+      {"bind", caches_.back().dir().string(), m.target, {m.readonly ? "ro" : "rw"}});
+}
+
 void StepMounts::add_cache(const RunMount& m, sandbox::ProcessSpec& spec) {
-  if (m.from) {
-    s_.progress.message("WARN: RUN --mount=type=cache,from=" + *m.from +
-                        ": mybuild does not seed cache mounts; the cache starts empty");
-  }
   caches_.push_back(acquire_cache_instance(s_.store.root() / "cache-mounts",
                                            cache_mount_id_hash(m.id), m.sharing));
   restore_cache_mount(s_, m.id, caches_.back(), step_);  // --cache-from, if it holds the id
@@ -90,7 +106,7 @@ void StepMounts::add_bind(const RunMount& m, sandbox::ProcessSpec& spec) {
   }
   std::filesystem::path host = ctx->host_path(*rel);
   // The main context is seen through .dockerignore; from= trees include everything. The cache
-  // key already covers only the visible files: key_bind_sources (step_run.cc) checksums through
+  // key already covers only the visible files: key_mount_sources (step_run.cc) checksums through
   // s_.context's filter with checksum_sources, as COPY does.
   const bool filtered = !m.from && hides_below(*ctx, *rel);
   if (filtered || !m.readonly) {

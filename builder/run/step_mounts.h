@@ -26,14 +26,18 @@ class StepMounts {
   StepMounts(const StepMounts&) = delete;
   StepMounts& operator=(const StepMounts&) = delete;
 
-  // Adds `mount` to `spec` (its mounts, secrets or env). Throws Error(kUsage) for a required
-  // secret that was not given, Error(kNotFound) for a bind source that does not exist.
-  void add(const RunMount& mount, sandbox::ProcessSpec& spec);
+  // Adds `mount` to `spec` (its mounts, secrets or env). `from_key` is what a cache mount's
+  // from= names now (as keyed in the step's inputs), naming its seeded cache. Throws
+  // Error(kUsage) for a required secret that was not given, Error(kNotFound) for a bind or
+  // cache seed source that does not exist.
+  void add(const RunMount& mount, sandbox::ProcessSpec& spec, const std::string& from_key = {});
 
  private:
   void add_tmpfs(const RunMount& mount, sandbox::ProcessSpec& spec);
   void add_secret(const RunMount& mount, sandbox::ProcessSpec& spec);
   void add_cache(const RunMount& mount, sandbox::ProcessSpec& spec);
+  void add_seeded_cache(const RunMount& mount, sandbox::ProcessSpec& spec,
+                        const std::string& from_key);
   void add_bind(const RunMount& mount, sandbox::ProcessSpec& spec);
 
   BuildSession& s_;

@@ -3,6 +3,8 @@
 // in the sandbox over a snapshot of the stage's filesystem.
 #include <fcntl.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -80,8 +82,8 @@ std::string written_text(const parser::Run& run) {
   return written;
 }
 
-// What a bind's from= names now: a stage's chain, a named context's files (keyed like COPY
-// keys them), or which image the name means.
+// What a bind's or cache's from= names now: a stage's chain, a named context's files (keyed like
+// COPY keys them), or which image the name means.
 std::string mount_from_value(BuildSession& s, const StagePlan& plan,
                              const common::Platform& platform, const RunMount& m) {
   // source_kind decides what the name means (a stage wins), as open_source does for the mount.
@@ -102,12 +104,23 @@ std::string mount_from_value(BuildSession& s, const StagePlan& plan,
   return s.base_image(*m.from, platform, load).config.digest.str();
 }
 
-// The cache inputs of binds: from= sources first, then the context's files a bind reads.
-void key_bind_sources(BuildSession& s, const StagePlan& plan, const common::Platform& platform,
-                      const std::vector<RunMount>& mounts, nlohmann::json& inputs) {
-  for (const auto& m : mounts) {
-    if (m.type != "bind" || !m.from) continue;
-    key_mount_from(inputs, *m.from, mount_from_value(s, plan, platform, m));
+// The cache inputs of binds and cache seeds: from= sources first, then the context's files a
+// bind reads. Returns, per mount, what its from= names now ("" without one): a seeded cache
+// is named by it (builder/run/cache_seed.h).
+std::vector<std::string> key_mount_sources(BuildSession& s, const StagePlan& plan,
+                                           const common::Platform& platform,
+                                           const std::vector<RunMount>& mounts,
+                                           nlohmann::json& inputs) {
+  std::vector<std::string> from_keys(mounts.size());
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    const RunMount& m = mounts[i];
+    if ((m.type != "bind" && m.type != "cache") || !m.from) continue;
+    from_keys[i] = mount_from_value(s, plan, platform, m);
+    if (m.type == "bind") {
+      key_mount_from(inputs, *m.from, from_keys[i]);
+    } else {
+      key_cache_from(inputs, *m.from, m.source, from_keys[i]);
+    }
   }
   for (const auto& m : mounts) {
     if (m.type != "bind" || m.from) continue;
@@ -118,6 +131,7 @@ void key_bind_sources(BuildSession& s, const StagePlan& plan, const common::Plat
         inputs, m.source,
         checksum_sources(s.context, sources, s.memo.get(), s.checksum_options()).str());
   }
+  return from_keys;
 }
 
 // The process as the plan and the request's limits describe it; mounts come later.
@@ -183,16 +197,58 @@ std::shared_ptr<StubCleaner> make_stubs(const std::filesystem::path& rootfs,
   return std::make_shared<StubCleaner>(rootfs, paths);
 }
 
+// Where the static emulator appears in the step (a file bind, its stub removed after the run).
+constexpr const char* kEmulatorInStep = "/.mybuild-qemu-static";
+
+// A command name without '/' as the step's PATH finds it inside the rootfs (the emulator opens
+// its argument as a path; execvp would have searched). Unchanged when no entry has it.
+std::string command_in_root(const std::filesystem::path& rootfs, const std::string& name,
+                            const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env) {
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  }
+  snapshot::RootDir root(rootfs);
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = std::min(path.find(':', start), path.size());
+    std::string dir = path.substr(start, end - start);
+    start = end + 1;
+    if (dir.empty() || dir[0] != '/') continue;
+    common::UniqueFd fd(root.open_at(dir.substr(1) + "/" + name, O_PATH | O_CLOEXEC));
+    if (fd) return dir + "/" + name;
+  }
+  return name;
+}
+
+// No binfmt_misc handler runs this platform, but QEMU's static emulator is on PATH: it runs
+// the step's argv itself (sandbox/emulation.h how_to_run). Processes the step starts are
+// its children under the same emulator only where the guest program does not exec (busybox's
+// applets run in-process); a real binfmt registration has no such limit.
+void run_through_emulator(const std::filesystem::path& emulator,
+                          const std::filesystem::path& rootfs, sandbox::ProcessSpec& spec) {
+  spec.mounts.push_back({"bind", emulator.string(), kEmulatorInStep, {"ro"}});
+  if (!spec.args.empty()) spec.args[0] = command_in_root(rootfs, spec.args[0], spec.env);
+  spec.args.insert(spec.args.begin(), kEmulatorInStep);
+}
+
 // Runs the step's process with its mounts; returns the stubs, cleaned, for prune_upper.
 std::shared_ptr<StubCleaner> run_process(BuildSession& s, const StagePlan& stage_plan,
                                          const common::Platform& platform, const RunPlan& plan,
                                          const std::vector<RunMount>& mounts,
+                                         const std::vector<std::string>& from_keys,
+                                         const std::optional<std::filesystem::path>& emulator,
                                          const std::filesystem::path& rootfs, const StepId& id) {
   sandbox::ProcessSpec spec =
       process_spec(plan, s.request, rootfs, s.store.root() / "run" / "sandbox");
   add_home(plan, rootfs, spec);
   StepMounts step_mounts(s, stage_plan, platform, id);
-  for (const auto& m : mounts) step_mounts.add(m, spec);
+  for (size_t i = 0; i < mounts.size(); ++i) step_mounts.add(mounts[i], spec, from_keys[i]);
+  if (emulator) {
+    run_through_emulator(*emulator, rootfs, spec);
+    s.progress.step_log(id, "no binfmt_misc handler runs " + platform.str() + ": running it with " +
+                                emulator->string() + "\n");
+  }
   auto stubs = make_stubs(rootfs, spec);
   StepOutput output(s.progress, id);
   sandbox::ExitStatus status;
@@ -224,17 +280,21 @@ void StageBuilder::do_run(const parser::Run& run) {
   StepId step{s_.next_step(), step_name(written_text(run))};
   StepInputs in;
   in.inputs = plan.inputs;
-  key_bind_sources(s_, plan_, state_.config.platform, mounts, in.inputs);
+  const std::vector<std::string> from_keys =
+      key_mount_sources(s_, plan_, state_.config.platform, mounts, in.inputs);
   layer_step(
       step, run, std::move(in), plan.created_by,
       [&](const std::filesystem::path& rootfs, const StepId& id) {
         // Checked on a cache miss only: a cached foreign step needs no emulator. An image
         // config that names no architecture is taken to be the host's, as before.
         const common::Platform& p = state_.config.platform;
-        if (auto why = p.architecture.empty() ? std::nullopt : sandbox::cannot_run_reason(p)) {
-          throw Error(ErrorKind::kSandbox, "RUN for " + state_.config.platform.str() + ": " + *why);
+        sandbox::ForeignRun via;
+        if (!p.architecture.empty()) {
+          const char* path = std::getenv("PATH");
+          via = sandbox::how_to_run(p, path ? path : "", sandbox::binfmt_dir());
         }
-        auto stubs = run_process(s_, plan_, state_.config.platform, plan, mounts, rootfs, id);
+        if (via.reason) throw Error(ErrorKind::kSandbox, "RUN for " + p.str() + ": " + *via.reason);
+        auto stubs = run_process(s_, plan_, p, plan, mounts, from_keys, via.emulator, rootfs, id);
         after_unmount_ = [stubs](const std::filesystem::path& upper) { stubs->prune_upper(upper); };
       });
 }

@@ -84,11 +84,26 @@ std::vector<image::CacheEntry> converted(BuildSession& session, image::LayerConv
   return entries;
 }
 
-void export_one(BuildSession& session, image::LayerConverter& converter,
-                const image::CacheSpec& spec, const StepId& step) {
+// What `mode` exports of every platform's steps, each key once (a stage every platform shares,
+// $BUILDPLATFORM's, has one key).
+std::vector<image::CacheEntry> selected_records(const std::vector<const BuildSession*>& platforms,
+                                                image::CacheMode mode) {
+  std::vector<image::CacheEntry> out;
+  std::set<std::string> keys;
+  for (const BuildSession* p : platforms) {
+    for (auto& e : p->cache_notes.select(mode, p->plan)) {
+      if (keys.insert(e.key).second) out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+void export_one(BuildSession& session, const std::vector<const BuildSession*>& platforms,
+                image::LayerConverter& converter, const image::CacheSpec& spec,
+                const StepId& step) {
   const image::LayerFormat format = format_of(session.request, spec);
   std::vector<image::CacheEntry> entries =
-      converted(session, converter, session.cache_notes.select(spec.mode, session.plan), format);
+      converted(session, converter, selected_records(platforms, spec.mode), format);
   auto log = [&](std::string_view line) {
     session.progress.step_log(step, std::string(line) + "\n");
   };
@@ -132,7 +147,8 @@ void add_inline_cache(const BuildSession& session, image::ImageConfig& config) {
   }
 }
 
-void export_caches(BuildSession& session, image::LayerConverter& converter) {
+void export_caches(BuildSession& session, const std::vector<const BuildSession*>& platforms,
+                   image::LayerConverter& converter) {
   for (const auto& spec : session.request.cache_to) {
     if (spec.type == "inline") continue;
     std::string name = spec.type == "local" ? spec.dir : spec.ref;
@@ -140,7 +156,7 @@ void export_caches(BuildSession& session, image::LayerConverter& converter) {
     auto started = Clock::now();
     session.progress.step_state(step, StepState::kStarted, {});
     try {
-      export_one(session, converter, spec, step);
+      export_one(session, platforms, converter, spec, step);
     } catch (const Error& e) {
       if (e.kind() == common::ErrorKind::kCancelled || !spec.ignore_error) {
         session.progress.step_state(step, StepState::kFailed, Clock::now() - started);

@@ -43,8 +43,11 @@ class CacheNotes {
 // type=inline: the final image's records into `config` (before the image is written).
 void add_inline_cache(const BuildSession& session, image::ImageConfig& config);
 
-// Every other --cache-to, after the image is written (and pushed). A failure throws unless the
-// spec says ignore-error=true (then it is a warning).
-void export_caches(BuildSession& session, image::LayerConverter& converter);
+// Every other --cache-to, after the image is written (and pushed), through `session` (the
+// build's own steps). The records are those of every session in `platforms` (each key once):
+// a --platform a,b build writes one cache holding both platforms' steps, as buildx does. A
+// failure throws unless the spec says ignore-error=true (then it is a warning).
+void export_caches(BuildSession& session, const std::vector<const BuildSession*>& platforms,
+                   image::LayerConverter& converter);
 
 }  // namespace mybuild::builder

@@ -40,12 +40,17 @@ class TwoPlatforms : public store_commands_testing::WithRegistry {
     fs::create_directories(context_);
     common::write_file_atomic(context_ / "a.txt", "a\n");
   }
-  void import_as(const std::string& name, const fs::path& tar, const std::string& platform) {
+  // Into `store` (default: the test's store); the same tar gives the same image in each.
+  void import_as(const std::string& name, const fs::path& tar, const std::string& platform,
+                 const fs::path& store = {}) {
     image::ImportOptions o;
     o.created = 1700000000;
     o.platform = platform;
-    image::import_rootfs(store_, tar, name, o);
+    image::import_rootfs(store.empty() ? store_ : store, tar, name, o);
   }
+  // The two bases' tars, as SetUp made them.
+  fs::path amd64_tar() const { return work_.path() / "amd/rootfs.tar"; }
+  fs::path arm64_tar() const { return work_.path() / "arm64/tar/rootfs.tar"; }
   void dockerfile(const std::string& text) {
     common::write_file_atomic(context_ / "Dockerfile", text);
   }
@@ -67,6 +72,15 @@ class TwoPlatforms : public store_commands_testing::WithRegistry {
     std::string out;
     EXPECT_EQ(run_command(args, &out), 0) << out;
     return json::parse(out, nullptr, false);
+  }
+  // What the registry holds for `ref`, as `skopeo inspect --raw` prints it (null on failure,
+  // the output then in the test's log).
+  static json skopeo_raw(const std::string& ref) {
+    std::string raw;
+    int rc =
+        run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref}, &raw);
+    EXPECT_EQ(rc, 0) << raw;
+    return rc == 0 ? json::parse(raw, nullptr, false) : json();
   }
   // A blob of an OCI layout directory, parsed.
   static json layout_blob(const fs::path& layout, const std::string& digest) {

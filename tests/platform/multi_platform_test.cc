@@ -35,11 +35,8 @@ TEST_F(TwoPlatforms, OneIndexInTheStoreTheLayoutAndTheRegistry) {
          "type=oci,tar=false,dest=" + layout.string()});
 
   // The registry: an OCI index naming both platforms, each manifest's config for its platform.
-  std::string raw;
-  ASSERT_EQ(
-      run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref}, &raw), 0)
-      << raw;
-  json index = json::parse(raw);
+  json index = skopeo_raw(ref);
+  const std::string raw = index.dump();
   EXPECT_EQ(index["mediaType"], "application/vnd.oci.image.index.v1+json") << raw;
   auto platforms = by_platform(index);
   ASSERT_EQ(platforms.size(), 2u) << raw;

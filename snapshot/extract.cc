@@ -274,6 +274,14 @@ class Extractor {
     struct stat st {};
     if (::fstat(src.get(), &st) != 0) common::throw_errno("fstat", target);
     if (S_ISDIR(st.st_mode)) fail(std::string("hard link to directory \"") + target + "\"");
+    // A link to the file already at this name (GNU tar writes one for a path it was given twice,
+    // even as a link to itself) changes nothing; replacing the name first would drop the last
+    // link of the very inode it should link to.
+    struct stat here {};
+    if (::fstatat(dirfd, base.c_str(), &here, AT_SYMLINK_NOFOLLOW) == 0 &&
+        here.st_dev == st.st_dev && here.st_ino == st.st_ino) {
+      return;
+    }
     replace_existing(dirfd, base, false);
     // linkat through /proc follows the magic link to the very inode we resolved in the root.
     if (::linkat(AT_FDCWD, proc_path(src.get()).c_str(), dirfd, base.c_str(), AT_SYMLINK_FOLLOW) !=

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "common/temp_dir.h"
 #include "snapshot/layer_test_util.h"
 #include "snapshot/layer_writer.h"
@@ -203,6 +204,21 @@ TEST(ApplyLayer, DuplicateEntriesLastOneWins) {
   EXPECT_TRUE(fs::exists(root.path() / "d/x"));
   EXPECT_FALSE(fs::is_symlink(root.path() / "s"));
   EXPECT_NE(desc.find("data=plain now"), std::string::npos) << desc;
+}
+
+TEST(ApplyLayer, HardLinkToTheFileAlreadyAtItsNameKeepsIt) {
+  // GNU tar --append of a path listed twice writes "usr/bin/git link to usr/bin/git".
+  common::TempDir root("apply-selflink-");
+  unpack(TarBuilder()
+             .file("bin/tool", "binary")
+             .hardlink("bin/tool", "bin/tool")
+             .hardlink("bin/alias", "bin/tool")
+             .hardlink("bin/alias", "bin/tool")
+             .take(),
+         root.path());
+  EXPECT_EQ(common::read_file(root.path() / "bin/tool"), "binary");
+  EXPECT_EQ(fs::hard_link_count(root.path() / "bin/tool"), 2u);
+  EXPECT_TRUE(fs::equivalent(root.path() / "bin/tool", root.path() / "bin/alias"));
 }
 
 TEST(ApplyLayer, ComponentWalkFallbackGivesTheSameTree) {

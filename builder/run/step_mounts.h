@@ -12,6 +12,7 @@
 
 #include "builder/run/cache_instance.h"
 #include "builder/run/mounts.h"
+#include "builder/ssh/agent_socket.h"
 #include "builder/stage/source.h"
 #include "common/temp_dir.h"
 #include "sandbox/spec.h"
@@ -27,7 +28,7 @@ class StepMounts {
   StepMounts& operator=(const StepMounts&) = delete;
 
   // Adds `mount` to `spec` (its mounts, secrets or env). Throws Error(kUsage) for a required
-  // secret that was not given, Error(kNotFound) for a bind source that does not exist.
+  // secret or ssh id that was not given, Error(kNotFound) for a bind source that does not exist.
   void add(const RunMount& mount, sandbox::ProcessSpec& spec);
 
  private:
@@ -35,6 +36,7 @@ class StepMounts {
   void add_secret(const RunMount& mount, sandbox::ProcessSpec& spec);
   void add_cache(const RunMount& mount, sandbox::ProcessSpec& spec);
   void add_bind(const RunMount& mount, sandbox::ProcessSpec& spec);
+  void add_ssh(const RunMount& mount, sandbox::ProcessSpec& spec);
 
   BuildSession& s_;
   const StagePlan& plan_;
@@ -44,6 +46,8 @@ class StepMounts {
   std::vector<std::unique_ptr<OpenSource>> sources_;
   std::vector<std::unique_ptr<common::TempDir>> temps_;
   std::vector<CacheInstance> caches_;
+  // Agent sockets of ssh mounts: stopped (threads joined, socket removed) first.
+  std::vector<std::unique_ptr<ssh::AgentSocket>> agents_;
 };
 
 }  // namespace mybuild::builder

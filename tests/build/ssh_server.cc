@@ -97,6 +97,7 @@ std::string SshServer::url(const std::string& repo_path) const {
 
 SshAgentProcess::SshAgentProcess(const std::filesystem::path& dir, const std::filesystem::path& key)
     : socket_(dir / "agent.sock") {
+  std::filesystem::create_directories(dir);
   RunOptions opts;
   opts.cwd = dir;
   pid_ = start_process({"ssh-agent", "-D", "-a", socket_.string()}, opts, dir).pid;

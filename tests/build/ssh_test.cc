@@ -47,9 +47,9 @@ class SshBuild : public BuildTest {
   void import_git_ssh_base() {
     fs::path tar = make_busybox_tar(work());
     const std::string append =
-        "set -e; files='usr/bin/git usr/bin/ssh'; for f in $(ldd /usr/bin/git /usr/bin/ssh | "
-        "grep -o '/[^ ]*' | sort -u); do files=\"$files ${f#/}\"; done; "
-        "tar --append --dereference --file " +
+        "set -e; files=; for f in $( (echo /usr/bin/git /usr/bin/ssh; ldd /usr/bin/git "
+        "/usr/bin/ssh | grep -o '/[^ :]*') | sort -u); do files=\"$files ${f#/}\"; done; "
+        "tar --append --dereference --hard-dereference --file " +
         tar.string() + " -C / $files";
     Ran r = run_process({"sh", "-c", append}, {});
     ASSERT_TRUE(r.ok()) << r.both();

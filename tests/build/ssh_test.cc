@@ -9,7 +9,11 @@
 // without known hosts; the sshd here has a key made for the test that no known_hosts lists.
 // The step's image is the busybox base plus the host's git and ssh with the libraries ldd
 // names (no download).
+#include <signal.h>
+
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "tests/build/build_fixture.h"
 #include "tests/build/ssh_server.h"
@@ -148,6 +152,36 @@ TEST_F(SshBuild, MissingSshIdIsAnErrorUnlessOptional) {
   EXPECT_NE(r.err.find("ssh agent id \"deploy\""), std::string::npos) << r.both();
   dockerfile("FROM busybox\nRUN --mount=type=ssh,required=false test ! -e /run/buildkit\n");
   EXPECT_EQ(build().failure(), "");
+}
+
+// ^C while a step holds an ssh mount: the build ends, and the agent socket with its directory
+// and threads goes with it (RAII in StepMounts), nothing left in the state root's tmp.
+TEST_F(SshBuild, CancelRemovesTheAgentSocket) {
+  dockerfile("FROM busybox\nRUN --mount=type=ssh touch /tmp/started && sleep 60\n");
+  const std::string key = server_->client_key().string();
+  Background b = start_process({MYBUILD_BINARY, "--root", root().string(), "build", "--progress",
+                                "plain", "--ssh", "default=" + key, ctx().string()},
+                               in_dir(work()), work());
+  const fs::path tmp = root() / "tmp";
+  auto agent_dirs = [&] {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(tmp, ec)) {
+      n += e.path().filename().string().starts_with("mybuild-ssh-") ? 1 : 0;
+    }
+    return n;
+  };
+  for (int i = 0; i < 400 && agent_dirs() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(agent_dirs(), 1) << "the step's agent socket never appeared";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(b.pid, SIGINT);
+  const auto t0 = std::chrono::steady_clock::now();
+  Ran r = wait_process(b);
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20)) << r.both();
+  EXPECT_EQ(agent_dirs(), 0);
 }
 
 }  // namespace

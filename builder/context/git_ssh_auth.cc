@@ -77,9 +77,16 @@ int GitSshAuth::next_key(git_credential** out, const char* username) {
     return -1;
   }
   if (next_ >= signers_->size()) {
+    bool rsa = false;
+    for (const auto& s : *signers_) rsa = rsa || s.blob.substr(4, 7) == "ssh-rsa";
+    // libssh2 1.10 (Debian 12) signs RSA user authentication with SHA-1 ("ssh-rsa") only, for
+    // its own key files too; OpenSSH >= 8.8 refuses that by default.
+    const std::string hint = rsa ? "; RSA keys are offered as ssh-rsa (SHA-1) by libssh2 1.10, "
+                                   "which OpenSSH 8.8 and later refuse: use an ed25519 key"
+                                 : "";
     git_error_set_str(GIT_ERROR_SSH, ("authentication refused: the server refused every key of "
                                       "--ssh default (" +
-                                      std::to_string(signers_->size()) + " tried)")
+                                      std::to_string(signers_->size()) + " tried)" + hint)
                                          .c_str());
     return -1;
   }

@@ -45,9 +45,9 @@ bool sshd_answers(int port) {
   return ok;
 }
 
-bool keygen(const std::filesystem::path& key) {
-  return run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", key.filename().string(),
-                      "-f", key.string()},
+bool keygen(const std::filesystem::path& key, const char* type = "ed25519") {
+  return run_process({"ssh-keygen", "-q", "-t", type, "-N", "", "-C", key.filename().string(), "-f",
+                      key.string()},
                      {})
       .ok();
 }
@@ -64,11 +64,14 @@ void stop_group(pid_t& pid) {
 
 SshServer::SshServer(const std::filesystem::path& dir) : dir_(dir), port_(free_sshd_port()) {
   std::filesystem::create_directories(dir_);
-  if (!keygen(dir_ / "host_ed25519") || !keygen(client_key()) || !keygen(other_key())) {
+  if (!keygen(dir_ / "host_ed25519") || !keygen(client_key()) || !keygen(other_key()) ||
+      !keygen(rsa_key(), "rsa")) {
     why_not_ = "ssh-keygen failed";
     return;
   }
-  write_file(dir_ / "authorized_keys", read_file(client_key().string() + ".pub"), 0600);
+  write_file(dir_ / "authorized_keys",
+             read_file(client_key().string() + ".pub") + read_file(rsa_key().string() + ".pub"),
+             0600);
   write_file(dir_ / "sshd_config",
              "Port " + std::to_string(port_) + "\nListenAddress 127.0.0.1\nHostKey " +
                  (dir_ / "host_ed25519").string() + "\nPidFile " + (dir_ / "sshd.pid").string() +

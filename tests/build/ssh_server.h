@@ -27,6 +27,7 @@ class SshServer {
   // The private key the server accepts (ed25519, unencrypted) and one it does not.
   std::filesystem::path client_key() const { return dir_ / "client_ed25519"; }
   std::filesystem::path other_key() const { return dir_ / "other_ed25519"; }
+  std::filesystem::path rsa_key() const { return dir_ / "client_rsa"; }  // accepted too
   std::string url(const std::string& repo_path) const;  // ssh://root@127.0.0.1:PORT<repo_path>
 
  private:

@@ -103,6 +103,22 @@ TEST_F(SshBuild, GitContextOverSshWithAKeyFile) {
   EXPECT_NE(none.err.find("--ssh default"), std::string::npos) << none.both();
 }
 
+// An RSA key: ssh in the step asks mybuild's agent with the rsa-sha2 flags and gets in (the
+// server refuses SHA-1 "ssh-rsa" signatures, as OpenSSH does since 8.8). For git sources
+// Debian's libssh2 1.10 offers RSA keys as ssh-rsa only: the error says so.
+TEST_F(SshBuild, RsaKeyFileForTheStepAndWhyNotForGit) {
+  import_git_ssh_base();
+  clone_dockerfile();
+  Ran git =
+      build({"--ssh", "default=" + server_->rsa_key().string()}, server_->url(repo_) + "#main");
+  EXPECT_FALSE(git.ok());
+  EXPECT_NE(git.err.find("use an ed25519 key"), std::string::npos) << git.both();
+  Ran step = build({"-t", "rsa:v2", "--allow", "network.host", "--ssh",
+                    "default=" + server_->rsa_key().string()});
+  ASSERT_EQ(step.failure(), "");
+  EXPECT_EQ(image("rsa:v2").content("/clone/hello"), "private\n");
+}
+
 TEST_F(SshBuild, StepClonesThroughARealAgent) {
   import_git_ssh_base();
   SshAgentProcess agent(work() / "agent", server_->client_key());

@@ -4,22 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "builder/ssh/test_keys.h"
 #include "builder/ssh/wire.h"
 #include "common/error.h"
 
 namespace mybuild::builder::ssh {
 namespace {
 
-constexpr const char* kAgentTestKey = R"(-----BEGIN OPENSSH PRIVATE KEY-----
-b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
-QyNTUxOQAAACD/44NIYd+4+mthkImK8fTSCCjLTWlkolWPLeNwJgyyHQAAAJB5sViPebFY
-jwAAAAtzc2gtZWQyNTUxOQAAACD/44NIYd+4+mthkImK8fTSCCjLTWlkolWPLeNwJgyyHQ
-AAAECqE1lvl34ZUh+vnaghx233QCbvh/1SuSzYv2ih+XvRH//jg0hh37j6a2GQiYrx9NII
-KMtNaWSiVY8t43AmDLIdAAAADHRlc3QtZWQyNTUxOQE=
------END OPENSSH PRIVATE KEY-----
-)";
-
-std::vector<SshKey> agent_test_keys() { return parse_openssh_private_key(kAgentTestKey, "k"); }
+std::vector<SshKey> agent_test_keys() { return parse_openssh_private_key(kTestEd25519Key, "k"); }
 
 TEST(SshAgentProtocol, ListsIdentities) {
   auto keys = agent_test_keys();

@@ -7,6 +7,7 @@
 
 #include "builder/ssh/agent_protocol.h"
 #include "builder/ssh/agent_source.h"
+#include "builder/ssh/test_keys.h"
 #include "builder/ssh/unix_socket.h"
 #include "common/error.h"
 #include "common/temp_dir.h"
@@ -14,18 +15,9 @@
 namespace mybuild::builder::ssh {
 namespace {
 
-constexpr const char* kSocketTestKey = R"(-----BEGIN OPENSSH PRIVATE KEY-----
-b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
-QyNTUxOQAAACD/44NIYd+4+mthkImK8fTSCCjLTWlkolWPLeNwJgyyHQAAAJB5sViPebFY
-jwAAAAtzc2gtZWQyNTUxOQAAACD/44NIYd+4+mthkImK8fTSCCjLTWlkolWPLeNwJgyyHQ
-AAAECqE1lvl34ZUh+vnaghx233QCbvh/1SuSzYv2ih+XvRH//jg0hh37j6a2GQiYrx9NII
-KMtNaWSiVY8t43AmDLIdAAAADHRlc3QtZWQyNTUxOQE=
------END OPENSSH PRIVATE KEY-----
-)";
-
 AgentSocket::Keys socket_test_keys() {
   return std::make_shared<const std::vector<SshKey>>(
-      parse_openssh_private_key(kSocketTestKey, "k"));
+      parse_openssh_private_key(kTestEd25519Key, "k"));
 }
 
 std::vector<AgentIdentity> list_through(const std::filesystem::path& socket) {

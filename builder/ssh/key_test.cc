@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include "builder/ssh/test_keys.h"
 #include "builder/ssh/wire.h"
 #include "common/base64.h"
 #include "common/error.h"
@@ -13,14 +14,6 @@
 namespace mybuild::builder::ssh {
 namespace {
 
-constexpr const char* kEd25519Key = R"(-----BEGIN OPENSSH PRIVATE KEY-----
-b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
-QyNTUxOQAAACD/44NIYd+4+mthkImK8fTSCCjLTWlkolWPLeNwJgyyHQAAAJB5sViPebFY
-jwAAAAtzc2gtZWQyNTUxOQAAACD/44NIYd+4+mthkImK8fTSCCjLTWlkolWPLeNwJgyyHQ
-AAAECqE1lvl34ZUh+vnaghx233QCbvh/1SuSzYv2ih+XvRH//jg0hh37j6a2GQiYrx9NII
-KMtNaWSiVY8t43AmDLIdAAAADHRlc3QtZWQyNTUxOQE=
------END OPENSSH PRIVATE KEY-----
-)";
 constexpr const char* kEd25519Pub =
     "AAAAC3NzaC1lZDI1NTE5AAAAIP/jg0hh37j6a2GQiYrx9NIIKMtNaWSiVY8t43AmDLId";
 constexpr const char* kRsaKey = R"(-----BEGIN OPENSSH PRIVATE KEY-----
@@ -106,7 +99,7 @@ bool verifies(const std::string& pub_blob, const std::string& sig_blob, std::str
 }
 
 TEST(SshKey, OpensshEd25519ParsesAndSigns) {
-  auto keys = parse_openssh_private_key(kEd25519Key, "k");
+  auto keys = parse_openssh_private_key(kTestEd25519Key, "k");
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0].public_blob(), *common::base64_decode(kEd25519Pub));
   EXPECT_EQ(keys[0].comment(), "test-ed25519");
@@ -156,7 +149,7 @@ TEST(SshKey, UnsupportedTypeNamesIt) {
 }
 
 TEST(SshKey, TruncatedAndCorruptInputsAreErrors) {
-  const std::string key = kEd25519Key;
+  const std::string key = kTestEd25519Key;
   // Cut the base64 at every 4-character boundary: every prefix must be refused, never read past.
   const size_t body = key.find('\n') + 1, end = key.find("-----END");
   for (size_t cut = body; cut + 4 < end; cut += 4) {

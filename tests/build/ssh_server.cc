@@ -1,49 +1,16 @@
 #include "tests/build/ssh_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
 #include "tests/build/build_fixture.h"
+#include "tests/build/loopback.h"
 
 namespace mybuild::build_testing {
 namespace {
-
-int free_sshd_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-// sshd answers with its banner once it listens.
-bool sshd_answers(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  char banner[4] = {};
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::recv(fd, banner, sizeof banner, MSG_WAITALL) == 4 &&
-                  std::string(banner, 4) == "SSH-";
-  ::close(fd);
-  return ok;
-}
 
 bool keygen(const std::filesystem::path& key, const char* type = "ed25519") {
   return run_process({"ssh-keygen", "-q", "-t", type, "-N", "", "-C", key.filename().string(), "-f",
@@ -62,7 +29,7 @@ void stop_group(pid_t& pid) {
 
 }  // namespace
 
-SshServer::SshServer(const std::filesystem::path& dir) : dir_(dir), port_(free_sshd_port()) {
+SshServer::SshServer(const std::filesystem::path& dir) : dir_(dir), port_(unused_loopback_port()) {
   std::filesystem::create_directories(dir_);
   if (!keygen(dir_ / "host_ed25519") || !keygen(client_key()) || !keygen(other_key()) ||
       !keygen(rsa_key(), "rsa")) {
@@ -87,7 +54,7 @@ SshServer::SshServer(const std::filesystem::path& dir) : dir_(dir), port_(free_s
   pid_ = b.pid;
   for (int i = 0; i < 200 && !up_; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    up_ = sshd_answers(port_);
+    up_ = accepts_connections(port_);
   }
   if (!up_) why_not_ = "sshd did not start: " + read_file(b.err);
 }

@@ -132,6 +132,11 @@ TEST_F(SshBuild, StepClonesThroughARealAgent) {
   EXPECT_EQ(img.content("/sock"), "sock=/run/buildkit/ssh_agent.0\n");
   expect_no_key_or_socket("cloned:agent");
   EXPECT_EQ(r.both().find(agent.socket().string()), std::string::npos) << "the agent's path";
+  // The same agent authenticates a git context over ssh (the keys it lists, signed by it).
+  Ran git = build({"-t", "fromagent:v1", "--ssh", "default=" + agent.socket().string()},
+                  server_->url(repo_) + "#main");
+  ASSERT_EQ(git.failure(), "");
+  EXPECT_EQ(image("fromagent:v1").content("/hello"), "private\n");
 }
 
 TEST_F(SshBuild, StepClonesThroughMybuildsOwnAgentForAKeyFile) {

@@ -68,6 +68,9 @@ struct BuildRequest {
   image::RegistryFlags
       registry;  // with the config file: how base images are pulled and --push goes
   std::map<std::string, std::string> secrets;  // id -> content (RUN --mount=type=secret)
+  // --ssh ID=PATHS: an agent's socket, or key files mybuild's own agent answers for (RUN
+  // --mount=type=ssh,id=ID; the id "default" also authenticates git sources over ssh).
+  std::map<std::string, std::vector<std::string>> ssh;
   // --build-context NAME=VALUE: a local directory (absolute) that COPY --from=NAME and RUN
   // --mount from=NAME read, or "docker-image://REF", the image FROM/--from NAME then use.
   std::map<std::string, std::string> named_contexts;

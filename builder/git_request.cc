@@ -18,7 +18,9 @@ std::filesystem::path git_checkout(const std::string& url, const BuildRequest& r
                                    ProgressSink& progress, const common::CancelToken& cancel) {
   std::optional<GitSource> src = parse_git_source(url);
   if (!src) throw Error(ErrorKind::kUsage, "build context " + url + ": not a git URL");
-  GitCheckout checkout = fetch_git_source(*src, r.store_root, cancel);
+  auto ssh = r.ssh.find("default");  // BuildKit authenticates git sources with the default id
+  GitCheckout checkout =
+      fetch_git_source(*src, r.store_root, cancel, ssh == r.ssh.end() ? nullptr : &ssh->second);
   progress.message("git context " + src->text + ": commit " + checkout.commit +
                    (checkout.fetched ? " (fetched)" : " (already fetched)"));
   return checkout.root;

@@ -25,6 +25,7 @@
 #include "cli/kaniko_flags.h"
 #include "cli/progress.h"
 #include "cli/registry_flags.h"
+#include "cli/ssh_flags.h"
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/trace.h"
@@ -317,6 +318,7 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
     if (!file) throw Error(ErrorKind::kNotFound, "--secret " + s + ": cannot read " + src);
     r.secrets[id] = std::string(std::istreambuf_iterator<char>(file), {});
   }
+  r.ssh = parse_ssh_flags(f.ssh, std::getenv("SSH_AUTH_SOCK"));
 
   bool terminal = ::isatty(STDERR_FILENO) == 1;
   std::ostringstream discard;
@@ -401,6 +403,10 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--allow", flags->allow, "Allow an entitlement (security.insecure)")
       ->allow_extra_args(false);
   b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)")
+      ->allow_extra_args(false);
+  b->add_option("--ssh", flags->ssh,
+                "SSH agent or keys for RUN --mount=type=ssh and git over ssh "
+                "(default|ID[=SOCKET|KEY[,KEY]]); repeatable")
       ->allow_extra_args(false);
   b->add_option(
        "--build-context", flags->build_contexts,

@@ -47,6 +47,7 @@ struct BuildFlags {
   int compression_level = -1;
   std::vector<std::string> allow;
   std::vector<std::string> secrets;
+  std::vector<std::string> ssh;                 // --ssh default|ID[=SOCKET|KEY[,KEY]]
   std::vector<std::string> build_contexts;      // --build-context NAME=VALUE
   image::RegistryFlags registry;                // --insecure-registry, --registry-mirror, ...
   std::string digest_file;                      // Kaniko's --digest-file

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "builder/context/git_ssh_auth.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/process_owner.h"
@@ -55,6 +56,24 @@ std::string oid_hex(const git_oid& oid) {
   return buf;
 }
 
+// What libgit2's remote callbacks get as their payload.
+struct RemotePayload {
+  const common::CancelToken* cancel;
+  GitSshAuth* ssh;  // git_ssh_auth.h: --ssh default for ssh remotes
+};
+int acquire_credential(git_credential** out, const char*, const char* user, unsigned int allowed,
+                       void* payload) {
+  return static_cast<RemotePayload*>(payload)->ssh->credential(out, user, allowed);
+}
+int check_host_key(git_cert* cert, int valid, const char*, void* payload) {
+  return static_cast<RemotePayload*>(payload)->ssh->certificate_check(cert, valid);
+}
+void set_auth_callbacks(git_remote_callbacks& callbacks, RemotePayload& payload) {
+  callbacks.credentials = acquire_credential;
+  callbacks.certificate_check = check_host_key;
+  callbacks.payload = &payload;
+}
+
 struct RemoteRef {
   std::string name;
   std::string oid;
@@ -62,8 +81,10 @@ struct RemoteRef {
 };
 
 // What the remote advertises (git ls-remote): the one round trip a moved ref needs.
-std::vector<RemoteRef> list_remote(git_remote* remote, const GitSource& src) {
+std::vector<RemoteRef> list_remote(git_remote* remote, const GitSource& src,
+                                   RemotePayload& payload) {
   git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
+  set_auth_callbacks(callbacks, payload);
   git_check(git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr),
             ErrorKind::kNetwork, src, "cannot reach " + src.remote);
   const git_remote_head** heads = nullptr;
@@ -115,18 +136,19 @@ std::optional<Resolved> resolve_ref(const std::vector<RemoteRef>& refs, const st
 
 // libgit2 calls this for every chunk received: a non-zero return stops the fetch.
 int stop_when_cancelled(const git_indexer_progress*, void* payload) {
-  return static_cast<const common::CancelToken*>(payload)->cancelled() ? GIT_EUSER : 0;
+  return static_cast<RemotePayload*>(payload)->cancel->cancelled() ? GIT_EUSER : 0;
 }
 
 void fetch_refspecs(git_remote* remote, const std::vector<std::string>& refspecs,
-                    const GitSource& src, const common::CancelToken& cancel) {
+                    const GitSource& src, RemotePayload& payload) {
+  const common::CancelToken& cancel = *payload.cancel;
   std::vector<char*> specs;
   for (const auto& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
   git_strarray array{specs.data(), specs.size()};
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  set_auth_callbacks(opts.callbacks, payload);
   opts.callbacks.transfer_progress = stop_when_cancelled;
-  opts.callbacks.payload = const_cast<common::CancelToken*>(&cancel);
   const int rc = git_remote_fetch(remote, &array, &opts, nullptr);
   if (rc == GIT_EUSER) cancel.check("fetching " + src.text);
   git_check(rc, ErrorKind::kNetwork, src, "fetching from " + src.remote);
@@ -168,16 +190,16 @@ void unknown_ref(const GitSource& src) {
 // names as a commit id) out into temp/tree; returns the commit.
 std::string fetch_and_checkout(git_repository* repo, git_remote* remote,
                                const std::optional<Resolved>& resolved, const GitSource& src,
-                               const std::filesystem::path& tree,
-                               const common::CancelToken& cancel) {
+                               const std::filesystem::path& tree, RemotePayload& payload) {
   std::string commit;
   if (resolved) {
-    fetch_refspecs(remote, {"+" + resolved->refname + ":" + resolved->refname}, src, cancel);
+    fetch_refspecs(remote, {"+" + resolved->refname + ":" + resolved->refname}, src, payload);
     commit = resolved->commit;
   } else {
     // A commit id: servers need not serve it by id (uploadpack.allowAnySHA1InWant), so fetch
     // the branches and tags and look for it there, as BuildKit does.
-    fetch_refspecs(remote, {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}, src, cancel);
+    fetch_refspecs(remote, {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}, src,
+                   payload);
     std::optional<std::string> found = commit_of(repo, src.ref);
     if (!found) unknown_ref(src);
     commit = *found;
@@ -217,7 +239,8 @@ GitCheckout checkout_result(const GitSource& src, std::filesystem::path tree, st
 }  // namespace
 
 GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
-                             const common::CancelToken& cancel) {
+                             const common::CancelToken& cancel,
+                             const std::vector<std::string>* ssh_default) {
   const std::filesystem::path commits = store_root / "git" / "commits";
   if (is_hex_id(src.ref, GIT_OID_HEXSZ) && std::filesystem::is_directory(commits / src.ref)) {
     return checkout_result(src, commits / src.ref, src.ref, false);
@@ -234,13 +257,15 @@ GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& 
             ErrorKind::kUsage, src, "bad remote " + src.remote);
   RemotePtr remote(raw_remote);
 
-  std::optional<Resolved> resolved = resolve_ref(list_remote(remote.get(), src), src.ref);
+  GitSshAuth ssh(ssh_default);
+  RemotePayload payload{&cancel, &ssh};
+  std::optional<Resolved> resolved = resolve_ref(list_remote(remote.get(), src, payload), src.ref);
   if (!resolved && !is_hex_id(src.ref, 7)) unknown_ref(src);
   if (resolved && std::filesystem::is_directory(commits / resolved->commit)) {
     return checkout_result(src, commits / resolved->commit, resolved->commit, false);
   }
   std::string commit =
-      fetch_and_checkout(repo.get(), remote.get(), resolved, src, temp.path() / "tree", cancel);
+      fetch_and_checkout(repo.get(), remote.get(), resolved, src, temp.path() / "tree", payload);
   std::filesystem::create_directories(commits);
   if (::rename((temp.path() / "tree").c_str(), (commits / commit).c_str()) != 0 &&
       errno != EEXIST && errno != ENOTEMPTY) {

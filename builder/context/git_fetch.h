@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "builder/context/git_source.h"
 #include "common/cancel.h"
@@ -29,7 +30,9 @@ struct GitCheckout {
 // Throws kNotFound for an unknown ref or a missing subdir, kNetwork when the remote cannot be
 // reached, kIntegrity when ?checksum= does not match; each message names `src.text`. `cancel`
 // stops a fetch between packets (kCancelled); the half-fetched repository goes with its temp dir.
+// `ssh_default`: the build's `--ssh default` paths, the keys of ssh remotes (git_ssh_auth.h).
 GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
-                             const common::CancelToken& cancel);
+                             const common::CancelToken& cancel,
+                             const std::vector<std::string>* ssh_default = nullptr);
 
 }  // namespace mybuild::builder

@@ -35,7 +35,7 @@ std::string read_database(const std::filesystem::path& rootfs, std::string_view 
   return common::read_file(rootfs / *rel, kMaxDatabase);
 }
 
-std::vector<std::string_view> split(std::string_view line, char sep) {
+std::vector<std::string_view> split_db_line(std::string_view line, char sep) {
   std::vector<std::string_view> out;
   size_t i = 0;
   for (;;) {
@@ -58,7 +58,7 @@ bool for_each_entry(std::string_view text, Fn fn) {
     i = j + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
-    if (fn(split(line, ':'))) return true;
+    if (fn(split_db_line(line, ':'))) return true;
   }
   return false;
 }

@@ -95,7 +95,7 @@ bool climbs_above_root(std::string_view path) {
 
 RunMount parse_run_mount(std::string_view text) {
   RunMount m;
-  bool rw_given = false, ro_given = false;
+  bool rw_given = false, ro_given = false, required_given = false;
   std::vector<std::pair<std::string, std::string>> fields;
   for (const auto& field : split_csv(text)) {
     if (field.empty()) continue;
@@ -111,10 +111,6 @@ RunMount parse_run_mount(std::string_view text) {
   if (m.type != "bind" && m.type != "cache" && m.type != "tmpfs" && m.type != "secret" &&
       m.type != "ssh") {
     throw Error(ErrorKind::kDockerfile, "unsupported mount type \"" + m.type + "\"");
-  }
-  if (m.type == "ssh") {
-    throw Error(ErrorKind::kDockerfile,
-                "RUN --mount=type=ssh is not supported by mybuild (no SSH agent forwarding)");
   }
   for (const auto& [key, value] : fields) {
     if (key == "target" || key == "dst" || key == "destination")
@@ -141,9 +137,10 @@ RunMount parse_run_mount(std::string_view text) {
       m.uid = parse_id(key, value);
     else if (key == "gid")
       m.gid = parse_id(key, value);
-    else if (key == "required")
+    else if (key == "required") {
       m.required = parse_bool(key, value);
-    else if (key == "size")
+      required_given = true;
+    } else if (key == "size")
       m.size_bytes = parse_size(value);
     else if (key == "env")
       m.env = value;
@@ -159,6 +156,11 @@ RunMount parse_run_mount(std::string_view text) {
     }
     if (m.id.empty()) throw Error(ErrorKind::kDockerfile, "secret mount needs an id or a target");
     if (m.target.empty() && !m.env) m.target = "/run/secrets/" + m.id;
+  } else if (m.type == "ssh") {
+    // The target defaults by position (assign_ssh_targets); a missing agent is an error unless
+    // required=false, so a step that needs one fails naming the id, not in its git clone.
+    if (m.id.empty()) m.id = "default";
+    if (!required_given) m.required = true;
   } else if (m.target.empty()) {
     throw Error(ErrorKind::kDockerfile, "mount " + std::string(text) + " has no target");
   }
@@ -169,6 +171,15 @@ RunMount parse_run_mount(std::string_view text) {
                                             ": a seed must be a path inside the stage or image");
   }
   return m;
+}
+
+void assign_ssh_targets(std::vector<RunMount>& mounts) {
+  int index = 0;
+  for (auto& m : mounts) {
+    if (m.type != "ssh") continue;
+    if (m.target.empty()) m.target = std::string(kSshTargetPrefix) + std::to_string(index);
+    ++index;
+  }
 }
 
 }  // namespace mybuild::builder

@@ -5,13 +5,15 @@
 //                        that must not climb out of it with "..": builder/run/cache_seed.h)
 //   type=tmpfs           target, size
 //   type=secret          id, target|dst (default /run/secrets/<id>), required, mode, uid, gid, env
-//   type=ssh             not supported: a clear error
+//   type=ssh             id (default "default"), target|dst (default
+//                        /run/buildkit/ssh_agent.<n>), required (default true), mode, uid, gid
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -35,5 +37,9 @@ struct RunMount {
 
 // Parses one --mount value (already expanded). Throws Error(kDockerfile) naming the field.
 RunMount parse_run_mount(std::string_view text);
+
+// BuildKit's default target of the n-th ssh mount of a RUN (0-based, counting ssh mounts only).
+inline constexpr std::string_view kSshTargetPrefix = "/run/buildkit/ssh_agent.";
+void assign_ssh_targets(std::vector<RunMount>& mounts);
 
 }  // namespace mybuild::builder

@@ -60,10 +60,29 @@ TEST(RunMounts, SecretTargetDefaultsUnderRunSecrets) {
   EXPECT_EQ(*tmp.size_bytes, 64u << 20);
 }
 
+// BuildKit's defaults: id "default", /run/buildkit/ssh_agent.<n> by position among the ssh
+// mounts; mybuild makes a missing agent an error unless required=false.
+TEST(RunMounts, SshDefaults) {
+  std::vector<RunMount> mounts = {parse_run_mount("type=ssh"),
+                                  parse_run_mount("type=cache,target=/c"),
+                                  parse_run_mount("type=ssh,id=deploy,required=false,mode=0644"),
+                                  parse_run_mount("type=ssh,id=x,target=/agent")};
+  assign_ssh_targets(mounts);
+  EXPECT_EQ(mounts[0].id, "default");
+  EXPECT_EQ(mounts[0].target, "/run/buildkit/ssh_agent.0");
+  EXPECT_TRUE(mounts[0].required);
+  EXPECT_EQ(mounts[2].id, "deploy");
+  EXPECT_EQ(mounts[2].target, "/run/buildkit/ssh_agent.1");
+  EXPECT_FALSE(mounts[2].required);
+  EXPECT_EQ(*mounts[2].mode, 0644u);
+  EXPECT_EQ(mounts[3].target, "/agent");
+  EXPECT_EQ(mounts[1].target, "/c");
+}
+
 TEST(RunMounts, BadValuesAreDockerfileErrors) {
   for (const char* bad :
        {"type=nfs,target=/x", "type=cache", "type=cache,target=/x,sharing=all",
-        "type=bind,target=/x,bogus=1", "type=cache,target=/x,mode=999", "type=ssh"}) {
+        "type=bind,target=/x,bogus=1", "type=cache,target=/x,mode=999", "type=ssh,mode=9"}) {
     try {
       parse_run_mount(bad);
       ADD_FAILURE() << bad << " was accepted";

@@ -9,6 +9,7 @@
 #include "builder/run/bind_source.h"
 #include "builder/run/cache_restore.h"
 #include "builder/run/cache_seed.h"
+#include "builder/ssh/agent_source.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/process_owner.h"
@@ -30,6 +31,8 @@ void StepMounts::add(const RunMount& mount, sandbox::ProcessSpec& spec,
     add_cache(mount, spec);
   } else if (mount.type == "bind") {
     add_bind(mount, spec);
+  } else if (mount.type == "ssh") {
+    add_ssh(mount, spec);
   }
 }
 
@@ -118,6 +121,40 @@ void StepMounts::add_bind(const RunMount& m, sandbox::ProcessSpec& spec) {
     temps_.push_back(std::move(temp));
   }
   spec.mounts.push_back({"bind", host.string(), m.target, {m.readonly ? "ro" : "rw"}});
+}
+
+}  // namespace mybuild::builder
+
+namespace mybuild::builder {
+
+// The step sees one socket file at the target, bound from mybuild's own listening socket
+// (builder/ssh/agent_socket.h); SSH_AUTH_SOCK names the first one unless the env sets it, as
+// BuildKit does. Neither the agent's path nor a key is in the spec, and so in no layer or key.
+void StepMounts::add_ssh(const RunMount& m, sandbox::ProcessSpec& spec) {
+  auto it = s_.request.ssh.find(m.id);
+  if (it == s_.request.ssh.end()) {
+    if (!m.required) return;
+    throw Error(ErrorKind::kUsage, "ssh agent id \"" + m.id +
+                                       "\" is required by RUN --mount=type=ssh but was not given "
+                                       "(--ssh " +
+                                       m.id + "=$SSH_AUTH_SOCK or --ssh " + m.id + "=KEYFILE)");
+  }
+  ssh::AgentSource source = ssh::open_agent_source(m.id, it->second);
+  const std::filesystem::path temp_parent = s_.store.root() / "tmp";
+  std::filesystem::create_directories(temp_parent);
+  agents_.push_back(source.keys ? std::make_unique<ssh::AgentSocket>(temp_parent, source.keys)
+                                : std::make_unique<ssh::AgentSocket>(temp_parent, source.socket));
+  const std::filesystem::path& socket = agents_.back()->path();
+  if (::chmod(socket.c_str(), m.mode.value_or(0600)) != 0) {
+    common::throw_errno("chmod", socket.string());
+  }
+  if (::chown(socket.c_str(), m.uid, m.gid) != 0) {
+    common::log::debug("chown " + socket.string() + ": " + std::strerror(errno));
+  }
+  spec.mounts.push_back({"bind", socket.string(), m.target, {"rw"}});
+  bool has_sock = false;
+  for (const auto& e : spec.env) has_sock = has_sock || e.starts_with("SSH_AUTH_SOCK=");
+  if (!has_sock) spec.env.push_back("SSH_AUTH_SOCK=" + m.target);
 }
 
 }  // namespace mybuild::builder

@@ -12,6 +12,7 @@
 
 #include "builder/run/cache_instance.h"
 #include "builder/run/mounts.h"
+#include "builder/ssh/agent_socket.h"
 #include "builder/stage/source.h"
 #include "common/temp_dir.h"
 #include "sandbox/spec.h"
@@ -28,8 +29,8 @@ class StepMounts {
 
   // Adds `mount` to `spec` (its mounts, secrets or env). `from_key` is what a cache mount's
   // from= names now (as keyed in the step's inputs), naming its seeded cache. Throws
-  // Error(kUsage) for a required secret that was not given, Error(kNotFound) for a bind or
-  // cache seed source that does not exist.
+  // Error(kUsage) for a required secret or ssh id that was not given, Error(kNotFound) for a
+  // bind or cache seed source that does not exist.
   void add(const RunMount& mount, sandbox::ProcessSpec& spec, const std::string& from_key = {});
 
  private:
@@ -39,6 +40,7 @@ class StepMounts {
   void add_seeded_cache(const RunMount& mount, sandbox::ProcessSpec& spec,
                         const std::string& from_key);
   void add_bind(const RunMount& mount, sandbox::ProcessSpec& spec);
+  void add_ssh(const RunMount& mount, sandbox::ProcessSpec& spec);
 
   BuildSession& s_;
   const StagePlan& plan_;
@@ -48,6 +50,8 @@ class StepMounts {
   std::vector<std::unique_ptr<OpenSource>> sources_;
   std::vector<std::unique_ptr<common::TempDir>> temps_;
   std::vector<CacheInstance> caches_;
+  // Agent sockets of ssh mounts: stopped (threads joined, socket removed) first.
+  std::vector<std::unique_ptr<ssh::AgentSocket>> agents_;
 };
 
 }  // namespace mybuild::builder

@@ -276,6 +276,7 @@ std::shared_ptr<StubCleaner> run_process(BuildSession& s, const StagePlan& stage
 void StageBuilder::do_run(const parser::Run& run) {
   std::vector<RunMount> mounts;
   for (const auto& m : run.mounts) mounts.push_back(parse_run_mount(expand(m)));
+  assign_ssh_targets(mounts);
   const RunPlan plan = plan_run(run, RunScope{state_.config.config, args_, run_env()}, s_.request);
   StepId step{s_.next_step(), step_name(written_text(run))};
   StepInputs in;

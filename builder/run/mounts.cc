@@ -95,7 +95,7 @@ bool climbs_above_root(std::string_view path) {
 
 RunMount parse_run_mount(std::string_view text) {
   RunMount m;
-  bool rw_given = false, ro_given = false, required_given = false;
+  bool rw_given = false, ro_given = false;
   std::vector<std::pair<std::string, std::string>> fields;
   for (const auto& field : split_csv(text)) {
     if (field.empty()) continue;
@@ -139,7 +139,6 @@ RunMount parse_run_mount(std::string_view text) {
       m.gid = parse_id(key, value);
     else if (key == "required") {
       m.required = parse_bool(key, value);
-      required_given = true;
     } else if (key == "size")
       m.size_bytes = parse_size(value);
     else if (key == "env")
@@ -157,10 +156,9 @@ RunMount parse_run_mount(std::string_view text) {
     if (m.id.empty()) throw Error(ErrorKind::kDockerfile, "secret mount needs an id or a target");
     if (m.target.empty() && !m.env) m.target = "/run/secrets/" + m.id;
   } else if (m.type == "ssh") {
-    // The target defaults by position (assign_ssh_targets); a missing agent is an error unless
-    // required=false, so a step that needs one fails naming the id, not in its git clone.
+    // The target defaults by position (assign_ssh_targets). As in BuildKit, required defaults to
+    // false: without a matching --ssh the mount is left out (with a warning naming the id).
     if (m.id.empty()) m.id = "default";
-    if (!required_given) m.required = true;
   } else if (m.target.empty()) {
     throw Error(ErrorKind::kDockerfile, "mount " + std::string(text) + " has no target");
   }

@@ -61,7 +61,7 @@ TEST(RunMounts, SecretTargetDefaultsUnderRunSecrets) {
 }
 
 // BuildKit's defaults: id "default", /run/buildkit/ssh_agent.<n> by position among the ssh
-// mounts; mybuild makes a missing agent an error unless required=false.
+// mounts; required defaults to false, as BuildKit's.
 TEST(RunMounts, SshDefaults) {
   std::vector<RunMount> mounts = {parse_run_mount("type=ssh"),
                                   parse_run_mount("type=cache,target=/c"),
@@ -70,7 +70,8 @@ TEST(RunMounts, SshDefaults) {
   assign_ssh_targets(mounts);
   EXPECT_EQ(mounts[0].id, "default");
   EXPECT_EQ(mounts[0].target, "/run/buildkit/ssh_agent.0");
-  EXPECT_TRUE(mounts[0].required);
+  EXPECT_FALSE(mounts[0].required);
+  EXPECT_TRUE(parse_run_mount("type=ssh,required").required);
   EXPECT_EQ(mounts[2].id, "deploy");
   EXPECT_EQ(mounts[2].target, "/run/buildkit/ssh_agent.1");
   EXPECT_FALSE(mounts[2].required);

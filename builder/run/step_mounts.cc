@@ -133,7 +133,11 @@ namespace mybuild::builder {
 void StepMounts::add_ssh(const RunMount& m, sandbox::ProcessSpec& spec) {
   auto it = s_.request.ssh.find(m.id);
   if (it == s_.request.ssh.end()) {
-    if (!m.required) return;
+    if (!m.required) {
+      common::log::warn("ssh agent id \"" + m.id + "\" was not given (--ssh " + m.id +
+                        "=...): RUN --mount=type=ssh is left out, as required=false");
+      return;
+    }
     throw Error(ErrorKind::kUsage, "ssh agent id \"" + m.id +
                                        "\" is required by RUN --mount=type=ssh but was not given "
                                        "(--ssh " +

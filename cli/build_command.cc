@@ -351,7 +351,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   auto* b = app.add_subcommand("build", "Build an image from a Dockerfile (the default command)");
   // Every repeatable flag takes exactly one value per use (docker's -t a -t b), so that
   // `-t app:v1 DIR` leaves DIR to the context.
-  b->add_option("context", flags->context, "Build context: a directory, a git or tarball URL, or - for a tar on stdin");
+  b->add_option("context", flags->context,
+                "Build context: a directory, a git or tarball URL, or - for a tar on stdin");
   b->add_option("-t,--tag", flags->tags, "Name and optionally a tag (name:tag); repeatable")
       ->allow_extra_args(false);
   b->add_option("-f,--file", flags->file,

@@ -68,8 +68,7 @@ void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out) 
       out << (flags->dry_run ? "Snapshots that would be removed: " : "Snapshots removed: ")
           << result.snapshots_removed << "\n";
     }
-    if (result.cache_records_removed + result.cache_mounts_removed +
-            result.git_checkouts_removed >
+    if (result.cache_records_removed + result.cache_mounts_removed + result.git_checkouts_removed >
         0) {
       out << (flags->dry_run ? "Build cache that would be removed: " : "Build cache removed: ")
           << result.cache_records_removed << " records, " << result.cache_mounts_removed

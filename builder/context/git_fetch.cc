@@ -1,13 +1,12 @@
 #include "builder/context/git_fetch.h"
 
-#include <git2.h>
-
 #include <fcntl.h>
+#include <git2.h>
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -79,8 +78,8 @@ int fetch_credentials(git_credential** out, const char*, const char*, unsigned i
 // A refused or missing login is kAuth, naming the remote and where credentials came from.
 void net_check(int rc, FetchCalls& calls, const std::string& what) {
   if (rc == GIT_EAUTH) {
-    throw Error(ErrorKind::kAuth, "git context " + calls.src->text + ": " +
-                                      git_auth_failure(calls.http));
+    throw Error(ErrorKind::kAuth,
+                "git context " + calls.src->text + ": " + git_auth_failure(calls.http));
   }
   git_check(rc, ErrorKind::kNetwork, *calls.src, what);
 }

@@ -40,12 +40,13 @@ TEST(GitHttpAuth, FailureMessagesNameTheRemoteNotTheSecret) {
   EXPECT_EQ(git_auth_failure(none),
             "authentication required by https://h:1/r.git: give a token with --secret "
             "id=GIT_AUTH_TOKEN.h:1,env=VAR or store a login with `mybuild login h:1`");
-  GitHttpCredentialState refused{"https://h:1/r.git",
-                                 git_auth_from_secrets("https://h:1/r.git", {{"GIT_AUTH_TOKEN", "s3"}}),
-                                 std::nullopt, "", 1};
+  GitHttpCredentialState refused{
+      "https://h:1/r.git", git_auth_from_secrets("https://h:1/r.git", {{"GIT_AUTH_TOKEN", "s3"}}),
+      std::nullopt, "", 1};
   const std::string msg = git_auth_failure(refused);
-  EXPECT_EQ(msg, "authentication refused by https://h:1/r.git (credentials from secret "
-                 "GIT_AUTH_TOKEN)");
+  EXPECT_EQ(msg,
+            "authentication refused by https://h:1/r.git (credentials from secret "
+            "GIT_AUTH_TOKEN)");
 }
 
 }  // namespace

@@ -59,10 +59,9 @@ TEST(GitSource, KeepGitDirAndSubmodulesAreBooleansAsGoReadsThem) {
 }
 
 TEST(GitSource, MalformedSourcesAreUsageErrorsNamingThem) {
-  for (const char* bad :
-       {"https://h/r.git?colour=red", "https://h/r.git#main:../etc", "https://h/r.git?ref=a#b",
-        "https://h/r.git?ref=a&branch=b", "https://h/r.git?subdir=%zz",
-        "https://h/r.git?keep-git-dir=yes"}) {
+  for (const char* bad : {"https://h/r.git?colour=red", "https://h/r.git#main:../etc",
+                          "https://h/r.git?ref=a#b", "https://h/r.git?ref=a&branch=b",
+                          "https://h/r.git?subdir=%zz", "https://h/r.git?keep-git-dir=yes"}) {
     try {
       parse_git_source(bad);
       ADD_FAILURE() << bad;

@@ -30,8 +30,9 @@ struct CacheItem {
   int64_t bytes = 0;      // what dropping it is expected to free (0 for a shared layer)
 };
 
-// Every record and (with `mounts`) cache-mount directory and git checkout, oldest first. Records that share a
-// layer count its bytes on the newest of them only: dropping an older one frees nothing.
+// Every record and (with `mounts`) cache-mount directory and git checkout, oldest first. Records
+// that share a layer count its bytes on the newest of them only: dropping an older one frees
+// nothing.
 std::vector<CacheItem> cache_items(snapshot::Database& db, const std::filesystem::path& root,
                                    bool mounts);
 

@@ -29,14 +29,14 @@ class GitContext : public BuildTest {
   // Runs `git ARGS` in `dir` (src() unless given; with an identity, no user config) and returns
   // the first line of its stdout.
   std::string git(const std::string& args, const fs::path& dir = {}) {
-    Ran r =
-        run_process({"sh", "-c", "git " + args}, in_dir(dir.empty() ? src() : dir, {{"GIT_CONFIG_NOSYSTEM", "1"},
-                                                                {"HOME", work().string()},
-                                                                {"GIT_ALLOW_PROTOCOL", "git:file"},
-                                                                {"GIT_AUTHOR_NAME", "t"},
-                                                                {"GIT_AUTHOR_EMAIL", "t@t"},
-                                                                {"GIT_COMMITTER_NAME", "t"},
-                                                                {"GIT_COMMITTER_EMAIL", "t@t"}}));
+    Ran r = run_process({"sh", "-c", "git " + args},
+                        in_dir(dir.empty() ? src() : dir, {{"GIT_CONFIG_NOSYSTEM", "1"},
+                                                           {"HOME", work().string()},
+                                                           {"GIT_ALLOW_PROTOCOL", "git:file"},
+                                                           {"GIT_AUTHOR_NAME", "t"},
+                                                           {"GIT_AUTHOR_EMAIL", "t@t"},
+                                                           {"GIT_COMMITTER_NAME", "t"},
+                                                           {"GIT_COMMITTER_EMAIL", "t@t"}}));
     EXPECT_TRUE(r.ok()) << "git " << args << "\n" << r.both();
     return r.out.substr(0, r.out.find('\n'));
   }
@@ -132,8 +132,8 @@ TEST_F(GitContext, KeepGitDirKeepsTheRepositoryInACheckoutOfItsOwn) {
   EXPECT_EQ(img.content("/k/hello"), "v2\n");
   EXPECT_FALSE(img.has("/p/.git")) << "the plain checkout of the same commit has no .git";
   // The context forms: ?keep-git-dir=1 and BuildKit's build arg; without either, no .git.
-  ASSERT_EQ(build({"-t", "kq:v1", "-f", "keep.Dockerfile"}, url("?ref=v1&keep-git-dir=1")).failure(),
-            "");
+  ASSERT_EQ(
+      build({"-t", "kq:v1", "-f", "keep.Dockerfile"}, url("?ref=v1&keep-git-dir=1")).failure(), "");
   EXPECT_NE(image("kq:v1").content("/head"), "") << "HEAD of a tag checkout names the commit";
   ASSERT_EQ(build({"-t", "karg:v1", "-f", "keep.Dockerfile", "--build-arg",
                    "BUILDKIT_CONTEXT_KEEP_GIT_DIR=1"},
@@ -153,7 +153,8 @@ TEST_F(GitContext, SubmodulesAreCheckedOutRecursivelyUnlessTurnedOff) {
       inner);
   write_file(lib / "libfile", "from lib\n");
   git("init -q -b main && git add -A && git commit -qm lib && git submodule add -q " +
-          daemon_->url("inner.git") + " nested && git commit -qm nested && "
+          daemon_->url("inner.git") +
+          " nested && git commit -qm nested && "
           "git clone -q --bare . ../served/lib.git",
       lib);
   git("submodule add -q " + daemon_->url("lib.git") +

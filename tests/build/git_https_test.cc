@@ -31,8 +31,8 @@ class GitHttps : public BuildTest {
                                       {"GIT_COMMITTER_EMAIL", "t@t"}}));
     ASSERT_TRUE(r.ok()) << r.both();
     fs::create_directories(work() / "files");
-    server_ = std::make_unique<HttpsGitServer>(work() / "https", work() / "repos",
-                                               work() / "files", "x-access-token", kGitToken);
+    server_ = std::make_unique<HttpsGitServer>(work() / "https", work() / "repos", work() / "files",
+                                               "x-access-token", kGitToken);
     if (!server_->problem().empty()) GTEST_SKIP() << server_->problem();
     fs::create_directories(work() / "docker-config");
   }
@@ -54,10 +54,16 @@ TEST_F(GitHttps, TokenSecretFetchesAndLeavesNoTrace) {
   EXPECT_EQ(image("priv:v1").content("/hello"), "private\n");
   // The host-scoped id, and ADD of the URL in a Dockerfile.
   dockerfile("FROM busybox\nADD " + url() + " /src/\n");
-  Ran add = build({"-t", "priv:v2", "--secret", "id=GIT_AUTH_TOKEN." + server_->host() + ",env=TOK"},
-                  "", env({{"TOK", kGitToken}}));
+  Ran add =
+      build({"-t", "priv:v2", "--secret", "id=GIT_AUTH_TOKEN." + server_->host() + ",env=TOK"}, "",
+            env({{"TOK", kGitToken}}));
   ASSERT_EQ(add.failure(), "");
   EXPECT_EQ(image("priv:v2").content("/src/hello"), "private\n");
+  // GIT_AUTH_HEADER is the Authorization value as written.
+  Ran header = build(
+      {"-t", "priv:v3", "--secret", "id=GIT_AUTH_HEADER,env=HDR"}, url(),
+      env({{"HDR", "basic " + common::base64_encode(std::string("x-access-token:") + kGitToken)}}));
+  ASSERT_EQ(header.failure(), "");
   // Not in the output, nor anywhere in the store (images, history, cache records, checkouts).
   EXPECT_EQ(ok.both().find(kGitToken), std::string::npos);
   EXPECT_EQ(add.both().find(kGitToken), std::string::npos);

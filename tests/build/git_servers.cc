@@ -79,10 +79,10 @@ int unused_loopback_port() {
 
 GitDaemon::GitDaemon(const fs::path& base) : port_(unused_loopback_port()) {
   // Its log (and "remote end hung up" when a client only lists refs) is not the test's.
-  pid_ = spawn_server({"git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-                       "--port=" + std::to_string(port_), "--base-path=" + base.string(),
-                       base.string()},
-                      base.parent_path() / "git-daemon.log");
+  pid_ = spawn_server(
+      {"git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+       "--port=" + std::to_string(port_), "--base-path=" + base.string(), base.string()},
+      base.parent_path() / "git-daemon.log");
   up_ = wait_for_port(port_);
 }
 
@@ -97,10 +97,11 @@ HttpsGitServer::HttpsGitServer(const fs::path& dir, const fs::path& repos, const
     return;
   }
   fs::create_directories(dir_);
-  Ran cert = run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                          (dir_ / "key.pem").string(), "-out", ca_file().string(), "-days", "1",
-                          "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1"},
-                         {});
+  Ran cert =
+      run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   (dir_ / "key.pem").string(), "-out", ca_file().string(), "-days", "1", "-subj",
+                   "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1"},
+                  {});
   if (!cert.ok()) {
     problem_ = "openssl req: " + cert.both();
     return;
@@ -116,16 +117,18 @@ HttpsGitServer::HttpsGitServer(const fs::path& dir, const fs::path& repos, const
                  (dir_ / "server.pem").string() + "\"\nauth.backend = \"plain\"\n" +
                  "auth.backend.plain.userfile = \"" + (dir_ / "users").string() + "\"\n" +
                  "alias.url = ( \"/git\" => \"/usr/lib/git-core/git-http-backend\", "
-                 "\"/files/\" => \"" + files.string() + "/\" )\n" +
+                 "\"/files/\" => \"" +
+                 files.string() + "/\" )\n" +
                  "$HTTP[\"url\"] =~ \"^/git\" {\n"
                  "  auth.require = ( \"\" => (\"method\" => \"basic\", \"realm\" => \"git\", "
                  "\"require\" => \"valid-user\") )\n"
                  "  cgi.assign = ( \"\" => \"\" )\n"
-                 "  setenv.set-environment = ( \"GIT_PROJECT_ROOT\" => \"" + repos.string() +
-                 "\", \"GIT_HTTP_EXPORT_ALL\" => \"1\" )\n}\n");
+                 "  setenv.set-environment = ( \"GIT_PROJECT_ROOT\" => \"" +
+                 repos.string() + "\", \"GIT_HTTP_EXPORT_ALL\" => \"1\" )\n}\n");
   pid_ = spawn_server({lighttpd, "-D", "-f", (dir_ / "lighttpd.conf").string()},
                       dir_ / "lighttpd.log");
-  if (!wait_for_port(port_)) problem_ = "lighttpd did not start: " + read_file(dir_ / "lighttpd.log");
+  if (!wait_for_port(port_))
+    problem_ = "lighttpd did not start: " + read_file(dir_ / "lighttpd.log");
 }
 
 HttpsGitServer::~HttpsGitServer() { stop_server(pid_); }

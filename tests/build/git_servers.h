@@ -48,7 +48,9 @@ class HttpsGitServer {
   // Empty when it runs; else why not (lighttpd or openssl missing, the server did not start).
   const std::string& problem() const { return problem_; }
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string git_url(const std::string& repo) const { return "https://" + host() + "/git/" + repo; }
+  std::string git_url(const std::string& repo) const {
+    return "https://" + host() + "/git/" + repo;
+  }
   std::string file_url(const std::string& name) const {
     return "https://" + host() + "/files/" + name;
   }

@@ -106,10 +106,16 @@ bool is_url_context(const std::string& context);
 // The scheme of a --build-context that names an image (buildx's docker-image://REF).
 inline constexpr std::string_view kDockerImageContext = "docker-image://";
 
+// buildx's oci-layout://PATH[:TAG|@DIGEST]: an image in an OCI layout directory.
+inline constexpr std::string_view kOciLayoutContext = "oci-layout://";
+
 // The directory --build-context gave `name`; nullptr when it gave none, or an image.
 inline const std::string* named_context_dir(const BuildRequest& r, const std::string& name) {
   auto it = r.named_contexts.find(name);
-  if (it == r.named_contexts.end() || it->second.starts_with(kDockerImageContext)) return nullptr;
+  if (it == r.named_contexts.end() || it->second.starts_with(kDockerImageContext) ||
+      it->second.starts_with(kOciLayoutContext)) {
+    return nullptr;
+  }
   return &it->second;
 }
 

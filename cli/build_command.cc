@@ -268,17 +268,19 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
       throw Error(ErrorKind::kUsage,
                   "--build-context " + c + ": want NAME=PATH or NAME=docker-image://REF");
     }
-    if (value.starts_with(builder::kDockerImageContext) || builder::is_git_context(value) ||
+    if (value.starts_with(builder::kDockerImageContext) ||
+        value.starts_with(builder::kOciLayoutContext) || builder::is_git_context(value) ||
         builder::is_url_context(value)) {
       r.named_contexts[name] = value;  // a git or tarball URL is fetched by the build
       continue;
     }
     if (value.find("://") != std::string::npos || value.rfind("git@", 0) == 0 ||
         value.rfind("target:", 0) == 0) {
-      // buildx also takes oci-layout:// and target:; mybuild does not yet.
+      // buildx also takes target:; mybuild does not yet.
       throw Error(ErrorKind::kUsage, "--build-context " + c +
-                                         ": only a local directory, a git or tarball URL or "
-                                         "docker-image://REF is supported by mybuild");
+                                         ": only a local directory, a git or tarball URL, "
+                                         "docker-image://REF or oci-layout://PATH is supported "
+                                         "by mybuild");
     }
     std::error_code ec;
     if (!std::filesystem::is_directory(value, ec)) {

@@ -30,13 +30,7 @@ class GitContext : public BuildTest {
   // the first line of its stdout.
   std::string git(const std::string& args, const fs::path& dir = {}) {
     Ran r = run_process({"sh", "-c", "git " + args},
-                        in_dir(dir.empty() ? src() : dir, {{"GIT_CONFIG_NOSYSTEM", "1"},
-                                                           {"HOME", work().string()},
-                                                           {"GIT_ALLOW_PROTOCOL", "git:file"},
-                                                           {"GIT_AUTHOR_NAME", "t"},
-                                                           {"GIT_AUTHOR_EMAIL", "t@t"},
-                                                           {"GIT_COMMITTER_NAME", "t"},
-                                                           {"GIT_COMMITTER_EMAIL", "t@t"}}));
+                        in_dir(dir.empty() ? src() : dir, git_test_env(work())));
     EXPECT_TRUE(r.ok()) << "git " << args << "\n" << r.both();
     return r.out.substr(0, r.out.find('\n'));
   }
@@ -167,6 +161,21 @@ TEST_F(GitContext, SubmodulesAreCheckedOutRecursivelyUnlessTurnedOff) {
   EXPECT_EQ(img.content("/r/sub/nested/deep"), "innermost\n");
   EXPECT_FALSE(img.has("/r/sub/.git")) << "the submodule's gitlink goes with .git";
   EXPECT_FALSE(img.has("/n/sub/libfile")) << "?submodules=0 leaves them out";
+}
+
+// `prune --filter until=` reclaims checkouts no build used for longer; a used one is touched.
+TEST_F(GitContext, PruneReclaimsCheckoutsNotUsedRecently) {
+  ASSERT_EQ(build({"-t", "p:v1"}, url("#v1")).failure(), "");
+  ASSERT_EQ(build({"-t", "p:v2"}, url("#main")).failure(), "");
+  const fs::path commits = root() / "git" / "commits";
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(48);
+  for (const auto& e : fs::directory_iterator(commits)) fs::last_write_time(e.path(), old);
+  ASSERT_EQ(build({"-t", "p:v3"}, url("#" + first_)).failure(), "") << "touches v1's checkout";
+  Ran prune = mybuild({"prune", "--filter", "until=24h"});
+  ASSERT_TRUE(prune.ok()) << prune.both();
+  EXPECT_NE(prune.out.find("1 git checkouts"), std::string::npos) << prune.out;
+  EXPECT_TRUE(fs::exists(commits / first_));
+  EXPECT_EQ(std::distance(fs::directory_iterator(commits), fs::directory_iterator()), 1);
 }
 
 }  // namespace

@@ -23,12 +23,7 @@ class GitHttps : public BuildTest {
     Ran r = run_process({"sh", "-c",
                          "git init -q -b main && git add -A && git commit -qm one && "
                          "git clone -q --bare . ../repos/private.git"},
-                        in_dir(repo, {{"GIT_CONFIG_NOSYSTEM", "1"},
-                                      {"HOME", work().string()},
-                                      {"GIT_AUTHOR_NAME", "t"},
-                                      {"GIT_AUTHOR_EMAIL", "t@t"},
-                                      {"GIT_COMMITTER_NAME", "t"},
-                                      {"GIT_COMMITTER_EMAIL", "t@t"}}));
+                        in_dir(repo, git_test_env(work())));
     ASSERT_TRUE(r.ok()) << r.both();
     fs::create_directories(work() / "files");
     server_ = std::make_unique<HttpsGitServer>(work() / "https", work() / "repos", work() / "files",

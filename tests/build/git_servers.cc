@@ -62,6 +62,13 @@ void stop_server(pid_t pid) {
 
 }  // namespace
 
+std::map<std::string, std::string> git_test_env(const fs::path& home) {
+  return {{"GIT_CONFIG_NOSYSTEM", "1"},       {"HOME", home.string()},
+          {"GIT_ALLOW_PROTOCOL", "git:file"}, {"GIT_AUTHOR_NAME", "t"},
+          {"GIT_AUTHOR_EMAIL", "t@t"},        {"GIT_COMMITTER_NAME", "t"},
+          {"GIT_COMMITTER_EMAIL", "t@t"}};
+}
+
 int unused_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

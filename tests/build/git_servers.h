@@ -14,6 +14,10 @@ namespace mybuild::build_testing {
 // A loopback port nobody listens on now (the kernel's pick for port 0).
 int unused_loopback_port();
 
+// The environment the tests run `git` in: an identity, no system or user config (HOME=`home`),
+// and only the git and file transports (submodules from the test's git daemon).
+std::map<std::string, std::string> git_test_env(const fs::path& home);
+
 class GitDaemon {
  public:
   // Exports the repositories under `base`; logs next to it.

@@ -575,9 +575,9 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
 }  // namespace
 
 BuildResult build(const BuildRequest& given, ProgressSink& progress, common::CancelToken& cancel) {
-  std::optional<BuildRequest> git_request;
+  std::optional<LocalRequest> git_request;  // owns the unpacked tarball contexts till the end
   if (has_git_sources(given)) git_request.emplace(with_git_checkouts(given, progress, cancel));
-  const BuildRequest& request = git_request ? *git_request : given;
+  const BuildRequest& request = git_request ? git_request->request : given;
   BuildInput input = read_build_input(request);
   try {
     return build_input(request, input, progress, cancel);

@@ -28,6 +28,8 @@ struct BuildRequest {
   // A git URL given as the context (builder/context/git_source.h): the build fetches it and
   // sets context_dir to the checkout; a relative `dockerfile` is then inside it.
   std::string context_git;
+  // An http(s) URL of a tarball given as the context: downloaded and unpacked the same way.
+  std::string context_url;
   // The Dockerfile: a path (absolute, or relative to the current directory as docker takes
   // -f), empty for <context>/Dockerfile; `dockerfile_text` set means it came on stdin (-f -).
   std::filesystem::path dockerfile;
@@ -103,14 +105,23 @@ struct BuildResult {
 
 // True when a context argument is a git URL (https://host/repo.git#ref:subdir, git://, ...).
 bool is_git_context(const std::string& context);
+// True for an http(s) URL that is not a git URL: a tarball (or a Dockerfile) the build downloads
+// (builder/git_request.h).
+bool is_url_context(const std::string& context);
 
 // The scheme of a --build-context that names an image (buildx's docker-image://REF).
 inline constexpr std::string_view kDockerImageContext = "docker-image://";
 
+// buildx's oci-layout://PATH[:TAG|@DIGEST]: an image in an OCI layout directory.
+inline constexpr std::string_view kOciLayoutContext = "oci-layout://";
+
 // The directory --build-context gave `name`; nullptr when it gave none, or an image.
 inline const std::string* named_context_dir(const BuildRequest& r, const std::string& name) {
   auto it = r.named_contexts.find(name);
-  if (it == r.named_contexts.end() || it->second.starts_with(kDockerImageContext)) return nullptr;
+  if (it == r.named_contexts.end() || it->second.starts_with(kDockerImageContext) ||
+      it->second.starts_with(kOciLayoutContext)) {
+    return nullptr;
+  }
   return &it->second;
 }
 

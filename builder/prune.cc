@@ -45,10 +45,11 @@ void collect(const std::filesystem::path& root, snapshot::ContentStore& content,
 void count_drop(const CacheItem& item, PruneResult& result) {
   if (item.kind == CacheItem::Kind::kRecord) {
     ++result.cache_records_removed;
-  } else {
-    ++result.cache_mounts_removed;
-    result.bytes_removed += item.bytes;
+    return;
   }
+  ++(item.kind == CacheItem::Kind::kMountDir ? result.cache_mounts_removed
+                                             : result.git_checkouts_removed);
+  result.bytes_removed += item.bytes;
 }
 
 // Drops the items `pick` chooses, oldest first. Cache-mount directories only while no build or
@@ -84,13 +85,17 @@ PruneResult prune_store(const std::filesystem::path& root, const PruneOptions& o
     for (int round = 0; options.keep_storage && !options.dry_run && round < 16; ++round) {
       int64_t usage = store_usage(root);
       if (usage <= *options.keep_storage) break;
-      const int64_t dropped_before = result.cache_records_removed + result.cache_mounts_removed;
+      auto dropped = [&result] {
+        return result.cache_records_removed + result.cache_mounts_removed +
+               result.git_checkouts_removed;
+      };
+      const int64_t dropped_before = dropped();
       drop_items(root, db, false, result, [&usage, &options](const CacheItem& item) {
         if (usage <= *options.keep_storage) return false;
         usage -= item.bytes;
         return true;
       });
-      if (result.cache_records_removed + result.cache_mounts_removed == dropped_before) break;
+      if (dropped() == dropped_before) break;
       collect(root, content, db, false, result);
     }
     if (options.keep_storage) result.store_bytes = store_usage(root);

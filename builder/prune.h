@@ -33,8 +33,9 @@ struct PruneResult {
   int64_t snapshot_bytes_removed = 0;
   bool snapshots_busy = false;  // a build or run held them: none removed
   int64_t cache_records_removed = 0;
-  int64_t cache_mounts_removed = 0;  // kept, like snapshots, while a build or run is going
-  int64_t store_bytes = 0;           // what the store takes afterwards (with --keep-storage)
+  int64_t cache_mounts_removed = 0;   // kept, like snapshots, while a build or run is going
+  int64_t git_checkouts_removed = 0;  // <root>/git/commits entries; kept like cache mounts
+  int64_t store_bytes = 0;            // what the store takes afterwards (with --keep-storage)
 };
 
 // Removes every blob of the store at `root` that no tag, live lease or registered root

@@ -153,6 +153,8 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
     r.context_from_stdin = true;
   } else if (builder::is_git_context(f.context)) {
     r.context_git = f.context;
+  } else if (builder::is_url_context(f.context)) {
+    r.context_url = f.context;
   } else {
     r.context_dir = f.context;
   }
@@ -268,16 +270,19 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
       throw Error(ErrorKind::kUsage,
                   "--build-context " + c + ": want NAME=PATH or NAME=docker-image://REF");
     }
-    if (value.starts_with(builder::kDockerImageContext) || builder::is_git_context(value)) {
-      r.named_contexts[name] = value;  // a git URL is fetched by the build
+    if (value.starts_with(builder::kDockerImageContext) ||
+        value.starts_with(builder::kOciLayoutContext) || builder::is_git_context(value) ||
+        builder::is_url_context(value)) {
+      r.named_contexts[name] = value;  // a git or tarball URL is fetched by the build
       continue;
     }
     if (value.find("://") != std::string::npos || value.rfind("git@", 0) == 0 ||
         value.rfind("target:", 0) == 0) {
-      // buildx also takes https tarballs, oci-layout:// and target:; mybuild does not yet.
+      // buildx also takes target:; mybuild does not yet.
       throw Error(ErrorKind::kUsage, "--build-context " + c +
-                                         ": only a local directory, a git URL or "
-                                         "docker-image://REF is supported by mybuild");
+                                         ": only a local directory, a git or tarball URL, "
+                                         "docker-image://REF or oci-layout://PATH is supported "
+                                         "by mybuild");
     }
     std::error_code ec;
     if (!std::filesystem::is_directory(value, ec)) {
@@ -351,7 +356,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   auto* b = app.add_subcommand("build", "Build an image from a Dockerfile (the default command)");
   // Every repeatable flag takes exactly one value per use (docker's -t a -t b), so that
   // `-t app:v1 DIR` leaves DIR to the context.
-  b->add_option("context", flags->context, "Build context: a directory, or - for a tar on stdin");
+  b->add_option("context", flags->context,
+                "Build context: a directory, a git or tarball URL, or - for a tar on stdin");
   b->add_option("-t,--tag", flags->tags, "Name and optionally a tag (name:tag); repeatable")
       ->allow_extra_args(false);
   b->add_option("-f,--file", flags->file,

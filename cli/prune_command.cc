@@ -68,10 +68,11 @@ void add_prune_command(CLI::App& app, GlobalOptions& global, std::ostream& out) 
       out << (flags->dry_run ? "Snapshots that would be removed: " : "Snapshots removed: ")
           << result.snapshots_removed << "\n";
     }
-    if (result.cache_records_removed + result.cache_mounts_removed > 0) {
+    if (result.cache_records_removed + result.cache_mounts_removed + result.git_checkouts_removed >
+        0) {
       out << (flags->dry_run ? "Build cache that would be removed: " : "Build cache removed: ")
           << result.cache_records_removed << " records, " << result.cache_mounts_removed
-          << " cache mounts\n";
+          << " cache mounts, " << result.git_checkouts_removed << " git checkouts\n";
     }
     out << (flags->dry_run ? "Total reclaimable space: " : "Total reclaimed space: ")
         << human_size(result.bytes_removed + result.snapshot_bytes_removed, 4) << "\n";

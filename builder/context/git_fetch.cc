@@ -1,14 +1,20 @@
 #include "builder/context/git_fetch.h"
 
+#include <fcntl.h>
 #include <git2.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "builder/context/git_http_auth.h"
 #include "builder/context/git_ssh_auth.h"
+#include "builder/context/git_submodules.h"
+#include "builder/context/git_tls.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/process_owner.h"
@@ -56,22 +62,41 @@ std::string oid_hex(const git_oid& oid) {
   return buf;
 }
 
-// What libgit2's remote callbacks get as their payload.
-struct RemotePayload {
+// What libgit2's callbacks get as their one payload, and the headers every request carries.
+struct FetchCalls {
+  const GitSource* src;
   const common::CancelToken* cancel;
-  GitSshAuth* ssh;  // git_ssh_auth.h: --ssh default for ssh remotes
+  GitHttpCredentialState http;
+  GitSshAuth* ssh;             // git_ssh_auth.h: --ssh default for ssh remotes
+  std::vector<char*> headers;  // into http.secret.header
+  git_strarray header_array() { return {headers.data(), headers.size()}; }
 };
-int acquire_credential(git_credential** out, const char*, const char* user, unsigned int allowed,
-                       void* payload) {
-  return static_cast<RemotePayload*>(payload)->ssh->credential(out, user, allowed);
+
+// ssh remotes take the keys of --ssh default, http(s) ones a secret or a docker login.
+int fetch_credentials(git_credential** out, const char*, const char* user, unsigned int allowed,
+                      void* payload) {
+  auto* calls = static_cast<FetchCalls*>(payload);
+  const int rc = calls->ssh->credential(out, user, allowed);
+  if (rc != GIT_PASSTHROUGH) return rc;
+  return git_http_credentials(out, allowed, calls->http);
 }
 int check_host_key(git_cert* cert, int valid, const char*, void* payload) {
-  return static_cast<RemotePayload*>(payload)->ssh->certificate_check(cert, valid);
+  return static_cast<FetchCalls*>(payload)->ssh->certificate_check(cert, valid);
 }
-void set_auth_callbacks(git_remote_callbacks& callbacks, RemotePayload& payload) {
-  callbacks.credentials = acquire_credential;
+void set_auth_callbacks(git_remote_callbacks& callbacks, FetchCalls& calls) {
+  callbacks.credentials = fetch_credentials;
   callbacks.certificate_check = check_host_key;
-  callbacks.payload = &payload;
+  callbacks.payload = &calls;
+}
+
+// A refused or missing login is kAuth, naming the remote and where credentials came from.
+void net_check(int rc, FetchCalls& calls, const std::string& what) {
+  // An ssh refusal keeps libgit2's message, which git_ssh_auth.cc sets.
+  if (rc == GIT_EAUTH && http_remote_host(calls.src->remote)) {
+    throw Error(ErrorKind::kAuth,
+                "git context " + calls.src->text + ": " + git_auth_failure(calls.http));
+  }
+  git_check(rc, ErrorKind::kNetwork, *calls.src, what);
 }
 
 struct RemoteRef {
@@ -81,12 +106,14 @@ struct RemoteRef {
 };
 
 // What the remote advertises (git ls-remote): the one round trip a moved ref needs.
-std::vector<RemoteRef> list_remote(git_remote* remote, const GitSource& src,
-                                   RemotePayload& payload) {
+std::vector<RemoteRef> list_remote(git_remote* remote, FetchCalls& calls) {
+  const GitSource& src = *calls.src;
   git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
-  set_auth_callbacks(callbacks, payload);
-  git_check(git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr),
-            ErrorKind::kNetwork, src, "cannot reach " + src.remote);
+  set_auth_callbacks(callbacks, calls);
+  calls.http.asked = 0;  // each connection asks once; asked again, the login was refused
+  const git_strarray headers = calls.header_array();
+  net_check(git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nullptr, &headers), calls,
+            "cannot reach " + src.remote);
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   git_check(git_remote_ls(&heads, &count, remote), ErrorKind::kNetwork, src, "listing refs");
@@ -136,22 +163,24 @@ std::optional<Resolved> resolve_ref(const std::vector<RemoteRef>& refs, const st
 
 // libgit2 calls this for every chunk received: a non-zero return stops the fetch.
 int stop_when_cancelled(const git_indexer_progress*, void* payload) {
-  return static_cast<RemotePayload*>(payload)->cancel->cancelled() ? GIT_EUSER : 0;
+  return static_cast<FetchCalls*>(payload)->cancel->cancelled() ? GIT_EUSER : 0;
 }
 
 void fetch_refspecs(git_remote* remote, const std::vector<std::string>& refspecs,
-                    const GitSource& src, RemotePayload& payload) {
-  const common::CancelToken& cancel = *payload.cancel;
+                    FetchCalls& calls) {
+  const GitSource& src = *calls.src;
   std::vector<char*> specs;
   for (const auto& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
   git_strarray array{specs.data(), specs.size()};
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  set_auth_callbacks(opts.callbacks, payload);
+  set_auth_callbacks(opts.callbacks, calls);
   opts.callbacks.transfer_progress = stop_when_cancelled;
+  calls.http.asked = 0;
+  opts.custom_headers = calls.header_array();
   const int rc = git_remote_fetch(remote, &array, &opts, nullptr);
-  if (rc == GIT_EUSER) cancel.check("fetching " + src.text);
-  git_check(rc, ErrorKind::kNetwork, src, "fetching from " + src.remote);
+  if (rc == GIT_EUSER) calls.cancel->check("fetching " + src.text);
+  net_check(rc, calls, "fetching from " + src.remote);
 }
 
 // The commit `spec` names in the fetched repository, peeled through tags.
@@ -165,19 +194,22 @@ std::optional<std::string> commit_of(git_repository* repo, const std::string& sp
   return oid_hex(*git_object_id(peeled));
 }
 
-void checkout_into(git_repository* repo, const std::string& commit,
-                   const std::filesystem::path& dir, const GitSource& src) {
+// Checks `commit` out into the repository's work tree (temp/tree) and points HEAD at it: the
+// branch that was fetched, else the commit (detached), as a clone of that ref would have it.
+void checkout_commit(git_repository* repo, const std::string& commit,
+                     const std::optional<std::string>& branch, const GitSource& src) {
   git_object* obj = nullptr;
   git_check(git_revparse_single(&obj, repo, commit.c_str()), ErrorKind::kInternal, src,
             "finding " + commit);
   ObjectPtr owned(obj);
-  std::filesystem::create_directories(dir);
-  const std::string target = dir.string();
   git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
   opts.checkout_strategy = GIT_CHECKOUT_FORCE;
-  opts.target_directory = target.c_str();
+  const std::string workdir = git_repository_workdir(repo);
   git_check(git_checkout_tree(repo, obj, &opts), ErrorKind::kResource, src,
-            "checking out " + commit + " into " + target);
+            "checking out " + commit + " into " + workdir);
+  const int rc = branch ? git_repository_set_head(repo, branch->c_str())
+                        : git_repository_set_head_detached(repo, git_object_id(obj));
+  git_check(rc, ErrorKind::kResource, src, "setting HEAD of " + workdir + " to " + commit);
 }
 
 void unknown_ref(const GitSource& src) {
@@ -186,25 +218,41 @@ void unknown_ref(const GitSource& src) {
                                         " (no such branch, tag or commit)");
 }
 
-// Fetches into a bare repository in `temp` and checks `commit` (or, unknown yet, what `src.ref`
-// names as a commit id) out into temp/tree; returns the commit.
+// Fetches what `src.ref` names into `repo` and checks it out (with its submodules); returns
+// the commit.
 std::string fetch_and_checkout(git_repository* repo, git_remote* remote,
-                               const std::optional<Resolved>& resolved, const GitSource& src,
-                               const std::filesystem::path& tree, RemotePayload& payload) {
+                               const std::optional<Resolved>& resolved, FetchCalls& calls) {
+  const GitSource& src = *calls.src;
   std::string commit;
+  std::optional<std::string> branch;
   if (resolved) {
-    fetch_refspecs(remote, {"+" + resolved->refname + ":" + resolved->refname}, src, payload);
+    fetch_refspecs(remote, {"+" + resolved->refname + ":" + resolved->refname}, calls);
     commit = resolved->commit;
+    if (resolved->refname.starts_with("refs/heads/")) branch = resolved->refname;
   } else {
     // A commit id: servers need not serve it by id (uploadpack.allowAnySHA1InWant), so fetch
     // the branches and tags and look for it there, as BuildKit does.
-    fetch_refspecs(remote, {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}, src,
-                   payload);
+    fetch_refspecs(remote, {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}, calls);
     std::optional<std::string> found = commit_of(repo, src.ref);
     if (!found) unknown_ref(src);
     commit = *found;
   }
-  checkout_into(repo, commit, tree, src);
+  checkout_commit(repo, commit, branch, src);
+  if (src.submodules) {
+    update_git_submodules(repo, src, *calls.cancel, [&](const std::string& url) {
+      git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+      opts.callbacks.transfer_progress = stop_when_cancelled;
+      opts.callbacks.certificate_check = check_host_key;
+      opts.callbacks.payload = &calls;
+      // Credentials go only to the host they were given for.
+      calls.http.asked = 0;
+      if (http_remote_host(url) == http_remote_host(src.remote)) {
+        set_auth_callbacks(opts.callbacks, calls);
+        opts.custom_headers = calls.header_array();
+      }
+      return opts;
+    });
+  }
   return commit;
 }
 
@@ -217,6 +265,11 @@ void check_checksum(const GitSource& src, const std::string& commit) {
 GitCheckout checkout_result(const GitSource& src, std::filesystem::path tree, std::string commit,
                             bool fetched) {
   check_checksum(src, commit);
+  // Its mtime is when a build last used it: `prune --filter until=` reclaims the old ones.
+  if (::utimensat(AT_FDCWD, tree.c_str(), nullptr, 0) != 0) {
+    common::log::warn("utimensat " + tree.string() + ": " + std::strerror(errno) +
+                      " (prune may take this checkout for an unused one)");
+  }
   GitCheckout out{tree, src.subdir.empty() ? tree : tree / src.subdir, std::move(commit), fetched};
   // A repository may hold a symlink where the subdir is (`app -> /`): the context root must
   // stay inside the checkout, or a build of someone's repository could read the host.
@@ -236,42 +289,83 @@ GitCheckout checkout_result(const GitSource& src, std::filesystem::path tree, st
   return out;
 }
 
+// <root>/git/commits/<name>: a checkout with .git and one without submodules differ from the
+// plain one, so each has its own entry.
+std::string checkout_name(const std::string& commit, const GitSource& src) {
+  return commit + (src.submodules ? "" : "-nosubmodules") + (src.keep_git_dir ? "-git" : "");
+}
+
+// The .git directory and the submodules' .git files (gitlinks into it): git refuses a path
+// named .git in a tree, so every one is metadata.
+void remove_git_metadata(const std::filesystem::path& tree) {
+  std::vector<std::filesystem::path> found;
+  for (auto it = std::filesystem::recursive_directory_iterator(tree);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    if (it->path().filename() != ".git") continue;
+    found.push_back(it->path());
+    if (it->is_directory() && !it->is_symlink()) it.disable_recursion_pending();
+  }
+  for (const auto& p : found) std::filesystem::remove_all(p);
+}
+
+// A non-bare repository: the checkout is its work tree, where submodules are updated.
+RepoPtr init_repository(const std::filesystem::path& dir, const GitSource& src) {
+  git_repository* raw_repo = nullptr;
+  git_check(git_repository_init(&raw_repo, dir.c_str(), 0), ErrorKind::kResource, src,
+            "creating a repository in " + dir.string());
+  return RepoPtr(raw_repo);
+}
+
+// The tree fetched into temp/tree, renamed into commits/<name>; returns the commit.
+std::string fetch_into_store(const GitSource& src, const std::filesystem::path& commits,
+                             const std::filesystem::path& tmp, FetchCalls& calls,
+                             std::optional<std::string>& already) {
+  common::TempDir temp(common::owned_prefix("mybuild-git-"), tmp);
+  const std::filesystem::path tree = temp.path() / "tree";
+  RepoPtr repo = init_repository(tree, src);
+  // Remote "origin" is the source: submodules with relative URLs resolve against it, and a kept
+  // .git has it (without credentials) as a clone would.
+  git_remote* raw_remote = nullptr;
+  git_check(git_remote_create(&raw_remote, repo.get(), "origin", src.remote.c_str()),
+            ErrorKind::kUsage, src, "bad remote " + src.remote);
+  RemotePtr remote(raw_remote);
+  std::optional<Resolved> resolved = resolve_ref(list_remote(remote.get(), calls), src.ref);
+  if (!resolved && !is_hex_id(src.ref, 7)) unknown_ref(src);
+  if (resolved && std::filesystem::is_directory(commits / checkout_name(resolved->commit, src))) {
+    already = resolved->commit;
+    return *already;
+  }
+  std::string commit = fetch_and_checkout(repo.get(), remote.get(), resolved, calls);
+  remote.reset();
+  repo.reset();
+  if (!src.keep_git_dir) remove_git_metadata(tree);
+  const std::filesystem::path dest = commits / checkout_name(commit, src);
+  std::filesystem::create_directories(commits);
+  if (::rename(tree.c_str(), dest.c_str()) != 0 && errno != EEXIST && errno != ENOTEMPTY) {
+    common::throw_errno("rename", dest.string());
+  }  // EEXIST/ENOTEMPTY: another build put the same commit there first; the trees are equal
+  return commit;
+}
+
 }  // namespace
 
 GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
-                             const common::CancelToken& cancel,
+                             const common::CancelToken& cancel, const GitHttpAuth& auth,
                              const std::vector<std::string>* ssh_default) {
   const std::filesystem::path commits = store_root / "git" / "commits";
-  if (is_hex_id(src.ref, GIT_OID_HEXSZ) && std::filesystem::is_directory(commits / src.ref)) {
-    return checkout_result(src, commits / src.ref, src.ref, false);
+  if (is_hex_id(src.ref, GIT_OID_HEXSZ) &&
+      std::filesystem::is_directory(commits / checkout_name(src.ref, src))) {
+    return checkout_result(src, commits / checkout_name(src.ref, src), src.ref, false);
   }
   Libgit2 lib;
-  std::filesystem::create_directories(store_root / "tmp");
-  common::TempDir temp(common::owned_prefix("mybuild-git-"), store_root / "tmp");
-  git_repository* raw_repo = nullptr;
-  git_check(git_repository_init(&raw_repo, (temp.path() / "repo.git").c_str(), 1),
-            ErrorKind::kResource, src, "creating a repository in " + temp.path().string());
-  RepoPtr repo(raw_repo);
-  git_remote* raw_remote = nullptr;
-  git_check(git_remote_create_anonymous(&raw_remote, repo.get(), src.remote.c_str()),
-            ErrorKind::kUsage, src, "bad remote " + src.remote);
-  RemotePtr remote(raw_remote);
-
+  trust_git_remote_cas(src.remote);
   GitSshAuth ssh(ssh_default);
-  RemotePayload payload{&cancel, &ssh};
-  std::optional<Resolved> resolved = resolve_ref(list_remote(remote.get(), src, payload), src.ref);
-  if (!resolved && !is_hex_id(src.ref, 7)) unknown_ref(src);
-  if (resolved && std::filesystem::is_directory(commits / resolved->commit)) {
-    return checkout_result(src, commits / resolved->commit, resolved->commit, false);
-  }
-  std::string commit =
-      fetch_and_checkout(repo.get(), remote.get(), resolved, src, temp.path() / "tree", payload);
-  std::filesystem::create_directories(commits);
-  if (::rename((temp.path() / "tree").c_str(), (commits / commit).c_str()) != 0 &&
-      errno != EEXIST && errno != ENOTEMPTY) {
-    common::throw_errno("rename", (commits / commit).string());
-  }  // EEXIST/ENOTEMPTY: another build put the same commit there first; the trees are equal
-  return checkout_result(src, commits / commit, commit, true);
+  FetchCalls calls{&src, &cancel, {src.remote, auth, std::nullopt, "", 0}, &ssh, {}};
+  if (!calls.http.secret.header.empty()) calls.headers.push_back(calls.http.secret.header.data());
+  std::filesystem::create_directories(store_root / "tmp");
+  std::optional<std::string> already;
+  std::string commit = fetch_into_store(src, commits, store_root / "tmp", calls, already);
+  return checkout_result(src, commits / checkout_name(commit, src), commit, !already);
 }
 
 }  // namespace mybuild::builder

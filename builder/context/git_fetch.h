@@ -1,8 +1,10 @@
 // Fetching a git context (git_source.h) with libgit2 into the state root, as a plain tree:
 //
-//   <root>/git/commits/<commit>/   the checked-out tree of one commit, without .git; never
-//                                  changed once renamed into place, so builds share it
-//   <root>/tmp/mybuild-git-<owner>-XXXXXX/   the bare repository and tree while fetching
+//   <root>/git/commits/<commit>/   the checked-out tree of one commit with its submodules,
+//                                  without .git; never changed once renamed into place, so
+//                                  builds share it. <commit>-git keeps .git (keep-git-dir),
+//                                  <commit>-nosubmodules leaves them out (?submodules=false)
+//   <root>/tmp/mybuild-git-<owner>-XXXXXX/tree   the repository and its tree while fetching
 //                                  (reclaimed if the process dies: builder/reclaim.h)
 //
 // A ref is resolved against the remote every time (a branch that moved is fetched again); a
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/context/git_http_auth.h"
 #include "builder/context/git_source.h"
 #include "common/cancel.h"
 
@@ -30,9 +33,11 @@ struct GitCheckout {
 // Throws kNotFound for an unknown ref or a missing subdir, kNetwork when the remote cannot be
 // reached, kIntegrity when ?checksum= does not match; each message names `src.text`. `cancel`
 // stops a fetch between packets (kCancelled); the half-fetched repository goes with its temp dir.
+// `auth`: the header the build's secrets give (git_http_auth.h); a login from the docker config
+// is looked up when the server asks. A refused or missing login is kAuth naming src.text.
 // `ssh_default`: the build's `--ssh default` paths, the keys of ssh remotes (git_ssh_auth.h).
 GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
-                             const common::CancelToken& cancel,
+                             const common::CancelToken& cancel, const GitHttpAuth& auth = {},
                              const std::vector<std::string>* ssh_default = nullptr);
 
 }  // namespace mybuild::builder

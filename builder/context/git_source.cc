@@ -43,8 +43,18 @@ std::string percent_decode(std::string_view s, const std::string& text) {
   return out;
 }
 
-// BuildKit 1.18: ref= (or branch=, tag=), subdir=, checksum=; keep-git-dir and submodules are
-// accepted and have no effect in this slice (the checkout never keeps .git).
+// A query boolean as Go's strconv.ParseBool reads it (BuildKit's parser).
+bool query_bool(const std::string& key, const std::string& value, const std::string& text) {
+  for (const char* t : {"1", "t", "T", "true", "TRUE", "True", ""}) {
+    if (value == t) return true;
+  }
+  for (const char* f : {"0", "f", "F", "false", "FALSE", "False"}) {
+    if (value == f) return false;
+  }
+  bad_source(text, key + "=" + value + " is not a boolean");
+}
+
+// BuildKit 1.18: ref= (or branch=, tag=), subdir=, checksum=, keep-git-dir=, submodules=.
 void apply_query(std::string_view query, GitSource& src) {
   size_t start = 0;
   while (start <= query.size()) {
@@ -64,7 +74,11 @@ void apply_query(std::string_view query, GitSource& src) {
       src.subdir = value;
     } else if (key == "checksum" || key == "commit") {
       src.checksum = value;
-    } else if (key != "keep-git-dir" && key != "submodules") {
+    } else if (key == "keep-git-dir") {
+      src.keep_git_dir = query_bool(key, value, src.text);
+    } else if (key == "submodules") {
+      src.submodules = query_bool(key, value, src.text);
+    } else {
       bad_source(src.text, "unknown query key \"" + key + "\"");
     }
   }

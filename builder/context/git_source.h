@@ -16,6 +16,8 @@ struct GitSource {
   std::string subdir;    // the context root inside the tree; empty: the top
   std::string checksum;  // ?checksum=: the commit (or a prefix of it) the ref must resolve to
   std::string text;      // as the user wrote it, for messages
+  bool keep_git_dir = false;  // ?keep-git-dir=1, ADD --keep-git-dir: the checkout keeps .git
+  bool submodules = true;     // ?submodules=false: leave them out (BuildKit updates them)
 };
 
 // The URL forms docker's IsGitURL takes (git://, git@, github.com/, http(s)://….git) plus

@@ -47,10 +47,21 @@ TEST(GitSource, QueryFormOfBuildKit118) {
   EXPECT_EQ(parse_git_source("https://h/r.git?tag=v1&keep-git-dir=true")->ref, "v1");
 }
 
+TEST(GitSource, KeepGitDirAndSubmodulesAreBooleansAsGoReadsThem) {
+  auto plain = parse_git_source("https://h/r.git#main");
+  EXPECT_FALSE(plain->keep_git_dir);
+  EXPECT_TRUE(plain->submodules) << "BuildKit checks submodules out by default";
+  auto s = parse_git_source("https://h/r.git?ref=main&keep-git-dir=1&submodules=false");
+  EXPECT_TRUE(s->keep_git_dir);
+  EXPECT_FALSE(s->submodules);
+  EXPECT_TRUE(parse_git_source("https://h/r.git?keep-git-dir=True")->keep_git_dir);
+  EXPECT_FALSE(parse_git_source("https://h/r.git?submodules=0")->submodules);
+}
+
 TEST(GitSource, MalformedSourcesAreUsageErrorsNamingThem) {
-  for (const char* bad :
-       {"https://h/r.git?colour=red", "https://h/r.git#main:../etc", "https://h/r.git?ref=a#b",
-        "https://h/r.git?ref=a&branch=b", "https://h/r.git?subdir=%zz"}) {
+  for (const char* bad : {"https://h/r.git?colour=red", "https://h/r.git#main:../etc",
+                          "https://h/r.git?ref=a#b", "https://h/r.git?ref=a&branch=b",
+                          "https://h/r.git?subdir=%zz", "https://h/r.git?keep-git-dir=yes"}) {
     try {
       parse_git_source(bad);
       ADD_FAILURE() << bad;

@@ -97,7 +97,10 @@ Download download_url(const std::string& url, const std::filesystem::path& dir,
   Download d;
   d.name = base_name(url);
   d.file = dir / d.name;
-  registry::Transport transport;
+  // The CAs Docker's certs.d gives the host, as the registry client trusts them.
+  registry::TransportOptions tls;
+  tls.certs_dirs = registry::default_certs_dirs();
+  registry::Transport transport(tls);
   common::UniqueFd fd = common::open_file(d.file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   common::FdWriter file(fd.get());
   common::DigestingWriter hashed(file);

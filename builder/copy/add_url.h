@@ -1,5 +1,5 @@
 // ADD <url>: downloads a remote file for the build (BuildKit's HTTP source), through the
-// registry module's libcurl transport (TLS with the system CAs, redirects, timeouts).
+// registry module's libcurl transport (TLS with the system CAs and certs.d, redirects, timeouts).
 // The file keeps the URL's base name, gets mode 0600 as Docker gives remote files, and its
 // mtime from Last-Modified when the server sends one. `--checksum=sha256:...` is verified.
 #pragma once

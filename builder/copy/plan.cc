@@ -153,6 +153,7 @@ CopyPlan plan_copy(const parser::Copy& copy, const std::string& workdir,
   if (plan.from.empty() && plan.url_count > 0 && copy.checksum) {
     plan.checksum = expand(*copy.checksum);
   }
+  plan.keep_git_dir = plan.git_source && copy.keep_git_dir;
   if (plan.from.empty() && plan.url_count == 0 && plan.heredoc_sources) {
     plan_heredocs(copy, expand, plan);
   }

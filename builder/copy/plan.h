@@ -54,7 +54,8 @@ struct CopyPlan {
   std::string op;                    // "COPY" or "ADD"
   std::vector<std::string> sources;  // expanded; heredocs as written ("<<EOF")
   size_t url_count = 0;              // all sources are URLs, or none
-  bool git_source = false;  // ADD <git URL>: the one source is a repository (tree.h fetches it)
+  bool git_source = false;    // ADD <git URL>: the one source is a repository (tree.h fetches it)
+  bool keep_git_dir = false;  // ADD --keep-git-dir of a git source: the copy has .git
   bool heredoc_sources = false;            // some source is a heredoc
   std::vector<HeredocFile> heredoc_files;  // without --from: every source, in order
   std::string dest;                // absolute (WORKDIR applied); ends in '/' for a directory

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "builder/stage/oci_layout_source.h"
 #include "common/error.h"
 #include "image/registry_options.h"
 #include "registry/reference.h"
@@ -21,6 +22,11 @@ image::LocalImage BuildSession::base_image(const std::string& ref_text,
                                        ": it can be a COPY --from or a mount source, not an image");
   }
   if (auto it = request.named_contexts.find(ref_text); it != request.named_contexts.end()) {
+    if (it->second.starts_with(kOciLayoutContext)) {
+      std::lock_guard lock(pull_mu);
+      progress.step_log(step, "loading " + it->second + " for " + platform.str() + "\n");
+      return load_oci_layout_image(store.content(), it->second, platform);
+    }
     text = it->second.substr(kDockerImageContext.size());
   }
   registry::Reference ref = registry::parse_reference(text);

@@ -53,15 +53,16 @@ int64_t tree_bytes(const fs::path& dir, std::set<std::pair<dev_t, ino_t>>& seen)
   return total;
 }
 
-std::vector<CacheItem> mount_items(const fs::path& root) {
+// The directories under `dir` as items of `kind`, last used at their mtime (a git checkout's
+// is touched each time a build uses it).
+std::vector<CacheItem> dir_items(const fs::path& dir, CacheItem::Kind kind) {
   std::vector<CacheItem> items;
-  const fs::path dir = root / "cache-mounts";
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     struct stat st;
     if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     std::set<std::pair<dev_t, ino_t>> seen;
-    items.push_back({.kind = CacheItem::Kind::kMountDir,
+    items.push_back({.kind = kind,
                      .id = entry.path().string(),
                      .last_used = st.st_mtim.tv_sec,
                      .bytes = tree_bytes(entry.path(), seen)});
@@ -75,8 +76,11 @@ std::vector<CacheItem> cache_items(snapshot::Database& db, const fs::path& root,
   std::vector<CacheItem> items = record_items(db);
   std::reverse(items.begin(), items.end());  // oldest first, the older row first in a tie
   if (mounts) {
-    std::vector<CacheItem> dirs = mount_items(root);
-    items.insert(items.end(), dirs.begin(), dirs.end());
+    for (auto [dir, kind] : {std::pair{root / "cache-mounts", CacheItem::Kind::kMountDir},
+                             std::pair{root / "git" / "commits", CacheItem::Kind::kGitCheckout}}) {
+      std::vector<CacheItem> dirs = dir_items(dir, kind);
+      items.insert(items.end(), dirs.begin(), dirs.end());
+    }
   }
   // Oldest first; stable, so records of one second keep their row order.
   std::stable_sort(items.begin(), items.end(), [](const CacheItem& a, const CacheItem& b) {

@@ -21,15 +21,18 @@
 namespace mybuild::builder {
 
 struct CacheItem {
-  enum class Kind { kRecord, kMountDir };
+  // kGitCheckout: <root>/git/commits/<entry> (builder/context/git_fetch.h), fetched again when
+  // a build needs it.
+  enum class Kind { kRecord, kMountDir, kGitCheckout };
   Kind kind = Kind::kRecord;
   std::string id;         // the record's key, or the directory's path
   int64_t last_used = 0;  // seconds since 1970
   int64_t bytes = 0;      // what dropping it is expected to free (0 for a shared layer)
 };
 
-// Every record and (with `mounts`) cache-mount directory, oldest first. Records that share a
-// layer count its bytes on the newest of them only: dropping an older one frees nothing.
+// Every record and (with `mounts`) cache-mount directory and git checkout, oldest first. Records
+// that share a layer count its bytes on the newest of them only: dropping an older one frees
+// nothing.
 std::vector<CacheItem> cache_items(snapshot::Database& db, const std::filesystem::path& root,
                                    bool mounts);
 

@@ -72,5 +72,27 @@ TEST(CachePrune, CacheMountDirectoriesByMtime) {
   EXPECT_GE(store_usage(root.path()), 0);
 }
 
+TEST(CachePrune, GitCheckoutsByMtimeAfterOlderCacheMounts) {
+  common::TempDir root;
+  snapshot::Database db(root.path() / "metadata.db");
+  auto mount = root.path() / "cache-mounts" / "id1";
+  auto checkout = root.path() / "git" / "commits" / "0123abcd";
+  std::filesystem::create_directories(mount);
+  std::filesystem::create_directories(checkout);
+  common::write_file_atomic(checkout / "f", std::string(100, 'x'));
+  timespec old_times[2] = {{std::time(nullptr) - 90, 0}, {std::time(nullptr) - 90, 0}};
+  timespec new_times[2] = {{std::time(nullptr) - 10, 0}, {std::time(nullptr) - 10, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, mount.c_str(), old_times, 0), 0);
+  ASSERT_EQ(::utimensat(AT_FDCWD, checkout.c_str(), new_times, 0), 0);
+  std::vector<CacheItem> items = cache_items(db, root.path(), true);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].kind, CacheItem::Kind::kMountDir) << "oldest first";
+  EXPECT_EQ(items[1].kind, CacheItem::Kind::kGitCheckout);
+  EXPECT_EQ(items[1].id, checkout.string());
+  EXPECT_EQ(items[1].bytes, 100);
+  drop_cache_item(db, items[1]);
+  EXPECT_FALSE(std::filesystem::exists(checkout));
+}
+
 }  // namespace
 }  // namespace mybuild::builder

@@ -26,7 +26,13 @@ const char* kApplets[] = {"sh",    "ls",    "cat",    "echo",  "mkdir", "rm",   
 pid_t spawn(const std::vector<std::string>& argv, const RunOptions& opts, const fs::path& out,
             const fs::path& err) {
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  // opts.env replaces what the environment has (getenv would find the first of two).
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!opts.env.contains(std::string(entry.substr(0, entry.find('='))))) {
+      env_strings.emplace_back(entry);
+    }
+  }
   for (const auto& [k, v] : opts.env) env_strings.push_back(k + "=" + v);
   std::vector<char*> args, envp;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));

@@ -2,65 +2,10 @@
 // `git daemon` on a free loopback port; built from a branch, a tag, a commit id and a subdir,
 // fetched once per commit, fetched again when the branch moves; an unknown ref and an
 // unreachable remote are errors naming the source.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <thread>
-
-#include "tests/build/build_fixture.h"
-#include "tests/build/loopback.h"
+#include "tests/build/git_servers.h"
 
 namespace mybuild::build_testing {
 namespace {
-
-// `git daemon` exporting the repositories under `base` for the life of the object.
-class GitDaemon {
- public:
-  explicit GitDaemon(const fs::path& base) : port_(unused_loopback_port()) {
-    const std::string base_path = "--base-path=" + base.string();
-    const std::string port = "--port=" + std::to_string(port_);
-    const fs::path log = base.parent_path() / "git-daemon.log";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);  // its own group: it forks a child per connection
-      // Its log (and "remote end hung up" when a client only lists refs) is not the test's.
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd >= 0) ::dup2(fd, 2);
-      ::execlp("git", "git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-               port.c_str(), base_path.c_str(), base.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 200 && !up_; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      up_ = accepts_connections(port_);
-    }
-  }
-  ~GitDaemon() {
-    if (pid_ > 0) {
-      ::kill(-pid_, SIGTERM);
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  GitDaemon(const GitDaemon&) = delete;
-  GitDaemon& operator=(const GitDaemon&) = delete;
-
-  bool up() const { return up_; }
-  std::string url(const std::string& repo) const {
-    return "git://127.0.0.1:" + std::to_string(port_) + "/" + repo;
-  }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
-  bool up_ = false;
-};
 
 class GitContext : public BuildTest {
  protected:
@@ -72,6 +17,7 @@ class GitContext : public BuildTest {
     write_file(src() / "hello", "v1\n");
     write_file(src() / "app/Dockerfile", "FROM busybox\nCOPY . /app/\n");
     write_file(src() / "app/f", "in app\n");
+    write_file(src() / "keep.Dockerfile", "FROM busybox\nCOPY .git/HEAD /head\n");
     git("init -q -b main && git add -A && git commit -qm one && git tag -a v1 -m v1");
     first_ = git("rev-parse HEAD");
     write_file(src() / "hello", "v2\n");
@@ -80,15 +26,11 @@ class GitContext : public BuildTest {
     if (!daemon_->up()) GTEST_SKIP() << "git daemon did not start";
   }
   fs::path src() const { return work() / "src"; }
-  // Runs `git ARGS` in src() (with an identity, no user config) and returns its stdout.
-  std::string git(const std::string& args) {
-    Ran r =
-        run_process({"sh", "-c", "git " + args}, in_dir(src(), {{"GIT_CONFIG_NOSYSTEM", "1"},
-                                                                {"HOME", work().string()},
-                                                                {"GIT_AUTHOR_NAME", "t"},
-                                                                {"GIT_AUTHOR_EMAIL", "t@t"},
-                                                                {"GIT_COMMITTER_NAME", "t"},
-                                                                {"GIT_COMMITTER_EMAIL", "t@t"}}));
+  // Runs `git ARGS` in `dir` (src() unless given; with an identity, no user config) and returns
+  // the first line of its stdout.
+  std::string git(const std::string& args, const fs::path& dir = {}) {
+    Ran r = run_process({"sh", "-c", "git " + args},
+                        in_dir(dir.empty() ? src() : dir, git_test_env(work())));
     EXPECT_TRUE(r.ok()) << "git " << args << "\n" << r.both();
     return r.out.substr(0, r.out.find('\n'));
   }
@@ -173,6 +115,67 @@ TEST_F(GitContext, AddOfAGitUrlCopiesTheCheckout) {
   Ran wrong = build({"-t", "add:v3"});
   EXPECT_FALSE(wrong.ok());
   EXPECT_NE(wrong.err.find("does not match commit"), std::string::npos) << wrong.both();
+}
+
+TEST_F(GitContext, KeepGitDirKeepsTheRepositoryInACheckoutOfItsOwn) {
+  dockerfile("FROM busybox\nADD --keep-git-dir=true " + url("#main") + " /k/\nADD " + url("#main") +
+             " /p/\n");
+  ASSERT_EQ(build({"-t", "keep:v1"}).failure(), "");
+  StoredImage img = image("keep:v1");
+  EXPECT_EQ(img.content("/k/.git/HEAD"), "ref: refs/heads/main\n");
+  EXPECT_EQ(img.content("/k/hello"), "v2\n");
+  EXPECT_FALSE(img.has("/p/.git")) << "the plain checkout of the same commit has no .git";
+  // The context forms: ?keep-git-dir=1 and BuildKit's build arg; without either, no .git.
+  ASSERT_EQ(
+      build({"-t", "kq:v1", "-f", "keep.Dockerfile"}, url("?ref=v1&keep-git-dir=1")).failure(), "");
+  EXPECT_NE(image("kq:v1").content("/head"), "") << "HEAD of a tag checkout names the commit";
+  ASSERT_EQ(build({"-t", "karg:v1", "-f", "keep.Dockerfile", "--build-arg",
+                   "BUILDKIT_CONTEXT_KEEP_GIT_DIR=1"},
+                  url("#main"))
+                .failure(),
+            "");
+  EXPECT_EQ(image("karg:v1").content("/head"), "ref: refs/heads/main\n");
+  Ran plain = build({"-t", "kplain:v1", "-f", "keep.Dockerfile"}, url("#main"));
+  EXPECT_FALSE(plain.ok()) << "a plain context has no .git to copy\n" << plain.both();
+}
+
+TEST_F(GitContext, SubmodulesAreCheckedOutRecursivelyUnlessTurnedOff) {
+  const fs::path inner = work() / "inner", lib = work() / "lib";
+  write_file(inner / "deep", "innermost\n");
+  git("init -q -b main && git add -A && git commit -qm inner && git clone -q --bare . "
+      "../served/inner.git",
+      inner);
+  write_file(lib / "libfile", "from lib\n");
+  git("init -q -b main && git add -A && git commit -qm lib && git submodule add -q " +
+          daemon_->url("inner.git") +
+          " nested && git commit -qm nested && "
+          "git clone -q --bare . ../served/lib.git",
+      lib);
+  git("submodule add -q " + daemon_->url("lib.git") +
+      " sub && git commit -qm sub && git push -q ../served/repo.git main");
+  dockerfile("FROM busybox\nADD " + url("#main") + " /r/\nADD " + url("?ref=main&submodules=0") +
+             " /n/\n");
+  ASSERT_EQ(build({"-t", "sub:v1"}).failure(), "");
+  StoredImage img = image("sub:v1");
+  EXPECT_EQ(img.content("/r/sub/libfile"), "from lib\n");
+  EXPECT_EQ(img.content("/r/sub/nested/deep"), "innermost\n");
+  EXPECT_FALSE(img.has("/r/sub/.git")) << "the submodule's gitlink goes with .git";
+  EXPECT_FALSE(img.has("/n/sub/libfile")) << "?submodules=0 leaves them out";
+}
+
+// `prune --filter until=` reclaims checkouts no build used for longer; a used one is touched.
+TEST_F(GitContext, PruneReclaimsCheckoutsNotUsedRecently) {
+  ASSERT_EQ(build({"-t", "p:v1"}, url("#v1")).failure(), "");
+  ASSERT_EQ(build({"-t", "p:v2"}, url("#main")).failure(), "");
+  const fs::path commits = root() / "git" / "commits";
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(48);
+  for (const auto& e : fs::directory_iterator(commits)) fs::last_write_time(e.path(), old);
+  ASSERT_EQ(build({"-t", "p:v3"}, url("#" + first_)).failure(), "") << "touches v1's checkout";
+  Ran prune = mybuild({"prune", "--filter", "until=24h"});
+  ASSERT_TRUE(prune.ok()) << prune.both();
+  EXPECT_NE(prune.out.find("1 git checkouts"), std::string::npos) << prune.out;
+  EXPECT_TRUE(fs::exists(commits / first_));
+  EXPECT_EQ(std::distance(fs::directory_iterator(commits), fs::directory_iterator()), 1);
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ TEST_F(NamedContexts, UnsupportedSourcesAndMisuseAreClearErrors) {
   write_file(assets() / "logo.txt", "x\n");
   dockerfile("FROM busybox\n");
   for (const std::string& bad :
-       std::vector<std::string>{"x=https://example.com/ctx.tar", "x=oci-layout:///srv/layout",
+       std::vector<std::string>{"x=ftp://example.com/ctx.tar", "x=target:other",
                                 "x=" + (work() / "missing").string(), "=dir", "x"}) {
     Ran r = build({"-t", "app:v1", "--build-context", bad});
     EXPECT_EQ(r.code, 2) << bad << "\n" << r.both();
@@ -60,6 +60,33 @@ TEST_F(NamedContexts, UnsupportedSourcesAndMisuseAreClearErrors) {
   Ran from_dir = build({"-t", "app:v1", "--build-context", assets_flag()});
   EXPECT_NE(from_dir.code, 0);
   EXPECT_NE(from_dir.err.find("not an image"), std::string::npos) << from_dir.err;
+}
+
+// --build-context NAME=oci-layout://DIR:TAG as FROM and COPY --from: the layout's blobs are
+// copied into the store (the image was removed from it first), an unknown tag names the layout.
+TEST_F(NamedContexts, OciLayoutIsAnImageForFromAndCopyFrom) {
+  const fs::path layout = work() / "layout";
+  dockerfile("FROM busybox\nCOPY marker /etc/layout-marker\n");
+  write("marker", "from the layout\n");
+  ASSERT_EQ(build({"-t", "lay:v1", "-o", "type=oci,tar=false,dest=" + layout.string()}).failure(),
+            "");
+  ASSERT_TRUE(fs::exists(layout / "index.json"));
+  ASSERT_TRUE(mybuild({"rmi", "lay:v1"}).ok());
+  ASSERT_TRUE(mybuild({"prune"}).ok());
+  dockerfile("FROM base\nCOPY --from=tools /etc/layout-marker /copied\n");
+  ASSERT_EQ(
+      build({"-t", "app:v1", "--build-context", "base=oci-layout://" + layout.string() + ":v1",
+             "--build-context", "tools=oci-layout://" + layout.string()})
+          .failure(),
+      "");
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.content("/etc/layout-marker"), "from the layout\n");
+  EXPECT_EQ(img.content("/copied"), "from the layout\n");
+  Ran missing = build({"--build-context", "base=oci-layout://" + layout.string() + ":nope"});
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.err.find("oci-layout://" + layout.string() + ": no image tagged \"nope\""),
+            std::string::npos)
+      << missing.both();
 }
 
 }  // namespace

@@ -73,12 +73,38 @@ cgroup_parent() {
   fi
 }
 
+# Every cgroup a run makes is named bench-compare-<run id>-<name>, the run id being run.sh's pid:
+# stop_services removes only its own, and clean_stale_cgroups removes another run's only when that
+# run's process is gone and nothing is left inside (a live run's cgroups are never touched).
 make_cgroup() {  # make_cgroup NAME VAR: makes the cgroup, sets VAR to its directory
   local dir
-  dir=$(cgroup_parent)/bench-compare-$$-$1
+  dir=$(cgroup_parent)/bench-compare-$run_id-$1
   mkdir -p "$dir"
   cgroups+=("$dir")
   printf -v "$2" %s "$dir"
+}
+
+clean_stale_cgroups() {
+  local dir id
+  for dir in "$(cgroup_parent)"/bench-compare-*-*; do
+    [[ -d $dir ]] || continue
+    id=${dir##*/bench-compare-} id=${id%%-*}
+    [[ $id =~ ^[0-9]+$ && $id != "$run_id" ]] || continue
+    kill -0 "$id" 2>/dev/null && continue  # that run is alive: its cgroups are its own
+    [[ -s $dir/cgroup.procs ]] || rmdir "$dir" 2>/dev/null || true
+  done
+}
+
+# kill_cgroup DIR: what this run started and is still inside one of its own cgroups (dockerd's
+# containerd and shims, a builder's stray child) is stopped; nothing outside is looked at.
+kill_cgroup() {
+  local pid
+  [[ -f $1/cgroup.procs ]] || return 0
+  for _ in 1 2 3; do
+    [[ -s $1/cgroup.procs ]] || return 0
+    while read -r pid; do kill -9 "$pid" 2>/dev/null; done < "$1/cgroup.procs"
+    sleep 0.2
+  done
 }
 
 umount_under() {  # deepest first, so a mount below another goes before it
@@ -91,10 +117,12 @@ stop_services() {
   stop_dockerd
   stop_registry base
   stop_registry push
+  stop_registry cache
   umount_under "$work"
   local cg
   for cg in "${cgroups[@]}"; do
-    rmdir "$cg" 2>/dev/null || true  # a run still inside it would be a bug shown by `ls`
+    kill_cgroup "$cg"
+    rmdir "$cg" 2>/dev/null || echo "bench/compare: could not remove $cg" >&2
   done
   rm -rf "$work"
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/compare/profile.sh [BUILD_DIR]: where mybuild's time goes on bench/compare's inputs, for
+# the "Targets and where the time goes" section of a results file (issue 17). mybuild alone (no
+# peers), the same generated context, Dockerfiles and RUN commands (lib/workloads.sh), a busybox
+# base in a local registry. For each of cold, noop, onefile, big and push: one run with --trace,
+# one under `perf record -g` (CPU profile: the top symbols) and one under `strace -c -f` (system
+# calls: count and time). Writes PROFILE_OUT (default /var/tmp/mybuild-profile-<pid>) and prints
+# a markdown summary. Knobs: PROFILE_SCALE (1.0), PROFILE_BIG_MB (1024), PROFILE_SED_MB (32).
+set -euo pipefail
+lib=$(cd "$(dirname "$0")/lib" && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(realpath "${1:-build}")
+mybuild=$build/cli/mybuild
+scale=${PROFILE_SCALE:-1.0} big_mb=${PROFILE_BIG_MB:-1024} sed_mb=${PROFILE_SED_MB:-32}
+cpu_mb=2 many_files=0 many_kept=0
+out=${PROFILE_OUT:-/var/tmp/mybuild-profile-$$}
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/compare-profile-$$-XXXXXX")
+in=$work/inputs root=$work/root
+run_id=$$ cgroups=()
+source "$lib/services.sh"
+source "$lib/workloads.sh"
+trap stop_services EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$out" "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/rootfs/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$work/rootfs/etc/passwd"
+tar -C "$work/rootfs" -cf "$work/busybox.tar" .
+start_registry base
+base=127.0.0.1:$base_port/busybox:latest
+"$mybuild" --root "$work/import" import "$work/busybox.tar" busybox:latest > /dev/null
+"$mybuild" --root "$work/import" push busybox:latest "$base" > /dev/null
+mkdir -p "$in/main"
+/usr/bin/python3 "$lib/gen_inputs.py" context "$in/main/ctx" "$scale"
+printf 'FROM %s\nCOPY ctx/ /data/\nRUN %s\nRUN %s\nRUN %s\n' "$base" "$run_gen" "$run_sed" \
+  "$run_sum" > "$in/main/Dockerfile"
+mkdir -p "$in/big" && printf 'FROM %s\nRUN %s\n' "$base" "$run_big" > "$in/big/Dockerfile"
+
+# profiled NAME COMMAND...: the command three times, plain with --trace, under perf, under strace.
+profiled() {
+  local name=$1; shift
+  local -a plain=("$@" --trace "$out/$name.json")
+  sync; /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KiB max RSS" -o "$out/$name.time" \
+    "${plain[@]}" > /dev/null
+  "$reset" ; sync
+  perf record -q -g -o "$out/$name.perf" -- "$@" > /dev/null 2>&1
+  "$reset" ; sync
+  strace -c -f -o "$out/$name.strace" "$@" > /dev/null
+  "$reset"
+}
+build_main() { "$mybuild" --root "$root" build -q --network none -t bench/main:latest "$@" "$in/main"; }
+build_big() { "$mybuild" --root "$root" build -q --network none -t bench/big:latest "$@" "$in/big"; }
+cold_reset() { umount_under "$root"; rm -rf "$root"; }
+keep() { :; }
+edit() { echo "changed $RANDOM" >> "$(changed_file "$in")"; }
+push_reset() { stop_registry push; start_registry push; }
+reset=cold_reset; profiled cold build_main
+build_main > /dev/null
+reset=keep; profiled noop build_main
+reset=edit; edit; profiled onefile build_main
+cold_reset; reset=cold_reset; profiled big build_big
+build_main > /dev/null
+start_registry push
+push_main() { "$mybuild" --root "$root" push "$@" bench/main:latest "127.0.0.1:$push_port/main:v1"; }
+reset=push_reset; profiled push push_main
+
+for name in cold noop onefile big push; do
+  echo "### $name: $(cat "$out/$name.time")"
+  echo
+  echo '```'
+  perf report -i "$out/$name.perf" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -n 15
+  echo
+  head -n 2 "$out/$name.strace"; sed -n '3,$p' "$out/$name.strace" | sort -k2 -n -r | head -n 10
+  echo '```'
+  /usr/bin/python3 "$lib/trace_summary.py" "$out/$name.json" | grep -v '^###'
+done | tee "$out/SUMMARY.md"

@@ -36,42 +36,49 @@ printf 'FROM %s\nCOPY ctx/ /data/\nRUN %s\nRUN %s\nRUN %s\n' "$base" "$run_gen" 
   "$run_sum" > "$in/main/Dockerfile"
 mkdir -p "$in/big" && printf 'FROM %s\nRUN %s\n' "$base" "$run_big" > "$in/big/Dockerfile"
 
-# profiled NAME COMMAND...: the command three times, plain with --trace, under perf, under strace.
+# profiled NAME TAIL COMMAND...: COMMAND plus TAIL (its last arguments, one string, expanded at
+# each run: a reset may change the push registry's port) three times:
+# with --trace (and /usr/bin/time), under perf record -g, under strace -c -f; "$reset" between.
 profiled() {
-  local name=$1; shift
-  local -a plain=("$@" --trace "$out/$name.json")
-  sync; /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KiB max RSS" -o "$out/$name.time" \
-    "${plain[@]}" > /dev/null
-  "$reset" ; sync
-  perf record -q -g -o "$out/$name.perf" -- "$@" > /dev/null 2>&1
-  "$reset" ; sync
-  strace -c -f -o "$out/$name.strace" "$@" > /dev/null
+  local name=$1 tail_words=$2 tail=(); shift 2
+  eval "tail=($tail_words)"
+  sync
+  /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KiB max RSS" -o "$out/$name.time" \
+    "$@" --trace "$out/$name.json" "${tail[@]}" > /dev/null
+  "$reset"; sync; eval "tail=($tail_words)"
+  perf record -q -g -o "$out/$name.perf" -- "$@" "${tail[@]}" > /dev/null 2>&1
+  "$reset"; sync; eval "tail=($tail_words)"
+  strace -c -f -o "$out/$name.strace" "$@" "${tail[@]}" > /dev/null
   "$reset"
 }
-build_main() { "$mybuild" --root "$root" build -q --network none -t bench/main:latest "$@" "$in/main"; }
-build_big() { "$mybuild" --root "$root" build -q --network none -t bench/big:latest "$@" "$in/big"; }
+build=("$mybuild" --root "$root" build -q --network none)
 cold_reset() { umount_under "$root"; rm -rf "$root"; }
 keep() { :; }
 edit() { echo "changed $RANDOM" >> "$(changed_file "$in")"; }
-push_reset() { stop_registry push; start_registry push; }
-reset=cold_reset; profiled cold build_main
-build_main > /dev/null
-reset=keep; profiled noop build_main
-reset=edit; edit; profiled onefile build_main
-cold_reset; reset=cold_reset; profiled big build_big
-build_main > /dev/null
+# A first push converts (gzip) the layers; the store remembers conversions, so each push
+# starts from a fresh cold build and an empty registry.
+push_reset() {
+  cold_reset; "${build[@]}" -t bench/main:latest "$in/main" > /dev/null
+  stop_registry push; start_registry push
+}
+reset=cold_reset; profiled cold '-t bench/main:latest $in/main' "${build[@]}"
+"${build[@]}" -t bench/main:latest "$in/main" > /dev/null
+reset=keep; profiled noop "-t bench/main:latest $in/main" "${build[@]}"
+reset=edit; edit; profiled onefile "-t bench/main:latest $in/main" "${build[@]}"
+cold_reset; reset=cold_reset; profiled big "-t bench/big:latest $in/big" "${build[@]}"
+"${build[@]}" -t bench/main:latest "$in/main" > /dev/null
 start_registry push
-push_main() { "$mybuild" --root "$root" push "$@" bench/main:latest "127.0.0.1:$push_port/main:v1"; }
-reset=push_reset; profiled push push_main
+reset=push_reset
+profiled push 'bench/main:latest 127.0.0.1:$push_port/main:v1' "$mybuild" --root "$root" push
 
 for name in cold noop onefile big push; do
   echo "### $name: $(cat "$out/$name.time")"
   echo
   echo '```'
   perf report -i "$out/$name.perf" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -n 15
+    grep -v '^#' | grep -v '^$' | head -n 15 | sed 's/ *- *- *$//; s/  */ /g' || true
   echo
-  head -n 2 "$out/$name.strace"; sed -n '3,$p' "$out/$name.strace" | sort -k2 -n -r | head -n 10
+  head -n 14 "$out/$name.strace"; tail -n 1 "$out/$name.strace"
   echo '```'
   /usr/bin/python3 "$lib/trace_summary.py" "$out/$name.json" | grep -v '^###'
 done | tee "$out/SUMMARY.md"

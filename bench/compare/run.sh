@@ -43,16 +43,23 @@ done
 [[ $(id -u) == 0 ]] || { echo "bench/compare: run as root (dockerd, buildah, chroot)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/compare-bench-$run_id-XXXXXX")
-in=${COMPARE_INPUTS:-$work/inputs} logs=$work/logs results_tsv=$work/results.tsv
+# The raw runs go beside the results file as they are measured, so a run that dies keeps them.
+# The builders' logs are kept (outside $work) for a failure to be read afterwards.
+in=${COMPARE_INPUTS:-$work/inputs} logs=${TMPDIR:-/var/tmp}/compare-logs-$run_id
+results_tsv=${results_md%.md}.tsv
 cgroups=()
 source "$lib/services.sh"
 source "$lib/workloads.sh"
 source "$lib/builders.sh"
 source "$lib/measure.sh"
+# Any failing command names itself and its line before the EXIT trap tears everything down.
+set -E
+trap 'echo "bench/compare: failed (status $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 trap stop_services EXIT
 trap 'exit 130' INT TERM
 clean_stale_cgroups
 mkdir -p "$logs" "$traces" "$(dirname "$results_md")"
+: > "$results_tsv"
 mybuild_traces=0
 "$mybuild" build --help | grep -q -- '--trace' && mybuild_traces=1
 declare -A run_cgroups
@@ -74,7 +81,7 @@ base=127.0.0.1:$base_port/busybox:latest
 debian=127.0.0.1:$base_port/debian:bookworm debian_mb=0
 if [[ " ${workloads[*]} " == *" cstage "* ]]; then
   [[ -f $debian_tar ]] || "$repo/tools/make_debian_base.sh" "$debian_tar"
-  debian_mb=$(( $(stat -c %s "$debian_tar") >> 20 ))
+  debian_mb=$(( $(stat -L -c %s "$debian_tar") >> 20 ))
   "$mybuild" --root "$work/import" import "$debian_tar" debian:bookworm > /dev/null
   "$mybuild" --root "$work/import" push debian:bookworm "$debian" > /dev/null
 fi
@@ -130,7 +137,6 @@ for ((rep = 1; rep <= reps; rep++)); do
   fi
 done
 
-cp "$results_tsv" "${results_md%.md}.tsv"  # the raw runs, kept even if the report fails
 {
   echo "# bench/compare, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
@@ -139,7 +145,7 @@ cp "$results_tsv" "${results_md%.md}.tsv"  # the raw runs, kept even if the repo
   echo "1-minute load after each workload $(printf '%s\n' "${loads[@]}" | sort -n | head -n1)-$(printf '%s\n' "${loads[@]}" | sort -n | tail -n1)"
   echo "(other developers compiling under nice; this run at normal priority)."
   echo "N = $reps_done repetitions (of $reps asked), builders interleaved (order rotated each repetition); whole run $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s including setup."
-  echo "mybuild $(git -C "$repo" rev-parse --short HEAD); $("$docker" version -f 'BuildKit in docker {{.Server.Version}}'); $(buildah --version)."
+  echo "mybuild: $mybuild (sha256 $(sha256sum "$mybuild" | cut -c1-12)), harness at $(git -C "$repo" rev-parse --short HEAD); $("$docker" version -f 'BuildKit in docker {{.Server.Version}}'); $(buildah --version)."
   echo
   for w in "${workloads[@]}"; do echo "- $w: $(describe "$w")"; done
   echo
@@ -148,4 +154,4 @@ cp "$results_tsv" "${results_md%.md}.tsv"  # the raw runs, kept even if the repo
 if compgen -G "$traces/*.json" > /dev/null; then
   /usr/bin/python3 "$lib/trace_summary.py" "$traces"/*.json > "$traces/SUMMARY.md"
 fi
-echo "bench/compare: wrote $results_md; traces in $traces" >&2
+echo "bench/compare: wrote $results_md; traces in $traces; logs in $logs" >&2

@@ -11,7 +11,10 @@ measure() {
   fi
   local cg=$work/none log=$logs/$workload-$builder-$rep.log sampler start end status=ok
   if [[ $builder == buildkit ]]; then cg=$dockerd_cgroup; else cg=${run_cgroups[$builder]}; fi
-  [[ -d $cg ]] || { echo "bench/compare: $cg vanished (removed by someone else)" >&2; exit 1; }
+  if [[ ! -d $cg && $builder != buildkit ]]; then  # an empty cgroup someone else removed
+    echo "bench/compare: $cg vanished (removed by someone else); made again" >&2
+    mkdir -p "$cg"
+  fi
   rm -f "$work/peak.ready"
   /usr/bin/python3 "$lib/peak_rss.py" "$cg" "$work/peak.ready" > "$work/peak" &
   local sampler=$!
@@ -24,7 +27,8 @@ measure() {
     ( echo "$BASHPID" > "$cg/cgroup.procs" && "$@" ) > "$log" 2>&1 || status=failed
   fi
   end=$(date +%s.%N)
-  kill -TERM "$sampler"; wait "$sampler" || true
+  kill -TERM "$sampler" 2>/dev/null || echo "bench/compare: the memory sampler had ended" >&2
+  wait "$sampler" || true
   local why=""  # a failure's last log line, for the results file
   [[ $status == ok ]] || why=$(grep -v '^\s*$' "$log" | tail -n 1 | tr '\t|' '  ' | cut -c1-200)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$builder" "$rep" \

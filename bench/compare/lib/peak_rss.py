@@ -26,11 +26,15 @@ def stop(*_):
 signal.signal(signal.SIGTERM, stop)
 open(sys.argv[2], "w").close()
 while not done:
-    with open(stat) as f:
-        for line in f:
-            name, value = line.split()
-            if name == key:
-                peak = max(peak, int(value))
-                break
+    try:
+        with open(stat) as f:
+            for line in f:
+                name, value = line.split()
+                if name == key:
+                    peak = max(peak, int(value))
+                    break
+    except OSError as e:  # the cgroup gone: keep the peak so far, say so, never die silently
+        print(f"peak_rss.py: {stat}: {e}", file=sys.stderr)
+        time.sleep(0.2)
     time.sleep(0.02)
 print(peak // 1024)

@@ -33,7 +33,9 @@ YML
 
 stop_registry() {
   local pid_var=${1}_pid
-  if [[ -n ${!pid_var:-} ]]; then kill "${!pid_var}" 2>/dev/null; wait "${!pid_var}" 2>/dev/null; fi
+  if [[ -n ${!pid_var:-} ]]; then  # (wait returns the killed one's 143: not a failure here)
+    kill "${!pid_var}" 2>/dev/null; wait "${!pid_var}" 2>/dev/null || true
+  fi
   printf -v "$pid_var" %s ""
 }
 
@@ -53,6 +55,14 @@ start_dockerd() {
   dockerd_pid=$!
   export DOCKER_HOST=unix://$d/docker.sock DOCKER_BUILDKIT=1 DOCKER_CONFIG=$d/cli
   wait_for 60 "$docker" info
+}
+
+restart_dockerd() {  # an empty data-root: nothing of earlier builds left
+  stop_dockerd
+  kill_cgroup "$dockerd_cgroup"  # its containerd and shims, if the daemon left them
+  umount_under "$work/docker"
+  rm -rf "$work/docker/data" "$work/docker/exec"
+  start_dockerd
 }
 
 stop_dockerd() {
@@ -114,6 +124,7 @@ umount_under() {  # deepest first, so a mount below another goes before it
 
 stop_services() {
   set +e  # tear down everything even if one part fails (wait returns the killed one's 143)
+  trap - ERR
   stop_dockerd
   stop_registry base
   stop_registry push

@@ -14,11 +14,15 @@ run_count='find /app -type f | wc -l > /count'
 # write_inputs DIR BASE_REF DEBIAN_REF: the build contexts, one folder per Dockerfile.
 write_inputs() {
   local in=$1 base=$2 debian=$3
-  mkdir -p "$in/main" "$in/parallel" "$in/big" "$in/cstage"
+  mkdir -p "$in/main" "$in/parallel" "$in/big" "$in/cstage" "$in/cacheimport"
   [[ -d $in/main/ctx ]] || /usr/bin/python3 "$lib/gen_inputs.py" context "$in/main/ctx" "$scale"
+  # cacheimport's own copy of the cold context (not hard links): onefile edits main's, and an
+  # import must find the exported cache's keys unchanged.
+  [[ -d $in/cacheimport/ctx ]] || cp -a "$in/main/ctx" "$in/cacheimport/ctx"
   [[ -d $in/many ]] || /usr/bin/python3 "$lib/gen_inputs.py" many "$in/many" "$many_kept" "$many_files"
   printf 'FROM %s\nCOPY ctx/ /data/\nRUN %s\nRUN %s\nRUN %s\n' "$base" "$run_gen" "$run_sed" \
     "$run_sum" > "$in/main/Dockerfile"
+  cp "$in/main/Dockerfile" "$in/cacheimport/Dockerfile"
   printf 'FROM %s AS a\nRUN %s\nFROM %s AS b\nRUN %s\nFROM %s\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n' \
     "$base" "$run_cpu_a" "$base" "$run_cpu_b" "$base" > "$in/parallel/Dockerfile"
   printf 'FROM %s\nRUN %s\n' "$base" "$run_big" > "$in/big/Dockerfile"
@@ -38,7 +42,7 @@ changed_file() { find "$1/main/ctx/src" -type f | sort | head -n 1; }
 
 # workload -> context folder and whether its builder caches are cleared before each run.
 context_of() {
-  case $1 in cold|noop|onefile|push|cacheimport) echo main ;; *) echo "$1" ;; esac
+  case $1 in cold|noop|onefile|push) echo main ;; *) echo "$1" ;; esac
 }
 is_cold() { case $1 in noop|onefile|push) return 1 ;; *) return 0 ;; esac; }
 

@@ -5,9 +5,31 @@
 # base in a local registry. For each of cold, noop, onefile, big and push: one run with --trace,
 # one under `perf record -g` (CPU profile: the top symbols) and one under `strace -c -f` (system
 # calls: count and time). Writes PROFILE_OUT (default /var/tmp/mybuild-profile-<pid>) and prints
-# a markdown summary. Knobs: PROFILE_SCALE (1.0), PROFILE_BIG_MB (1024), PROFILE_SED_MB (32).
+# a markdown summary (`profile.sh --summary DIR` prints it again). Knobs: PROFILE_SCALE (1.0), PROFILE_BIG_MB (1024), PROFILE_SED_MB (32).
 set -euo pipefail
 lib=$(cd "$(dirname "$0")/lib" && pwd)
+summarize() {  # summarize DIR: the markdown summary of a profile directory
+  local name
+  for name in cold noop onefile big push; do
+    echo "### $name: $(cat "$1/$name.time")"
+    echo
+    echo '```'
+    echo "perf: CPU samples by process and library, then mybuild's own top symbols"
+    perf report -i "$1/$name.perf" --no-children --sort comm,dso --stdio -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -n 8 | sed 's/  */ /g' || true
+    echo "--"
+    perf report -i "$1/$name.perf" --comm mybuild --no-children --sort dso,symbol --stdio \
+      -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 8 |
+      sed 's/ *- *- *$//; s/  */ /g' || true
+    echo
+    echo "strace -c -f (mybuild's system calls; the waits are time blocked, not CPU):"
+    head -n 14 "$1/$name.strace"; tail -n 1 "$1/$name.strace"
+    echo '```'
+    echo
+    /usr/bin/python3 "$lib/trace_summary.py" "$1/$name.json" | grep -v '^###'
+  done
+}
+if [[ ${1:-} == --summary ]]; then summarize "$2"; exit 0; fi  # again, from a kept directory
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath "${1:-build}")
 mybuild=$build/cli/mybuild
@@ -71,14 +93,4 @@ start_registry push
 reset=push_reset
 profiled push 'bench/main:latest 127.0.0.1:$push_port/main:v1' "$mybuild" --root "$root" push
 
-for name in cold noop onefile big push; do
-  echo "### $name: $(cat "$out/$name.time")"
-  echo
-  echo '```'
-  perf report -i "$out/$name.perf" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -n 15 | sed 's/ *- *- *$//; s/  */ /g' || true
-  echo
-  head -n 14 "$out/$name.strace"; tail -n 1 "$out/$name.strace"
-  echo '```'
-  /usr/bin/python3 "$lib/trace_summary.py" "$out/$name.json" | grep -v '^###'
-done | tee "$out/SUMMARY.md"
+summarize "$out" | tee "$out/SUMMARY.md"

@@ -43,15 +43,8 @@ source "$lib/services.sh"
 source "$lib/workloads.sh"
 trap stop_services EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$out" "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
-cp /bin/busybox "$work/rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$work/rootfs/etc/passwd"
-tar -C "$work/rootfs" -cf "$work/busybox.tar" .
-start_registry base
-base=127.0.0.1:$base_port/busybox:latest
-"$mybuild" --root "$work/import" import "$work/busybox.tar" busybox:latest > /dev/null
-"$mybuild" --root "$work/import" push busybox:latest "$base" > /dev/null
+mkdir -p "$out"
+start_base_registry
 mkdir -p "$in/main"
 /usr/bin/python3 "$lib/gen_inputs.py" context "$in/main/ctx" "$scale"
 printf 'FROM %s\nCOPY ctx/ /data/\nRUN %s\nRUN %s\nRUN %s\n' "$base" "$run_gen" "$run_sed" \

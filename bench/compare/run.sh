@@ -61,7 +61,8 @@ clean_stale_cgroups
 mkdir -p "$logs" "$traces" "$(dirname "$results_md")"
 : > "$results_tsv"
 mybuild_traces=0
-"$mybuild" build --help | grep -q -- '--trace' && mybuild_traces=1
+# (grep reads all of the help: with -q it may exit first, and pipefail then reads SIGPIPE as "no")
+if "$mybuild" build --help 2>&1 | grep -- '--trace' > /dev/null; then mybuild_traces=1; fi
 declare -A run_cgroups
 for b in work mybuild buildah; do make_cgroup "$b" "run_cgroups[$b]"; done
 buildah_args=(--root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)

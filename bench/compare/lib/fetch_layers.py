@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""fetch_layers.py HOST:PORT/REPO:TAG DEST: the floor of importing an image from a registry.
+"""fetch_layers.py HOST:PORT/REPO:TAG DEST: the floor of importing a build cache from a registry.
 
-Fetches the image's manifest over plain HTTP (the local docker-registry), then streams each layer
-blob into `tar -x` (gzip, zstd or plain, as its media type says) under DEST, in order. No checks
-beyond tar's own: this is what a cache import cannot avoid, not a client.
+Fetches the image's manifest over plain HTTP (the local docker-registry), then each layer blob
+into a file under DEST. Not unpacked: a build whose every step is a cache hit needs the layers'
+blobs in its store, not their files on disk. No checks: this is what an import cannot avoid,
+not a client.
 """
 import json
-import subprocess
 import sys
 import urllib.request
 
@@ -27,15 +27,10 @@ def main(ref, dest):
     base = f"http://{host}/v2/{repo}"
     manifest = json.load(get(f"{base}/manifests/{tag}", ACCEPT))
     for layer in manifest["layers"]:
-        kind = layer["mediaType"]
-        flag = ["-z"] if "gzip" in kind else ["--zstd"] if "zstd" in kind else []
-        tar = subprocess.Popen(["tar", "-C", dest, "-x", *flag], stdin=subprocess.PIPE)
-        with get(f"{base}/blobs/{layer['digest']}") as blob:
+        name = layer["digest"].replace(":", "-")
+        with get(f"{base}/blobs/{layer['digest']}") as blob, open(f"{dest}/{name}", "wb") as out:
             while chunk := blob.read(1 << 20):
-                tar.stdin.write(chunk)
-        tar.stdin.close()
-        if tar.wait() != 0:
-            sys.exit(f"fetch_layers.py: tar -x of {layer['digest']} failed")
+                out.write(chunk)
 
 
 if __name__ == "__main__":

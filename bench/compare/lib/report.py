@@ -56,7 +56,9 @@ for workload in sys.argv[2:]:
         if ours_median and builder not in ("mybuild", "work"):
             ratio = f"{median / ours_median:.2f}x"
             theirs = None if work_median is None else median - work_median
-            if ours_overhead is not None and theirs and theirs > 0:
+            if ours_overhead is not None and ours_overhead < 0:
+                share = "mybuild below the work itself"
+            elif ours_overhead is not None and theirs and theirs > 0:
                 share = f"{ours_overhead / theirs:.2f}"
         print(f"| {workload} | {shown}{fails} | {median:.2f} | {low:.2f} | {peak:.0f} "
               f"| {overhead} | {ratio} | {share} |")

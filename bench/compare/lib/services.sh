@@ -39,6 +39,22 @@ stop_registry() {
   printf -v "$pid_var" %s ""
 }
 
+# start_base_registry: the busybox base (busybox-static with its applets) in $work/rootfs,
+# imported by mybuild and pushed to a registry started for it; sets base to its reference.
+start_base_registry() {
+  mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
+  cp /bin/busybox "$work/rootfs/bin/busybox"
+  local a
+  for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/rootfs/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$work/rootfs/etc/passwd"
+  echo 'root:x:0:' > "$work/rootfs/etc/group"
+  tar -C "$work/rootfs" -cf "$work/busybox.tar" .
+  start_registry base
+  base=127.0.0.1:$base_port/busybox:latest
+  "$mybuild" --root "$work/import" import "$work/busybox.tar" busybox:latest > /dev/null
+  "$mybuild" --root "$work/import" push busybox:latest "$base" > /dev/null
+}
+
 # dockerd on a private socket, data-root and exec-root, in its own memory cgroup (the daemon's
 # tree is what BuildKit's peak memory means). No bridge and no iptables: the host is shared, and
 # every builder runs RUN steps with --network none anyway. It starts its own containerd under
@@ -90,7 +106,7 @@ make_cgroup() {  # make_cgroup NAME VAR: makes the cgroup, sets VAR to its direc
   local dir
   dir=$(cgroup_parent)/bench-compare-$run_id-$1
   mkdir -p "$dir"
-  cgroups+=("$dir")
+  [[ " ${cgroups[*]} " == *" $dir "* ]] || cgroups+=("$dir")  # dockerd's is made at each restart
   printf -v "$2" %s "$dir"
 }
 

@@ -36,7 +36,7 @@ case $workload in
     cp "$in/cstage/hello.c" "$root/deb/src/"
     chroot "$root/deb" /bin/sh -c "cd /src && $(cstage_run "$in")"
     mkdir -p "$root/usr/local/bin" && cp "$root/deb/hello" "$root/usr/local/bin/hello" ;;
-  cacheimport)  # what a cache import must at least do: fetch the image's layers and unpack them
+  cacheimport)  # what a full cache hit must at least do: fetch the image's layer blobs
     rm -rf "$root/import" && mkdir -p "$root/import"
     /usr/bin/python3 "$lib/fetch_layers.py" "$cache_image" "$root/import" ;;
   *) echo "work.sh: unknown workload $workload" >&2; exit 2 ;;

@@ -56,6 +56,6 @@ describe() {
     big) echo "RUN writing ${big_mb} MiB" ;;
     many) echo "context of $many_files files, .dockerignore keeps $many_kept (cold)" ;;
     cstage) echo "samples/multistage-c (gcc -static in a Debian bookworm stage, the binary on busybox), cold: every builder pulls the $debian_mb MB Debian base from the local registry; the work itself: tar -x of the base and the same gcc+strip in a chroot" ;;
-    cacheimport) echo "a fresh runner (empty store) builds the cold workload with its cache imported from the registry (mybuild --cache-from type=registry after --cache-to type=registry from another store; BuildKit --cache-from its inline cache; buildah --cache-from its layer repository); the work itself: fetching and extracting the image's layers (curl | tar)" ;;
+    cacheimport) echo "a fresh runner (empty store) builds the cold workload with its cache imported from the registry (mybuild --cache-from type=registry after --cache-to type=registry from another store; BuildKit --cache-from its inline cache; buildah --cache-from its layer repository); the work itself: fetching the image's layer blobs over HTTP (fetch_layers.py)" ;;
   esac
 }

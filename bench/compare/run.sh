@@ -68,16 +68,7 @@ for b in work mybuild buildah; do make_cgroup "$b" "run_cgroups[$b]"; done
 buildah_args=(--root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
 
 # The base: busybox-static with its applets, imported by mybuild and pushed to the base registry.
-mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
-cp /bin/busybox "$work/rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$work/rootfs/etc/passwd"
-echo 'root:x:0:' > "$work/rootfs/etc/group"
-tar -C "$work/rootfs" -cf "$work/busybox.tar" .
-start_registry base
-base=127.0.0.1:$base_port/busybox:latest
-"$mybuild" --root "$work/import" import "$work/busybox.tar" busybox:latest > /dev/null
-"$mybuild" --root "$work/import" push busybox:latest "$base" > /dev/null
+start_base_registry
 # The Debian base of the cstage workload, pushed the same way; the builders pull both from there.
 debian=127.0.0.1:$base_port/debian:bookworm debian_mb=0
 if [[ " ${workloads[*]} " == *" cstage "* ]]; then

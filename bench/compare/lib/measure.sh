@@ -1,14 +1,24 @@
 # bench/compare: timing one run (sourced by run.sh). measure WORKLOAD BUILDER COMMAND... syncs
 # (a previous run's dirty pages are written back before, not during, this one), runs COMMAND in
 # the builder's memory cgroup (for BuildKit the CLI runs outside: dockerd's cgroup is the one
-# sampled), and appends "workload builder rep seconds peak_kib status" to $results_tsv.
+# sampled), and appends "workload builder rep seconds peak_kib status why" to $results_tsv.
 
 measure() {
   local workload=$1 builder=$2; shift 2
+  if [[ $workload == noop && $builder == work ]]; then  # no work at all: 0 s, not bash's start-up
+    printf 'noop\twork\t%s\t0\t0\tok\t\n' "$rep" >> "$results_tsv"
+    return 0
+  fi
   local cg=$work/none log=$logs/$workload-$builder-$rep.log sampler start end status=ok
   if [[ $builder == buildkit ]]; then cg=$dockerd_cgroup; else cg=${run_cgroups[$builder]}; fi
-  /usr/bin/python3 "$lib/peak_rss.py" "$cg" > "$work/peak" &
+  if [[ ! -d $cg && $builder != buildkit ]]; then  # an empty cgroup someone else removed
+    echo "bench/compare: $cg vanished (removed by someone else); made again" >&2
+    mkdir -p "$cg"
+  fi
+  rm -f "$work/peak.ready"
+  /usr/bin/python3 "$lib/peak_rss.py" "$cg" "$work/peak.ready" > "$work/peak" &
   local sampler=$!
+  wait_for 10 test -e "$work/peak.ready"
   sync
   start=$(date +%s.%N)
   if [[ $builder == buildkit ]]; then
@@ -17,9 +27,12 @@ measure() {
     ( echo "$BASHPID" > "$cg/cgroup.procs" && "$@" ) > "$log" 2>&1 || status=failed
   fi
   end=$(date +%s.%N)
-  kill -TERM "$sampler"; wait "$sampler" || true
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$builder" "$rep" \
-    "$(echo "$end - $start" | bc)" "$(cat "$work/peak")" "$status" >> "$results_tsv"
+  kill -TERM "$sampler" 2>/dev/null || echo "bench/compare: the memory sampler had ended" >&2
+  wait "$sampler" || true
+  local why=""  # a failure's last log line, for the results file
+  [[ $status == ok ]] || why=$(grep -v '^\s*$' "$log" | tail -n 1 | tr '\t|' '  ' | cut -c1-200)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$builder" "$rep" \
+    "$(echo "$end - $start" | bc)" "$(cat "$work/peak" 2>/dev/null || true)" "$status" "$why" >> "$results_tsv"
   if [[ $status != ok ]]; then
     echo "bench/compare: $builder failed $workload (rep $rep); last lines of $log:" >&2
     tail -n 5 "$log" >&2

@@ -33,8 +33,26 @@ YML
 
 stop_registry() {
   local pid_var=${1}_pid
-  if [[ -n ${!pid_var:-} ]]; then kill "${!pid_var}" 2>/dev/null; wait "${!pid_var}" 2>/dev/null; fi
+  if [[ -n ${!pid_var:-} ]]; then  # (wait returns the killed one's 143: not a failure here)
+    kill "${!pid_var}" 2>/dev/null; wait "${!pid_var}" 2>/dev/null || true
+  fi
   printf -v "$pid_var" %s ""
+}
+
+# start_base_registry: the busybox base (busybox-static with its applets) in $work/rootfs,
+# imported by mybuild and pushed to a registry started for it; sets base to its reference.
+start_base_registry() {
+  mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
+  cp /bin/busybox "$work/rootfs/bin/busybox"
+  local a
+  for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/rootfs/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$work/rootfs/etc/passwd"
+  echo 'root:x:0:' > "$work/rootfs/etc/group"
+  tar -C "$work/rootfs" -cf "$work/busybox.tar" .
+  start_registry base
+  base=127.0.0.1:$base_port/busybox:latest
+  "$mybuild" --root "$work/import" import "$work/busybox.tar" busybox:latest > /dev/null
+  "$mybuild" --root "$work/import" push busybox:latest "$base" > /dev/null
 }
 
 # dockerd on a private socket, data-root and exec-root, in its own memory cgroup (the daemon's
@@ -55,6 +73,14 @@ start_dockerd() {
   wait_for 60 "$docker" info
 }
 
+restart_dockerd() {  # an empty data-root: nothing of earlier builds left
+  stop_dockerd
+  kill_cgroup "$dockerd_cgroup"  # its containerd and shims, if the daemon left them
+  umount_under "$work/docker"
+  rm -rf "$work/docker/data" "$work/docker/exec"
+  start_dockerd
+}
+
 stop_dockerd() {
   [[ -n ${dockerd_pid:-} ]] || return 0
   kill "$dockerd_pid" 2>/dev/null
@@ -73,12 +99,38 @@ cgroup_parent() {
   fi
 }
 
+# Every cgroup a run makes is named bench-compare-<run id>-<name>, the run id being run.sh's pid:
+# stop_services removes only its own, and clean_stale_cgroups removes another run's only when that
+# run's process is gone and nothing is left inside (a live run's cgroups are never touched).
 make_cgroup() {  # make_cgroup NAME VAR: makes the cgroup, sets VAR to its directory
   local dir
-  dir=$(cgroup_parent)/bench-compare-$$-$1
+  dir=$(cgroup_parent)/bench-compare-$run_id-$1
   mkdir -p "$dir"
-  cgroups+=("$dir")
+  [[ " ${cgroups[*]} " == *" $dir "* ]] || cgroups+=("$dir")  # dockerd's is made at each restart
   printf -v "$2" %s "$dir"
+}
+
+clean_stale_cgroups() {
+  local dir id
+  for dir in "$(cgroup_parent)"/bench-compare-*-*; do
+    [[ -d $dir ]] || continue
+    id=${dir##*/bench-compare-} id=${id%%-*}
+    [[ $id =~ ^[0-9]+$ && $id != "$run_id" ]] || continue
+    kill -0 "$id" 2>/dev/null && continue  # that run is alive: its cgroups are its own
+    [[ -s $dir/cgroup.procs ]] || rmdir "$dir" 2>/dev/null || true
+  done
+}
+
+# kill_cgroup DIR: what this run started and is still inside one of its own cgroups (dockerd's
+# containerd and shims, a builder's stray child) is stopped; nothing outside is looked at.
+kill_cgroup() {
+  local pid
+  [[ -f $1/cgroup.procs ]] || return 0
+  for _ in 1 2 3; do
+    [[ -s $1/cgroup.procs ]] || return 0
+    while read -r pid; do kill -9 "$pid" 2>/dev/null; done < "$1/cgroup.procs"
+    sleep 0.2
+  done
 }
 
 umount_under() {  # deepest first, so a mount below another goes before it
@@ -88,13 +140,16 @@ umount_under() {  # deepest first, so a mount below another goes before it
 
 stop_services() {
   set +e  # tear down everything even if one part fails (wait returns the killed one's 143)
+  trap - ERR
   stop_dockerd
   stop_registry base
   stop_registry push
+  stop_registry cache
   umount_under "$work"
   local cg
   for cg in "${cgroups[@]}"; do
-    rmdir "$cg" 2>/dev/null || true  # a run still inside it would be a bug shown by `ls`
+    kill_cgroup "$cg"
+    rmdir "$cg" 2>/dev/null || echo "bench/compare: could not remove $cg" >&2
   done
   rm -rf "$work"
 }

@@ -5,6 +5,7 @@
 # resets it for cold workloads), so the RUN commands see the same files they do in a build.
 set -euo pipefail
 lib=$(dirname "$0")
+repo=$(cd "$lib/../../.." && pwd)
 workload=$1 in=$2 root=$3
 source "$lib/workloads.sh"
 sh_in() { chroot "$root" /bin/sh -c "$1"; }
@@ -29,5 +30,14 @@ case $workload in
     mkdir -p "$root/app"
     cp -a "$in/many/src" "$in/many/Dockerfile" "$in/many/.dockerignore" "$root/app/"
     sh_in "$run_count" ;;
+  cstage)  # the base unpacked, then the sample's compile, its binary into the busybox tree
+    rm -rf "$root/deb" && mkdir -p "$root/deb/src"
+    tar -C "$root/deb" -xf "$debian_tar"
+    cp "$in/cstage/hello.c" "$root/deb/src/"
+    chroot "$root/deb" /bin/sh -c "cd /src && $(cstage_run "$in")"
+    mkdir -p "$root/usr/local/bin" && cp "$root/deb/hello" "$root/usr/local/bin/hello" ;;
+  cacheimport)  # what a full cache hit must at least do: fetch the image's layer blobs
+    rm -rf "$root/import" && mkdir -p "$root/import"
+    /usr/bin/python3 "$lib/fetch_layers.py" "$cache_image" "$root/import" ;;
   *) echo "work.sh: unknown workload $workload" >&2; exit 2 ;;
 esac

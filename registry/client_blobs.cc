@@ -280,22 +280,27 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
 
 // One upload session: a monolithic PUT, or PATCH chunks then a closing PUT. Each request is
 // sent once (its body is a stream): a transient failure restarts the session in push_blob.
+HttpResponse Client::upload_request(const std::string& base, const Scopes& scopes, HttpRequest req,
+                                    long want) {
+  HttpResponse r = send(
+      base, scopes, [&] { return req; }, 1);
+  if (r.status == 401) raise(r, req.method + " " + req.url, base, scopes);
+  if (r.status != want) {
+    try {
+      raise(r, req.method + " upload", base, scopes);
+    } catch (Error& raised) {
+      // A 5xx or 429 mid-upload is worth a fresh session; anything else is final.
+      if (r.status >= 500 || r.status == 429) throw Error(ErrorKind::kNetwork, raised.message());
+      throw;
+    }
+  }
+  return r;
+}
+
 void Client::upload(const std::string& base, const Reference&, const Scopes& scopes,
                     std::string location, const common::Descriptor& d, common::Reader& src) {
-  auto once = [&](HttpRequest tmpl, long want) {
-    HttpResponse r = send(
-        base, scopes, [&] { return tmpl; }, 1);
-    if (r.status == 401) raise(r, tmpl.method + " " + tmpl.url, base, scopes);
-    if (r.status != want) {
-      try {
-        raise(r, tmpl.method + " upload", base, scopes);
-      } catch (Error& raised) {
-        // A 5xx or 429 mid-upload is worth a fresh session; anything else is final.
-        if (r.status >= 500 || r.status == 429) throw Error(ErrorKind::kNetwork, raised.message());
-        throw;
-      }
-    }
-    return r;
+  auto once = [&](HttpRequest req, long want) {
+    return upload_request(base, scopes, std::move(req), want);
   };
   if (d.size <= options_.monolithic_max) {
     ExactReader body(src, d.size);
@@ -329,6 +334,55 @@ void Client::upload(const std::string& base, const Reference&, const Scopes& sco
   put.method = "PUT";
   put.url = internal::with_query(location, "digest", d.digest.str());
   once(std::move(put), 201);
+}
+
+}  // namespace mybuild::registry
+
+namespace mybuild::registry {
+
+common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reader& src) {
+  std::string base = origin_base(repo.domain);
+  try {
+    ping(base);
+    Scopes scopes = {push_scope(repo.path)};
+    std::string start = base + "/v2/" + repo.path + "/blobs/uploads/";
+    HttpResponse r = send(
+        base, scopes,
+        [&] {
+          HttpRequest req;
+          req.method = "POST";
+          req.url = start;
+          return req;
+        },
+        options_.max_attempts);
+    if (r.status != 202) raise(r, "POST " + start, base, scopes);
+    std::string location = r.header("location");
+    if (location.empty()) {
+      throw Error(ErrorKind::kNetwork, "POST " + start + ": 202 without a Location header");
+    }
+    common::DigestingReader body(src);
+    HttpRequest patch;
+    patch.method = "PATCH";
+    patch.url = internal::resolve_location(r.effective_url, location);
+    patch.headers = {"Content-Type: application/octet-stream"};
+    patch.body_reader = &body;
+    patch.body_size = -1;  // unknown: libcurl sends it chunked
+    HttpResponse sent = upload_request(base, scopes, std::move(patch), 202);
+    std::string next = sent.header("location");
+    if (next.empty()) throw Error(ErrorKind::kNetwork, "PATCH upload: 202 without a Location");
+    common::Descriptor d;
+    d.size = static_cast<int64_t>(body.bytes());
+    d.digest = body.finish();
+    HttpRequest put;
+    put.method = "PUT";
+    put.url = internal::with_query(internal::resolve_location(sent.effective_url, next), "digest",
+                                   d.digest.str());
+    upload_request(base, scopes, std::move(put), 201);
+    return d;
+  } catch (Error& e) {
+    e.add_context("streaming a blob to " + repo.name());
+    throw;
+  }
 }
 
 }  // namespace mybuild::registry

@@ -63,7 +63,12 @@ void StreamedUpload::send() {
   std::optional<common::Descriptor> sent;
   std::exception_ptr error;
   try {
-    sent = client_.push_blob_stream(dest_, reader);
+    sent = client_.push_blob_stream(dest_, reader, [this] {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return aborted_ || stored_.has_value(); });
+      if (aborted_) throw Error(ErrorKind::kCancelled, "the layer's conversion stopped");
+      return stored_->digest;
+    });
   } catch (...) {
     error = std::current_exception();
   }
@@ -90,6 +95,7 @@ void StreamedUpload::close(const common::Descriptor& blob) {
   {
     std::lock_guard lock(mu_);
     ended_ = true;
+    stored_ = blob;
   }
   cv_.notify_all();
   sender_.join();

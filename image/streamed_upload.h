@@ -5,11 +5,12 @@
 //   compressor writes -> content store and *up                            // as bytes come
 //   up->close(committed_blob);  // ends the PATCH, PUTs ?digest=, joins; on_uploaded(blob) if sent
 //
-// The bytes pass through a bounded queue (kMaxQueued) to one sending thread, which hashes them
-// as it sends (registry::Client::push_blob_stream); the writer waits when the registry is
-// slower. A failed upload never fails the conversion: the writes after it are dropped, close()
-// warns (no on_uploaded), and the push uploads the blob from the store as before.
-// Dropped without close() (the conversion failed), the upload is aborted and joined.
+// The bytes pass through a bounded queue (kMaxQueued) to one sending thread; the writer waits
+// when the registry is slower. They are not hashed again here: the closing PUT names the digest
+// the content store computed (close()), and the registry checks it. A failed upload never fails the
+// conversion: the writes after it are dropped, close() warns (no on_uploaded), and the push uploads
+// the blob from the store as before. Dropped without close() (the conversion failed), the upload is
+// aborted and joined.
 #pragma once
 
 #include <condition_variable>
@@ -61,7 +62,8 @@ class StreamedUpload : public LayerTap {
   bool failed_ = false;   // the sender stopped; writes are dropped
   std::exception_ptr error_;
   std::optional<common::Descriptor> sent_;
-  std::thread sender_;  // last: started after the rest exists
+  std::optional<common::Descriptor> stored_;  // what close() was given: the PUT's digest
+  std::thread sender_;                        // last: started after the rest exists
 };
 
 }  // namespace mybuild::image

@@ -107,11 +107,13 @@ class Client {
                         const std::optional<Reference>& mount_from = std::nullopt);
   // Uploads a blob whose digest is not known before its last byte (a layer compressed as it goes
   // up, image/early_uploads.h): POST, one PATCH streaming `src` to its end (chunked transfer
-  // encoding: distribution-spec "streamed upload"), then the closing PUT with the sha256 of what
-  // was sent, hashed here on the sending thread. One attempt: `src` cannot be read twice, so the
-  // caller keeps a copy (the content store) and push_blob()s it after a failure. Returns the
-  // digest and size sent.
-  common::Descriptor push_blob_stream(const Reference& repo, common::Reader& src);
+  // encoding: distribution-spec "streamed upload"), then the closing PUT with the digest of what
+  // was sent: `digest_of_sent()`, called after `src` ended, when the caller hashes the bytes
+  // anyway (the content store does; the registry checks it), else hashed here. One attempt:
+  // `src` cannot be read twice, so the caller keeps a copy (the content store) and push_blob()s
+  // it after a failure. Returns the digest and size sent.
+  common::Descriptor push_blob_stream(const Reference& repo, common::Reader& src,
+                                      const std::function<common::Digest()>& digest_of_sent = {});
   // PUTs a manifest or index under ref's tag (or its digest when it has no tag); returns the
   // digest, checked against the registry's Docker-Content-Digest.
   common::Digest push_manifest(const Reference& ref, std::string_view media_type,

@@ -340,7 +340,32 @@ void Client::upload(const std::string& base, const Reference&, const Scopes& sco
 
 namespace mybuild::registry {
 
-common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reader& src) {
+namespace {
+
+// Counts the bytes `src` gives, hashing them only when nobody else does.
+class SentBytes : public common::Reader {
+ public:
+  SentBytes(common::Reader& src, bool hash) : src_(src), hash_(hash) {}
+  size_t read(std::span<char> buf) override {
+    size_t n = src_.read(buf);
+    bytes_ += n;
+    if (hash_) sha_.update(buf.data(), n);
+    return n;
+  }
+  int64_t bytes() const { return static_cast<int64_t>(bytes_); }
+  common::Digest finish() { return sha_.finish(); }
+
+ private:
+  common::Reader& src_;
+  bool hash_;
+  uint64_t bytes_ = 0;
+  common::Sha256 sha_;
+};
+
+}  // namespace
+
+common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reader& src,
+                                            const std::function<common::Digest()>& digest_of_sent) {
   std::string base = origin_base(repo.domain);
   try {
     ping(base);
@@ -360,7 +385,7 @@ common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reade
     if (location.empty()) {
       throw Error(ErrorKind::kNetwork, "POST " + start + ": 202 without a Location header");
     }
-    common::DigestingReader body(src);
+    SentBytes body(src, !digest_of_sent);
     HttpRequest patch;
     patch.method = "PATCH";
     patch.url = internal::resolve_location(r.effective_url, location);
@@ -371,8 +396,8 @@ common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reade
     std::string next = sent.header("location");
     if (next.empty()) throw Error(ErrorKind::kNetwork, "PATCH upload: 202 without a Location");
     common::Descriptor d;
-    d.size = static_cast<int64_t>(body.bytes());
-    d.digest = body.finish();
+    d.size = body.bytes();
+    d.digest = digest_of_sent ? digest_of_sent() : body.finish();
     HttpRequest put;
     put.method = "PUT";
     put.url = internal::with_query(internal::resolve_location(sent.effective_url, next), "digest",

@@ -28,6 +28,7 @@ class GzipCompressor : public Compressor {
  public:
   GzipCompressor(common::Writer& out, int level, int threads)
       : out_(out), level_(resolve_gzip_level(level)) {
+    max_spare_ = 4 * static_cast<size_t>(threads) + 4;  // before the workers read it
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
     block_.reserve(kGzipBlockSize);
   }
@@ -59,10 +60,26 @@ class GzipCompressor : public Compressor {
   }
 
  private:
+  // Buffers go round (block -> job input -> spare, member -> spare) instead of being freed:
+  // glibc serves 1 MiB strings with mmap, so each new one cost page faults on first touch.
+  std::string take_spare() {
+    std::lock_guard lock(mu_);
+    if (spare_.empty()) return {};
+    std::string s = std::move(spare_.back());
+    spare_.pop_back();
+    return s;
+  }
+  void give_back(std::string s) {
+    s.clear();  // keeps the capacity
+    std::lock_guard lock(mu_);
+    if (spare_.size() < max_spare_) spare_.push_back(std::move(s));
+  }
+
   void submit() {
     any_block_ = true;
     auto job = std::make_unique<GzipJob>();
     job->input.swap(block_);
+    block_ = take_spare();
     block_.reserve(kGzipBlockSize);
     pending_.push_back(job->result.get_future());
     {
@@ -78,6 +95,7 @@ class GzipCompressor : public Compressor {
     std::string member = pending_.front().get();  // rethrows a worker's error
     pending_.pop_front();
     out_.write(member);
+    give_back(std::move(member));
   }
 
   std::unique_ptr<GzipJob> next_job() {
@@ -100,7 +118,10 @@ class GzipCompressor : public Compressor {
     while (auto job = next_job()) {
       try {
         if (setup_error) std::rethrow_exception(setup_error);
-        job->result.set_value(compressor->member(job->input));
+        std::string member = take_spare();
+        compressor->member(job->input, member);
+        give_back(std::move(job->input));
+        job->result.set_value(std::move(member));
       } catch (...) {
         job->result.set_exception(std::current_exception());
       }
@@ -115,6 +136,8 @@ class GzipCompressor : public Compressor {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<GzipJob>> queue_;
+  std::vector<std::string> spare_;  // recycled buffers, under mu_
+  size_t max_spare_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> workers_;  // last: started after, joined before the rest dies
 };

@@ -61,9 +61,9 @@ struct GzipBlockCompressor::Engine {
   std::vector<uint8_t> isal_level_buf;      // ISA-L levels: the hash tables of one block
   LibdeflatePtr deflater, sampler, stored;  // libdeflate levels
 
-  std::string isal_member(std::string_view block) {
+  void isal_member(std::string_view block, std::string& out) {
     // Stored blocks cost 5 bytes per 64 KiB; the gzip header and trailer 18 more.
-    std::string out(block.size() + block.size() / 1024 + 4096, '\0');
+    out.resize(block.size() + block.size() / 1024 + 4096);
     for (;;) {
       isal_zstream s;
       isal_deflate_stateless_init(&s);
@@ -80,7 +80,7 @@ struct GzipBlockCompressor::Engine {
       int rc = isal_deflate_stateless(&s);
       if (rc == COMP_OK && s.avail_in == 0) {
         out.resize(s.total_out);
-        return out;
+        return;
       }
       if (rc != STATELESS_OVERFLOW) {
         throw Error(ErrorKind::kInternal, "isal_deflate_stateless: error " + std::to_string(rc));
@@ -89,12 +89,11 @@ struct GzipBlockCompressor::Engine {
     }
   }
 
-  std::string libdeflate_member(std::string_view block) {
+  void libdeflate_member(std::string_view block, std::string& out) {
     libdeflate_compressor* use = deflater.get();
     if (level > 0 && samples_incompressible(sampler.get(), block)) use = stored.get();
-    std::string out(libdeflate_gzip_compress_bound(use, block.size()), '\0');
+    out.resize(libdeflate_gzip_compress_bound(use, block.size()));
     out.resize(libdeflate_gzip_compress(use, block.data(), block.size(), out.data(), out.size()));
-    return out;
   }
 };
 
@@ -123,9 +122,12 @@ GzipBlockCompressor::GzipBlockCompressor(int level) : engine_(std::make_unique<E
 
 GzipBlockCompressor::~GzipBlockCompressor() = default;
 
-std::string GzipBlockCompressor::member(std::string_view block) {
-  return engine_->isal_level_buf.empty() ? engine_->libdeflate_member(block)
-                                         : engine_->isal_member(block);
+void GzipBlockCompressor::member(std::string_view block, std::string& out) {
+  if (engine_->isal_level_buf.empty()) {
+    engine_->libdeflate_member(block, out);
+  } else {
+    engine_->isal_member(block, out);
+  }
 }
 
 bool gzip_block_is_incompressible(std::string_view block) {

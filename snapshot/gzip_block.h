@@ -28,8 +28,10 @@ class GzipBlockCompressor {
   GzipBlockCompressor(const GzipBlockCompressor&) = delete;
   GzipBlockCompressor& operator=(const GzipBlockCompressor&) = delete;
 
-  // `block` as one complete gzip member (header, deflate stream, CRC-32 and size).
-  std::string member(std::string_view block);
+  // Replaces `out` with `block` as one complete gzip member (header, deflate stream, CRC-32 and
+  // size). `out`'s capacity is reused: the writer recycles its buffers, since a fresh 1 MiB
+  // string per block is a fresh mmap and 256 page faults (10% of a push's profile).
+  void member(std::string_view block, std::string& out);
 
  private:
   struct Engine;

@@ -147,6 +147,11 @@ class Client {
                        BlobVerifier& sink);
   void upload(const std::string& base, const Reference& repo, const Scopes& scopes,
               std::string location, const common::Descriptor& d, common::Reader& src);
+  // POST .../blobs/uploads/ (`start`, with its mount query when mounting), with retries.
+  HttpResponse post_upload(const std::string& base, const Scopes& scopes, const std::string& start);
+  // The upload session's URL from the POST's 202 answer; raises for any other.
+  std::string upload_location(const HttpResponse& r, const std::string& start,
+                              const std::string& base, const Scopes& scopes);
   // One request of an upload session, sent once; a 5xx or 429 becomes kNetwork (worth a fresh
   // session), any other status than `want` is final.
   HttpResponse upload_request(const std::string& base, const Scopes& scopes, HttpRequest req,

@@ -245,22 +245,9 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
         start = internal::with_query(start, "mount", d.digest.str());
         start = internal::with_query(start, "from", mount_from->path);
       }
-      HttpResponse r = send(
-          base, scopes,
-          [&] {
-            HttpRequest req;
-            req.method = "POST";
-            req.url = start;
-            return req;
-          },
-          options_.max_attempts);
+      HttpResponse r = post_upload(base, scopes, start);
       if (mount && r.status == 201) return PushOutcome::kMounted;
-      if (r.status != 202) raise(r, "POST " + start, base, scopes);
-      std::string location = r.header("location");
-      if (location.empty()) {
-        throw Error(ErrorKind::kNetwork, "POST " + start + ": 202 without a Location header");
-      }
-      location = internal::resolve_location(r.effective_url, location);
+      std::string location = upload_location(r, start, base, scopes);
       try {
         auto src = open();
         upload(base, repo, scopes, location, d, *src);
@@ -280,6 +267,29 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
 
 // One upload session: a monolithic PUT, or PATCH chunks then a closing PUT. Each request is
 // sent once (its body is a stream): a transient failure restarts the session in push_blob.
+HttpResponse Client::post_upload(const std::string& base, const Scopes& scopes,
+                                 const std::string& start) {
+  return send(
+      base, scopes,
+      [&] {
+        HttpRequest req;
+        req.method = "POST";
+        req.url = start;
+        return req;
+      },
+      options_.max_attempts);
+}
+
+std::string Client::upload_location(const HttpResponse& r, const std::string& start,
+                                    const std::string& base, const Scopes& scopes) {
+  if (r.status != 202) raise(r, "POST " + start, base, scopes);
+  std::string location = r.header("location");
+  if (location.empty()) {
+    throw Error(ErrorKind::kNetwork, "POST " + start + ": 202 without a Location header");
+  }
+  return internal::resolve_location(r.effective_url, location);
+}
+
 HttpResponse Client::upload_request(const std::string& base, const Scopes& scopes, HttpRequest req,
                                     long want) {
   HttpResponse r = send(
@@ -371,24 +381,11 @@ common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reade
     ping(base);
     Scopes scopes = {push_scope(repo.path)};
     std::string start = base + "/v2/" + repo.path + "/blobs/uploads/";
-    HttpResponse r = send(
-        base, scopes,
-        [&] {
-          HttpRequest req;
-          req.method = "POST";
-          req.url = start;
-          return req;
-        },
-        options_.max_attempts);
-    if (r.status != 202) raise(r, "POST " + start, base, scopes);
-    std::string location = r.header("location");
-    if (location.empty()) {
-      throw Error(ErrorKind::kNetwork, "POST " + start + ": 202 without a Location header");
-    }
+    std::string location = upload_location(post_upload(base, scopes, start), start, base, scopes);
     SentBytes body(src, !digest_of_sent);
     HttpRequest patch;
     patch.method = "PATCH";
-    patch.url = internal::resolve_location(r.effective_url, location);
+    patch.url = location;
     patch.headers = {"Content-Type: application/octet-stream"};
     patch.body_reader = &body;
     patch.body_size = -1;  // unknown: libcurl sends it chunked

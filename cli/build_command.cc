@@ -405,7 +405,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
                 "Layer compression of --push and -o oci|docker: gzip (default), zstd, none")
       ->check(CLI::IsMember({"gzip", "zstd", "none", "uncompressed"}));
   b->add_option("--compression-level", flags->compression_level,
-                "Compression level (gzip 0-12, zstd 1-22)");
+                "Compression level (gzip 0-12: 1-3 ISA-L, default 1; zstd 1-22)");
   b->add_option("--allow", flags->allow, "Allow an entitlement (security.insecure)")
       ->allow_extra_args(false);
   b->add_option("--secret", flags->secrets, "Secret for RUN --mount=type=secret (id=X,src=PATH)")

@@ -38,7 +38,7 @@ void add_push_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
                   "another one are converted")
       ->check(CLI::IsMember({"gzip", "zstd", "none", "uncompressed"}));
   cmd->add_option("--compression-level", flags->compression.level,
-                  "Compression level (gzip 0-12, zstd 1-22)");
+                  "Compression level (gzip 0-12: 1-3 ISA-L, default 1; zstd 1-22)");
   cmd->add_option("--trace", flags->trace,
                   "Write Chrome trace events (open in Perfetto) of compression and uploads");
   cmd->callback([flags, &global, &out] {

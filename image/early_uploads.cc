@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "image/streamed_upload.h"
+
 namespace mybuild::image {
 
 EarlyUploads::EarlyUploads(const snapshot::ContentStore& content, registry::Client& client,
@@ -22,10 +24,20 @@ EarlyUploads::~EarlyUploads() {
 void EarlyUploads::add(const common::Descriptor& blob) {
   {
     std::lock_guard lock(mu_);
-    if (error_) return;  // finish() reports it; the push stops there
+    if (error_) return;                        // finish() reports it; the push stops there
+    if (uploaded_.count(blob.digest)) return;  // streamed while it was compressed
     queue_.push_back(blob);
   }
   cv_.notify_all();
+}
+
+OpenLayerTap EarlyUploads::tap() {
+  return [this]() -> std::unique_ptr<LayerTap> {
+    return std::make_unique<StreamedUpload>(client_, dest_, [this](const common::Descriptor& d) {
+      std::lock_guard lock(mu_);
+      uploaded_[d.digest] = d.size;
+    });
+  };
 }
 
 void EarlyUploads::finish() {

@@ -2,11 +2,14 @@
 // cores, compressing and uploading then overlap instead of taking turns (a cold push of a built
 // 1 GiB image took 10.5 s converting first, against skopeo's 7.5 s compressing as it streams).
 // push_image afterwards finds these blobs present and sends only what is left and the manifests.
+// A layer being compressed goes up while it is compressed (tap(): image/streamed_upload.h), so
+// a one-layer image no longer compresses first and uploads after (issue 17).
 //
 //   EarlyUploads early(store.content, client, dest);
-//   target = converter.convert(target, format, log, [&](const Descriptor& d) { early.add(d);
-//   }).root; early.finish();  // rethrows the first failed upload push_image(store.content, target,
-//   client, dest, early.relabel(log));
+//   target = converter.convert(target, format, log,
+//                              [&](const Descriptor& d) { early.add(d); }, early.tap()).root;
+//   early.finish();  // rethrows the first failed upload
+//   push_image(store.content, target, client, dest, early.relabel(log));
 #pragma once
 
 #include <condition_variable>
@@ -18,6 +21,7 @@
 #include <thread>
 
 #include "common/descriptor.h"
+#include "image/layer_convert.h"
 #include "image/push.h"
 #include "registry/client.h"
 #include "registry/reference.h"
@@ -34,8 +38,10 @@ class EarlyUploads {
   EarlyUploads(const EarlyUploads&) = delete;
   EarlyUploads& operator=(const EarlyUploads&) = delete;
 
-  // Queues a blob that is complete in the content store.
+  // Queues a blob that is complete in the content store (unless a tap sent it already).
   void add(const common::Descriptor& blob);
+  // For LayerConverter::convert: streams each layer to the registry as it is compressed.
+  OpenLayerTap tap();
   // Waits for every queued upload; rethrows the first failure.
   void finish();
 

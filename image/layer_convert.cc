@@ -134,6 +134,20 @@ void verify_source(common::DigestingReader& source, const Descriptor& blob) {
   }
 }
 
+// The converted bytes to the store and, when a push streams them, to its tap.
+class ConvertedBlobTee : public common::Writer {
+ public:
+  ConvertedBlobTee(common::Writer& store, common::Writer* tap) : store_(store), tap_(tap) {}
+  void write(std::string_view data) override {
+    store_.write(data);
+    if (tap_ != nullptr) tap_->write(data);
+  }
+
+ private:
+  common::Writer& store_;
+  common::Writer* tap_;
+};
+
 std::optional<StoredConversion> lookup(snapshot::Database& db, const Digest& source,
                                        const LayerFormat& f) {
   auto st = db.prepare(
@@ -183,6 +197,7 @@ struct LayerConverter::Walk {
   LayerFormat format;
   const ConvertLog* log = nullptr;
   const LayerReady* ready = nullptr;
+  const OpenLayerTap* tap = nullptr;
   ConvertResult result;
   std::map<Digest, StoredConversion> done;  // a layer two manifests of an index share, once
 };
@@ -193,8 +208,10 @@ LayerConverter::LayerConverter(const snapshot::ContentStore& content, snapshot::
 }
 
 ConvertResult LayerConverter::convert(const Descriptor& root, const LayerFormat& format,
-                                      const ConvertLog& log, const LayerReady& ready) {
+                                      const ConvertLog& log, const LayerReady& ready,
+                                      const OpenLayerTap& tap) {
   Walk walk;
+  walk.tap = &tap;
   walk.format = format;
   walk.log = &log;
   walk.ready = &ready;
@@ -302,41 +319,15 @@ Descriptor LayerConverter::convert_layer(const Descriptor& layer,
   common::TraceTrack track("layer " + layer.digest.short_hex());
   common::TraceSpan span("compress to " + std::string(snapshot::to_string(f.compression)) +
                          ", digest, write blob");
-  Compression from = *snapshot::compression_of_media_type(layer.media_type);
-  auto in = content_.open(layer.digest);
-  common::DigestingReader source(*in);
-  std::unique_ptr<common::Reader> decompressed;
-  common::Reader* plain = &source;
-  if (from != Compression::kNone) {
-    decompressed = snapshot::open_decompressed(source);
-    plain = decompressed.get();
-  }
   auto writer = content_.writer("converting " + layer.digest.str());
-  auto compressor = snapshot::make_compressor(f.compression, *writer, f.level);
+  std::unique_ptr<LayerTap> tap = *walk.tap ? (*walk.tap)() : nullptr;
+  ConvertedBlobTee both(*writer, tap.get());
   StoredConversion c;
-  if (from == Compression::kNone) {
-    // The source is the tar itself: its digest is the diff_id, so one hash serves both (a
-    // second pass over a 1 GiB layer costs 0.6 s of a core the compressor wants).
-    common::copy_stream(source, *compressor);
-    compressor->finish();
-    c.diff_id = layer.digest;
-    verify_source(source, layer);
-  } else {
-    common::DigestingWriter tar(*compressor);
-    common::copy_stream(*plain, tar);
-    compressor->finish();
-    c.diff_id = tar.finish();
-    decompressed.reset();
-    verify_source(source, layer);
-  }
-  if (diff_id && c.diff_id != *diff_id) {
-    throw Error(ErrorKind::kIntegrity, "layer " + layer.digest.str() + " decompresses to " +
-                                           c.diff_id.str() + ", but the image config says " +
-                                           diff_id->str());
-  }
+  c.diff_id = compress_layer(layer, diff_id, walk, both);
   c.blob.size = static_cast<int64_t>(writer->bytes_written());
   c.blob.digest = writer->commit(c.blob.size);
   c.blob.media_type = std::string(snapshot::layer_media_type(f.compression));
+  if (tap) tap->close(c.blob);
   remember(db_, layer.digest, f, c);
   walk.done[layer.digest] = c;
   ++walk.result.layers_converted;
@@ -348,6 +339,37 @@ Descriptor LayerConverter::convert_layer(const Descriptor& layer,
   }
   if (*walk.ready) (*walk.ready)(c.blob);
   return c.blob;
+}
+
+Digest LayerConverter::compress_layer(const Descriptor& layer, const std::optional<Digest>& diff_id,
+                                      Walk& walk, common::Writer& out) {
+  Compression from = *snapshot::compression_of_media_type(layer.media_type);
+  auto in = content_.open(layer.digest);
+  common::DigestingReader source(*in);
+  auto compressor = snapshot::make_compressor(walk.format.compression, out, walk.format.level);
+  Digest got;
+  if (from == Compression::kNone) {
+    // The source is the tar itself: its digest is the diff_id, so one hash serves both (a
+    // second pass over a 1 GiB layer costs 0.6 s of a core the compressor wants).
+    common::copy_stream(source, *compressor);
+    compressor->finish();
+    got = layer.digest;
+    verify_source(source, layer);
+  } else {
+    auto plain = snapshot::open_decompressed(source);
+    common::DigestingWriter tar(*compressor);
+    common::copy_stream(*plain, tar);
+    compressor->finish();
+    got = tar.finish();
+    plain.reset();
+    verify_source(source, layer);
+  }
+  if (diff_id && got != *diff_id) {
+    throw Error(ErrorKind::kIntegrity, "layer " + layer.digest.str() + " decompresses to " +
+                                           got.str() + ", but the image config says " +
+                                           diff_id->str());
+  }
+  return got;
 }
 
 Descriptor LayerConverter::put(std::string_view text, const Descriptor& like) {

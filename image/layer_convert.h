@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -72,6 +73,15 @@ using ConvertLog = std::function<void(std::string_view line)>;
 // uploads it while the next one compresses: image/early_uploads.h).
 using LayerReady = std::function<void(const common::Descriptor& blob)>;
 
+// Sees a layer's compressed bytes while the converter writes them to the store (a push sends
+// them to the registry as they come: image/streamed_upload.h). close() follows the commit; a
+// conversion that fails drops the tap without it.
+class LayerTap : public common::Writer {
+ public:
+  virtual void close(const common::Descriptor& blob) = 0;
+};
+using OpenLayerTap = std::function<std::unique_ptr<LayerTap>()>;
+
 class LayerConverter {
  public:
   // Creates the conversion table on first use.
@@ -81,8 +91,10 @@ class LayerConverter {
 
   // kNotFound when a manifest, or a layer that needs converting, is not in the store;
   // kIntegrity for a corrupt blob or a malformed manifest.
+  // `tap`, when set, opens a tap for each layer this call compresses.
   ConvertResult convert(const common::Descriptor& root, const LayerFormat& format,
-                        const ConvertLog& log = {}, const LayerReady& ready = {});
+                        const ConvertLog& log = {}, const LayerReady& ready = {},
+                        const OpenLayerTap& tap = {});
 
  private:
   struct Walk;
@@ -91,6 +103,11 @@ class LayerConverter {
   common::Descriptor convert_manifest(const common::Descriptor& d, Walk& walk);
   common::Descriptor convert_layer(const common::Descriptor& layer,
                                    const std::optional<common::Digest>& diff_id, Walk& walk);
+  // Streams `layer` through the compressor into `out`; returns its diff_id (verified against the
+  // source's digest and `diff_id`).
+  common::Digest compress_layer(const common::Descriptor& layer,
+                                const std::optional<common::Digest>& diff_id, Walk& walk,
+                                common::Writer& out);
   common::Descriptor put(std::string_view json, const common::Descriptor& like);
   void hold();
 

@@ -115,10 +115,11 @@ PushSummary push_from_store(const std::filesystem::path& root, const std::string
   LayerConverter converter(store.content, store.db);  // holds what it writes until the push ends
   registry::Client client(std::move(options));
   EarlyUploads early(store.content, client, to);
-  target =
-      converter
-          .convert(target, format, log, [&](const common::Descriptor& blob) { early.add(blob); })
-          .root;
+  target = converter
+               .convert(
+                   target, format, log, [&](const common::Descriptor& blob) { early.add(blob); },
+                   early.tap())
+               .root;
   early.finish();
   PushReport report = push_image(store.content, target, client, to, early.relabel(log));
   early.account(report);

@@ -105,6 +105,15 @@ class Client {
   PushOutcome push_blob(const Reference& repo, const common::Descriptor& d,
                         const ReaderFactory& open,
                         const std::optional<Reference>& mount_from = std::nullopt);
+  // Uploads a blob whose digest is not known before its last byte (a layer compressed as it goes
+  // up, image/early_uploads.h): POST, one PATCH streaming `src` to its end (chunked transfer
+  // encoding: distribution-spec "streamed upload"), then the closing PUT with the digest of what
+  // was sent: `digest_of_sent()`, called after `src` ended, when the caller hashes the bytes
+  // anyway (the content store does; the registry checks it), else hashed here. One attempt:
+  // `src` cannot be read twice, so the caller keeps a copy (the content store) and push_blob()s
+  // it after a failure. Returns the digest and size sent.
+  common::Descriptor push_blob_stream(const Reference& repo, common::Reader& src,
+                                      const std::function<common::Digest()>& digest_of_sent = {});
   // PUTs a manifest or index under ref's tag (or its digest when it has no tag); returns the
   // digest, checked against the registry's Docker-Content-Digest.
   common::Digest push_manifest(const Reference& ref, std::string_view media_type,
@@ -138,6 +147,15 @@ class Client {
                        BlobVerifier& sink);
   void upload(const std::string& base, const Reference& repo, const Scopes& scopes,
               std::string location, const common::Descriptor& d, common::Reader& src);
+  // POST .../blobs/uploads/ (`start`, with its mount query when mounting), with retries.
+  HttpResponse post_upload(const std::string& base, const Scopes& scopes, const std::string& start);
+  // The upload session's URL from the POST's 202 answer; raises for any other.
+  std::string upload_location(const HttpResponse& r, const std::string& start,
+                              const std::string& base, const Scopes& scopes);
+  // One request of an upload session, sent once; a 5xx or 429 becomes kNetwork (worth a fresh
+  // session), any other status than `want` is final.
+  HttpResponse upload_request(const std::string& base, const Scopes& scopes, HttpRequest req,
+                              long want);
   void backoff(int attempt, std::optional<std::chrono::milliseconds> retry_after);
 
   ClientOptions options_;

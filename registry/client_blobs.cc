@@ -245,22 +245,9 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
         start = internal::with_query(start, "mount", d.digest.str());
         start = internal::with_query(start, "from", mount_from->path);
       }
-      HttpResponse r = send(
-          base, scopes,
-          [&] {
-            HttpRequest req;
-            req.method = "POST";
-            req.url = start;
-            return req;
-          },
-          options_.max_attempts);
+      HttpResponse r = post_upload(base, scopes, start);
       if (mount && r.status == 201) return PushOutcome::kMounted;
-      if (r.status != 202) raise(r, "POST " + start, base, scopes);
-      std::string location = r.header("location");
-      if (location.empty()) {
-        throw Error(ErrorKind::kNetwork, "POST " + start + ": 202 without a Location header");
-      }
-      location = internal::resolve_location(r.effective_url, location);
+      std::string location = upload_location(r, start, base, scopes);
       try {
         auto src = open();
         upload(base, repo, scopes, location, d, *src);
@@ -280,22 +267,50 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
 
 // One upload session: a monolithic PUT, or PATCH chunks then a closing PUT. Each request is
 // sent once (its body is a stream): a transient failure restarts the session in push_blob.
+HttpResponse Client::post_upload(const std::string& base, const Scopes& scopes,
+                                 const std::string& start) {
+  return send(
+      base, scopes,
+      [&] {
+        HttpRequest req;
+        req.method = "POST";
+        req.url = start;
+        return req;
+      },
+      options_.max_attempts);
+}
+
+std::string Client::upload_location(const HttpResponse& r, const std::string& start,
+                                    const std::string& base, const Scopes& scopes) {
+  if (r.status != 202) raise(r, "POST " + start, base, scopes);
+  std::string location = r.header("location");
+  if (location.empty()) {
+    throw Error(ErrorKind::kNetwork, "POST " + start + ": 202 without a Location header");
+  }
+  return internal::resolve_location(r.effective_url, location);
+}
+
+HttpResponse Client::upload_request(const std::string& base, const Scopes& scopes, HttpRequest req,
+                                    long want) {
+  HttpResponse r = send(
+      base, scopes, [&] { return req; }, 1);
+  if (r.status == 401) raise(r, req.method + " " + req.url, base, scopes);
+  if (r.status != want) {
+    try {
+      raise(r, req.method + " upload", base, scopes);
+    } catch (Error& raised) {
+      // A 5xx or 429 mid-upload is worth a fresh session; anything else is final.
+      if (r.status >= 500 || r.status == 429) throw Error(ErrorKind::kNetwork, raised.message());
+      throw;
+    }
+  }
+  return r;
+}
+
 void Client::upload(const std::string& base, const Reference&, const Scopes& scopes,
                     std::string location, const common::Descriptor& d, common::Reader& src) {
-  auto once = [&](HttpRequest tmpl, long want) {
-    HttpResponse r = send(
-        base, scopes, [&] { return tmpl; }, 1);
-    if (r.status == 401) raise(r, tmpl.method + " " + tmpl.url, base, scopes);
-    if (r.status != want) {
-      try {
-        raise(r, tmpl.method + " upload", base, scopes);
-      } catch (Error& raised) {
-        // A 5xx or 429 mid-upload is worth a fresh session; anything else is final.
-        if (r.status >= 500 || r.status == 429) throw Error(ErrorKind::kNetwork, raised.message());
-        throw;
-      }
-    }
-    return r;
+  auto once = [&](HttpRequest req, long want) {
+    return upload_request(base, scopes, std::move(req), want);
   };
   if (d.size <= options_.monolithic_max) {
     ExactReader body(src, d.size);
@@ -329,6 +344,67 @@ void Client::upload(const std::string& base, const Reference&, const Scopes& sco
   put.method = "PUT";
   put.url = internal::with_query(location, "digest", d.digest.str());
   once(std::move(put), 201);
+}
+
+}  // namespace mybuild::registry
+
+namespace mybuild::registry {
+
+namespace {
+
+// Counts the bytes `src` gives, hashing them only when nobody else does.
+class SentBytes : public common::Reader {
+ public:
+  SentBytes(common::Reader& src, bool hash) : src_(src), hash_(hash) {}
+  size_t read(std::span<char> buf) override {
+    size_t n = src_.read(buf);
+    bytes_ += n;
+    if (hash_) sha_.update(buf.data(), n);
+    return n;
+  }
+  int64_t bytes() const { return static_cast<int64_t>(bytes_); }
+  common::Digest finish() { return sha_.finish(); }
+
+ private:
+  common::Reader& src_;
+  bool hash_;
+  uint64_t bytes_ = 0;
+  common::Sha256 sha_;
+};
+
+}  // namespace
+
+common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reader& src,
+                                            const std::function<common::Digest()>& digest_of_sent) {
+  std::string base = origin_base(repo.domain);
+  try {
+    ping(base);
+    Scopes scopes = {push_scope(repo.path)};
+    std::string start = base + "/v2/" + repo.path + "/blobs/uploads/";
+    std::string location = upload_location(post_upload(base, scopes, start), start, base, scopes);
+    SentBytes body(src, !digest_of_sent);
+    HttpRequest patch;
+    patch.method = "PATCH";
+    patch.url = location;
+    patch.headers = {"Content-Type: application/octet-stream"};
+    patch.body_reader = &body;
+    patch.body_size = -1;  // unknown: libcurl sends it chunked
+    HttpResponse sent = upload_request(base, scopes, std::move(patch), 202);
+    std::string next = sent.header("location");
+    if (next.empty()) throw Error(ErrorKind::kNetwork, "PATCH upload: 202 without a Location");
+    common::Descriptor d;
+    d.size = body.bytes();
+    d.digest = digest_of_sent ? digest_of_sent() : body.finish();
+    HttpRequest put;
+    put.method = "PUT";
+    put.url = internal::with_query(internal::resolve_location(sent.effective_url, next), "digest",
+                                   d.digest.str());
+    upload_request(base, scopes, std::move(put), 201);
+    return d;
+  } catch (Error& e) {
+    e.add_context("streaming a blob to " + repo.name());
+    throw;
+  }
 }
 
 }  // namespace mybuild::registry

@@ -46,7 +46,8 @@ struct HttpRequest {
   std::string method = "GET";
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
-  // Request body: `body`, or `body_reader` with `body_size` bytes (streamed, never buffered).
+  // Request body: `body`, or `body_reader` with `body_size` bytes (streamed, never buffered;
+  // -1 when unknown: sent with chunked transfer encoding).
   std::string body;
   common::Reader* body_reader = nullptr;
   int64_t body_size = 0;

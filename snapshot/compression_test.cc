@@ -41,7 +41,8 @@ std::string decompress(const std::string& blob) {
   return common::read_all(*r, 1 << 30);
 }
 
-// Runs a real decompressor (gzip -dc, zstd -dc) on the blob: other tools must read our output.
+// Runs a real decompressor (gzip -dc, zstd -dc; a python3 -c script ignores the -dc) on the
+// blob: other tools must read our output.
 std::string external_decompress(const char* tool, const std::string& blob) {
   common::TempDir dir("compression-test-");
   std::string in = (dir.path() / "blob").string();
@@ -122,6 +123,46 @@ TEST(Compression, GzipStoresIncompressibleBlocksAndDeflatesTheRest) {
   EXPECT_EQ(mixed_gz.size(), 2 * random_gz.size() + text_gz.size());  // independent members
   EXPECT_EQ(external_decompress("gzip", mixed_gz), mixed);
   EXPECT_EQ(decompress(mixed_gz), mixed);
+}
+
+// Every gzip level (ISA-L's 1..3 and the default, libdeflate's 0 and 4..12) writes the same bytes
+// for the same input on any thread count, and GNU gzip and Python's gzip module read them.
+TEST(Compression, EveryGzipLevelIsDeterministicAndReadByGzipAndPython) {
+  std::string data = sample_data();
+  for (int level : {kDefaultLevel, 0, 1, 2, 3, 4, 6, 12}) {
+    common::StringWriter one, two;
+    auto a = make_compressor(Compression::kGzip, one, level, 1);
+    a->write(data);
+    a->finish();
+    auto b = make_compressor(Compression::kGzip, two, level, 2);
+    for (size_t at = 0; at < data.size(); at += 3333) b->write(data.substr(at, 3333));
+    b->finish();
+    EXPECT_EQ(one.str(), two.str()) << level;
+    EXPECT_EQ(external_decompress("gzip", one.str()), data) << level;
+    EXPECT_EQ(
+        external_decompress("python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.decompress("
+                            "sys.stdin.buffer.read()))'",
+                            one.str()),
+        data)
+        << level;
+  }
+}
+
+// The default is ISA-L's level 1 (igzip's default), not libdeflate's 6: a push is bound by it.
+TEST(Compression, GzipDefaultIsIsalLevelOne) {
+  std::string data = sample_data();
+  common::StringWriter dflt, one, six;
+  for (auto [level, out] : {std::pair{kDefaultLevel, &dflt}, {1, &one}, {6, &six}}) {
+    auto z = make_compressor(Compression::kGzip, *out, level, 2);
+    z->write(data);
+    z->finish();
+  }
+  EXPECT_EQ(dflt.str(), one.str());
+  EXPECT_NE(one.str(), six.str());
+  // RFC 1952 header with no mtime (the bytes depend on nothing but the input).
+  ASSERT_GE(one.str().size(), 10u);
+  EXPECT_EQ(one.str().substr(0, 4), std::string("\x1f\x8b\x08\x00", 4));
+  EXPECT_EQ(one.str().substr(4, 4), std::string(4, '\0'));
 }
 
 TEST(Compression, ZstdIsReadByZstdTool) {

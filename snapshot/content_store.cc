@@ -98,6 +98,7 @@ void ContentWriter::write(std::string_view data) {
   hash_.update(data);
   try {
     common::FdWriter(fd_.get()).write(data);
+    start_writeback();
   } catch (Error& e) {
     // A full disk shows here: name where the bytes were going, and free what was written now
     // rather than when the caller drops the writer (the writer is spent either way).
@@ -105,6 +106,19 @@ void ContentWriter::write(std::string_view data) {
     e.add_context("writing a blob in " + ingest_.string() + " (ingest of " + ref_ + ")");
     throw;
   }
+}
+
+void ContentWriter::start_writeback() noexcept {
+  // commit() fsyncs: a 1 GiB layer left all dirty until then waited ~1 s there with the disk
+  // idle before. Starting each 8 MiB's writeback as it is written lets the disk work while the
+  // layer is still being tarred and hashed (as `dd conv=fsync` would not). Only a hint: its
+  // failure leaves the work to fsync, which reports errors.
+  constexpr uint64_t kWritebackChunk = 8 << 20;
+  uint64_t end = hash_.bytes();
+  if (end - writeback_from_ < kWritebackChunk) return;
+  ::sync_file_range(fd_.get(), static_cast<off64_t>(writeback_from_),
+                    static_cast<off64_t>(end - writeback_from_), SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = end;
 }
 
 Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> expected) {

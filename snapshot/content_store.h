@@ -63,6 +63,7 @@ class ContentWriter : public common::Writer {
   friend class ContentStore;
   ContentWriter(std::filesystem::path layout, std::filesystem::path ingest, std::string ref);
   void discard() noexcept;
+  void start_writeback() noexcept;
 
   std::filesystem::path layout_;
   std::filesystem::path ingest_;
@@ -70,6 +71,7 @@ class ContentWriter : public common::Writer {
   common::UniqueFd fd_;
   std::filesystem::path named_;  // set when the temp file has a name (fallback or mid-commit)
   common::Sha256 hash_;
+  uint64_t writeback_from_ = 0;  // bytes before this offset have had their writeback started
   bool done_ = false;
 };
 

@@ -126,8 +126,15 @@ LayerWriter::LayerWriter(common::Writer& out, LayerOptions options)
                                       ? static_cast<common::Writer&>(buffered_)
                                       : static_cast<common::Writer&>(blob_),
                                   options.level, options.threads)),
-      tar_bytes_(*compressor_),
+      tar_bytes_(*compressor_,
+                 !(options.sink_digests && options.compression == Compression::kNone)),
       tar_(tar_bytes_) {}
+
+void LayerWriter::TarBytes::write(std::string_view data) {
+  bytes_ += data.size();
+  if (hash_) sha_.update(data);
+  next_.write(data);
+}
 
 LayerWriter::~LayerWriter() = default;
 

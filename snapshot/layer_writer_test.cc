@@ -91,6 +91,28 @@ TEST(LayerWriter, SameTreeSameDigestAcrossCopiesAndCompressions) {
   }
 }
 
+// With sink_digests an uncompressed layer is hashed by its sink only: same bytes, digests left
+// empty for the caller; a compressed layer is hashed as before (its sink sees other bytes).
+TEST(LayerWriter, SinkDigestsLeavesTheUncompressedDigestToTheSink) {
+  common::TempDir a("layer-sink-");
+  make_tree(a.path());
+  common::StringWriter plain, hashed_by_sink, gz;
+  Layer reference = write(a.path(), plain, Compression::kNone);
+  LayerOptions o;
+  o.compression = Compression::kNone;
+  o.sink_digests = true;
+  Layer l = write_tree_layer(a.path(), hashed_by_sink, o);
+  EXPECT_EQ(hashed_by_sink.str(), plain.str());
+  EXPECT_TRUE(l.diff_id.empty());
+  EXPECT_TRUE(l.descriptor.digest.empty());
+  EXPECT_EQ(l.descriptor.size, reference.descriptor.size);
+  EXPECT_EQ(l.uncompressed_size, reference.uncompressed_size);
+  o.compression = Compression::kGzip;
+  Layer g = write_tree_layer(a.path(), gz, o);
+  EXPECT_EQ(g.diff_id, reference.diff_id);
+  EXPECT_EQ(g.descriptor.digest, common::Digest::sha256_of(gz.str()));
+}
+
 TEST(LayerWriter, EntriesSortedPerDirectoryWithLinksAndNoAtime) {
   common::TempDir a("layer-");
   make_tree(a.path());

@@ -103,18 +103,24 @@ image::LayerRef BuildStore::write_diff(const std::string& key, const std::string
     if (!parent.empty()) lower = s.dir(parent);
   });
   auto writer = content_.writer("layer of " + key);
+  snapshot::LayerOptions opts = options;
+  opts.sink_digests = true;  // the content writer hashes the layer; once is enough
   snapshot::Layer layer;
   if (format_ == snapshot::DirFormat::kOverlayLayer) {
-    layer = snapshot::diff_overlay_upper(upper, *writer, options);
+    layer = snapshot::diff_overlay_upper(upper, *writer, opts);
   } else {
     std::optional<common::TempDir> empty;
     if (lower.empty()) {
       empty.emplace("mybuild-empty-");
       lower = empty->path();
     }
-    layer = snapshot::diff_trees(lower, upper, *writer, options);
+    layer = snapshot::diff_trees(lower, upper, *writer, opts);
   }
-  writer->commit(layer.descriptor.size, layer.descriptor.digest);
+  if (layer.diff_id.empty()) {  // uncompressed: the store's digest is the blob's and the tar's
+    layer.diff_id = layer.descriptor.digest = writer->commit(layer.descriptor.size);
+  } else {
+    writer->commit(layer.descriptor.size, layer.descriptor.digest);
+  }
   return image::LayerRef{layer.descriptor, layer.diff_id};
 }
 

@@ -65,6 +65,25 @@ TEST_F(PushPull, ChunkedUploadOfALargerBlob) {
   EXPECT_EQ(fetch(c, r, blob.desc), blob.data);
 }
 
+// A blob whose digest is learnt only at its end (a layer compressed as it goes up): one streamed
+// PATCH, then the PUT with the digest of what was sent; the registry serves the same bytes.
+TEST_F(PushPull, StreamedUploadOfABlobOfUnknownSize) {
+  Client c(test_options(dir_));
+  std::string data = pseudo_random((3 << 20) + 123, 11);
+  auto r = ref("streamed/blob:x");
+  auto src = reader_of(data)();
+  common::Descriptor sent = c.push_blob_stream(r, *src);
+  EXPECT_EQ(sent.digest, common::Digest::sha256_of(data));
+  EXPECT_EQ(sent.size, static_cast<int64_t>(data.size()));
+  sent.media_type = common::media_type::kOciLayerGzip;
+  EXPECT_TRUE(c.blob_exists(r, sent.digest));
+  EXPECT_EQ(fetch(c, r, sent), data);
+  // An empty stream is a blob too (the empty digest).
+  std::string empty;
+  auto none = reader_of(empty)();
+  EXPECT_EQ(c.push_blob_stream(r, *none).digest, common::Digest::sha256_of(""));
+}
+
 TEST_F(PushPull, CrossRepositoryMount) {
   Client c(test_options(dir_));
   auto blob = make_blob(pseudo_random(20000, 3), common::media_type::kOciLayerGzip);

@@ -91,6 +91,30 @@ TEST(LayerWriter, SameTreeSameDigestAcrossCopiesAndCompressions) {
   }
 }
 
+// sink_hashes: the sink (a content-store writer) hashes the bytes, so an uncompressed layer is
+// not hashed twice. The bytes stay the same; the digests are the caller's to take from the sink.
+// A compressed layer ignores the option (its tar and blob digests differ).
+TEST(LayerWriter, SinkHashesLeavesTheDigestOutButNotABit) {
+  common::TempDir a("layer-");
+  make_tree(a.path());
+  common::StringWriter hashed, sunk, gzipped;
+  const Layer plain = write(a.path(), hashed, Compression::kNone);
+  LayerOptions o;
+  o.compression = Compression::kNone;
+  o.sink_hashes = true;
+  const Layer bare = write_tree_layer(a.path(), sunk, o);
+  EXPECT_EQ(sunk.str(), hashed.str());
+  EXPECT_EQ(bare.diff_id, common::Digest());
+  EXPECT_EQ(bare.descriptor.digest, common::Digest());
+  EXPECT_EQ(bare.descriptor.size, plain.descriptor.size);
+  EXPECT_EQ(bare.uncompressed_size, plain.uncompressed_size);
+  EXPECT_EQ(plain.diff_id, common::Digest::sha256_of(sunk.str()));
+  o.compression = Compression::kGzip;
+  const Layer compressed = write_tree_layer(a.path(), gzipped, o);
+  EXPECT_EQ(compressed.diff_id, plain.diff_id);
+  EXPECT_EQ(compressed.descriptor.digest, common::Digest::sha256_of(gzipped.str()));
+}
+
 TEST(LayerWriter, EntriesSortedPerDirectoryWithLinksAndNoAtime) {
   common::TempDir a("layer-");
   make_tree(a.path());

@@ -103,18 +103,27 @@ image::LayerRef BuildStore::write_diff(const std::string& key, const std::string
     if (!parent.empty()) lower = s.dir(parent);
   });
   auto writer = content_.writer("layer of " + key);
+  // The content writer hashes what it stores anyway: an uncompressed layer (the tar is the
+  // blob) is hashed there only, beside its write (common/overlapped_sha256.h).
+  snapshot::LayerOptions opts = options;
+  opts.sink_hashes = options.compression == snapshot::Compression::kNone;
   snapshot::Layer layer;
   if (format_ == snapshot::DirFormat::kOverlayLayer) {
-    layer = snapshot::diff_overlay_upper(upper, *writer, options);
+    layer = snapshot::diff_overlay_upper(upper, *writer, opts);
   } else {
     std::optional<common::TempDir> empty;
     if (lower.empty()) {
       empty.emplace("mybuild-empty-");
       lower = empty->path();
     }
-    layer = snapshot::diff_trees(lower, upper, *writer, options);
+    layer = snapshot::diff_trees(lower, upper, *writer, opts);
   }
-  writer->commit(layer.descriptor.size, layer.descriptor.digest);
+  if (opts.sink_hashes) {
+    layer.diff_id = writer->commit(layer.descriptor.size);
+    layer.descriptor.digest = layer.diff_id;
+  } else {
+    writer->commit(layer.descriptor.size, layer.descriptor.digest);
+  }
   return image::LayerRef{layer.descriptor, layer.diff_id};
 }
 

@@ -10,18 +10,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <map>
-#include <optional>
-#include <thread>
 #include <vector>
 
 #include "builder/context/path.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
-#include "common/parallel.h"
 #include "common/unique_fd.h"
 
 namespace mybuild::builder {
@@ -44,9 +40,6 @@ void change_owner(const std::filesystem::path& host, uid_t uid, gid_t gid, const
 }
 
 constexpr mode_t kDefaultDirMode = 0755;  // fsutil defaultDirectoryMode
-// Threads copying the plain files of one directory: two cores are the target machine; more
-// would only queue on the overlay's locks of one directory.
-constexpr unsigned kCopyThreads = 4;
 
 std::string parent_of(const std::string& rel) {
   const size_t slash = rel.rfind('/');
@@ -103,36 +96,18 @@ class Copier {
     struct stat st {};
     const auto from = ctx_->host_path(src);
     if (::lstat(from.c_str(), &st) != 0) common::throw_errno("lstat", from.string());
-    copy_entry(src, dst, st, top, in_new_dir);
-  }
-
-  CopyStats stats() const {
-    CopyStats out = stats_;
-    out.reflinked_files = reflinked_.load();
-    return out;
-  }
-  std::filesystem::path dest(const std::string& rel) const {
-    return rel.empty() ? root_ : root_ / rel;
-  }
-
- private:
-  // A regular file with one link, to be copied on the pool (copy_files).
-  struct FileJob {
-    std::string src, dst;
-    struct stat st;
-  };
-
-  // copy() once `src` is lstat'ed as `st`.
-  void copy_entry(const std::string& src, const std::string& dst, const struct stat& st, bool top,
-                  bool in_new_dir) {
-    const auto from = ctx_->host_path(src);
+    struct stat tst {};
     const auto to = dest(dst);
-    const std::optional<struct stat> existing = existing_at(dst, in_new_dir);
+    const bool exists = !in_new_dir && ::lstat(to.c_str(), &tst) == 0;
+    if (!exists && !in_new_dir && errno != ENOENT) common::throw_errno("lstat", "/" + dst);
     if (S_ISDIR(st.st_mode)) {
-      copy_directory(src, dst, st, existing ? &*existing : nullptr, top);
+      copy_directory(src, dst, st, exists ? &tst : nullptr, top);
       return;
     }
-    clear_for_file(dst, existing);
+    if (exists && S_ISDIR(tst.st_mode)) {
+      throw Error(ErrorKind::kResource, "cannot replace directory /" + dst + " with a file");
+    }
+    if (exists && ::unlink(to.c_str()) != 0) common::throw_errno("unlink", "/" + dst);
     if (S_ISREG(st.st_mode)) {
       if (st.st_nlink > 1) {
         auto [it, fresh] = links_.try_emplace({st.st_dev, st.st_ino}, dst);
@@ -144,9 +119,8 @@ class Copier {
           return;
         }
       }
-      copy_file(from, to, dst, st, buffer_);
+      copy_file(from, to, dst, st);
       ++stats_.files;
-      stats_.bytes += static_cast<uint64_t>(st.st_size);
       return;
     } else if (S_ISLNK(st.st_mode)) {
       std::error_code ec;
@@ -160,6 +134,12 @@ class Copier {
     apply_metadata(st, from, dst);
   }
 
+  CopyStats stats() const { return stats_; }
+  std::filesystem::path dest(const std::string& rel) const {
+    return rel.empty() ? root_ : root_ / rel;
+  }
+
+ private:
   void copy_directory(const std::string& src, const std::string& dst, const struct stat& st,
                       const struct stat* existing, bool top) {
     if (existing && !S_ISDIR(existing->st_mode)) {
@@ -169,22 +149,9 @@ class Copier {
       if (::mkdir(dest(dst).c_str(), 0700) != 0) common::throw_errno("mkdir", "/" + dst);
       ++stats_.dirs;
     }
-    // Runs of plain files go to the pool; anything else is copied here, in name order, after
-    // the files before it (so the first error is the one a serial copy would meet first).
-    std::vector<FileJob> files;
     for (const std::string& name : ctx_->list(src)) {
-      std::string child = join_rel(src, name);
-      struct stat cst {};
-      const auto from = ctx_->host_path(child);
-      if (::lstat(from.c_str(), &cst) != 0) common::throw_errno("lstat", from.string());
-      if (S_ISREG(cst.st_mode) && cst.st_nlink == 1) {
-        files.push_back({std::move(child), join_rel(dst, name), cst});
-        continue;
-      }
-      copy_files(files, existing == nullptr);
-      copy_entry(child, join_rel(dst, name), cst, false, existing == nullptr);
+      copy(join_rel(src, name), join_rel(dst, name), false, existing == nullptr);
     }
-    copy_files(files, existing == nullptr);
     if (existing && top) {
       set_times(st, dst);
     } else {
@@ -192,59 +159,16 @@ class Copier {
     }
   }
 
-  // Copies `jobs` (plain files of one directory) on up to kCopyThreads threads, then empties
-  // it. Each file is opened, copied and closed on one thread: the cost of a COPY of many small
-  // files is syscalls through the overlay, which two cores halve (issue 17).
-  void copy_files(std::vector<FileJob>& jobs, bool in_new_dir) {
-    if (jobs.empty()) return;
-    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, kCopyThreads);
-    std::atomic<uint64_t> bytes{0};
-    common::parallel_for(jobs.size(), threads, [&](size_t i) {
-      thread_local std::vector<char> buffer;
-      const FileJob& job = jobs[i];
-      copy_entry_file(job, in_new_dir, buffer);
-      bytes += static_cast<uint64_t>(job.st.st_size);
-    });
-    stats_.files += jobs.size();
-    stats_.bytes += bytes.load();
-    jobs.clear();
-  }
-
-  // copy_entry of a plain file, touching no member but the atomic flags and the reflink
-  // count: safe on the pool.
-  void copy_entry_file(const FileJob& job, bool in_new_dir, std::vector<char>& buffer) {
-    clear_for_file(job.dst, existing_at(job.dst, in_new_dir));
-    copy_file(ctx_->host_path(job.src), dest(job.dst), job.dst, job.st, buffer);
-  }
-
-  // The lstat of what is at `dst` already; none when `in_new_dir` (its parent was made by this
-  // copy, so nothing is there: one lstat through the overlay saved per file).
-  std::optional<struct stat> existing_at(const std::string& dst, bool in_new_dir) const {
-    if (in_new_dir) return std::nullopt;
-    struct stat tst {};
-    if (::lstat(dest(dst).c_str(), &tst) == 0) return tst;
-    if (errno != ENOENT) common::throw_errno("lstat", "/" + dst);
-    return std::nullopt;
-  }
-
-  // Makes room for a non-directory at `dst`: what is there goes, unless it is a directory.
-  void clear_for_file(const std::string& dst, const std::optional<struct stat>& existing) const {
-    if (!existing) return;
-    if (S_ISDIR(existing->st_mode)) {
-      throw Error(ErrorKind::kResource, "cannot replace directory /" + dst + " with a file");
-    }
-    if (::unlink(dest(dst).c_str()) != 0) common::throw_errno("unlink", "/" + dst);
-  }
-
   // A regular file: data, then owner, xattrs, mode and times, all through the open
   // descriptors (no path walks through the overlay for each of them).
   void copy_file(const std::filesystem::path& from, const std::filesystem::path& to,
-                 const std::string& dst, const struct stat& st, std::vector<char>& buffer) {
+                 const std::string& dst, const struct stat& st) {
     common::UniqueFd in = common::open_file(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     common::UniqueFd out(
         ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) common::throw_errno("open", "/" + dst);
-    copy_data(in.get(), out.get(), st, dst, buffer);
+    stats_.bytes += static_cast<uint64_t>(st.st_size);
+    copy_data(in.get(), out.get(), st, dst);
     expect_unchanged(in.get(), from, st);
     // Owner first: chown clears set-id bits, so the mode must come after it.
     const uid_t uid = opts_.keep_owner ? st.st_uid : opts_.owner.uid;
@@ -272,11 +196,10 @@ class Copier {
     }
   }
 
-  void copy_data(int in, int out, const struct stat& st, const std::string& dst,
-                 std::vector<char>& buffer) {
+  void copy_data(int in, int out, const struct stat& st, const std::string& dst) {
     if (try_reflink_) {
       if (::ioctl(out, FICLONE, in) == 0) {
-        ++reflinked_;
+        ++stats_.reflinked_files;
         return;
       }
       // Not a reflink filesystem (or not the same one): no later file of this COPY will be.
@@ -305,7 +228,7 @@ class Copier {
           continue;
         }
       } else {
-        n = copy_chunk(in, out, dst, buffer);
+        n = copy_chunk(in, out, dst);
       }
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -321,12 +244,12 @@ class Copier {
     return err == EXDEV || err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EPERM;
   }
 
-  static ssize_t copy_chunk(int in, int out, const std::string& dst, std::vector<char>& buffer) {
-    if (buffer.empty()) buffer.resize(common::kCopyBufferSize);
-    const ssize_t n = ::read(in, buffer.data(), buffer.size());
+  ssize_t copy_chunk(int in, int out, const std::string& dst) {
+    if (buffer_.empty()) buffer_.resize(common::kCopyBufferSize);
+    const ssize_t n = ::read(in, buffer_.data(), buffer_.size());
     if (n < 0) common::throw_errno("read", "context file for /" + dst);
     for (ssize_t done = 0; done < n;) {
-      const ssize_t w = ::write(out, buffer.data() + done, static_cast<size_t>(n - done));
+      const ssize_t w = ::write(out, buffer_.data() + done, static_cast<size_t>(n - done));
       if (w < 0) {
         if (errno == EINTR) continue;
         common::throw_errno("write", "/" + dst);
@@ -408,14 +331,12 @@ class Copier {
   const std::filesystem::path& root_;
   const BuildContext* ctx_;
   const CopyOptions& opts_;
-  CopyStats stats_;  // written by this thread only (the pool's counts are added after it)
+  CopyStats stats_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
   std::vector<char> buffer_;
-  // Shared by the pool's threads: what failed once on one is not tried again on any.
-  std::atomic<bool> try_reflink_{true};
-  std::atomic<bool> try_copy_range_{true};
-  std::atomic<bool> try_sendfile_{true};
-  std::atomic<uint64_t> reflinked_{0};
+  bool try_reflink_ = true;
+  bool try_copy_range_ = true;
+  bool try_sendfile_ = true;
 };
 
 }  // namespace

@@ -156,9 +156,9 @@ TEST_F(CopyInto, FileOntoDirectoryIsAnErrorNamingIt) {
   }
 }
 
-// The plain files of a directory are copied on a pool of threads (issue 17): each one must
-// still get its own content, mode, owner and mtime, the other entries between them too, and
-// the stats must count them all.
+// Many files of one directory, with other kinds of entries among them: each file keeps its own
+// content, mode, owner and mtime, and the stats count them all (a guard for any reordering or
+// spreading of the per-file work, such as issue 17's trial of two copying threads).
 TEST_F(CopyInto, ManyFilesOfOneDirectoryEachKeepTheirContentAndMetadata) {
   constexpr int kFiles = 64;
   for (int i = 0; i < kFiles; ++i) {

@@ -95,10 +95,9 @@ void ContentWriter::discard() noexcept {
 
 void ContentWriter::write(std::string_view data) {
   if (done_) throw Error(ErrorKind::kInternal, "write after commit (ingest of " + ref_ + ")");
-  hash_.update(data);
   try {
-    common::FdWriter(fd_.get()).write(data);
-    start_writeback();
+    // The hash runs beside the write (two cores: a layer's bytes cost one pass, not two).
+    hash_.update_beside(data, [&] { common::FdWriter(fd_.get()).write(data); });
   } catch (Error& e) {
     // A full disk shows here: name where the bytes were going, and free what was written now
     // rather than when the caller drops the writer (the writer is spent either way).
@@ -106,19 +105,20 @@ void ContentWriter::write(std::string_view data) {
     e.add_context("writing a blob in " + ingest_.string() + " (ingest of " + ref_ + ")");
     throw;
   }
+  start_writeback();
 }
 
+// Every kWritebackStep bytes, asks the kernel to start writing what came before to the disk
+// (without waiting), so that commit's fsync waits for the last step only, not the whole blob:
+// for a 327 MB layer that fsync was 0.3 s of a COPY (issue 17). Only a hint: a file system
+// without it (EINVAL, ESPIPE) still gets the fsync.
 void ContentWriter::start_writeback() noexcept {
-  // commit() fsyncs: a 1 GiB layer left all dirty until then waited ~1 s there with the disk
-  // idle before. Starting each 8 MiB's writeback as it is written lets the disk work while the
-  // layer is still being tarred and hashed (as `dd conv=fsync` would not). Only a hint: its
-  // failure leaves the work to fsync, which reports errors.
-  constexpr uint64_t kWritebackChunk = 8 << 20;
-  uint64_t end = hash_.bytes();
-  if (end - writeback_from_ < kWritebackChunk) return;
-  ::sync_file_range(fd_.get(), static_cast<off64_t>(writeback_from_),
-                    static_cast<off64_t>(end - writeback_from_), SYNC_FILE_RANGE_WRITE);
-  writeback_from_ = end;
+  constexpr uint64_t kWritebackStep = 8 << 20;
+  const uint64_t written = hash_.bytes();
+  if (written - writeback_from_ < kWritebackStep) return;
+  (void)::sync_file_range(fd_.get(), static_cast<off64_t>(writeback_from_),
+                          static_cast<off64_t>(written - writeback_from_), SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = written;
 }
 
 Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> expected) {

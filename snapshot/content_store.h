@@ -33,6 +33,7 @@
 #include "common/descriptor.h"
 #include "common/digest.h"
 #include "common/io.h"
+#include "common/overlapped_sha256.h"
 #include "common/unique_fd.h"
 
 namespace mybuild::snapshot {
@@ -70,8 +71,8 @@ class ContentWriter : public common::Writer {
   std::string ref_;
   common::UniqueFd fd_;
   std::filesystem::path named_;  // set when the temp file has a name (fallback or mid-commit)
-  common::Sha256 hash_;
-  uint64_t writeback_from_ = 0;  // bytes before this offset have had their writeback started
+  common::OverlappedSha256 hash_;
+  uint64_t writeback_from_ = 0;  // bytes before this offset have been handed to the disk
   bool done_ = false;
 };
 

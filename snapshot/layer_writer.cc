@@ -126,15 +126,8 @@ LayerWriter::LayerWriter(common::Writer& out, LayerOptions options)
                                       ? static_cast<common::Writer&>(buffered_)
                                       : static_cast<common::Writer&>(blob_),
                                   options.level, options.threads)),
-      tar_bytes_(*compressor_,
-                 !(options.sink_digests && options.compression == Compression::kNone)),
+      tar_bytes_(*compressor_, !(options.sink_hashes && options.compression == Compression::kNone)),
       tar_(tar_bytes_) {}
-
-void LayerWriter::TarBytes::write(std::string_view data) {
-  bytes_ += data.size();
-  if (hash_) sha_.update(data);
-  next_.write(data);
-}
 
 LayerWriter::~LayerWriter() = default;
 
@@ -220,7 +213,7 @@ Layer LayerWriter::finish() {
   tar_.finish();
   Layer layer;
   layer.uncompressed_size = static_cast<int64_t>(tar_bytes_.bytes());
-  layer.diff_id = tar_bytes_.finish();
+  layer.diff_id = tar_bytes_.finish().value_or(common::Digest());
   compressor_->finish();
   buffered_.flush();
   layer.descriptor.media_type = std::string(layer_media_type(options_.compression));

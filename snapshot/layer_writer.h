@@ -37,10 +37,11 @@ struct LayerOptions {
   int level = kDefaultLevel;
   int threads = 0;  // compressor threads; 0 = up to two
   std::optional<int64_t> source_date_epoch;
-  // An uncompressed layer's sink hashes it anyway (a ContentWriter does, and verifies): then
-  // finish() leaves diff_id and descriptor.digest empty for the caller to take from the sink's
-  // commit(), and the tar is hashed once, not twice (a 1 GiB layer: 0.7 s less; issue 17).
-  bool sink_digests = false;
+  // The writer given to LayerWriter hashes every byte itself (a content-store writer, which
+  // verifies at commit). With Compression::kNone the blob is the tar, so the layer writer then
+  // does not hash the same bytes a second time: finish() leaves diff_id and the descriptor's
+  // digest empty, and the caller takes both from the sink (BuildStore::write_diff).
+  bool sink_hashes = false;
 };
 
 struct Layer {
@@ -79,20 +80,27 @@ class LayerWriter {
   common::BufferedWriter buffered_;  // tar headers are 512 bytes: one write(2) each otherwise
   common::DigestingWriter blob_;     // hashes compressed output (uncompressed: blob == tar)
   std::unique_ptr<Compressor> compressor_;
-  // The tar's bytes, counted, and hashed unless the sink digests them (LayerOptions).
+  // Counts the tar's bytes and hashes them unless the sink does (LayerOptions::sink_hashes).
   class TarBytes : public common::Writer {
    public:
     TarBytes(common::Writer& next, bool hash) : next_(next), hash_(hash) {}
-    void write(std::string_view data) override;
+    void write(std::string_view data) override {
+      if (hash_) sha_.update(data);
+      bytes_ += data.size();
+      next_.write(data);
+    }
     uint64_t bytes() const { return bytes_; }
-    common::Digest finish() { return hash_ ? sha_.finish() : common::Digest(); }
+    std::optional<common::Digest> finish() {
+      return hash_ ? std::optional(sha_.finish()) : std::nullopt;
+    }
 
    private:
     common::Writer& next_;
     bool hash_;
-    uint64_t bytes_ = 0;
     common::Sha256 sha_;
+    uint64_t bytes_ = 0;
   };
+
   TarBytes tar_bytes_;
   TarWriter tar_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;

@@ -91,26 +91,28 @@ TEST(LayerWriter, SameTreeSameDigestAcrossCopiesAndCompressions) {
   }
 }
 
-// With sink_digests an uncompressed layer is hashed by its sink only: same bytes, digests left
-// empty for the caller; a compressed layer is hashed as before (its sink sees other bytes).
-TEST(LayerWriter, SinkDigestsLeavesTheUncompressedDigestToTheSink) {
-  common::TempDir a("layer-sink-");
+// sink_hashes: the sink (a content-store writer) hashes the bytes, so an uncompressed layer is
+// not hashed twice. The bytes stay the same; the digests are the caller's to take from the sink.
+// A compressed layer ignores the option (its tar and blob digests differ).
+TEST(LayerWriter, SinkHashesLeavesTheDigestOutButNotABit) {
+  common::TempDir a("layer-");
   make_tree(a.path());
-  common::StringWriter plain, hashed_by_sink, gz;
-  Layer reference = write(a.path(), plain, Compression::kNone);
+  common::StringWriter hashed, sunk, gzipped;
+  const Layer plain = write(a.path(), hashed, Compression::kNone);
   LayerOptions o;
   o.compression = Compression::kNone;
-  o.sink_digests = true;
-  Layer l = write_tree_layer(a.path(), hashed_by_sink, o);
-  EXPECT_EQ(hashed_by_sink.str(), plain.str());
-  EXPECT_TRUE(l.diff_id.empty());
-  EXPECT_TRUE(l.descriptor.digest.empty());
-  EXPECT_EQ(l.descriptor.size, reference.descriptor.size);
-  EXPECT_EQ(l.uncompressed_size, reference.uncompressed_size);
+  o.sink_hashes = true;
+  const Layer bare = write_tree_layer(a.path(), sunk, o);
+  EXPECT_EQ(sunk.str(), hashed.str());
+  EXPECT_EQ(bare.diff_id, common::Digest());
+  EXPECT_EQ(bare.descriptor.digest, common::Digest());
+  EXPECT_EQ(bare.descriptor.size, plain.descriptor.size);
+  EXPECT_EQ(bare.uncompressed_size, plain.uncompressed_size);
+  EXPECT_EQ(plain.diff_id, common::Digest::sha256_of(sunk.str()));
   o.compression = Compression::kGzip;
-  Layer g = write_tree_layer(a.path(), gz, o);
-  EXPECT_EQ(g.diff_id, reference.diff_id);
-  EXPECT_EQ(g.descriptor.digest, common::Digest::sha256_of(gz.str()));
+  const Layer compressed = write_tree_layer(a.path(), gzipped, o);
+  EXPECT_EQ(compressed.diff_id, plain.diff_id);
+  EXPECT_EQ(compressed.descriptor.digest, common::Digest::sha256_of(gzipped.str()));
 }
 
 TEST(LayerWriter, EntriesSortedPerDirectoryWithLinksAndNoAtime) {

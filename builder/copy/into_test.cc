@@ -156,6 +156,37 @@ TEST_F(CopyInto, FileOntoDirectoryIsAnErrorNamingIt) {
   }
 }
 
+// Many files of one directory, with other kinds of entries among them: each file keeps its own
+// content, mode, owner and mtime, and the stats count them all (a guard for any reordering or
+// spreading of the per-file work, such as issue 17's trial of two copying threads).
+TEST_F(CopyInto, ManyFilesOfOneDirectoryEachKeepTheirContentAndMetadata) {
+  constexpr int kFiles = 64;
+  for (int i = 0; i < kFiles; ++i) {
+    const auto f = ctx() / "many" / ("f" + std::to_string(100 + i));
+    write(f, std::string(static_cast<size_t>(i) * 1000, static_cast<char>('a' + i % 26)),
+          i % 2 ? 0600 : 0755);
+    set_mtime(f, 1600000000 + i);
+  }
+  symlink("f100", ctx() / "many/f130-link");
+  write(ctx() / "many/f140-dir/inner", "in");
+  const auto stats = run({"many"}, "/m/");
+  EXPECT_EQ(stats.files, static_cast<uint64_t>(kFiles) + 1);
+  uint64_t bytes = 0;
+  for (int i = 0; i < kFiles; ++i) {
+    const auto f = out() / "m" / ("f" + std::to_string(100 + i));
+    const auto st = lstat_of(f);
+    EXPECT_EQ(common::read_file(f),
+              std::string(static_cast<size_t>(i) * 1000, static_cast<char>('a' + i % 26)));
+    EXPECT_EQ(st.st_mode & 07777, i % 2 ? 0600u : 0755u) << f;
+    EXPECT_EQ(st.st_mtim.tv_sec, 1600000000 + i) << f;
+    EXPECT_EQ(st.st_uid, 0u);
+    bytes += static_cast<uint64_t>(i) * 1000;
+  }
+  EXPECT_EQ(stats.bytes, bytes + 2);
+  EXPECT_EQ(std::filesystem::read_symlink(out() / "m/f130-link"), "f100");
+  EXPECT_EQ(common::read_file(out() / "m/f140-dir/inner"), "in");
+}
+
 TEST_F(CopyInto, DockerignoredFilesAreNotCopied) {
   write(ctx() / ".dockerignore", "app/conf.hard\n");
   BuildContext context = BuildContext::open_directory(

@@ -103,8 +103,10 @@ image::LayerRef BuildStore::write_diff(const std::string& key, const std::string
     if (!parent.empty()) lower = s.dir(parent);
   });
   auto writer = content_.writer("layer of " + key);
+  // The content writer hashes what it stores anyway: an uncompressed layer (the tar is the
+  // blob) is hashed there only, beside its write (common/overlapped_sha256.h).
   snapshot::LayerOptions opts = options;
-  opts.sink_digests = true;  // the content writer hashes the layer; once is enough
+  opts.sink_hashes = options.compression == snapshot::Compression::kNone;
   snapshot::Layer layer;
   if (format_ == snapshot::DirFormat::kOverlayLayer) {
     layer = snapshot::diff_overlay_upper(upper, *writer, opts);
@@ -116,8 +118,9 @@ image::LayerRef BuildStore::write_diff(const std::string& key, const std::string
     }
     layer = snapshot::diff_trees(lower, upper, *writer, opts);
   }
-  if (layer.diff_id.empty()) {  // uncompressed: the store's digest is the blob's and the tar's
-    layer.diff_id = layer.descriptor.digest = writer->commit(layer.descriptor.size);
+  if (opts.sink_hashes) {
+    layer.diff_id = writer->commit(layer.descriptor.size);
+    layer.descriptor.digest = layer.diff_id;
   } else {
     writer->commit(layer.descriptor.size, layer.descriptor.digest);
   }

@@ -2,6 +2,7 @@
 // explanation of a miss, running the step on a fresh snapshot, the diff, the record.
 #include <cctype>
 #include <chrono>
+#include <future>
 #include <optional>
 
 #include "builder/stage/history_text.h"
@@ -56,19 +57,30 @@ std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& 
                                                              const StepId& step) {
   std::optional<common::TraceSpan> mount(std::in_place, "snapshot: prepare and mount");
   ScopedSnapshot snap(s_.store, "step", parent);
+  snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
+  mount.reset();
+  after_unmount_ = nullptr;
   {
-    snapshot::MountGuard rootfs(snap.mounts(), snap.mount_point());
-    mount.reset();
-    after_unmount_ = nullptr;
-    {
-      common::TraceSpan span(action_trace_name_);
-      act(rootfs.target(), step);
-    }
+    common::TraceSpan span(action_trace_name_);
+    act(rootfs.target(), step);
+  }
+  // Unmounting an overlay syncs the file system under it (ovl_sync_fs: a big COPY's files go
+  // to the disk then, 0.3 s for 300 MB). The diff reads the upper dir, not the mount, so that
+  // wait runs beside it, unless a hook must see the upper dir unmounted first (RUN's stubs).
+  // Declared after rootfs: leaving early (an error) waits for the unmount before ~rootfs.
+  std::future<void> unmounted;
+  const bool overlay = s_.store.dir_format() == snapshot::DirFormat::kOverlayLayer;
+  if (overlay && !after_unmount_) {
+    unmounted = std::async(std::launch::async, [&rootfs] {
+      common::TraceSpan span("unmount (beside the diff)");
+      rootfs.unmount();
+    });
+  } else {
     common::TraceSpan span("unmount");
     rootfs.unmount();
   }
   if (after_unmount_) {
-    if (s_.store.dir_format() == snapshot::DirFormat::kOverlayLayer) {
+    if (overlay) {
       after_unmount_(
           s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); }));
     }
@@ -80,6 +92,10 @@ std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& 
     // The diff is one pass: walk the upper dir, tar, digest and write the blob.
     common::TraceSpan span("diff: tar, digest, write layer");
     layer = s_.store.write_diff(snap.key(), parent, s_.layer_options);
+  }
+  if (unmounted.valid()) {
+    common::TraceSpan span("unmount: wait");
+    unmounted.get();  // the snapshot commits unmounted; an unmount error is the step's
   }
   common::TraceSpan span("commit snapshot");
   if (layer) snap.commit(chain_id(parent, layer->diff_id));

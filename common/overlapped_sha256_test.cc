@@ -1,0 +1,43 @@
+#include "common/overlapped_sha256.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace mybuild::common {
+namespace {
+
+std::string pattern(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 31 % 251);
+  return s;
+}
+
+TEST(OverlappedSha256, SameDigestAsSha256ForSmallAndLargeChunks) {
+  // Small chunks go inline, large ones to the worker: the order of bytes must be kept.
+  const std::string parts[] = {pattern(10, 'a'), pattern(1 << 20, 'b'), pattern(512, 'c'),
+                               pattern(OverlappedSha256::kOverlapMin, 'd'), pattern(3, 'e')};
+  OverlappedSha256 overlapped;
+  Sha256 plain;
+  std::string written;
+  for (const auto& p : parts) {
+    overlapped.update_beside(p, [&] { written += p; });
+    plain.update(p);
+  }
+  EXPECT_EQ(written.size(), overlapped.bytes());
+  EXPECT_EQ(overlapped.bytes(), plain.bytes());
+  EXPECT_EQ(overlapped.finish(), plain.finish());
+}
+
+TEST(OverlappedSha256, ErrorBesideIsRethrownAfterTheHash) {
+  const std::string big = pattern(1 << 20, 'x');
+  OverlappedSha256 h;
+  EXPECT_THROW(h.update_beside(big, [] { throw std::runtime_error("disk full"); }),
+               std::runtime_error);
+  EXPECT_EQ(h.bytes(), big.size());
+  EXPECT_EQ(h.finish(), Digest::sha256_of(big));
+}
+
+}  // namespace
+}  // namespace mybuild::common

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/temp_dir.h"
 #include "snapshot/compression_internal.h"
+#include "snapshot/gzip_block.h"
 
 namespace mybuild::snapshot {
 namespace {
@@ -145,6 +146,23 @@ TEST(Compression, EveryGzipLevelIsDeterministicAndReadByGzipAndPython) {
                             one.str()),
         data)
         << level;
+  }
+}
+
+// A worker's compressor keeps its buffers from block to block; a member must not depend on the
+// blocks it compressed before (or a layer's digest would depend on the thread schedule).
+TEST(Compression, GzipMemberDoesNotDependOnEarlierBlocks) {
+  const std::string data = sample_data();
+  const std::string_view block = std::string_view(data).substr(kGzipBlockSize, kGzipBlockSize);
+  for (int level : {1, 2, 3, 6}) {
+    std::string fresh, reused;
+    internal::GzipBlockCompressor(level).member(block, fresh);
+    internal::GzipBlockCompressor worker(level);
+    std::string scratch;
+    worker.member(std::string_view(data).substr(0, kGzipBlockSize), scratch);
+    worker.member(std::string_view(data).substr(kGzipBlockSize / 2, kGzipBlockSize), scratch);
+    worker.member(block, reused);
+    EXPECT_EQ(fresh, reused) << level;
   }
 }
 

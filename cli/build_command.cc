@@ -349,6 +349,28 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
   write_result_files(f, result, recorder.warnings());
 }
 
+// The limits and environment of RUN steps (docker build's resource flags).
+void add_run_step_flags(CLI::App* b, BuildFlags& flags) {
+  b->add_option("--network", flags.network, "RUN network: default, none, host")
+      ->check(CLI::IsMember({"default", "none", "host"}));
+  b->add_option("--memory", flags.memory, "Memory limit for RUN steps (e.g. 512m)");
+  b->add_option("--cpus", flags.cpus, "CPU limit for RUN steps (e.g. 1.5)");
+  b->add_option("--cpu-quota", flags.cpu_quota,
+                "CPU time for RUN steps in microseconds per 100ms period (--cpus wins)");
+  b->add_option("--cpuset-cpus", flags.cpuset_cpus, "CPUs RUN steps may use (e.g. 0-1)");
+  b->add_option("--pids-limit", flags.pids_limit,
+                "Process limit for each RUN step (default 32768)");
+  b->add_option("--timeout", flags.timeout,
+                "Kill a RUN step that runs longer (e.g. 90s, 10m); the build fails");
+  b->add_option("--add-host", flags.add_hosts,
+                "Add a line to each RUN step's /etc/hosts (HOST:IP); repeatable")
+      ->allow_extra_args(false);
+  b->add_option("--shm-size", flags.shm_size, "Size of each RUN step's /dev/shm (default 64m)");
+  b->add_option("--ulimit", flags.ulimits,
+                "Resource limit for RUN steps (NAME=SOFT[:HARD], -1 unlimited); repeatable")
+      ->allow_extra_args(false);
+}
+
 }  // namespace
 
 void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, std::ostream& err) {
@@ -379,24 +401,7 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
   b->add_option("--progress", flags->progress, "Progress output: auto, tty, plain, rawjson, quiet")
       ->check(CLI::IsMember({"auto", "tty", "plain", "rawjson", "quiet"}));
   b->add_flag("-q,--quiet", flags->quiet, "Print only the image id");
-  b->add_option("--network", flags->network, "RUN network: default, none, host")
-      ->check(CLI::IsMember({"default", "none", "host"}));
-  b->add_option("--memory", flags->memory, "Memory limit for RUN steps (e.g. 512m)");
-  b->add_option("--cpus", flags->cpus, "CPU limit for RUN steps (e.g. 1.5)");
-  b->add_option("--cpu-quota", flags->cpu_quota,
-                "CPU time for RUN steps in microseconds per 100ms period (--cpus wins)");
-  b->add_option("--cpuset-cpus", flags->cpuset_cpus, "CPUs RUN steps may use (e.g. 0-1)");
-  b->add_option("--pids-limit", flags->pids_limit,
-                "Process limit for each RUN step (default 32768)");
-  b->add_option("--timeout", flags->timeout,
-                "Kill a RUN step that runs longer (e.g. 90s, 10m); the build fails");
-  b->add_option("--add-host", flags->add_hosts,
-                "Add a line to each RUN step's /etc/hosts (HOST:IP); repeatable")
-      ->allow_extra_args(false);
-  b->add_option("--shm-size", flags->shm_size, "Size of each RUN step's /dev/shm (default 64m)");
-  b->add_option("--ulimit", flags->ulimits,
-                "Resource limit for RUN steps (NAME=SOFT[:HARD], -1 unlimited); repeatable")
-      ->allow_extra_args(false);
+  add_run_step_flags(b, *flags);
   b->add_option("--jobs", flags->jobs, "Stages built in parallel (default: the core count)");
   b->add_option("--skip-unused-stages", flags->skip_unused_stages,
                 "Skip stages the target does not need (default true)");
@@ -416,8 +421,8 @@ void add_build_command(CLI::App& app, GlobalOptions& global, std::ostream& out, 
       ->allow_extra_args(false);
   b->add_option(
        "--build-context", flags->build_contexts,
-       "Named context NAME=PATH, NAME=<git URL> or NAME=docker-image://REF (COPY --from, FROM, "
-       "mounts)")
+       "Named context NAME=PATH|<git URL>|<tarball URL>|docker-image://REF|oci-layout://PATH "
+       "(COPY --from, FROM, mounts)")
       ->allow_extra_args(false);
   b->add_option("--annotation", flags->annotations,
                 "Annotation [manifest|index|manifest-descriptor|index-descriptor[,...]:]K=V")

@@ -83,6 +83,20 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return True
         return False
 
+    def read_body(self):
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            length = int(self.headers.get("Content-Length", "0") or 0)
+            return self.rfile.read(length) if length else b""
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()  # the CRLF after each chunk
+
     def handle_any(self):
         rule = pick(self.command, self.path)
         action = rule["action"]
@@ -90,8 +104,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         with open(log_file, "a") as f:
             f.write("%s %s %s %s %s\n" % (self.command, self.path, self.headers.get("Range", "-"),
                                           action, auth))
-        length = int(self.headers.get("Content-Length", "0") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         if action == "stall":
             time.sleep(3600)
         if self.hostile(rule):
@@ -110,7 +123,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
-        headers = {k: v for k, v in self.headers.items()}
+        # A chunked request (mybuild's streamed PATCH) goes on with its length, as nginx sends it.
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            headers["Content-Length"] = str(len(body))
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()

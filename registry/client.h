@@ -147,8 +147,9 @@ class Client {
                        BlobVerifier& sink);
   void upload(const std::string& base, const Reference& repo, const Scopes& scopes,
               std::string location, const common::Descriptor& d, common::Reader& src);
-  // POST .../blobs/uploads/ (`start`, with its mount query when mounting), with retries.
-  HttpResponse post_upload(const std::string& base, const Scopes& scopes, const std::string& start);
+  // A request without a body (HEAD of a blob, the POST that starts an upload), with retries.
+  HttpResponse send_bodiless(const std::string& base, const Scopes& scopes,
+                             const std::string& method, const std::string& url);
   // The upload session's URL from the POST's 202 answer; raises for any other.
   std::string upload_location(const HttpResponse& r, const std::string& start,
                               const std::string& base, const Scopes& scopes);

@@ -39,6 +39,26 @@ std::string blob_url(const std::string& base, const Reference& repo, const commo
   return base + "/v2/" + repo.path + "/blobs/" + d.str();
 }
 
+// Counts the bytes `src` gives, hashing them only when nobody else does.
+class SentBytes : public common::Reader {
+ public:
+  SentBytes(common::Reader& src, bool hash) : src_(src), hash_(hash) {}
+  size_t read(std::span<char> buf) override {
+    size_t n = src_.read(buf);
+    bytes_ += n;
+    if (hash_) sha_.update(buf.data(), n);
+    return n;
+  }
+  int64_t bytes() const { return static_cast<int64_t>(bytes_); }
+  common::Digest finish() { return sha_.finish(); }
+
+ private:
+  common::Reader& src_;
+  bool hash_;
+  uint64_t bytes_ = 0;
+  common::Sha256 sha_;
+};
+
 }  // namespace
 
 // Hashes and counts what reaches the caller's sink, refuses bytes past the descriptor's size,
@@ -201,15 +221,7 @@ bool Client::blob_exists(const Reference& repo, const common::Digest& digest) {
   ping(base);
   Scopes scopes = {pull_scope(repo.path)};
   std::string url = blob_url(base, repo, digest);
-  HttpResponse r = send(
-      base, scopes,
-      [&] {
-        HttpRequest req;
-        req.method = "HEAD";
-        req.url = url;
-        return req;
-      },
-      options_.max_attempts);
+  HttpResponse r = send_bodiless(base, scopes, "HEAD", url);
   if (r.status == 200) return true;
   if (r.status == 404) return false;
   raise(r, "HEAD " + url, base, scopes);
@@ -227,15 +239,7 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
     // HEAD first: a blob the registry has costs one round trip (push is idempotent).
     {
       std::string url = blob_url(base, repo, d.digest);
-      HttpResponse r = send(
-          base, scopes,
-          [&] {
-            HttpRequest req;
-            req.method = "HEAD";
-            req.url = url;
-            return req;
-          },
-          options_.max_attempts);
+      HttpResponse r = send_bodiless(base, scopes, "HEAD", url);
       if (r.status == 200) return PushOutcome::kExisted;
       if (r.status != 404) raise(r, "HEAD " + url, base, scopes);
     }
@@ -245,7 +249,7 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
         start = internal::with_query(start, "mount", d.digest.str());
         start = internal::with_query(start, "from", mount_from->path);
       }
-      HttpResponse r = post_upload(base, scopes, start);
+      HttpResponse r = send_bodiless(base, scopes, "POST", start);
       if (mount && r.status == 201) return PushOutcome::kMounted;
       std::string location = upload_location(r, start, base, scopes);
       try {
@@ -267,14 +271,14 @@ PushOutcome Client::push_blob(const Reference& repo, const common::Descriptor& d
 
 // One upload session: a monolithic PUT, or PATCH chunks then a closing PUT. Each request is
 // sent once (its body is a stream): a transient failure restarts the session in push_blob.
-HttpResponse Client::post_upload(const std::string& base, const Scopes& scopes,
-                                 const std::string& start) {
+HttpResponse Client::send_bodiless(const std::string& base, const Scopes& scopes,
+                                   const std::string& method, const std::string& url) {
   return send(
       base, scopes,
       [&] {
         HttpRequest req;
-        req.method = "POST";
-        req.url = start;
+        req.method = method;
+        req.url = url;
         return req;
       },
       options_.max_attempts);
@@ -309,9 +313,6 @@ HttpResponse Client::upload_request(const std::string& base, const Scopes& scope
 
 void Client::upload(const std::string& base, const Reference&, const Scopes& scopes,
                     std::string location, const common::Descriptor& d, common::Reader& src) {
-  auto once = [&](HttpRequest req, long want) {
-    return upload_request(base, scopes, std::move(req), want);
-  };
   if (d.size <= options_.monolithic_max) {
     ExactReader body(src, d.size);
     HttpRequest req;
@@ -320,7 +321,7 @@ void Client::upload(const std::string& base, const Reference&, const Scopes& sco
     req.headers = {"Content-Type: application/octet-stream"};
     req.body_reader = &body;
     req.body_size = d.size;
-    once(std::move(req), 201);
+    upload_request(base, scopes, std::move(req), 201);
     return;
   }
   for (int64_t offset = 0; offset < d.size;) {
@@ -334,7 +335,7 @@ void Client::upload(const std::string& base, const Reference&, const Scopes& sco
         "Content-Range: " + std::to_string(offset) + "-" + std::to_string(offset + n - 1)};
     req.body_reader = &chunk;
     req.body_size = n;
-    HttpResponse r = once(std::move(req), 202);
+    HttpResponse r = upload_request(base, scopes, std::move(req), 202);
     std::string next = r.header("location");
     if (next.empty()) throw Error(ErrorKind::kNetwork, "PATCH upload: 202 without a Location");
     location = internal::resolve_location(r.effective_url, next);
@@ -343,36 +344,8 @@ void Client::upload(const std::string& base, const Reference&, const Scopes& sco
   HttpRequest put;
   put.method = "PUT";
   put.url = internal::with_query(location, "digest", d.digest.str());
-  once(std::move(put), 201);
+  upload_request(base, scopes, std::move(put), 201);
 }
-
-}  // namespace mybuild::registry
-
-namespace mybuild::registry {
-
-namespace {
-
-// Counts the bytes `src` gives, hashing them only when nobody else does.
-class SentBytes : public common::Reader {
- public:
-  SentBytes(common::Reader& src, bool hash) : src_(src), hash_(hash) {}
-  size_t read(std::span<char> buf) override {
-    size_t n = src_.read(buf);
-    bytes_ += n;
-    if (hash_) sha_.update(buf.data(), n);
-    return n;
-  }
-  int64_t bytes() const { return static_cast<int64_t>(bytes_); }
-  common::Digest finish() { return sha_.finish(); }
-
- private:
-  common::Reader& src_;
-  bool hash_;
-  uint64_t bytes_ = 0;
-  common::Sha256 sha_;
-};
-
-}  // namespace
 
 common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reader& src,
                                             const std::function<common::Digest()>& digest_of_sent) {
@@ -381,7 +354,8 @@ common::Descriptor Client::push_blob_stream(const Reference& repo, common::Reade
     ping(base);
     Scopes scopes = {push_scope(repo.path)};
     std::string start = base + "/v2/" + repo.path + "/blobs/uploads/";
-    std::string location = upload_location(post_upload(base, scopes, start), start, base, scopes);
+    std::string location =
+        upload_location(send_bodiless(base, scopes, "POST", start), start, base, scopes);
     SentBytes body(src, !digest_of_sent);
     HttpRequest patch;
     patch.method = "PATCH";

@@ -29,10 +29,7 @@ std::filesystem::path git_checkout(const std::string& url, const BuildRequest& r
       arg != r.build_args.end() && (arg->second == "1" || arg->second == "true")) {
     src->keep_git_dir = true;
   }
-  auto ssh = r.ssh.find("default");  // BuildKit authenticates git sources with the default id
-  GitCheckout checkout =
-      fetch_git_source(*src, r.store_root, cancel, git_auth_from_secrets(src->remote, r.secrets),
-                       ssh == r.ssh.end() ? nullptr : &ssh->second);
+  GitCheckout checkout = fetch_git_source(*src, r.store_root, cancel, r.secrets, r.ssh);
   progress.message("git context " + src->text + ": commit " + checkout.commit +
                    (checkout.fetched ? " (fetched)" : " (already fetched)"));
   return checkout.root;

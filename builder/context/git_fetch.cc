@@ -368,4 +368,13 @@ GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& 
   return checkout_result(src, commits / checkout_name(commit, src), commit, !already);
 }
 
+GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
+                             const common::CancelToken& cancel,
+                             const std::map<std::string, std::string>& secrets,
+                             const std::map<std::string, std::vector<std::string>>& ssh) {
+  auto ssh_default = ssh.find("default");
+  return fetch_git_source(src, store_root, cancel, git_auth_from_secrets(src.remote, secrets),
+                          ssh_default == ssh.end() ? nullptr : &ssh_default->second);
+}
+
 }  // namespace mybuild::builder

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,5 +40,12 @@ struct GitCheckout {
 GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
                              const common::CancelToken& cancel, const GitHttpAuth& auth = {},
                              const std::vector<std::string>* ssh_default = nullptr);
+
+// The same with what a build gives every git source: the secrets (GIT_AUTH_TOKEN[.host] and
+// GIT_AUTH_HEADER[.host] for https) and the `--ssh` ids (as BuildKit, "default" for ssh).
+GitCheckout fetch_git_source(const GitSource& src, const std::filesystem::path& store_root,
+                             const common::CancelToken& cancel,
+                             const std::map<std::string, std::string>& secrets,
+                             const std::map<std::string, std::vector<std::string>>& ssh);
 
 }  // namespace mybuild::builder

@@ -50,10 +50,8 @@ std::filesystem::path fetch_git_tree(BuildSession& s, const CopyPlan& plan,
     if (!src) throw Error(ErrorKind::kDockerfile, "ADD " + url + ": not a git URL mybuild reads");
     if (plan.checksum) src->checksum = *plan.checksum;
     if (plan.keep_git_dir) src->keep_git_dir = true;
-    auto ssh = s.request.ssh.find("default");  // as BuildKit: the default id for git sources
-    GitCheckout checkout = fetch_git_source(*src, s.store.root(), s.cancel,
-                                            git_auth_from_secrets(src->remote, s.request.secrets),
-                                            ssh == s.request.ssh.end() ? nullptr : &ssh->second);
+    GitCheckout checkout =
+        fetch_git_source(*src, s.store.root(), s.cancel, s.request.secrets, s.request.ssh);
     s.progress.step_state(fetch, StepState::kDone, std::chrono::steady_clock::now() - t0);
     return checkout.root;
   } catch (Error& e) {

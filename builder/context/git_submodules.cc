@@ -40,11 +40,14 @@ std::string submodule_url(git_repository* repo, git_submodule* sm) {
   return url;
 }
 
-}  // namespace
-
-void update_git_submodules(git_repository* repo, const GitSource& src,
-                           const common::CancelToken& cancel,
-                           const SubmoduleFetchOptions& fetch_options) {
+void update_submodules_at(git_repository* repo, const GitSource& src,
+                          const common::CancelToken& cancel,
+                          const SubmoduleFetchOptions& fetch_options, int depth) {
+  if (depth > kMaxSubmoduleDepth) {
+    throw Error(ErrorKind::kIntegrity, "git context " + src.text +
+                                           ": submodules nested deeper than " +
+                                           std::to_string(kMaxSubmoduleDepth) + " levels");
+  }
   std::vector<std::string> names;
   if (git_submodule_foreach(repo, collect_submodule_name, &names) < 0) {
     submodule_failed(src, "listing submodules");
@@ -56,6 +59,11 @@ void update_git_submodules(git_repository* repo, const GitSource& src,
     }
     std::unique_ptr<git_submodule, SubmoduleFree> sm(raw);
     const std::string url = submodule_url(repo, sm.get());
+    if (!submodule_url_allowed(url)) {
+      throw Error(ErrorKind::kIntegrity, "git context " + src.text + ": submodule " + name +
+                                             " has URL \"" + url +
+                                             "\"; only network URLs are fetched for submodules");
+    }
     git_submodule_update_options opts = GIT_SUBMODULE_UPDATE_OPTIONS_INIT;
     opts.fetch_opts = fetch_options(url);
     opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_FORCE;
@@ -67,8 +75,27 @@ void update_git_submodules(git_repository* repo, const GitSource& src,
       submodule_failed(src, "opening submodule " + name);
     }
     std::unique_ptr<git_repository, SubmoduleRepoFree> sub(raw_sub);
-    update_git_submodules(sub.get(), src, cancel, fetch_options);
+    update_submodules_at(sub.get(), src, cancel, fetch_options, depth + 1);
   }
+}
+
+}  // namespace
+
+bool submodule_url_allowed(const std::string& url) {
+  for (const char* scheme : {"https://", "http://", "git://", "ssh://", "git+ssh://"}) {
+    if (url.starts_with(scheme)) return true;
+  }
+  // scp-like user@host:path: a colon before any slash, and not a Windows drive or "file:".
+  const size_t colon = url.find(':');
+  const size_t slash = url.find('/');
+  return colon != std::string::npos && colon > 1 && (slash == std::string::npos || colon < slash) &&
+         !url.starts_with("file:");
+}
+
+void update_git_submodules(git_repository* repo, const GitSource& src,
+                           const common::CancelToken& cancel,
+                           const SubmoduleFetchOptions& fetch_options) {
+  update_submodules_at(repo, src, cancel, fetch_options, 1);
 }
 
 }  // namespace mybuild::builder

@@ -17,9 +17,20 @@ namespace mybuild::builder {
 // to the host they were given for.
 using SubmoduleFetchOptions = std::function<git_fetch_options(const std::string& url)>;
 
+// Whether a submodule may be fetched from `url` (resolved): only over the network (https, http,
+// git, ssh, scp-like host:path). A repository's .gitmodules is as untrusted as its files, and a
+// file:// or path URL would copy a repository of the build host into the image; git itself
+// refuses the file transport for submodules (protocol.file.allow=user, CVE-2022-39253).
+bool submodule_url_allowed(const std::string& url);
+
+// Nesting deeper than this is refused: a submodule that includes its parent would recurse
+// without end.
+inline constexpr int kMaxSubmoduleDepth = 8;
+
 // Updates every submodule of `repo` (a repository with a work tree), then theirs. Throws
 // kNetwork naming the submodule and `src.text` when one cannot be fetched, kCancelled when
-// `cancel` stops it.
+// `cancel` stops it, kIntegrity for a URL submodule_url_allowed refuses or nesting deeper than
+// kMaxSubmoduleDepth.
 void update_git_submodules(git_repository* repo, const GitSource& src,
                            const common::CancelToken& cancel,
                            const SubmoduleFetchOptions& fetch_options);

@@ -12,7 +12,9 @@ Hostile ones: redirect (307 to the rule's "to" + the path: another host), locati
 rule's "to" as it is, e.g. file:///etc/passwd), relocate (forward, then point the answer's
 Location at "to": an upload session elsewhere), endless (200 with a chunked body that never
 ends), drip (the real answer, one byte every 0.1 s: a slow-loris), truncate (the real answer
-cut to half, Content-Length too: a clean short body), html200 (200 with an HTML login page).
+cut to half, Content-Length too: a clean short body), html200 (200 with an HTML login page),
+nochunked (411 Length Required to a request with a chunked body, as a proxy that wants every
+body's length does; other requests pass).
 Every request is logged to LOG as "METHOD PATH RANGE ACTION AUTH", AUTH being the scheme of
 the Authorization header that arrived ("Basic", "Bearer") or "-".
 """
@@ -100,6 +102,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         rule = pick(self.command, self.path)
         action = rule["action"]
+        if action == "nochunked":
+            chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+            action = "status411" if chunked else "pass"
         auth = self.headers.get("Authorization", "-").split(" ")[0]
         with open(log_file, "a") as f:
             f.write("%s %s %s %s %s\n" % (self.command, self.path, self.headers.get("Range", "-"),
@@ -109,8 +114,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             time.sleep(3600)
         if self.hostile(rule):
             return
-        if action in ("status500", "status429", "html502"):
-            status = {"status500": 500, "status429": 429, "html502": 502}[action]
+        if action in ("status500", "status429", "html502", "status411"):
+            status = {"status500": 500, "status429": 429, "html502": 502, "status411": 411}[action]
             data = (b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
                     if action == "html502" else
                     b'{"errors":[{"code":"UNAVAILABLE","message":"injected"}]}')

@@ -1,7 +1,8 @@
 // The mybuild binary against a registry that lies (tests/registry/fault_proxy.py in front of a
 // real docker-registry): `mybuild pull` and `mybuild build` FROM end in a clear error naming
 // what failed, or in a retry that succeeds, and leave nothing half-written in the state root:
-// ingest/ is empty, every blob's name is its digest, and nothing is tagged.
+// ingest/ is empty, every blob's name is its digest, and nothing is tagged. A push whose
+// streamed upload a proxy refuses still lands, from the store.
 #include <unistd.h>
 
 #include <chrono>
@@ -113,6 +114,26 @@ TEST_F(HostilePull, BuildFromALyingRegistryFailsClean) {
   EXPECT_TRUE(contains(r.out, name_)) << r.out;
   EXPECT_EQ(store_damage(b_), "");
   EXPECT_FALSE(contains(mybuild(b_, {"images"}).out, "out")) << r.out;
+}
+
+// A proxy that wants every body's length (411 to a chunked PATCH) breaks the upload that streams
+// a layer while it is compressed; the push then sends the stored blob with its length instead.
+TEST_F(HostilePull, APushWhoseStreamedUploadIsRefusedUploadsFromTheStore) {
+  rules(R"([{"method": "PATCH", "path": "/blobs/uploads/", "action": "nochunked", "count": 999}])");
+  const fs::path c = work_.path() / "c";
+  import(c, "busybox:latest");
+  const std::string dest = proxy_->domain() + "/hostile/fallback:1";
+  // zstd: the imported gzip layer is converted, and so streamed up as it is compressed.
+  Ran push = mybuild(c, {"push", "--compression", "zstd", "busybox", dest});
+  EXPECT_EQ(push.code, 0) << push.out;
+  EXPECT_TRUE(contains(push.out, "again from the local store")) << push.out;
+  std::string log = common::read_file(work_.path() / "proxy.log");
+  EXPECT_TRUE(contains(log, "status411")) << log;  // the streamed PATCH was tried, and refused
+  rules("[]");
+  Ran pull = mybuild(b_, {"pull", dest});
+  EXPECT_EQ(pull.code, 0) << pull.out;  // every blob arrived whole: the pull verifies digests
+  EXPECT_EQ(store_damage(b_), "");
+  EXPECT_EQ(store_damage(c), "");
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ measure() {
   kill -TERM "$sampler" 2>/dev/null || echo "bench/compare: the memory sampler had ended" >&2
   wait "$sampler" || true
   local why=""  # a failure's last log line, for the results file
-  [[ $status == ok ]] || why=$(grep -v '^\s*$' "$log" | tail -n 1 | tr '\t|' '  ' | cut -c1-200)
+  # (an empty log is a failure without a last line, not a reason to stop the run)
+  [[ $status == ok ]] || why=$(grep -v '^\s*$' "$log" | tail -n 1 | tr '\t|' '  ' | cut -c1-200 || true)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$builder" "$rep" \
     "$(echo "$end - $start" | bc)" "$(cat "$work/peak" 2>/dev/null || true)" "$status" "$why" >> "$results_tsv"
   if [[ $status != ok ]]; then

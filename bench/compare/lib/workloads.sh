@@ -37,8 +37,10 @@ write_inputs() {
 # The sample's compile step, read from its Dockerfile so the work itself runs the same command.
 cstage_run() { sed -n 's/^RUN //p' "$1/cstage/Dockerfile"; }
 
-# The one file the `onefile` workload changes, and how: a new line each repetition.
-changed_file() { find "$1/main/ctx/src" -type f | sort | head -n 1; }
+# The one file the `onefile` workload changes, and how: a new line each repetition. (sed reads the
+# whole list: `head` would stop sort with SIGPIPE once the list outgrows a pipe, which pipefail
+# takes for a failure.)
+changed_file() { find "$1/main/ctx/src" -type f | sort | sed -n 1p; }
 
 # workload -> context folder and whether its builder caches are cleared before each run.
 context_of() {

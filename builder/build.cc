@@ -535,7 +535,9 @@ BuildResult build_input(const BuildRequest& request, BuildInput& input, Progress
   const LayerFormats formats = layer_formats(request);
   if (builds.size() > 1) check_multi_platform_outputs(request);
   CacheImports imports(request, store.content(), cancel);
-  session.use_imports(imports, builds[0]->platform);
+  std::vector<common::Platform> platforms;
+  for (const auto& b : builds) platforms.push_back(b->platform);
+  session.use_imports(imports, platforms);
   for (const auto& b : builds) b->session->imports = session.imports;
 
   build_platforms(builds, dockerfile, cancel);

@@ -74,9 +74,9 @@ std::optional<CacheRecord> BuildSession::cache_last(const std::string& locator) 
   });
 }
 
-void BuildSession::use_imports(CacheImports& i, const common::Platform& platform) {
+void BuildSession::use_imports(CacheImports& i, std::span<const common::Platform> platforms) {
   if (request.cache_from.empty()) return;
-  i.load(progress, platform);
+  i.load(progress, platforms);
   imports = &i;
   store.fetch_missing = [&i](const common::Descriptor& blob) { i.fetch(blob); };
 }

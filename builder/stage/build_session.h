@@ -10,6 +10,7 @@
 #include <mutex>
 #include <semaphore>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -104,7 +105,7 @@ struct BuildSession {
   }
   CacheImports* imports = nullptr;  // --cache-from; null without
   // Reads the --cache-from caches into `i` and makes the store fetch their layers on demand.
-  void use_imports(CacheImports& i, const common::Platform& platform);
+  void use_imports(CacheImports& i, std::span<const common::Platform> platforms);
   CacheNotes cache_notes;  // for --cache-to
 
   std::mutex mu;

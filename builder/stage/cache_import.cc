@@ -24,53 +24,63 @@ registry::Client& CacheImports::client() {
   return *client_;
 }
 
-void CacheImports::load(ProgressSink& progress, const common::Platform& platform) {
+void CacheImports::load(ProgressSink& progress, std::span<const common::Platform> platforms) {
   for (const auto& spec : request_.cache_from) {
     std::string name = spec.type == "local" ? spec.dir : spec.ref;
-    std::optional<image::ImportedCache> cache;
-    try {
-      if (spec.type == "local") {
-        cache = image::read_local_cache(spec.dir);
-      } else if (spec.type == "inline") {
-        cache = image::fetch_inline_cache(client(), registry::parse_reference(spec.ref), platform);
-      } else {
-        cache = image::fetch_registry_cache(client(), registry::parse_reference(spec.ref));
+    // An inline cache lives in each platform's config; the other kinds hold every platform.
+    const size_t reads = spec.type == "inline" ? platforms.size() : 1;
+    for (size_t i = 0; i < reads; ++i) {
+      std::optional<image::ImportedCache> cache;
+      try {
+        if (spec.type == "local") {
+          cache = image::read_local_cache(spec.dir);
+        } else if (spec.type == "inline") {
+          cache = image::fetch_inline_cache(client(), registry::parse_reference(spec.ref),
+                                            platforms[i]);
+        } else {
+          cache = image::fetch_registry_cache(client(), registry::parse_reference(spec.ref));
+        }
+      } catch (const Error& e) {
+        if (e.kind() == common::ErrorKind::kCancelled) throw;
+        progress.message("ERROR: cannot use --cache-from " + name + ": " + e.what() +
+                         " (building without it)");
+        continue;
       }
-    } catch (const Error& e) {
-      if (e.kind() == common::ErrorKind::kCancelled) throw;
-      progress.message("ERROR: cannot use --cache-from " + name + ": " + e.what() +
-                       " (building without it)");
-      continue;
+      if (!cache) {
+        progress.message("WARN: --cache-from " + name + " not found: nothing imported");
+        continue;
+      }
+      add(progress, name, std::move(*cache));
     }
-    if (!cache) {
-      progress.message("WARN: --cache-from " + name + " not found: nothing imported");
-      continue;
-    }
-    size_t index = caches_.size();
-    int layers = 0;
-    for (const auto& e : cache->entries) {
-      records_.try_emplace(e.key, index, e);
-      if (e.layer && blobs_.try_emplace(e.layer->blob.digest, index).second) ++layers;
-      if (e.layer && cache->repo) remote_.where.try_emplace(e.layer->blob.digest, *cache->repo);
-    }
-    for (const auto& m : cache->mounts) {
-      mounts_.try_emplace(m.id, index, m);
-      blobs_.try_emplace(m.layer.blob.digest, index);
-      if (cache->repo) remote_.where.try_emplace(m.layer.blob.digest, *cache->repo);
-    }
-    std::string mounts = cache->mounts.empty()
-                             ? std::string()
-                             : ", " + std::to_string(cache->mounts.size()) + " cache mounts";
-    progress.message("importing cache from " + name + ": " + std::to_string(cache->entries.size()) +
-                     " records, " + std::to_string(layers) + " layers" + mounts +
-                     " (fetched when needed)");
-    caches_.push_back(std::move(*cache));
   }
   remote_.fetch = [this](const common::Descriptor& d) {
     if (!fetch(d))
       throw Error(common::ErrorKind::kNotFound,
                   "blob " + d.digest.str() + " is in no imported cache");
   };
+}
+
+void CacheImports::add(ProgressSink& progress, const std::string& name,
+                       image::ImportedCache cache) {
+  size_t index = caches_.size();
+  int layers = 0;
+  for (const auto& e : cache.entries) {
+    records_.try_emplace(e.key, index, e);
+    if (e.layer && blobs_.try_emplace(e.layer->blob.digest, index).second) ++layers;
+    if (e.layer && cache.repo) remote_.where.try_emplace(e.layer->blob.digest, *cache.repo);
+  }
+  for (const auto& m : cache.mounts) {
+    mounts_.try_emplace(m.id, index, m);
+    blobs_.try_emplace(m.layer.blob.digest, index);
+    if (cache.repo) remote_.where.try_emplace(m.layer.blob.digest, *cache.repo);
+  }
+  std::string mounts = cache.mounts.empty()
+                           ? std::string()
+                           : ", " + std::to_string(cache.mounts.size()) + " cache mounts";
+  progress.message("importing cache from " + name + ": " + std::to_string(cache.entries.size()) +
+                   " records, " + std::to_string(layers) + " layers" + mounts +
+                   " (fetched when needed)");
+  caches_.push_back(std::move(cache));
 }
 
 std::optional<CacheRecord> CacheImports::lookup(const std::string& key) const {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,9 @@ class CacheImports {
                common::CancelToken& cancel);
   ~CacheImports();
 
-  // Reads every --cache-from; reports what it found, or why not, through `progress`.
-  void load(ProgressSink& progress, const common::Platform& platform);
+  // Reads every --cache-from; reports what it found, or why not, through `progress`. An inline
+  // cache is read once per platform built: each platform's image config carries its own records.
+  void load(ProgressSink& progress, std::span<const common::Platform> platforms);
 
   bool empty() const { return records_.empty(); }
   // The record for `key` in the first cache that has it (created_at, inputs and layer as it
@@ -66,6 +68,8 @@ class CacheImports {
 
  private:
   registry::Client& client();
+  // One cache's records, layers and mounts, added behind those loaded before.
+  void add(ProgressSink& progress, const std::string& name, image::ImportedCache cache);
 
   const BuildRequest& request_;
   const snapshot::ContentStore& content_;

@@ -1,5 +1,6 @@
 // What a multi-platform build writes besides the index: one --cache-to holding every
-// platform's steps (imported on a fresh store, both platforms' steps come from it), and --index,
+// platform's steps (imported on a fresh store, both platforms' steps come from it; an inline
+// cache, read from each platform's config, likewise), and --index,
 // which writes an index for a single platform too (read back with skopeo).
 #include "tests/platform/fixture.h"
 
@@ -20,27 +21,43 @@ int cached_copies(const std::string& out, const std::string& platform) {
   return n;
 }
 
-TEST_F(TwoPlatforms, OneCacheExportHoldsEveryPlatformsSteps) {
+class PlatformCaches : public TwoPlatforms {
+ protected:
+  // Builds both platforms on a fresh store holding only the bases, with `--cache-from from`,
+  // and expects each platform's COPY to come from that cache.
+  void expect_both_platforms_cached(const std::string& from) {
+    const fs::path fresh = work_.path() / "fresh";
+    import_as("base-amd64", amd64_tar(), "linux/amd64", fresh);
+    import_as("base-arm64", arm64_tar(), "linux/arm64", fresh);
+    std::vector<std::string> args = {
+        MYBUILD_BINARY, "--root", fresh.string(),   "build",
+        "--progress",   "plain",  "--platform",     "linux/amd64,linux/arm64",
+        "--cache-from", from,     context_.string()};
+    std::string out;
+    ASSERT_EQ(run_command(args, &out), 0) << out;
+    EXPECT_EQ(cached_copies(out, "linux/amd64"), 1) << from << "\n" << out;
+    EXPECT_EQ(cached_copies(out, "linux/arm64"), 1)
+        << "the second platform's steps too: " << from << "\n"
+        << out;
+  }
+};
+
+TEST_F(PlatformCaches, OneCacheExportHoldsEveryPlatformsSteps) {
   // COPY only: no emulation needed, and each platform's step has its own key (its base).
   dockerfile("FROM base-$TARGETARCH\nCOPY a.txt /a.txt\n");
   const fs::path cache = work_.path() / "cache";
   built({"--platform", "linux/amd64,linux/arm64", "--cache-to",
          "type=local,dest=" + cache.string() + ",mode=max"});
-
   // A fresh store with the same bases: nothing cached but what --cache-from brings.
-  const fs::path fresh = work_.path() / "fresh";
-  import_as("base-amd64", amd64_tar(), "linux/amd64", fresh);
-  import_as("base-arm64", arm64_tar(), "linux/arm64", fresh);
-  std::vector<std::string> args = {MYBUILD_BINARY,   "--root",
-                                   fresh.string(),   "build",
-                                   "--progress",     "plain",
-                                   "--platform",     "linux/amd64,linux/arm64",
-                                   "--cache-from",   "type=local,src=" + cache.string(),
-                                   context_.string()};
-  std::string out;
-  ASSERT_EQ(run_command(args, &out), 0) << out;
-  EXPECT_EQ(cached_copies(out, "linux/amd64"), 1) << out;
-  EXPECT_EQ(cached_copies(out, "linux/arm64"), 1) << "the second platform's steps too: " << out;
+  expect_both_platforms_cached("type=local,src=" + cache.string());
+}
+
+TEST_F(PlatformCaches, AnInlineCacheIsReadForEveryPlatform) {
+  dockerfile("FROM base-$TARGETARCH\nCOPY a.txt /a.txt\n");
+  const std::string ref = on_registry("inline/app:v1");
+  built(
+      {"--platform", "linux/amd64,linux/arm64", "-t", ref, "--push", "--cache-to", "type=inline"});
+  expect_both_platforms_cached("type=inline,ref=" + ref);
 }
 
 TEST_F(TwoPlatforms, IndexFlagWritesAnIndexForOnePlatform) {

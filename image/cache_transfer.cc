@@ -41,6 +41,16 @@ Descriptor cache_config_of(const std::string& body, const std::string& what) {
   return config;
 }
 
+// An index, or a manifest whose config is an image's (not a cache's records).
+bool names_an_image(const std::string& manifest_body) {
+  json m = json::parse(manifest_body, nullptr, false);
+  if (!m.is_object()) return false;
+  if (m.contains("manifests")) return true;
+  if (!m.contains("config") || !m["config"].is_object()) return false;
+  const json& type = m["config"]["mediaType"];
+  return type.is_string() && type.get<std::string>() != kCacheConfigMediaType;
+}
+
 std::string fetch_small(registry::Client& client, const registry::Reference& repo,
                         const Descriptor& d) {
   common::StringWriter sink;
@@ -64,7 +74,8 @@ std::filesystem::path blob_file(const std::filesystem::path& dir, const common::
 }  // namespace
 
 std::optional<ImportedCache> fetch_registry_cache(registry::Client& client,
-                                                  const registry::Reference& ref) {
+                                                  const registry::Reference& ref,
+                                                  const common::Platform& platform) {
   std::string what = "cache " + ref.str();
   registry::RawManifest m;
   try {
@@ -73,6 +84,7 @@ std::optional<ImportedCache> fetch_registry_cache(registry::Client& client,
     if (e.kind() == ErrorKind::kNotFound) return std::nullopt;
     throw;
   }
+  if (names_an_image(m.body)) return fetch_inline_cache(client, ref, platform);
   Descriptor config = cache_config_of(m.body, what);
   ImportedCache out;
   out.source = ref.str();
@@ -98,6 +110,7 @@ std::optional<ImportedCache> fetch_inline_cache(registry::Client& client,
   ImportedCache out;
   out.source = ref.str();
   out.repo = ref;
+  out.per_platform = true;
   if (!config.extra.contains(kInlineCacheKey)) return out;  // an image without records
   std::vector<LayerRef> layers;
   for (size_t i = 0; i < img.layers.size() && i < config.diff_ids.size(); ++i) {

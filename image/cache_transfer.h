@@ -29,12 +29,17 @@ struct ImportedCache {
   std::vector<CacheMountEntry> mounts;      // cache-mount layers, restored when a step uses the id
   std::optional<registry::Reference> repo;  // registry and inline: where its blobs are
   std::filesystem::path dir;                // local: the layout holding them
+  bool per_platform = false;  // read from one platform's image config (an inline cache)
 };
 
 // nullopt when there is no such cache (the registry has no such tag; the directory has no
 // index.json). kIntegrity, naming the source, when what is there is not a readable cache.
+// A registry ref that names an ordinary image (an index, or a manifest with an image config)
+// gives that image's inline cache for `platform`, as BuildKit's registry importer does: the
+// `--cache-from app:latest` of a pipeline that pushed with BUILDKIT_INLINE_CACHE=1.
 std::optional<ImportedCache> fetch_registry_cache(registry::Client& client,
-                                                  const registry::Reference& ref);
+                                                  const registry::Reference& ref,
+                                                  const common::Platform& platform);
 std::optional<ImportedCache> fetch_inline_cache(registry::Client& client,
                                                 const registry::Reference& ref,
                                                 const common::Platform& platform);

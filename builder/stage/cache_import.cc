@@ -24,33 +24,40 @@ registry::Client& CacheImports::client() {
   return *client_;
 }
 
+std::optional<image::ImportedCache> CacheImports::read(const image::CacheSpec& spec,
+                                                       const common::Platform& platform,
+                                                       ProgressSink& progress) {
+  const std::string name = spec.type == "local" ? spec.dir : spec.ref;
+  std::optional<image::ImportedCache> cache;
+  try {
+    if (spec.type == "local") {
+      cache = image::read_local_cache(spec.dir);
+    } else if (spec.type == "inline") {
+      cache = image::fetch_inline_cache(client(), registry::parse_reference(spec.ref), platform);
+    } else {
+      cache = image::fetch_registry_cache(client(), registry::parse_reference(spec.ref), platform);
+    }
+  } catch (const Error& e) {
+    if (e.kind() == common::ErrorKind::kCancelled) throw;
+    progress.message("ERROR: cannot use --cache-from " + name + ": " + e.what() +
+                     " (building without it)");
+    return std::nullopt;
+  }
+  if (!cache) progress.message("WARN: --cache-from " + name + " not found: nothing imported");
+  return cache;
+}
+
 void CacheImports::load(ProgressSink& progress, std::span<const common::Platform> platforms) {
   for (const auto& spec : request_.cache_from) {
-    std::string name = spec.type == "local" ? spec.dir : spec.ref;
-    // An inline cache lives in each platform's config; the other kinds hold every platform.
-    const size_t reads = spec.type == "inline" ? platforms.size() : 1;
-    for (size_t i = 0; i < reads; ++i) {
-      std::optional<image::ImportedCache> cache;
-      try {
-        if (spec.type == "local") {
-          cache = image::read_local_cache(spec.dir);
-        } else if (spec.type == "inline") {
-          cache = image::fetch_inline_cache(client(), registry::parse_reference(spec.ref),
-                                            platforms[i]);
-        } else {
-          cache = image::fetch_registry_cache(client(), registry::parse_reference(spec.ref));
-        }
-      } catch (const Error& e) {
-        if (e.kind() == common::ErrorKind::kCancelled) throw;
-        progress.message("ERROR: cannot use --cache-from " + name + ": " + e.what() +
-                         " (building without it)");
-        continue;
-      }
-      if (!cache) {
-        progress.message("WARN: --cache-from " + name + " not found: nothing imported");
-        continue;
-      }
-      add(progress, name, std::move(*cache));
+    const std::string name = spec.type == "local" ? spec.dir : spec.ref;
+    std::optional<image::ImportedCache> first = read(spec, platforms.front(), progress);
+    if (!first) continue;
+    // An inline cache lives in each platform's config; a cache manifest or layout holds all.
+    const bool per_platform = first->per_platform;
+    add(progress, name, std::move(*first));
+    if (!per_platform) continue;
+    for (const common::Platform& platform : platforms.subspan(1)) {
+      if (auto cache = read(spec, platform, progress)) add(progress, name, std::move(*cache));
     }
   }
   remote_.fetch = [this](const common::Descriptor& d) {
@@ -62,6 +69,12 @@ void CacheImports::load(ProgressSink& progress, std::span<const common::Platform
 
 void CacheImports::add(ProgressSink& progress, const std::string& name,
                        image::ImportedCache cache) {
+  if (cache.per_platform && cache.entries.empty()) {
+    progress.message("WARN: --cache-from " + name +
+                     " is an image without an inline cache (pushed without --cache-to "
+                     "type=inline or BUILDKIT_INLINE_CACHE=1): nothing imported");
+    return;
+  }
   size_t index = caches_.size();
   int layers = 0;
   for (const auto& e : cache.entries) {

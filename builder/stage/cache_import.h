@@ -68,6 +68,11 @@ class CacheImports {
 
  private:
   registry::Client& client();
+  // One --cache-from read for `platform`; nullopt (reported through `progress`) when there is
+  // none or it cannot be read.
+  std::optional<image::ImportedCache> read(const image::CacheSpec& spec,
+                                           const common::Platform& platform,
+                                           ProgressSink& progress);
   // One cache's records, layers and mounts, added behind those loaded before.
   void add(ProgressSink& progress, const std::string& name, image::ImportedCache cache);
 

@@ -1,6 +1,6 @@
 // What a multi-platform build writes besides the index: one --cache-to holding every
 // platform's steps (imported on a fresh store, both platforms' steps come from it; an inline
-// cache, read from each platform's config, likewise), and --index,
+// cache, read from each platform's config, likewise, also through a plain image ref), and --index,
 // which writes an index for a single platform too (read back with skopeo).
 #include "tests/platform/fixture.h"
 
@@ -25,8 +25,8 @@ class PlatformCaches : public TwoPlatforms {
  protected:
   // Builds both platforms on a fresh store holding only the bases, with `--cache-from from`,
   // and expects each platform's COPY to come from that cache.
-  void expect_both_platforms_cached(const std::string& from) {
-    const fs::path fresh = work_.path() / "fresh";
+  void expect_both_platforms_cached(const std::string& from, const std::string& store) {
+    const fs::path fresh = work_.path() / store;
     import_as("base-amd64", amd64_tar(), "linux/amd64", fresh);
     import_as("base-arm64", arm64_tar(), "linux/arm64", fresh);
     std::vector<std::string> args = {
@@ -49,7 +49,7 @@ TEST_F(PlatformCaches, OneCacheExportHoldsEveryPlatformsSteps) {
   built({"--platform", "linux/amd64,linux/arm64", "--cache-to",
          "type=local,dest=" + cache.string() + ",mode=max"});
   // A fresh store with the same bases: nothing cached but what --cache-from brings.
-  expect_both_platforms_cached("type=local,src=" + cache.string());
+  expect_both_platforms_cached("type=local,src=" + cache.string(), "fresh");
 }
 
 TEST_F(PlatformCaches, AnInlineCacheIsReadForEveryPlatform) {
@@ -57,7 +57,10 @@ TEST_F(PlatformCaches, AnInlineCacheIsReadForEveryPlatform) {
   const std::string ref = on_registry("inline/app:v1");
   built(
       {"--platform", "linux/amd64,linux/arm64", "-t", ref, "--push", "--cache-to", "type=inline"});
-  expect_both_platforms_cached("type=inline,ref=" + ref);
+  expect_both_platforms_cached("type=inline,ref=" + ref, "fresh");
+  // A plain ref (type=registry) naming an image reads its inline cache too, as BuildKit does:
+  // a pipeline's `--cache-from app:latest`.
+  expect_both_platforms_cached(ref, "fresh2");
 }
 
 TEST_F(TwoPlatforms, IndexFlagWritesAnIndexForOnePlatform) {

@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/read_ahead.h"
 #include "snapshot/compression.h"
 #include "snapshot/layer_writer.h"
 
@@ -491,16 +492,22 @@ ApplyResult apply_layer(common::Reader& layer, const std::filesystem::path& root
   // Hashes the uncompressed tar on its way into libarchive: the diff_id costs no second pass.
   common::DigestingReader hashed(ratio);
   ApplyResult result;
-  try {
-    Extractor x(hashed, root, options, budget);
-    result = x.run();
-  } catch (Error& e) {
-    e.add_context("unpacking a layer onto " + root.string());
-    throw;
-  }
-  // libarchive stops at the end-of-archive blocks; the diff_id covers every byte.
-  common::CopyBuffer rest(common::kDecodeBufferSize);
-  while (hashed.read(rest.span()) > 0) {
+  {
+    // Reading, decompressing and hashing run on a second core, ahead of the unpacking (mostly
+    // file-system calls) on this one; a failure on either side ends both.
+    common::ReadAhead ahead(hashed);
+    try {
+      Extractor x(ahead, root, options, budget);
+      result = x.run();
+    } catch (Error& e) {
+      e.add_context("unpacking a layer onto " + root.string());
+      throw;
+    }
+    // libarchive stops at the end-of-archive blocks; the diff_id covers every byte.
+    common::CopyBuffer rest(common::kDecodeBufferSize);
+    while (ahead.read(rest.span()) > 0) {
+    }
+    ahead.finish();  // the worker is done with `hashed`
   }
   result.diff_id = hashed.finish();
   if (options.expected_diff_id && *options.expected_diff_id != result.diff_id) {

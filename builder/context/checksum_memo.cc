@@ -44,7 +44,9 @@ FileHashMemo::FileHashMemo(const std::filesystem::path& db_file)
   db_->migrate("builder_file_hashes",
                {"CREATE TABLE file_hashes (dev INTEGER NOT NULL, ino INTEGER NOT NULL, "
                 "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, "
-                "digest TEXT NOT NULL, PRIMARY KEY (dev, ino)) WITHOUT ROWID"});
+                "digest TEXT NOT NULL, PRIMARY KEY (dev, ino)) WITHOUT ROWID",
+                // 1: the file had no xattrs a layer keeps; 0: it had some, or not known.
+                "ALTER TABLE file_hashes ADD COLUMN no_layer_xattrs INTEGER NOT NULL DEFAULT 0"});
 }
 
 FileHashMemo::~FileHashMemo() {
@@ -69,32 +71,38 @@ void FileHashMemo::end_reads() {
   db_->exec("COMMIT");
 }
 
-std::optional<common::Digest> FileHashMemo::lookup(const FileIdentity& id) {
+std::optional<RememberedFile> FileHashMemo::lookup(const FileIdentity& id) {
   if (!lookup_) {
     lookup_ = db_->prepare(
-        "SELECT size, mtime_ns, ctime_ns, digest FROM file_hashes WHERE dev = ? AND ino = ?");
+        "SELECT size, mtime_ns, ctime_ns, digest, no_layer_xattrs FROM file_hashes "
+        "WHERE dev = ? AND ino = ?");
   }
   snapshot::Statement& st = *lookup_;
   st.reset();
   st.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino));
-  std::optional<common::Digest> found;
+  std::optional<RememberedFile> found;
   if (st.step() && st.column_int(0) == id.size && st.column_int(1) == id.mtime_ns &&
       st.column_int(2) == id.ctime_ns) {
-    found = common::Digest::try_parse(st.column_text(3));
+    if (auto digest = common::Digest::try_parse(st.column_text(3))) {
+      found = RememberedFile{std::move(*digest), st.column_int(4) == 1};
+    }
   }
   st.reset();  // a statement left mid-step would hold its read snapshot open
   return found;
 }
 
-void FileHashMemo::store(std::span<const std::pair<FileIdentity, common::Digest>> entries) {
+void FileHashMemo::store(std::span<const std::pair<FileIdentity, RememberedFile>> entries) {
   if (entries.empty()) return;
   end_reads();
   snapshot::Transaction tx(*db_);
-  auto st = db_->prepare("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?, ?)");
-  for (const auto& [id, digest] : entries) {
+  auto st = db_->prepare(
+      "INSERT OR REPLACE INTO file_hashes (dev, ino, size, mtime_ns, ctime_ns, digest, "
+      "no_layer_xattrs) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& [id, file] : entries) {
     st.reset();
     st.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino)).bind(3, id.size);
-    st.bind(4, id.mtime_ns).bind(5, id.ctime_ns).bind(6, digest.str());
+    st.bind(4, id.mtime_ns).bind(5, id.ctime_ns).bind(6, file.content.str());
+    st.bind(7, int64_t{file.no_layer_xattrs ? 1 : 0});
     st.run();
   }
   tx.commit();

@@ -219,23 +219,34 @@ void Batch::flush() {
   pending_.clear();
 }
 
-void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               Batch& out);
+void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel, Batch& out,
+               int dir_fd = AT_FDCWD, const char* name = nullptr);
 
+// The entries are lstat'ed through the directory's fd: one path component to look up instead of
+// the whole path from / (that lookup was most of an unchanged context's walk). O_NOFOLLOW: the
+// directory was just lstat'ed as one; a symlink swapped in since is refused, not followed.
 void walk_dir(const BuildContext& ctx, const std::string& rel_in_source,
               const std::string& host_rel, Batch& out) {
   if (out.options().cancel) out.options().cancel->check("checksumming the build context");
+  const std::filesystem::path host = ctx.host_path(host_rel);
+  common::UniqueFd dir(::open(host.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) common::throw_errno("open", host.string());
   for (const std::string& name : ctx.list(host_rel)) {
-    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out);
+    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out, dir.get(),
+              name.c_str());
   }
 }
 
 // lstat's `host_rel` (sources were followed when resolved), then its contents when a directory.
-void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               Batch& out) {
+// `name` in `dir_fd` is the same entry, when the caller has its directory open.
+void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel, Batch& out,
+               int dir_fd, const char* name) {
   Entry e;
   const std::filesystem::path host = ctx.host_path(host_rel);
-  if (::lstat(host.c_str(), &e.st) != 0) common::throw_errno("lstat", host.string());
+  const char* at = name != nullptr ? name : host.c_str();
+  if (::fstatat(dir_fd, at, &e.st, AT_SYMLINK_NOFOLLOW) != 0) {
+    common::throw_errno("lstat", host.string());
+  }
   if (S_ISDIR(e.st.st_mode)) {
     e.type = 'd';
   } else if (S_ISLNK(e.st.st_mode)) {

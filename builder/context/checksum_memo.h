@@ -12,7 +12,9 @@
 // The memo also remembers whether the file had no xattrs that reach a layer, so that the walk
 // of an unchanged context need not list them (one llistxattr per file, issue 17). The same
 // argument holds: setxattr and removexattr change ctime, and a listing is remembered only under
-// the racy-clean rule above, timed from before the listing.
+// the racy-clean rule above, timed from before the listing. That fact has a table of its own
+// (file_no_xattrs, keyed and checked by the same identity), so that the store stays usable by
+// a mybuild from before it (checksum_memo.cc).
 //
 // The database is its own file (default <state root>/builder/file-hashes.db), written through
 // snapshot::Database; the table is owned by this class. Not thread-safe: one thread looks up

@@ -16,6 +16,7 @@
 #include "common/ascii.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "registry/curl_api.h"
 
 namespace mybuild::registry {
 namespace {
@@ -67,7 +68,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   size_t len = size * n;
   try {
     long status = 0;
-    curl_easy_getinfo(ex->handle, CURLINFO_RESPONSE_CODE, &status);
+    curl_api().easy_getinfo(ex->handle, CURLINFO_RESPONSE_CODE, &status);
     if (ex->request->sink && status >= 200 && status < 300) {
       if (!ex->body_started) {
         ex->body_started = true;
@@ -111,11 +112,9 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 void check(CURLcode rc, const char* what) {
   if (rc != CURLE_OK) {
     throw Error(ErrorKind::kInternal,
-                std::string("curl_easy_setopt(") + what + "): " + curl_easy_strerror(rc));
+                std::string("curl_easy_setopt(") + what + "): " + curl_api().easy_strerror(rc));
   }
 }
-
-std::once_flag g_curl_init;
 
 }  // namespace
 
@@ -206,17 +205,17 @@ struct Transport::Shared {
     static_cast<Shared*>(user)->locks[data].unlock();
   }
   Shared() {
-    share = curl_share_init();
-    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &Shared::lock);
-    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &Shared::unlock);
-    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    share = curl_api().share_init();
+    curl_api().share_setopt(share, CURLSHOPT_LOCKFUNC, &Shared::lock);
+    curl_api().share_setopt(share, CURLSHOPT_UNLOCKFUNC, &Shared::unlock);
+    curl_api().share_setopt(share, CURLSHOPT_USERDATA, this);
+    curl_api().share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_api().share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_api().share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   }
   ~Shared() {
-    for (CURL* h : idle) curl_easy_cleanup(h);
-    curl_share_cleanup(share);
+    for (CURL* h : idle) curl_api().easy_cleanup(h);
+    curl_api().share_cleanup(share);
   }
   CURL* take() {
     {
@@ -224,11 +223,11 @@ struct Transport::Shared {
       if (!idle.empty()) {
         CURL* h = idle.back();
         idle.pop_back();
-        curl_easy_reset(h);  // keeps connections and caches, forgets options
+        curl_api().easy_reset(h);  // keeps connections and caches, forgets options
         return h;
       }
     }
-    CURL* h = curl_easy_init();
+    CURL* h = curl_api().easy_init();
     if (!h) throw Error(ErrorKind::kResource, "curl_easy_init failed");
     return h;
   }
@@ -259,7 +258,6 @@ std::string url_host_port(std::string_view url) {
 }
 
 Transport::Transport(TransportOptions options) : options_(std::move(options)), shared_(nullptr) {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   shared_ = std::make_unique<Shared>();
 }
 
@@ -309,73 +307,75 @@ HttpResponse Transport::perform(const HttpRequest& req) {
   curl_slist* headers = nullptr;
   struct FreeList {
     curl_slist*& l;
-    ~FreeList() { curl_slist_free_all(l); }
+    ~FreeList() { curl_api().slist_free_all(l); }
   } free_list{headers};
-  for (const auto& hd : req.headers) headers = curl_slist_append(headers, hd.c_str());
+  for (const auto& hd : req.headers) headers = curl_api().slist_append(headers, hd.c_str());
   // No "Expect: 100-continue" round trip before uploads.
-  headers = curl_slist_append(headers, "Expect:");
+  headers = curl_api().slist_append(headers, "Expect:");
 
   const TlsFiles& tls = tls_for(url_host_port(req.url));
   char errbuf[CURL_ERROR_SIZE] = {};
-  check(curl_easy_setopt(h, CURLOPT_SHARE, shared_->share), "SHARE");
-  check(curl_easy_setopt(h, CURLOPT_URL, req.url.c_str()), "URL");
-  check(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf), "ERRORBUFFER");
-  check(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers), "HTTPHEADER");
-  check(curl_easy_setopt(h, CURLOPT_USERAGENT, "mybuild"), "USERAGENT");
-  check(curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS), "HTTP_VERSION");
-  check(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L), "NOSIGNAL");
-  check(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, long(options_.connect_timeout.count())),
+  check(curl_api().easy_setopt(h, CURLOPT_SHARE, shared_->share), "SHARE");
+  check(curl_api().easy_setopt(h, CURLOPT_URL, req.url.c_str()), "URL");
+  check(curl_api().easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf), "ERRORBUFFER");
+  check(curl_api().easy_setopt(h, CURLOPT_HTTPHEADER, headers), "HTTPHEADER");
+  check(curl_api().easy_setopt(h, CURLOPT_USERAGENT, "mybuild"), "USERAGENT");
+  check(curl_api().easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS), "HTTP_VERSION");
+  check(curl_api().easy_setopt(h, CURLOPT_NOSIGNAL, 1L), "NOSIGNAL");
+  check(curl_api().easy_setopt(h, CURLOPT_CONNECTTIMEOUT, long(options_.connect_timeout.count())),
         "CONNECTTIMEOUT");
-  check(curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
-                         long(std::max<int64_t>(1, options_.low_speed_limit))),
+  check(curl_api().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
+                               long(std::max<int64_t>(1, options_.low_speed_limit))),
         "LOW_SPEED_LIMIT");
-  check(curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, long(options_.low_speed_time.count())),
+  check(curl_api().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, long(options_.low_speed_time.count())),
         "LOW_SPEED_TIME");
-  check(curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L), "FOLLOW");
-  check(curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L), "MAXREDIRS");
+  check(curl_api().easy_setopt(h, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L),
+        "FOLLOW");
+  check(curl_api().easy_setopt(h, CURLOPT_MAXREDIRS, 10L), "MAXREDIRS");
   // Only http(s), also after a redirect: a registry must not send us to file:// or gopher://.
-  check(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"), "PROTOCOLS_STR");
-  check(curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "REDIR_PROTOCOLS_STR");
-  check(curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header), "HEADERFUNCTION");
-  check(curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex), "HEADERDATA");
-  check(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body), "WRITEFUNCTION");
-  check(curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex), "WRITEDATA");
-  check(curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L), "NOPROGRESS");
-  check(curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress), "XFERINFOFUNCTION");
-  check(curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ex), "XFERINFODATA");
-  check(curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &on_ssl_ctx), "SSL_CTX_FUNCTION");
-  check(curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &tls.ca_files), "SSL_CTX_DATA");
+  check(curl_api().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"), "PROTOCOLS_STR");
+  check(curl_api().easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
+        "REDIR_PROTOCOLS_STR");
+  check(curl_api().easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header), "HEADERFUNCTION");
+  check(curl_api().easy_setopt(h, CURLOPT_HEADERDATA, &ex), "HEADERDATA");
+  check(curl_api().easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body), "WRITEFUNCTION");
+  check(curl_api().easy_setopt(h, CURLOPT_WRITEDATA, &ex), "WRITEDATA");
+  check(curl_api().easy_setopt(h, CURLOPT_NOPROGRESS, 0L), "NOPROGRESS");
+  check(curl_api().easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress), "XFERINFOFUNCTION");
+  check(curl_api().easy_setopt(h, CURLOPT_XFERINFODATA, &ex), "XFERINFODATA");
+  check(curl_api().easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &on_ssl_ctx), "SSL_CTX_FUNCTION");
+  check(curl_api().easy_setopt(h, CURLOPT_SSL_CTX_DATA, &tls.ca_files), "SSL_CTX_DATA");
   if (!tls.client_cert.empty()) {
-    check(curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str()), "SSLCERT");
-    check(curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str()), "SSLKEY");
+    check(curl_api().easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str()), "SSLCERT");
+    check(curl_api().easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str()), "SSLKEY");
   }
 
   bool has_body = req.body_reader || !req.body.empty();
   if (req.method == "HEAD") {
-    check(curl_easy_setopt(h, CURLOPT_NOBODY, 1L), "NOBODY");
+    check(curl_api().easy_setopt(h, CURLOPT_NOBODY, 1L), "NOBODY");
   } else if (has_body || req.method == "PUT" || req.method == "PATCH") {
     curl_off_t size = req.body_reader ? req.body_size : curl_off_t(req.body.size());
-    check(curl_easy_setopt(h, CURLOPT_UPLOAD, 1L), "UPLOAD");
-    check(curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size), "INFILESIZE_LARGE");
-    check(curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_read), "READFUNCTION");
-    check(curl_easy_setopt(h, CURLOPT_READDATA, &ex), "READDATA");
-    check(curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str()), "CUSTOMREQUEST");
+    check(curl_api().easy_setopt(h, CURLOPT_UPLOAD, 1L), "UPLOAD");
+    check(curl_api().easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size), "INFILESIZE_LARGE");
+    check(curl_api().easy_setopt(h, CURLOPT_READFUNCTION, &on_read), "READFUNCTION");
+    check(curl_api().easy_setopt(h, CURLOPT_READDATA, &ex), "READDATA");
+    check(curl_api().easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str()), "CUSTOMREQUEST");
   } else if (req.method == "POST") {
-    check(curl_easy_setopt(h, CURLOPT_POST, 1L), "POST");
-    check(curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L), "POSTFIELDSIZE");
+    check(curl_api().easy_setopt(h, CURLOPT_POST, 1L), "POST");
+    check(curl_api().easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L), "POSTFIELDSIZE");
   } else if (req.method != "GET") {
-    check(curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str()), "CUSTOMREQUEST");
+    check(curl_api().easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str()), "CUSTOMREQUEST");
   }
 
   t_tls = {};
-  CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = curl_api().easy_perform(h);
   TlsTrace tls_seen = t_tls;
   if (ex.error) std::rethrow_exception(ex.error);
   if (rc == CURLE_ABORTED_BY_CALLBACK && req.cancel && req.cancel->cancelled()) {
     throw Error(ErrorKind::kCancelled, req.method + " " + req.url + " cancelled");
   }
   if (rc != CURLE_OK) {
-    std::string why = curl_easy_strerror(rc);
+    std::string why = curl_api().easy_strerror(rc);
     if (errbuf[0] && why != errbuf) why += " (" + std::string(errbuf) + ")";
     std::string msg = req.method + " " + req.url + ": " + why;
     if (!ex.got_response) {
@@ -390,9 +390,9 @@ HttpResponse Transport::perform(const HttpRequest& req) {
     }
     throw Error(ErrorKind::kNetwork, msg);
   }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+  curl_api().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
   char* eff = nullptr;
-  curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+  curl_api().easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
   resp.effective_url = eff ? eff : req.url;
   return resp;
 }

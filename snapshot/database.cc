@@ -138,8 +138,15 @@ Database::Database(const std::filesystem::path& file, std::chrono::milliseconds 
     exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     exec(
         "CREATE TABLE IF NOT EXISTS schema_versions ("
-        " component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
-        "PRAGMA user_version=1;");
+        " component TEXT PRIMARY KEY, version INTEGER NOT NULL);");
+    // Setting user_version writes the header page even when the value is the same: a WAL
+    // created, synced and checkpointed again by every process that only reads (issue 17).
+    bool current = false;
+    {
+      Statement uv = prepare("PRAGMA user_version");
+      current = uv.step() && uv.column_int(0) == 1;
+    }
+    if (!current) exec("PRAGMA user_version=1;");
   } catch (Error& e) {
     sqlite3_close_v2(db_);
     db_ = nullptr;

@@ -30,6 +30,25 @@ TEST(Database, OpensInWalModeAndCreatesParents) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "a" / "b" / "metadata.db"));
 }
 
+// A process that only reads must not write: every write makes SQLite create, sync and later
+// checkpoint the WAL (three fdatasyncs on every no-op build, issue 17).
+TEST(Database, ReopeningAnUpToDateDatabaseWritesNothing) {
+  common::TempDir dir;
+  const auto file = dir.path() / "m.db";
+  {
+    Database db(file);
+    db.migrate("t", {"CREATE TABLE t (k TEXT)"});
+  }
+  const auto wal = dir.path() / "m.db-wal";
+  ASSERT_FALSE(std::filesystem::exists(wal));  // the last close checkpoints and removes it
+  Database db(file);
+  db.migrate("t", {"CREATE TABLE t (k TEXT)"});
+  auto st = db.prepare("PRAGMA user_version");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_int(0), 1);
+  EXPECT_EQ(std::filesystem::exists(wal) ? std::filesystem::file_size(wal) : 0u, 0u);
+}
+
 TEST(Database, BindStepAndColumns) {
   common::TempDir dir;
   Database db(dir.path() / "m.db");

@@ -101,6 +101,14 @@ void ImageStore::tag(std::string_view name, const common::Descriptor& target) {
                 "tag '" + std::string(name) + "': descriptor without digest or mediaType");
   }
   json j = target;
+  const std::string descriptor = j.dump();
+  {
+    // Naming what the name already names changes nothing, and writes nothing: a no-op rebuild
+    // then leaves the database as it was (issue 17; the history records changes only).
+    auto st = db_.prepare("SELECT descriptor FROM tags WHERE name = ?");
+    st.bind(1, name);
+    if (st.step() && st.column_text(0) == descriptor) return;
+  }
   int64_t now = now_seconds();
   {
     Transaction tx(db_);
@@ -110,7 +118,7 @@ void ImageStore::tag(std::string_view name, const common::Descriptor& target) {
            " descriptor = excluded.descriptor, updated_at = excluded.updated_at")
         .bind(1, name)
         .bind(2, target.digest.str())
-        .bind(3, j.dump())
+        .bind(3, descriptor)
         .bind(4, now)
         .run();
     db_.prepare("INSERT INTO tag_history (name, digest, at) VALUES (?, ?, ?)")

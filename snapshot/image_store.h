@@ -54,7 +54,8 @@ class ImageStore {
   // Creates its tables on first use and brings index.json in line with them.
   ImageStore(const ContentStore& content, Database& db);
 
-  // Points `name` at `target` (replacing what it pointed at). kUsage on an empty name or one
+  // Points `name` at `target` (replacing what it pointed at); a no-op, with no history row,
+  // when it already points at exactly that descriptor. kUsage on an empty name or one
   // with whitespace or control characters; kInternal on a descriptor without digest/mediaType.
   void tag(std::string_view name, const common::Descriptor& target);
   std::optional<common::Descriptor> resolve(std::string_view name);

@@ -107,6 +107,24 @@ TEST(ImageStore, RetagReplacesAndKeepsHistory) {
   EXPECT_GT(h[0].at, 1700000000);
 }
 
+// A no-op rebuild tags its name with the image it already names: nothing is written (each
+// write costs the WAL's syncs), and the history keeps only real changes.
+TEST(ImageStore, TaggingTheSameDescriptorAgainWritesNothing) {
+  common::TempDir root;
+  ContentStore content(root.path());
+  Database db(root.path() / "metadata.db");
+  ImageStore images(content, db);
+  Descriptor a = manifest_descriptor("a");
+  images.tag("app:v1", a);
+  images.tag("app:v1", a);
+  EXPECT_EQ(images.history("app:v1").size(), 1u);
+  Descriptor annotated = a;
+  annotated.annotations["org.example"] = "x";  // same digest, another descriptor: a change
+  images.tag("app:v1", annotated);
+  EXPECT_EQ(images.history("app:v1").size(), 2u);
+  EXPECT_EQ(images.resolve("app:v1")->annotations.at("org.example"), "x");
+}
+
 TEST(ImageStore, RejectsBadNamesAndDescriptors) {
   common::TempDir root;
   ContentStore content(root.path());

@@ -45,6 +45,15 @@ FileHashMemo::FileHashMemo(const std::filesystem::path& db_file)
                {"CREATE TABLE file_hashes (dev INTEGER NOT NULL, ino INTEGER NOT NULL, "
                 "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, "
                 "digest TEXT NOT NULL, PRIMARY KEY (dev, ino)) WITHOUT ROWID"});
+  // A table (and component) of its own, not a column of file_hashes: an older mybuild on the
+  // same store keeps using file_hashes as it knows it (a new schema version would stop it with
+  // "newer than this mybuild"; a new column would break its six-value INSERT). A row counts
+  // only while its identity is the file_hashes row's, so one that an older mybuild left behind
+  // when it replaced that row is never believed.
+  db_->migrate("builder_file_no_xattrs",
+               {"CREATE TABLE file_no_xattrs (dev INTEGER NOT NULL, ino INTEGER NOT NULL, "
+                "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, "
+                "PRIMARY KEY (dev, ino)) WITHOUT ROWID"});
 }
 
 FileHashMemo::~FileHashMemo() {
@@ -69,33 +78,48 @@ void FileHashMemo::end_reads() {
   db_->exec("COMMIT");
 }
 
-std::optional<common::Digest> FileHashMemo::lookup(const FileIdentity& id) {
+std::optional<RememberedFile> FileHashMemo::lookup(const FileIdentity& id) {
   if (!lookup_) {
     lookup_ = db_->prepare(
-        "SELECT size, mtime_ns, ctime_ns, digest FROM file_hashes WHERE dev = ? AND ino = ?");
+        "SELECT h.size, h.mtime_ns, h.ctime_ns, h.digest, x.size, x.mtime_ns, x.ctime_ns "
+        "FROM file_hashes h LEFT JOIN file_no_xattrs x ON x.dev = h.dev AND x.ino = h.ino "
+        "WHERE h.dev = ? AND h.ino = ?");
   }
   snapshot::Statement& st = *lookup_;
   st.reset();
   st.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino));
-  std::optional<common::Digest> found;
+  std::optional<RememberedFile> found;
   if (st.step() && st.column_int(0) == id.size && st.column_int(1) == id.mtime_ns &&
       st.column_int(2) == id.ctime_ns) {
-    found = common::Digest::try_parse(st.column_text(3));
+    if (auto digest = common::Digest::try_parse(st.column_text(3))) {
+      const bool none = !st.is_null(4) && st.column_int(4) == id.size &&
+                        st.column_int(5) == id.mtime_ns && st.column_int(6) == id.ctime_ns;
+      found = RememberedFile{std::move(*digest), none};
+    }
   }
   st.reset();  // a statement left mid-step would hold its read snapshot open
   return found;
 }
 
-void FileHashMemo::store(std::span<const std::pair<FileIdentity, common::Digest>> entries) {
+void FileHashMemo::store(std::span<const std::pair<FileIdentity, RememberedFile>> entries) {
   if (entries.empty()) return;
   end_reads();
   snapshot::Transaction tx(*db_);
-  auto st = db_->prepare("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?, ?)");
-  for (const auto& [id, digest] : entries) {
-    st.reset();
-    st.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino)).bind(3, id.size);
-    st.bind(4, id.mtime_ns).bind(5, id.ctime_ns).bind(6, digest.str());
-    st.run();
+  auto hashes = db_->prepare(
+      "INSERT OR REPLACE INTO file_hashes (dev, ino, size, mtime_ns, ctime_ns, digest) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
+  auto none = db_->prepare("INSERT OR REPLACE INTO file_no_xattrs VALUES (?, ?, ?, ?, ?)");
+  auto some = db_->prepare("DELETE FROM file_no_xattrs WHERE dev = ? AND ino = ?");
+  for (const auto& [id, file] : entries) {
+    hashes.reset();
+    hashes.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino)).bind(3, id.size);
+    hashes.bind(4, id.mtime_ns).bind(5, id.ctime_ns).bind(6, file.content.str());
+    hashes.run();
+    snapshot::Statement& xattrs = file.no_layer_xattrs ? none : some;
+    xattrs.reset();
+    xattrs.bind(1, to_sql(id.dev)).bind(2, to_sql(id.ino));
+    if (file.no_layer_xattrs) xattrs.bind(3, id.size).bind(4, id.mtime_ns).bind(5, id.ctime_ns);
+    xattrs.run();
   }
   tx.commit();
 }

@@ -9,6 +9,13 @@
 // digest whose ctime is older than the moment hashing started minus one coarse tick
 // (`safe_to_remember`); such a file cannot change without getting a newer ctime.
 //
+// The memo also remembers whether the file had no xattrs that reach a layer, so that the walk
+// of an unchanged context need not list them (one llistxattr per file, issue 17). The same
+// argument holds: setxattr and removexattr change ctime, and a listing is remembered only under
+// the racy-clean rule above, timed from before the listing. That fact has a table of its own
+// (file_no_xattrs, keyed and checked by the same identity), so that the store stays usable by
+// a mybuild from before it (checksum_memo.cc).
+//
 // The database is its own file (default <state root>/builder/file-hashes.db), written through
 // snapshot::Database; the table is owned by this class. Not thread-safe: one thread looks up
 // and stores (the hashing itself runs on a pool, see file_checksum.h).
@@ -45,6 +52,14 @@ FileIdentity file_identity(const struct stat& st);
 bool safe_to_remember(const FileIdentity& id, int64_t started_ns);
 int64_t realtime_now_ns();
 
+// What the memo knows of a file with a given identity.
+struct RememberedFile {
+  common::Digest content;
+  // True when the file had no xattrs a layer keeps (builder/context/file_checksum.cc); false
+  // when it had some or it is not known (rows written before this was remembered).
+  bool no_layer_xattrs = false;
+};
+
 class FileHashMemo {
  public:
   // Opens or creates the memo database. Throws Error(kResource) naming the file.
@@ -53,10 +68,10 @@ class FileHashMemo {
   FileHashMemo(const FileHashMemo&) = delete;
   FileHashMemo& operator=(const FileHashMemo&) = delete;
 
-  // The remembered digest when every field of `id` matches; nullopt otherwise.
-  std::optional<common::Digest> lookup(const FileIdentity& id);
-  // Remembers digests in one transaction (replacing older entries for the same inode).
-  void store(std::span<const std::pair<FileIdentity, common::Digest>> entries);
+  // What is remembered when every field of `id` matches; nullopt otherwise.
+  std::optional<RememberedFile> lookup(const FileIdentity& id);
+  // Remembers files in one transaction (replacing older entries for the same inode).
+  void store(std::span<const std::pair<FileIdentity, RememberedFile>> entries);
 
   // Groups many lookups in one read transaction (much faster for 100,000 files).
   void begin_reads();

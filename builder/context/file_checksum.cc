@@ -37,6 +37,8 @@ struct Entry {
   // Only ever non-empty for files that have them, so that an ordinary file's record (and so
   // every existing cache key without them) is what it was before they counted.
   std::vector<std::pair<std::string, std::string>> xattrs;  // those that reach the layer
+  // A regular file's xattrs are listed only when the memo does not know it has none.
+  bool xattrs_listed = false;
   std::string hardlink_to;  // "<source index>:<path in source>" of an earlier link, in this copy
 };
 
@@ -116,6 +118,7 @@ class Batch {
 
  private:
   std::vector<Entry*> look_up();
+  void list_xattrs_of_hit(Entry& e, const Digest& content);
   void hash(const std::vector<Entry*>& jobs);
 
   const BuildContext& ctx_;
@@ -125,7 +128,8 @@ class Batch {
   ChecksumStats& stats_;
   std::vector<Entry> pending_;
   size_t source_ = 0;
-  std::map<std::pair<dev_t, ino_t>, std::string> first_names_;  // linked files only
+  std::map<std::pair<dev_t, ino_t>, std::string> first_names_;     // linked files only
+  std::vector<std::pair<FileIdentity, RememberedFile>> remember_;  // for the memo, per flush
 };
 
 // Memo lookups on this thread; the misses are returned as hashing jobs.
@@ -135,28 +139,52 @@ std::vector<Entry*> Batch::look_up() {
   for (Entry& e : pending_) {
     ++stats_.entries;
     if (e.type != 'f') continue;
-    if (memo_) e.content = memo_->lookup(file_identity(e.st));
-    if (e.content) {
-      ++stats_.memo_hits;
-    } else {
+    std::optional<RememberedFile> known;
+    if (memo_) known = memo_->lookup(file_identity(e.st));
+    if (!known) {
       jobs.push_back(&e);
+      continue;
+    }
+    ++stats_.memo_hits;
+    e.content = known->content;
+    if (known->no_layer_xattrs) {
+      e.xattrs_listed = true;  // none: a change would have moved the ctime
+    } else {
+      list_xattrs_of_hit(e, known->content);
     }
   }
   if (memo_) memo_->end_reads();
   return jobs;
 }
 
+// A hit the memo cannot vouch for has its xattrs listed; when it has none, the memo learns it
+// (rows written before the memo remembered xattrs heal on their first use).
+void Batch::list_xattrs_of_hit(Entry& e, const Digest& content) {
+  const int64_t started = realtime_now_ns();
+  e.xattrs = layer_xattrs_of(ctx_.host_path(e.host_rel));
+  e.xattrs_listed = true;
+  ++stats_.xattr_lists;
+  const FileIdentity id = file_identity(e.st);
+  if (e.xattrs.empty() && safe_to_remember(id, started)) {
+    remember_.emplace_back(id, RememberedFile{content, true});
+  }
+}
+
 // Hashes the misses on a small pool; remembers only digests that cannot be racy.
 void Batch::hash(const std::vector<Entry*>& jobs) {
   const unsigned threads =
       opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::optional<std::pair<FileIdentity, Digest>>> remember(jobs.size());
+  std::vector<std::optional<std::pair<FileIdentity, RememberedFile>>> remember(jobs.size());
   std::atomic<uint64_t> bytes{0};
   common::parallel_for(jobs.size(), threads, [&](size_t j) {
     if (opts_.cancel) opts_.cancel->check("checksumming the build context");
     Entry& e = *jobs[j];
     const std::filesystem::path host = ctx_.host_path(e.host_rel);
     const int64_t started = realtime_now_ns();
+    // Listed after `started` and before the identity is checked again, so what is remembered
+    // of them is timed as the content is.
+    if (!e.xattrs_listed) e.xattrs = layer_xattrs_of(host);
+    e.xattrs_listed = true;
     uint64_t n = 0;
     e.content = hash_file_content(host, &n);
     bytes += n;
@@ -169,16 +197,19 @@ void Batch::hash(const std::vector<Entry*>& jobs) {
                                              " changed while it was being checksummed; build "
                                              "again once nothing writes to it");
     }
-    if (safe_to_remember(before, started)) remember[j].emplace(before, *e.content);
+    if (safe_to_remember(before, started)) {
+      remember[j].emplace(before, RememberedFile{*e.content, e.xattrs.empty()});
+    }
   });
   stats_.files_hashed += jobs.size();
+  stats_.xattr_lists += jobs.size();  // every miss has them listed
   stats_.bytes_hashed += bytes.load();
   if (!memo_) return;
-  std::vector<std::pair<FileIdentity, Digest>> rows;
   for (auto& r : remember) {
-    if (r) rows.push_back(std::move(*r));
+    if (r) remember_.push_back(std::move(*r));
   }
-  memo_->store(rows);
+  memo_->store(remember_);
+  remember_.clear();
 }
 
 void Batch::flush() {
@@ -188,23 +219,34 @@ void Batch::flush() {
   pending_.clear();
 }
 
-void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               Batch& out);
+void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel, Batch& out,
+               int dir_fd = AT_FDCWD, const char* name = nullptr);
 
+// The entries are lstat'ed through the directory's fd: one path component to look up instead of
+// the whole path from / (that lookup was most of an unchanged context's walk). O_NOFOLLOW: the
+// directory was just lstat'ed as one; a symlink swapped in since is refused, not followed.
 void walk_dir(const BuildContext& ctx, const std::string& rel_in_source,
               const std::string& host_rel, Batch& out) {
   if (out.options().cancel) out.options().cancel->check("checksumming the build context");
+  const std::filesystem::path host = ctx.host_path(host_rel);
+  common::UniqueFd dir(::open(host.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) common::throw_errno("open", host.string());
   for (const std::string& name : ctx.list(host_rel)) {
-    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out);
+    add_entry(ctx, join_rel(rel_in_source, name), join_rel(host_rel, name), out, dir.get(),
+              name.c_str());
   }
 }
 
 // lstat's `host_rel` (sources were followed when resolved), then its contents when a directory.
-void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel,
-               Batch& out) {
+// `name` in `dir_fd` is the same entry, when the caller has its directory open.
+void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string host_rel, Batch& out,
+               int dir_fd, const char* name) {
   Entry e;
   const std::filesystem::path host = ctx.host_path(host_rel);
-  if (::lstat(host.c_str(), &e.st) != 0) common::throw_errno("lstat", host.string());
+  const char* at = name != nullptr ? name : host.c_str();
+  if (::fstatat(dir_fd, at, &e.st, AT_SYMLINK_NOFOLLOW) != 0) {
+    common::throw_errno("lstat", host.string());
+  }
   if (S_ISDIR(e.st.st_mode)) {
     e.type = 'd';
   } else if (S_ISLNK(e.st.st_mode)) {
@@ -217,8 +259,9 @@ void add_entry(const BuildContext& ctx, std::string rel_in_source, std::string h
   } else {
     e.type = 's';  // fifo, socket, device: copied as a node, no content
   }
-  // A symlink's xattrs are not written to a layer (snapshot/layer_writer.cc).
-  if (e.type != 'l') e.xattrs = layer_xattrs_of(host);
+  // A symlink's xattrs are not written to a layer (snapshot/layer_writer.cc). A regular file's
+  // wait for the memo (Batch::look_up).
+  if (e.type != 'l' && e.type != 'f') e.xattrs = layer_xattrs_of(host);
   e.rel_in_source = std::move(rel_in_source);
   e.host_rel = std::move(host_rel);
   const bool dir = e.type == 'd';

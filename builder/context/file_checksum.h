@@ -19,7 +19,8 @@
 // inode met earlier in the same copy, that earlier name (COPY keeps such files one inode).
 //
 // Speed: content hashes are remembered in a FileHashMemo by (dev, inode, size, mtime, ctime),
-// so an unchanged context is only lstat'ed; files to hash are read by a small thread pool.
+// with whether the file had xattrs that reach a layer, so an unchanged context is only
+// lstat'ed (no llistxattr per file); files to hash are read by a small thread pool.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,7 @@ struct ChecksumStats {
   uint64_t files_hashed = 0;  // regular files read (memo misses)
   uint64_t bytes_hashed = 0;  // bytes read to hash them
   uint64_t memo_hits = 0;
+  uint64_t xattr_lists = 0;  // regular files whose xattrs were listed (the memo did not know)
 };
 
 // The checksum of `sources` (from resolve_copy_sources) in `context`. `memo` may be null (no

@@ -93,6 +93,7 @@ TEST_F(FileChecksum, FileWrittenDuringTheSameTickIsNotRemembered) {
   ASSERT_EQ(::lstat((ctx_dir() / "fresh").c_str(), &st), 0);
   if (!safe_to_remember(file_identity(st), after_first)) {
     EXPECT_EQ(second.files_hashed, 1u);
+    EXPECT_EQ(second.xattr_lists, 1u);  // nor is "no xattrs": a setxattr in that tick could hide
   }
 }
 
@@ -194,6 +195,58 @@ TEST_F(FileChecksum, AChangedXattrIsAMiss) {
   ASSERT_EQ(::removexattr((ctx_dir() / "app/lib").c_str(), "user.origin"), 0);
   EXPECT_NE(a, on_dir);
   EXPECT_EQ(plain, sum({"app"}));
+}
+
+// Issue 17: a file the memo knows is not listed for xattrs again (one llistxattr per file was
+// a third of a no-op build), and an xattr set later is still seen (it moves the ctime).
+TEST_F(FileChecksum, TheMemoAnswersForXattrsUntilOneIsSet) {
+  let_ctimes_settle();
+  ChecksumStats first, second, changed;
+  const auto plain = sum({"app"}, &first);
+  EXPECT_EQ(sum({"app"}, &second), plain);
+  EXPECT_EQ(first.xattr_lists, 2u);
+  EXPECT_EQ(second.xattr_lists, 0u);
+  EXPECT_EQ(second.memo_hits, 2u);
+  const auto file = ctx_dir() / "app/main.c";
+  if (::setxattr(file.c_str(), "user.origin", "a", 1, 0) != 0) {
+    GTEST_SKIP() << "no user xattrs on this file system: " << std::strerror(errno);
+  }
+  const auto with = sum({"app"}, &changed);
+  EXPECT_NE(with, plain);
+  EXPECT_EQ(changed.files_hashed, 1u);
+  // Remembered as having xattrs: a hit, listed every time.
+  let_ctimes_settle();
+  sum({"app"});
+  ChecksumStats hit;
+  EXPECT_EQ(sum({"app"}, &hit), with);
+  EXPECT_EQ(hit.memo_hits, 2u);
+  EXPECT_EQ(hit.xattr_lists, 1u);
+  ASSERT_EQ(::removexattr(file.c_str(), "user.origin"), 0);
+  EXPECT_EQ(sum({"app"}), plain);
+}
+
+// Rows written before the memo remembered xattrs say "not known": those files are listed, and
+// the memo learns that they have none.
+TEST_F(FileChecksum, RowsThatDoNotKnowTheXattrsAreListedOnce) {
+  let_ctimes_settle();
+  sum({"app"});
+  struct stat st {};
+  ASSERT_EQ(::lstat((ctx_dir() / "app/main.c").c_str(), &st), 0);
+  {
+    FileHashMemo memo(memo_file());
+    auto known = memo.lookup(file_identity(st));
+    ASSERT_TRUE(known.has_value());
+    EXPECT_TRUE(known->no_layer_xattrs);
+    known->no_layer_xattrs = false;
+    const std::pair<FileIdentity, RememberedFile> row{file_identity(st), *known};
+    memo.store({&row, 1});
+  }
+  ChecksumStats healing, healed;
+  const auto a = sum({"app"}, &healing);
+  EXPECT_EQ(healing.files_hashed, 0u);
+  EXPECT_EQ(healing.xattr_lists, 1u);
+  EXPECT_EQ(sum({"app"}, &healed), a);
+  EXPECT_EQ(healed.xattr_lists, 0u);
 }
 
 TEST_F(FileChecksum, LinkingTwoFilesIsAMiss) {

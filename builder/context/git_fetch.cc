@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "builder/context/git_api.h"
 #include "builder/context/git_http_auth.h"
 #include "builder/context/git_ssh_auth.h"
 #include "builder/context/git_submodules.h"
@@ -28,22 +29,23 @@ using common::ErrorKind;
 
 // git_libgit2_init is reference-counted and thread-safe: one per fetch.
 struct Libgit2 {
-  Libgit2() { git_libgit2_init(); }
-  ~Libgit2() { git_libgit2_shutdown(); }
+  Libgit2() { git_api().libgit2_init(); }
+  ~Libgit2() { git_api().libgit2_shutdown(); }
   Libgit2(const Libgit2&) = delete;
   Libgit2& operator=(const Libgit2&) = delete;
 };
 
-template <typename T, void (*Free)(T*)>
 struct GitFree {
-  void operator()(T* p) const { Free(p); }
+  void operator()(git_repository* p) const { git_api().repository_free(p); }
+  void operator()(git_remote* p) const { git_api().remote_free(p); }
+  void operator()(git_object* p) const { git_api().object_free(p); }
 };
-using RepoPtr = std::unique_ptr<git_repository, GitFree<git_repository, git_repository_free>>;
-using RemotePtr = std::unique_ptr<git_remote, GitFree<git_remote, git_remote_free>>;
-using ObjectPtr = std::unique_ptr<git_object, GitFree<git_object, git_object_free>>;
+using RepoPtr = std::unique_ptr<git_repository, GitFree>;
+using RemotePtr = std::unique_ptr<git_remote, GitFree>;
+using ObjectPtr = std::unique_ptr<git_object, GitFree>;
 
 std::string last_git_error() {
-  const git_error* e = git_error_last();
+  const git_error* e = git_api().error_last();
   return e != nullptr && e->message != nullptr ? e->message : "unknown libgit2 error";
 }
 
@@ -58,7 +60,7 @@ bool is_hex_id(const std::string& s, size_t min_len) {
 
 std::string oid_hex(const git_oid& oid) {
   char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, &oid);
+  git_api().oid_tostr(buf, sizeof buf, &oid);
   return buf;
 }
 
@@ -112,17 +114,17 @@ std::vector<RemoteRef> list_remote(git_remote* remote, FetchCalls& calls) {
   set_auth_callbacks(callbacks, calls);
   calls.http.asked = 0;  // each connection asks once; asked again, the login was refused
   const git_strarray headers = calls.header_array();
-  net_check(git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nullptr, &headers), calls,
-            "cannot reach " + src.remote);
+  net_check(git_api().remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nullptr, &headers),
+            calls, "cannot reach " + src.remote);
   const git_remote_head** heads = nullptr;
   size_t count = 0;
-  git_check(git_remote_ls(&heads, &count, remote), ErrorKind::kNetwork, src, "listing refs");
+  git_check(git_api().remote_ls(&heads, &count, remote), ErrorKind::kNetwork, src, "listing refs");
   std::vector<RemoteRef> refs;
   for (size_t i = 0; i < count; ++i) {
     refs.push_back({heads[i]->name, oid_hex(heads[i]->oid),
                     heads[i]->symref_target ? heads[i]->symref_target : ""});
   }
-  git_remote_disconnect(remote);
+  git_api().remote_disconnect(remote);
   return refs;
 }
 
@@ -178,7 +180,7 @@ void fetch_refspecs(git_remote* remote, const std::vector<std::string>& refspecs
   opts.callbacks.transfer_progress = stop_when_cancelled;
   calls.http.asked = 0;
   opts.custom_headers = calls.header_array();
-  const int rc = git_remote_fetch(remote, &array, &opts, nullptr);
+  const int rc = git_api().remote_fetch(remote, &array, &opts, nullptr);
   if (rc == GIT_EUSER) calls.cancel->check("fetching " + src.text);
   net_check(rc, calls, "fetching from " + src.remote);
 }
@@ -186,12 +188,12 @@ void fetch_refspecs(git_remote* remote, const std::vector<std::string>& refspecs
 // The commit `spec` names in the fetched repository, peeled through tags.
 std::optional<std::string> commit_of(git_repository* repo, const std::string& spec) {
   git_object* obj = nullptr;
-  if (git_revparse_single(&obj, repo, spec.c_str()) < 0) return std::nullopt;
+  if (git_api().revparse_single(&obj, repo, spec.c_str()) < 0) return std::nullopt;
   ObjectPtr owned(obj);
   git_object* peeled = nullptr;
-  if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) return std::nullopt;
+  if (git_api().object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) return std::nullopt;
   ObjectPtr peeled_owner(peeled);
-  return oid_hex(*git_object_id(peeled));
+  return oid_hex(*git_api().object_id(peeled));
 }
 
 // Checks `commit` out into the repository's work tree (temp/tree) and points HEAD at it: the
@@ -199,16 +201,16 @@ std::optional<std::string> commit_of(git_repository* repo, const std::string& sp
 void checkout_commit(git_repository* repo, const std::string& commit,
                      const std::optional<std::string>& branch, const GitSource& src) {
   git_object* obj = nullptr;
-  git_check(git_revparse_single(&obj, repo, commit.c_str()), ErrorKind::kInternal, src,
+  git_check(git_api().revparse_single(&obj, repo, commit.c_str()), ErrorKind::kInternal, src,
             "finding " + commit);
   ObjectPtr owned(obj);
   git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
   opts.checkout_strategy = GIT_CHECKOUT_FORCE;
-  const std::string workdir = git_repository_workdir(repo);
-  git_check(git_checkout_tree(repo, obj, &opts), ErrorKind::kResource, src,
+  const std::string workdir = git_api().repository_workdir(repo);
+  git_check(git_api().checkout_tree(repo, obj, &opts), ErrorKind::kResource, src,
             "checking out " + commit + " into " + workdir);
-  const int rc = branch ? git_repository_set_head(repo, branch->c_str())
-                        : git_repository_set_head_detached(repo, git_object_id(obj));
+  const int rc = branch ? git_api().repository_set_head(repo, branch->c_str())
+                        : git_api().repository_set_head_detached(repo, git_api().object_id(obj));
   git_check(rc, ErrorKind::kResource, src, "setting HEAD of " + workdir + " to " + commit);
 }
 
@@ -311,7 +313,7 @@ void remove_git_metadata(const std::filesystem::path& tree) {
 // A non-bare repository: the checkout is its work tree, where submodules are updated.
 RepoPtr init_repository(const std::filesystem::path& dir, const GitSource& src) {
   git_repository* raw_repo = nullptr;
-  git_check(git_repository_init(&raw_repo, dir.c_str(), 0), ErrorKind::kResource, src,
+  git_check(git_api().repository_init(&raw_repo, dir.c_str(), 0), ErrorKind::kResource, src,
             "creating a repository in " + dir.string());
   return RepoPtr(raw_repo);
 }
@@ -326,7 +328,7 @@ std::string fetch_into_store(const GitSource& src, const std::filesystem::path& 
   // Remote "origin" is the source: submodules with relative URLs resolve against it, and a kept
   // .git has it (without credentials) as a clone would.
   git_remote* raw_remote = nullptr;
-  git_check(git_remote_create(&raw_remote, repo.get(), "origin", src.remote.c_str()),
+  git_check(git_api().remote_create(&raw_remote, repo.get(), "origin", src.remote.c_str()),
             ErrorKind::kUsage, src, "bad remote " + src.remote);
   RemotePtr remote(raw_remote);
   std::optional<Resolved> resolved = resolve_ref(list_remote(remote.get(), calls), src.ref);

@@ -2,6 +2,7 @@
 
 #include <git2.h>
 
+#include "builder/context/git_api.h"
 #include "common/base64.h"
 #include "common/error.h"
 
@@ -57,7 +58,7 @@ bool look_up_git_login(GitHttpCredentialState& state) {
   } catch (const common::Error& e) {
     // Inside a libgit2 callback: the failure travels as libgit2's error, and fails the fetch.
     state.login_source = e.what();
-    git_error_set_str(GIT_ERROR_HTTP, e.what());
+    git_api().error_set_str(GIT_ERROR_HTTP, e.what());
     return false;
   }
   if (state.login) state.login_source = state.login->source;
@@ -70,15 +71,15 @@ int git_http_credentials(git_credential** out, unsigned int allowed_types,
                          GitHttpCredentialState& state) {
   if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) == 0) return GIT_PASSTHROUGH;
   if (state.asked++ > 0 || !state.secret.header.empty()) {
-    git_error_set_str(GIT_ERROR_HTTP, "the server refused the credentials");
+    git_api().error_set_str(GIT_ERROR_HTTP, "the server refused the credentials");
     return GIT_EAUTH;
   }
   if (!look_up_git_login(state)) {
-    git_error_set_str(GIT_ERROR_HTTP, "the server asks for credentials and none were given");
+    git_api().error_set_str(GIT_ERROR_HTTP, "the server asks for credentials and none were given");
     return GIT_EAUTH;
   }
-  return git_credential_userpass_plaintext_new(out, state.login->username.c_str(),
-                                               state.login->password.c_str());
+  return git_api().credential_userpass_plaintext_new(out, state.login->username.c_str(),
+                                                     state.login->password.c_str());
 }
 
 std::string git_auth_failure(const GitHttpCredentialState& state) {

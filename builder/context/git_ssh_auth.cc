@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "builder/context/git_api.h"
 #include "builder/ssh/key.h"
 #include "builder/ssh/wire.h"
 #include "common/error.h"
@@ -32,7 +33,7 @@ int git_ssh_sign(LIBSSH2_SESSION*, unsigned char** sig, size_t* sig_len, const u
     *sig_len = bare.size();
     return 0;
   } catch (const std::exception& e) {
-    git_error_set_str(GIT_ERROR_SSH, e.what());  // libssh2 fails the login; the message stays
+    git_api().error_set_str(GIT_ERROR_SSH, e.what());  // libssh2 fails the login; the message stays
     return -1;
   }
 }
@@ -58,22 +59,22 @@ int GitSshAuth::credential(git_credential** out, const char* username_from_url,
                            unsigned int allowed_types) {
   if ((allowed_types & GIT_CREDENTIAL_SSH_CUSTOM) != 0) return next_key(out, username_from_url);
   if ((allowed_types & GIT_CREDENTIAL_USERNAME) != 0) {
-    return git_credential_username_new(out, "git");  // BuildKit's user for ssh://host/repo
+    return git_api().credential_username_new(out, "git");  // BuildKit's user for ssh://host/repo
   }
   return GIT_PASSTHROUGH;
 }
 
 int GitSshAuth::next_key(git_credential** out, const char* username) {
   if (default_paths_ == nullptr) {
-    git_error_set_str(GIT_ERROR_SSH,
-                      "the server wants an ssh key: pass --ssh default=$SSH_AUTH_SOCK or "
-                      "--ssh default=KEYFILE");
+    git_api().error_set_str(GIT_ERROR_SSH,
+                            "the server wants an ssh key: pass --ssh default=$SSH_AUTH_SOCK or "
+                            "--ssh default=KEYFILE");
     return -1;
   }
   try {
     if (!signers_) signers_ = ssh::signers_of(ssh::open_agent_source("default", *default_paths_));
   } catch (const std::exception& e) {
-    git_error_set_str(GIT_ERROR_SSH, e.what());
+    git_api().error_set_str(GIT_ERROR_SSH, e.what());
     return -1;
   }
   if (next_ >= signers_->size()) {
@@ -84,16 +85,17 @@ int GitSshAuth::next_key(git_credential** out, const char* username) {
     const std::string hint = rsa ? "; RSA keys are offered as ssh-rsa (SHA-1) by libssh2 1.10, "
                                    "which OpenSSH 8.8 and later refuse: use an ed25519 key"
                                  : "";
-    git_error_set_str(GIT_ERROR_SSH, ("authentication refused: the server refused every key of "
-                                      "--ssh default (" +
-                                      std::to_string(signers_->size()) + " tried)" + hint)
-                                         .c_str());
+    git_api().error_set_str(GIT_ERROR_SSH,
+                            ("authentication refused: the server refused every key of "
+                             "--ssh default (" +
+                             std::to_string(signers_->size()) + " tried)" + hint)
+                                .c_str());
     return -1;
   }
   const ssh::SshSigner& signer = (*signers_)[next_++];
-  return git_credential_ssh_custom_new(out, username != nullptr ? username : "git",
-                                       signer.blob.data(), signer.blob.size(), git_ssh_sign,
-                                       const_cast<ssh::SshSigner*>(&signer));
+  return git_api().credential_ssh_custom_new(out, username != nullptr ? username : "git",
+                                             signer.blob.data(), signer.blob.size(), git_ssh_sign,
+                                             const_cast<ssh::SshSigner*>(&signer));
 }
 
 int GitSshAuth::certificate_check(git_cert* cert, int valid) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "builder/context/git_api.h"
 #include "common/error.h"
 
 namespace mybuild::builder {
@@ -12,14 +13,14 @@ using common::Error;
 using common::ErrorKind;
 
 struct SubmoduleFree {
-  void operator()(git_submodule* s) const { git_submodule_free(s); }
+  void operator()(git_submodule* s) const { git_api().submodule_free(s); }
 };
 struct SubmoduleRepoFree {
-  void operator()(git_repository* r) const { git_repository_free(r); }
+  void operator()(git_repository* r) const { git_api().repository_free(r); }
 };
 
 [[noreturn]] void submodule_failed(const GitSource& src, const std::string& what) {
-  const git_error* e = git_error_last();
+  const git_error* e = git_api().error_last();
   throw Error(ErrorKind::kNetwork, "git context " + src.text + ": " + what + ": " +
                                        (e != nullptr && e->message ? e->message : "failed"));
 }
@@ -31,12 +32,12 @@ int collect_submodule_name(git_submodule*, const char* name, void* payload) {
 
 // The URL .gitmodules gives, made absolute against the parent's origin ("../lib.git").
 std::string submodule_url(git_repository* repo, git_submodule* sm) {
-  const char* given = git_submodule_url(sm);
+  const char* given = git_api().submodule_url(sm);
   if (given == nullptr) return "";
   git_buf buf = GIT_BUF_INIT;
   std::string url = given;
-  if (git_submodule_resolve_url(&buf, repo, given) == 0) url = buf.ptr;
-  git_buf_dispose(&buf);
+  if (git_api().submodule_resolve_url(&buf, repo, given) == 0) url = buf.ptr;
+  git_api().buf_dispose(&buf);
   return url;
 }
 
@@ -49,12 +50,12 @@ void update_submodules_at(git_repository* repo, const GitSource& src,
                                            std::to_string(kMaxSubmoduleDepth) + " levels");
   }
   std::vector<std::string> names;
-  if (git_submodule_foreach(repo, collect_submodule_name, &names) < 0) {
+  if (git_api().submodule_foreach(repo, collect_submodule_name, &names) < 0) {
     submodule_failed(src, "listing submodules");
   }
   for (const std::string& name : names) {
     git_submodule* raw = nullptr;
-    if (git_submodule_lookup(&raw, repo, name.c_str()) < 0) {
+    if (git_api().submodule_lookup(&raw, repo, name.c_str()) < 0) {
       submodule_failed(src, "submodule " + name);
     }
     std::unique_ptr<git_submodule, SubmoduleFree> sm(raw);
@@ -67,11 +68,11 @@ void update_submodules_at(git_repository* repo, const GitSource& src,
     git_submodule_update_options opts = GIT_SUBMODULE_UPDATE_OPTIONS_INIT;
     opts.fetch_opts = fetch_options(url);
     opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_FORCE;
-    const int rc = git_submodule_update(sm.get(), 1, &opts);
+    const int rc = git_api().submodule_update(sm.get(), 1, &opts);
     if (rc == GIT_EUSER) cancel.check("fetching submodule " + name + " of " + src.text);
     if (rc < 0) submodule_failed(src, "fetching submodule " + name + " from " + url);
     git_repository* raw_sub = nullptr;
-    if (git_submodule_open(&raw_sub, sm.get()) < 0) {
+    if (git_api().submodule_open(&raw_sub, sm.get()) < 0) {
       submodule_failed(src, "opening submodule " + name);
     }
     std::unique_ptr<git_repository, SubmoduleRepoFree> sub(raw_sub);

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <vector>
 
+#include "builder/context/git_api.h"
 #include "builder/context/git_http_auth.h"
 #include "common/error.h"
 #include "common/temp_dir.h"
@@ -65,8 +66,8 @@ void trust_git_remote_cas(std::string_view remote) {
   std::ofstream(file, std::ios::binary) << bundle;
   static std::mutex mu;  // the setting is process-wide
   std::lock_guard lock(mu);
-  if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file.c_str(), nullptr) < 0) {
-    const git_error* e = git_error_last();
+  if (git_api().libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file.c_str(), nullptr) < 0) {
+    const git_error* e = git_api().error_last();
     throw common::Error(common::ErrorKind::kResource,
                         "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, " + file.string() +
                             "): " + (e != nullptr && e->message ? e->message : "failed"));

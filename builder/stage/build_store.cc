@@ -134,6 +134,7 @@ image::LayerRef BuildStore::write_diff(const std::string& key, const std::string
                                        const EarlierResult* earlier) {
   if (earlier) {
     if (auto spliced = write_spliced_diff(key, *earlier, options)) return *spliced;
+    common::TraceSpan refused("layer: not spliced, a full diff");  // a mark for --trace
   }
   std::filesystem::path upper, lower;
   with_snapshotter([&](snapshot::Snapshotter& s) {

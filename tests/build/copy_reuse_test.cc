@@ -12,6 +12,7 @@ namespace {
 
 constexpr const char* kCopyDir = "FROM busybox\nCOPY ctx/ /data/\n";
 constexpr const char* kReusedSpan = "(from the previous result)";
+constexpr const char* kSplicedSpan = "spliced from the previous result's layer";
 
 class CopyReuseBuild : public BuildTest {
  protected:
@@ -38,6 +39,9 @@ class CopyReuseBuild : public BuildTest {
     ASSERT_TRUE(reused.ok()) << reused.both();
     EXPECT_NE(read_file(trace).find(kReusedSpan), std::string::npos)
         << what << ": the COPY did not start from its previous result";
+    EXPECT_NE(read_file(trace).find(kSplicedSpan), std::string::npos)
+        << what << ": the layer was not spliced from the previous one";
+    EXPECT_EQ(read_file(trace).find("not spliced"), std::string::npos) << what;
     Ran full = build({"--no-cache", "-t", "app:full", "--trace", trace.string()});
     ASSERT_TRUE(full.ok()) << full.both();
     EXPECT_EQ(read_file(trace).find(kReusedSpan), std::string::npos) << "--no-cache reused";

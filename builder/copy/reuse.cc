@@ -185,13 +185,24 @@ std::optional<CopyManifest> load_copy_manifest(const std::filesystem::path& root
 void store_copy_manifest(const std::filesystem::path& root, const std::string& scope,
                          const CopyManifest& manifest) {
   const auto dir = root / "copy-reuse";
-  std::filesystem::create_directories(dir);
-  if (!manifest.complete) {
-    std::error_code ec;
-    std::filesystem::remove(dir / scope, ec);  // a stale one would still be valid, but older
-    return;
+  // The step is done: a manifest that cannot be written costs the next build its head start,
+  // never this build its result.
+  try {
+    std::filesystem::create_directories(dir);
+    if (manifest.complete) {
+      common::write_file_atomic(dir / scope, format_copy_manifest(manifest));
+    } else {
+      forget_copy_manifest(root, scope);  // an older one stays valid, but would seed from older
+    }
+  } catch (const std::exception& e) {
+    common::log::warn("COPY: recording what it copied in " + dir.string() + ": " + e.what());
   }
-  common::write_file_atomic(dir / scope, format_copy_manifest(manifest));
+}
+
+void forget_copy_manifest(const std::filesystem::path& root, const std::string& scope) {
+  std::error_code ec;
+  std::filesystem::remove(root / "copy-reuse" / scope, ec);
+  if (ec) common::log::debug("COPY reuse: removing manifest " + scope + ": " + ec.message());
 }
 
 bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest& manifest) {

@@ -91,8 +91,11 @@ class CopyRecorder {
 // Manifests live in <root>/copy-reuse/<scope>; load gives nullopt for none or an unreadable one.
 std::optional<CopyManifest> load_copy_manifest(const std::filesystem::path& root,
                                                const std::string& scope);
+// Logs, never throws: the step it records is done.
 void store_copy_manifest(const std::filesystem::path& root, const std::string& scope,
                          const CopyManifest& manifest);
+// Removes a manifest whose snapshot is gone (pruned): it can seed nothing any more.
+void forget_copy_manifest(const std::filesystem::path& root, const std::string& scope);
 
 // Whether `upper` (the earlier result's own dir) holds exactly manifest.tops at its root, none a
 // directory marked opaque: then nothing of the parent showed through where the copy wrote.

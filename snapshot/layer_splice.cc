@@ -74,6 +74,12 @@ bool opaque_dir(int fd) {
   return false;
 }
 
+// Opens directory `name` in `dirfd` (-1: none there); -1 when it is not a directory there.
+UniqueFd open_dir_or_none(int dirfd, const std::string& name) {
+  if (dirfd < 0) return UniqueFd();
+  return UniqueFd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
 class Splicer {
  public:
   Splicer(const EarlierLayer& earlier, common::Writer& out, const LayerOptions& options)
@@ -81,14 +87,14 @@ class Splicer {
         out_(out),
         cut_(out_),
         options_(options),
-        index_(index_tar_files(earlier.blob, earlier.size)),
-        earlier_root_(common::open_file(earlier.upper, O_RDONLY | O_DIRECTORY)) {
+        index_(index_tar_files(earlier.blob, earlier.size)) {
     options_.compression = Compression::kNone;
     options_.sink_hashes = true;
   }
 
-  // False when an entry cannot be written alike (layer_splice.h).
-  bool dir(int dirfd, const std::string& prefix) {
+  // False when an entry cannot be written alike (layer_splice.h). `earlier_dirfd` is the same
+  // directory in the earlier upper dir, or -1.
+  bool dir(int dirfd, int earlier_dirfd, const std::string& prefix) {
     for (const std::string& name : sorted_names(dirfd, prefix.empty() ? "." : prefix)) {
       const std::string path = prefix.empty() ? name : prefix + "/" + name;
       struct stat st {};
@@ -96,21 +102,25 @@ class Splicer {
         common::throw_errno("lstat", path);
       }
       if (S_ISCHR(st.st_mode) && st.st_rdev == 0) return false;  // a whiteout
-      if (S_ISREG(st.st_mode) && splice(path, st)) continue;
+      if (S_ISREG(st.st_mode) && splice(path, earlier_dirfd, name, st)) continue;
       if (S_ISREG(st.st_mode) && st.st_nlink > 1) return false;
+      flush_spliced();
       if (!run_) run_.emplace(cut_, options_);
       run_->add(path, dirfd, name.c_str(), st);
       if (!S_ISDIR(st.st_mode)) continue;
       UniqueFd child(
           ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!child) common::throw_errno("open", path);
-      if (opaque_dir(child.get()) || !dir(child.get(), path)) return false;
+      if (opaque_dir(child.get())) return false;
+      UniqueFd earlier_child = open_dir_or_none(earlier_dirfd, name);
+      if (!dir(child.get(), earlier_child.get(), path)) return false;
     }
     return true;
   }
 
   Layer finish() {
     end_run();
+    flush_spliced();
     out_.write(std::string(kTarTrailer, '\0'));
     Layer layer;
     layer.descriptor.media_type = std::string(layer_media_type(Compression::kNone));
@@ -120,17 +130,28 @@ class Splicer {
   }
 
  private:
+  static constexpr uint64_t kSpliceChunk = 8 << 20;
+
   // The earlier blob's entry for `path` when the file there is the same inode.
-  bool splice(const std::string& path, const struct stat& st) {
+  bool splice(const std::string& path, int earlier_dirfd, const std::string& name,
+              const struct stat& st) {
+    if (earlier_dirfd < 0) return false;
     auto it = index_.find(path);
     if (it == index_.end()) return false;
     struct stat then {};
-    if (::fstatat(earlier_root_.get(), path.c_str(), &then, AT_SYMLINK_NOFOLLOW) != 0 ||
+    if (::fstatat(earlier_dirfd, name.c_str(), &then, AT_SYMLINK_NOFOLLOW) != 0 ||
         then.st_ino != st.st_ino || then.st_dev != st.st_dev) {
       return false;
     }
     end_run();
-    copy_span(it->second, path);
+    // Entries next to each other in the earlier blob go out as one read and one write (most
+    // are: a directory's files follow each other there as here).
+    const TarSpan& span = it->second;
+    if (pending_.end != span.begin || pending_.end - pending_.begin >= kSpliceChunk) {
+      flush_spliced();
+      pending_.begin = span.begin;
+    }
+    pending_.end = span.end;
     return true;
   }
 
@@ -141,16 +162,17 @@ class Splicer {
     cut_.end_run();
   }
 
-  void copy_span(const TarSpan& span, const std::string& path) {
-    if (buffer_.empty()) buffer_.resize(common::kCopyBufferSize);
-    for (uint64_t at = span.begin; at < span.end;) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), span.end - at));
+  void flush_spliced() {
+    if (buffer_.empty()) buffer_.resize(kSpliceChunk);
+    for (uint64_t at = pending_.begin; at < pending_.end;) {
+      const auto want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), pending_.end - at));
       const ssize_t n = ::pread(earlier_.blob, buffer_.data(), want, static_cast<off_t>(at));
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) common::throw_errno("pread (earlier layer)", path, n < 0 ? errno : EIO);
+      if (n <= 0) common::throw_errno("pread", "the earlier layer", n < 0 ? errno : EIO);
       out_.write(std::string_view(buffer_.data(), static_cast<size_t>(n)));
       at += static_cast<uint64_t>(n);
     }
+    pending_ = TarSpan{};
   }
 
   const EarlierLayer& earlier_;
@@ -158,8 +180,8 @@ class Splicer {
   TrailerCut cut_;
   LayerOptions options_;
   std::unordered_map<std::string, TarSpan> index_;
-  UniqueFd earlier_root_;
   std::optional<LayerWriter> run_;
+  TarSpan pending_;  // spliced bytes not yet written
   std::vector<char> buffer_;
 };
 
@@ -171,7 +193,7 @@ std::unordered_map<std::string, TarSpan> index_tar_files(int fd, uint64_t size) 
   if (!a) throw Error(ErrorKind::kResource, "archive_read_new: out of memory");
   archive_read_support_format_tar(a.get());
   if (::lseek(fd, 0, SEEK_SET) != 0) common::throw_errno("lseek", "earlier layer");
-  if (archive_read_open_fd(a.get(), fd, 1 << 16) != ARCHIVE_OK) {
+  if (archive_read_open_fd(a.get(), fd, 4096) != ARCHIVE_OK) {
     throw Error(ErrorKind::kIntegrity, std::string("archive_read_open_fd (earlier layer): ") +
                                            archive_error_string(a.get()));
   }
@@ -205,9 +227,10 @@ std::optional<Layer> splice_overlay_upper(const std::filesystem::path& upper,
     return std::nullopt;
   }
   UniqueFd dir = common::open_file(upper, O_RDONLY | O_DIRECTORY);
+  UniqueFd earlier_dir = common::open_file(earlier.upper, O_RDONLY | O_DIRECTORY);
   Splicer splicer(earlier, out, options);
   try {
-    if (!splicer.dir(dir.get(), "")) return std::nullopt;
+    if (!splicer.dir(dir.get(), earlier_dir.get(), "")) return std::nullopt;
   } catch (Error& e) {
     e.add_context("splicing the layer of " + upper.string());
     throw;

@@ -137,6 +137,16 @@ TEST_F(CopyReuseInto, AChmodOfTheContextFileIsAChange) {
   EXPECT_EQ(stat_of(b / "data/a.txt").st_mode & 07777, 0600u);
 }
 
+TEST_F(CopyReuseInto, HardLinkedContextFilesStayOneInode) {
+  ASSERT_EQ(::link((ctx() / "src/a.txt").c_str(), (ctx() / "src/sub/a.hard").c_str()), 0);
+  CopyRecorder first;
+  const auto a = copy("a", &first);
+  CopyRecorder second(first.result(), a);
+  const auto b = copy("b", &second);
+  EXPECT_EQ(stat_of(b / "data/a.txt").st_ino, stat_of(b / "data/sub/a.hard").st_ino)
+      << "a full copy keeps the two names one inode; so must a copy from the earlier result";
+}
+
 TEST_F(CopyReuseInto, AnUpperDirWithOtherNamesIsNotUsable) {
   CopyRecorder first;
   const auto a = copy("a", &first);

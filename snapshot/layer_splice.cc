@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -74,6 +75,31 @@ bool opaque_dir(int fd) {
   return false;
 }
 
+// The earlier blob, mapped read-only. Blobs are never truncated or rewritten in place (a
+// removed one stays readable while mapped), so the mapping cannot fault.
+class MappedBlob {
+ public:
+  MappedBlob(int fd, uint64_t size) : size_(size) {
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) common::throw_errno("mmap", "the earlier layer blob");
+    data_ = static_cast<const char*>(p);
+    ::madvise(p, size, MADV_SEQUENTIAL);
+  }
+  ~MappedBlob() { ::munmap(const_cast<char*>(data_), size_); }
+  MappedBlob(const MappedBlob&) = delete;
+  MappedBlob& operator=(const MappedBlob&) = delete;
+  std::string_view bytes(uint64_t at, uint64_t n) const {
+    if (at > size_ || n > size_ - at) {
+      throw Error(ErrorKind::kIntegrity, "layer splice: an entry beyond the earlier blob's end");
+    }
+    return {data_ + at, static_cast<size_t>(n)};
+  }
+
+ private:
+  const char* data_ = nullptr;
+  uint64_t size_;
+};
+
 // Opens directory `name` in `dirfd` (-1: none there); -1 when it is not a directory there.
 UniqueFd open_dir_or_none(int dirfd, const std::string& name) {
   if (dirfd < 0) return UniqueFd();
@@ -87,7 +113,8 @@ class Splicer {
         out_(out),
         cut_(out_),
         options_(options),
-        index_(index_tar_files(earlier.blob, earlier.size)) {
+        index_(index_tar_files(earlier.blob, earlier.size)),
+        blob_(earlier.blob, earlier.size) {
     options_.compression = Compression::kNone;
     options_.sink_hashes = true;
   }
@@ -162,15 +189,11 @@ class Splicer {
     cut_.end_run();
   }
 
+  // Writes the pending bytes straight from the mapped earlier blob: the content writer hashes
+  // them (on the other core) and writes them, with no copy into a buffer first.
   void flush_spliced() {
-    if (buffer_.empty()) buffer_.resize(kSpliceChunk);
-    for (uint64_t at = pending_.begin; at < pending_.end;) {
-      const auto want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), pending_.end - at));
-      const ssize_t n = ::pread(earlier_.blob, buffer_.data(), want, static_cast<off_t>(at));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) common::throw_errno("pread", "the earlier layer", n < 0 ? errno : EIO);
-      out_.write(std::string_view(buffer_.data(), static_cast<size_t>(n)));
-      at += static_cast<uint64_t>(n);
+    for (uint64_t at = pending_.begin; at < pending_.end; at += kSpliceChunk) {
+      out_.write(blob_.bytes(at, std::min<uint64_t>(kSpliceChunk, pending_.end - at)));
     }
     pending_ = TarSpan{};
   }
@@ -182,7 +205,7 @@ class Splicer {
   std::unordered_map<std::string, TarSpan> index_;
   std::optional<LayerWriter> run_;
   TarSpan pending_;  // spliced bytes not yet written
-  std::vector<char> buffer_;
+  MappedBlob blob_;
 };
 
 }  // namespace

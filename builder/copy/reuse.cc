@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "builder/context/checksum_memo.h"
 #include "common/digest.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -134,8 +135,12 @@ bool same_context_file(const CopiedFile& then, const std::string& src, const str
          then.uid == now.st_uid && then.gid == now.st_gid;
 }
 
+CopyRecorder::CopyRecorder() : started_ns_(realtime_now_ns()) {}
+
 CopyRecorder::CopyRecorder(CopyManifest earlier, std::filesystem::path earlier_upper)
-    : earlier_(std::move(earlier)), earlier_upper_(std::move(earlier_upper)) {}
+    : earlier_(std::move(earlier)),
+      earlier_upper_(std::move(earlier_upper)),
+      started_ns_(realtime_now_ns()) {}
 
 std::optional<std::filesystem::path> CopyRecorder::earlier(const std::string& src,
                                                            const std::string& dst,
@@ -149,6 +154,10 @@ std::optional<std::filesystem::path> CopyRecorder::earlier(const std::string& sr
 void CopyRecorder::copied(const std::string& src, const std::string& dst, const struct stat& st) {
   if (!plain_path(src) || !plain_path(dst)) {
     now_.complete = false;
+    return;
+  }
+  if (!safe_to_remember(file_identity(st), started_ns_)) {
+    now_.files.erase(dst);  // copied again next time
     return;
   }
   CopiedFile f{src,

@@ -67,9 +67,11 @@ bool same_context_file(const CopiedFile& then, const std::string& src, const str
 
 // Given to copy_into (CopyOptions::recorder): records what the copy writes, and with an earlier
 // manifest offers the earlier copy of each unchanged file.
+// A file is recorded only when its ctime is a coarse clock tick older than the copy's start
+// (checksum_memo.h's racy-clean rule): a later write then always shows as a newer ctime.
 class CopyRecorder {
  public:
-  CopyRecorder() = default;  // records only
+  CopyRecorder();  // records only
   CopyRecorder(CopyManifest earlier, std::filesystem::path earlier_upper);
 
   // The earlier copy of `dst` when context file `src` (lstat `st`) is unchanged since it.
@@ -86,6 +88,7 @@ class CopyRecorder {
   std::optional<CopyManifest> earlier_;
   std::filesystem::path earlier_upper_;
   CopyManifest now_;
+  int64_t started_ns_;
 };
 
 // Manifests live in <root>/copy-reuse/<scope>; load gives nullopt for none or an unreadable one.

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "builder/context/test_util.h"
 #include "builder/copy/into.h"
 #include "common/io.h"
@@ -73,7 +76,10 @@ class CopyReuseInto : public ::testing::Test {
     testing::write(ctx() / "src/a.txt", "alpha", 0640);
     testing::write(ctx() / "src/sub/b.txt", "bravo");
     testing::write(ctx() / "src/c.txt", "charlie", 0755);
+    settle();
   }
+  // Files are recorded only once their ctime is a coarse tick old (racy clean, reuse.h).
+  static void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(30)); }
   std::filesystem::path ctx() const { return dir_.path() / "ctx"; }
 
   std::filesystem::path copy(const std::string& name, CopyRecorder* recorder) {
@@ -106,6 +112,7 @@ TEST_F(CopyReuseInto, LinksUnchangedFilesAndCopiesChangedOnes) {
   ASSERT_TRUE(earlier_upper_usable(a, first.result()));
 
   testing::write(ctx() / "src/c.txt", "charlie changed", 0755);
+  settle();
   CopyRecorder second(first.result(), a);
   const auto b = copy("b", &second);
   const auto fresh = copy("fresh", nullptr);
@@ -139,12 +146,22 @@ TEST_F(CopyReuseInto, AChmodOfTheContextFileIsAChange) {
 
 TEST_F(CopyReuseInto, HardLinkedContextFilesStayOneInode) {
   ASSERT_EQ(::link((ctx() / "src/a.txt").c_str(), (ctx() / "src/sub/a.hard").c_str()), 0);
+  settle();
   CopyRecorder first;
   const auto a = copy("a", &first);
   CopyRecorder second(first.result(), a);
   const auto b = copy("b", &second);
   EXPECT_EQ(stat_of(b / "data/a.txt").st_ino, stat_of(b / "data/sub/a.hard").st_ino)
       << "a full copy keeps the two names one inode; so must a copy from the earlier result";
+}
+
+TEST_F(CopyReuseInto, AFileChangedSinceTheCopyStartedIsNotRecorded) {
+  CopyRecorder recorder;
+  testing::write(ctx() / "src/a.txt", "written while the copy runs");
+  copy("a", &recorder);
+  EXPECT_EQ(recorder.result().files.count("data/a.txt"), 0u)
+      << "a second write in the same clock tick would keep its ctime";
+  EXPECT_EQ(recorder.result().files.count("data/c.txt"), 1u);
 }
 
 TEST_F(CopyReuseInto, AnUpperDirWithOtherNamesIsNotUsable) {

@@ -80,6 +80,7 @@ class Copier {
       const mode_t mode =
           opts_.chmod && opts_.chmod->octal() ? *opts_.chmod->octal() : kDefaultDirMode;
       if (::mkdir(host.c_str(), 0700) != 0) common::throw_errno("mkdir", "/" + at);
+      if (opts_.recorder) opts_.recorder->created(at);
       change_owner(host, opts_.owner.uid, opts_.owner.gid, "/" + at);
       if (::chmod(host.c_str(), mode) != 0) common::throw_errno("chmod", "/" + at);
       ++stats_.dirs;
@@ -100,6 +101,7 @@ class Copier {
     const auto to = dest(dst);
     const bool exists = !in_new_dir && ::lstat(to.c_str(), &tst) == 0;
     if (!exists && !in_new_dir && errno != ENOENT) common::throw_errno("lstat", "/" + dst);
+    if (!exists && opts_.recorder) opts_.recorder->created(dst);
     if (S_ISDIR(st.st_mode)) {
       copy_directory(src, dst, st, exists ? &tst : nullptr, top);
       return;
@@ -119,7 +121,8 @@ class Copier {
           return;
         }
       }
-      copy_file(from, to, dst, st);
+      if (!link_earlier(src, dst, st)) copy_file(from, to, dst, st);
+      if (opts_.recorder) opts_.recorder->copied(src, dst, st);
       ++stats_.files;
       return;
     } else if (S_ISLNK(st.st_mode)) {
@@ -157,6 +160,18 @@ class Copier {
     } else {
       apply_metadata(st, ctx_->host_path(src), dst);
     }
+  }
+
+  // An unchanged file's copy in the earlier result of the same COPY, hard-linked (reuse.h).
+  bool link_earlier(const std::string& src, const std::string& dst, const struct stat& st) {
+    if (!opts_.recorder) return false;
+    const auto earlier = opts_.recorder->earlier(src, dst, st);
+    if (!earlier) return false;
+    if (::link(earlier->c_str(), dest(dst).c_str()) != 0) {
+      common::throw_errno("link", earlier->string() + " -> /" + dst);
+    }
+    ++stats_.linked_files;
+    return true;
   }
 
   // A regular file: data, then owner, xattrs, mode and times, all through the open

@@ -30,6 +30,7 @@
 
 #include "builder/context/root.h"
 #include "builder/copy/chmod.h"
+#include "builder/copy/reuse.h"
 #include "builder/copy/sources.h"
 #include "builder/copy/user_lookup.h"
 
@@ -42,12 +43,16 @@ struct CopyOptions {
   // without --chown keeps the archive's owners, as BuildKit's unpack does); the parents the
   // copy creates still get `owner`.
   bool keep_owner = false;
+  // Records each regular file and each entry made at the destination root (reuse.h); with an
+  // earlier result, an unchanged context file is hard-linked from its earlier copy instead.
+  CopyRecorder* recorder = nullptr;
 };
 
 struct CopyStats {
   uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0;
   uint64_t bytes = 0;
   uint64_t reflinked_files = 0;
+  uint64_t linked_files = 0;  // hard-linked from the earlier result (CopyOptions::recorder)
 };
 
 // Copies `sources` (from resolve_copy_sources on `context`, `source_count_as_written` of them

@@ -87,6 +87,22 @@ std::vector<SourceChecksum> checksum_copy_sources(BuildSession& session, const C
   return out;
 }
 
+std::optional<CopyRecorder> earlier_copy_result(BuildSession& session, const std::string& scope) {
+  if (session.store.dir_format() != snapshot::DirFormat::kOverlayLayer) return std::nullopt;
+  std::optional<CopyManifest> manifest = load_copy_manifest(session.store.root(), scope);
+  if (!manifest) return std::nullopt;
+  std::filesystem::path upper;
+  const bool committed = session.store.with_snapshotter([&](snapshot::Snapshotter& s) {
+    auto info = s.stat(manifest->snapshot);
+    if (!info || info->kind != snapshot::SnapshotKind::kCommitted) return false;
+    upper = s.dir(manifest->snapshot);
+    return true;
+  });
+  if (!committed) forget_copy_manifest(session.store.root(), scope);
+  if (!committed || !earlier_upper_usable(upper, *manifest)) return std::nullopt;
+  return CopyRecorder(std::move(*manifest), upper);
+}
+
 Owner resolve_linked_owner(BuildSession& session, const std::vector<image::LayerRef>& layers,
                            const std::string& chown) {
   // BuildKit looks names up in the empty layer and fails; numbers behave the same in both.
@@ -101,8 +117,9 @@ Owner resolve_linked_owner(BuildSession& session, const std::vector<image::Layer
 
 void copy_to_layer(const std::filesystem::path& rootfs, const CopyPlan& plan,
                    const BuildContext& context, std::span<const CopySource> sources,
-                   const std::optional<Owner>& linked_owner) {
+                   const std::optional<Owner>& linked_owner, CopyRecorder* recorder) {
   CopyOptions options;
+  options.recorder = recorder;
   if (linked_owner) {
     options.owner = *linked_owner;
   } else if (!plan.chown.empty()) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "builder/copy/plan.h"
+#include "builder/copy/reuse.h"
 #include "builder/copy/sources.h"
 #include "builder/copy/tree.h"
 #include "image/layer_ref.h"
@@ -25,10 +26,15 @@ std::vector<SourceChecksum> checksum_copy_sources(BuildSession& session, const C
 Owner resolve_linked_owner(BuildSession& session, const std::vector<image::LayerRef>& layers,
                            const std::string& chown);
 
+// The previous result of the COPY `scope` (copy_reuse_scope) when it can seed this one: its
+// manifest is stored, its snapshot committed, and its upper dir holds only what the copy made.
+std::optional<CopyRecorder> earlier_copy_result(BuildSession& session, const std::string& scope);
+
 // Copies `sources` of `context` to plan.dest inside `rootfs`, as the step's action. The owner
-// is `linked_owner` when given, else --chown resolved against `rootfs`, else 0:0.
+// is `linked_owner` when given, else --chown resolved against `rootfs`, else 0:0. `recorder`,
+// when given, sees every file copied and may offer earlier copies (reuse.h).
 void copy_to_layer(const std::filesystem::path& rootfs, const CopyPlan& plan,
                    const BuildContext& context, std::span<const CopySource> sources,
-                   const std::optional<Owner>& linked_owner);
+                   const std::optional<Owner>& linked_owner, CopyRecorder* recorder = nullptr);
 
 }  // namespace mybuild::builder

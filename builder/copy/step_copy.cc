@@ -6,6 +6,7 @@
 #include "builder/copy/filter.h"
 #include "builder/copy/layer.h"
 #include "builder/copy/plan.h"
+#include "builder/copy/reuse.h"
 #include "builder/copy/tree.h"
 #include "builder/stage/stage_builder.h"
 #include "common/error.h"
@@ -63,11 +64,41 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
     effects.linked_owner = resolve_linked_owner(s_, state_.layers, plan.chown);
   }
   StepInputs in{.inputs = copy_cache_inputs(plan, effects),
-                .independent_of_parent = plan.link_layer};
+                .independent_of_parent = plan.link_layer,
+                .on_miss = {}};
+  // A miss of a plain COPY records what it copied, and starts from the previous result of the
+  // same COPY when there is one (reuse.h); --no-cache records without starting from it.
+  std::string scope;
+  std::optional<CopyRecorder> recorder;
+  auto copy_files = [&](const std::filesystem::path& root, const StepId&) {
+    copy_to_layer(root, plan, tree.context(), narrowed.sources, effects.linked_owner,
+                  recorder ? &*recorder : nullptr);
+  };
+  if (copy_reusable(plan, tree.is_build_context(), narrowed.sources)) {
+    in.on_miss = [&](const nlohmann::json& inputs) -> std::optional<Seed> {
+      scope = copy_reuse_scope(inputs);
+      recorder = no_cache_ ? std::nullopt : earlier_copy_result(s_, scope);
+      if (!recorder) {
+        recorder.emplace();
+        return std::nullopt;
+      }
+      const CopyManifest& earlier = recorder->earlier_manifest();
+      return Seed{copy_files, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
+    };
+  }
   layer_step(step, copy, std::move(in), plan.created_by,
-             [&](const std::filesystem::path& rootfs, const StepId&) {
-               copy_to_layer(rootfs, plan, tree.context(), narrowed.sources, effects.linked_owner);
+             [&](const std::filesystem::path& rootfs, const StepId& id) {
+               if (recorder && recorder->seeded()) recorder.emplace();  // seeding failed
+               copy_files(rootfs, id);
              });
+  if (recorder) {
+    recorder->result().snapshot = state_.chain;
+    if (s_.layer_options.compression == snapshot::Compression::kNone && !state_.layers.empty()) {
+      recorder->result().layer = state_.layers.back().blob.digest.str();
+    }
+    recorder->result().source_date_epoch = s_.layer_options.source_date_epoch;
+    store_copy_manifest(s_.store.root(), scope, recorder->result());
+  }
 }
 
 void StageBuilder::do_workdir(const parser::Workdir& workdir) {
@@ -80,11 +111,12 @@ void StageBuilder::do_workdir(const parser::Workdir& workdir) {
   }
   StepId step{s_.next_step(), step_name(plan.created_by)};
   const std::string user = state_.config.config.user;
-  layer_step(step, workdir,
-             StepInputs{.inputs = std::move(plan.inputs), .independent_of_parent = false},
-             plan.created_by, [&](const std::filesystem::path& rootfs, const StepId&) {
-               make_workdir(rootfs, plan.path, user);
-             });
+  layer_step(
+      step, workdir,
+      StepInputs{.inputs = std::move(plan.inputs), .independent_of_parent = false, .on_miss = {}},
+      plan.created_by, [&](const std::filesystem::path& rootfs, const StepId&) {
+        make_workdir(rootfs, plan.path, user);
+      });
 }
 
 }  // namespace mybuild::builder

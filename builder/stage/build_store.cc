@@ -1,5 +1,7 @@
 #include "builder/stage/build_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -7,8 +9,10 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/temp_dir.h"
+#include "common/trace.h"
 #include "snapshot/diff.h"
 #include "snapshot/extract.h"
+#include "snapshot/layer_splice.h"
 
 namespace mybuild::builder {
 
@@ -95,8 +99,43 @@ std::string BuildStore::ensure_snapshot(const std::vector<image::LayerRef>& laye
   return chain;
 }
 
+std::optional<image::LayerRef> BuildStore::write_spliced_diff(
+    const std::string& key, const EarlierResult& earlier, const snapshot::LayerOptions& options) {
+  if (format_ != snapshot::DirFormat::kOverlayLayer || earlier.layer.empty()) return std::nullopt;
+  const common::Digest blob_digest = common::Digest::parse(earlier.layer);
+  snapshot::EarlierLayer from;
+  from.source_date_epoch = earlier.source_date_epoch;
+  std::filesystem::path upper;
+  const bool committed = with_snapshotter([&](snapshot::Snapshotter& s) {
+    upper = s.dir(key);
+    auto info = s.stat(earlier.snapshot);
+    if (!info || info->kind != snapshot::SnapshotKind::kCommitted) return false;
+    from.upper = s.dir(earlier.snapshot);
+    return true;
+  });
+  if (!committed || !content_.contains(blob_digest)) return std::nullopt;
+  common::UniqueFd blob = common::open_file(content_.blob_path(blob_digest), O_RDONLY);
+  struct stat st {};
+  if (::fstat(blob.get(), &st) != 0) common::throw_errno("fstat", earlier.layer);
+  from.blob = blob.get();
+  from.size = static_cast<uint64_t>(st.st_size);
+  common::TraceSpan span("layer: spliced from the previous result's layer");
+  auto writer = content_.writer("layer of " + key);
+  std::optional<snapshot::Layer> layer =
+      snapshot::splice_overlay_upper(upper, from, *writer, options);
+  if (!layer) return std::nullopt;  // the writer goes uncommitted: nothing stored
+  layer->diff_id = writer->commit(layer->descriptor.size);
+  layer->descriptor.digest = layer->diff_id;
+  return image::LayerRef{layer->descriptor, layer->diff_id};
+}
+
 image::LayerRef BuildStore::write_diff(const std::string& key, const std::string& parent,
-                                       const snapshot::LayerOptions& options) {
+                                       const snapshot::LayerOptions& options,
+                                       const EarlierResult* earlier) {
+  if (earlier) {
+    if (auto spliced = write_spliced_diff(key, *earlier, options)) return *spliced;
+    common::TraceSpan refused("layer: not spliced, a full diff");  // a mark for --trace
+  }
   std::filesystem::path upper, lower;
   with_snapshotter([&](snapshot::Snapshotter& s) {
     upper = s.dir(key);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ namespace mybuild::builder {
 // chain(parent, diff_id); the parent of the first layer is "".
 std::string chain_id(const std::string& parent_chain, const common::Digest& diff_id);
 std::string chain_id_of(const std::vector<image::LayerRef>& layers);
+
+// An earlier result a new snapshot's files were hard-linked from (builder/copy/reuse.h): its
+// layer's bytes can then make most of the new layer (snapshot/layer_splice.h).
+struct EarlierResult {
+  std::string snapshot;                      // committed snapshot name
+  std::string layer;                         // its uncompressed layer blob's digest
+  std::optional<int64_t> source_date_epoch;  // the layer was written with
+};
 
 class BuildStore {
  public:
@@ -68,14 +77,21 @@ class BuildStore {
   // Writes the diff of active snapshot `key` over `parent` as a layer blob. A step that changed
   // nothing still gets its (empty) layer: BuildKit commits RUN, COPY, ADD and WORKDIR with a
   // layer whatever the diff (the 32-byte gzip sha256:4f4fb700... in many images).
+  // With `earlier`, an uncompressed layer is spliced from the earlier one where it can be.
   image::LayerRef write_diff(const std::string& key, const std::string& parent,
-                             const snapshot::LayerOptions& options);
+                             const snapshot::LayerOptions& options,
+                             const EarlierResult* earlier = nullptr);
 
   // Commits active `key` as the snapshot of `chain` (or drops it when that snapshot exists
   // already: the same content came from elsewhere first).
   void commit_snapshot(const std::string& key, const std::string& chain);
 
  private:
+  // write_diff from the earlier layer's bytes; nullopt where a splice cannot (layer_splice.h).
+  std::optional<image::LayerRef> write_spliced_diff(const std::string& key,
+                                                    const EarlierResult& earlier,
+                                                    const snapshot::LayerOptions& options);
+
   std::filesystem::path root_;
   SnapshotsInUse in_use_;  // before the snapshotter: prune removes none while this is held
   snapshot::ContentStore content_;

@@ -29,11 +29,21 @@ class StageBuilder {
   // One filesystem-changing step after the cache lookup missed: `act` gets the mounted rootfs
   // of a fresh snapshot over the current state and changes it.
   using Action = std::function<void(const std::filesystem::path& rootfs, const StepId& step)>;
+  // An action on a new snapshot's own directory, hard-linking from an earlier result.
+  struct Seed {
+    Action act;
+    EarlierResult earlier;
+  };
   struct StepInputs {
     nlohmann::json inputs = nlohmann::json::object();  // name -> value, for key and explanation
     // COPY --link: the step runs on an empty snapshot and its key leaves the parent out, so
     // its layer is reused on any base; the layer is then stacked on the current state.
     bool independent_of_parent = false;
+    // Called on a miss with the step's complete inputs. A COPY that may start from its previous
+    // result (builder/copy/reuse.h) returns an action that fills the new snapshot's own,
+    // unmounted directory (overlay's upper dir) instead of `act`, and that result, whose layer
+    // then makes most of the new one; nothing: `act` as usual.
+    std::function<std::optional<Seed>(const nlohmann::json& inputs)> on_miss;
   };
   void layer_step(const StepId& step, const parser::InstructionCommon& where, StepInputs inputs,
                   const std::string& created_by, const Action& act);
@@ -41,6 +51,10 @@ class StageBuilder {
   // layer (nothing when the step changed no file) and the committed snapshot.
   std::optional<image::LayerRef> run_in_snapshot(const std::string& parent, const Action& act,
                                                  const StepId& step);
+  // The same with an action on the snapshot's own directory, unmounted (StepInputs::on_miss).
+  // False when it failed short of cancellation: the caller then runs the step as usual.
+  bool run_on_upper(const std::string& parent, const Seed& seed, const StepId& step,
+                    std::optional<image::LayerRef>& layer);
 
   void dispatch(const parser::Instruction& instruction);
   void run_onbuild_triggers();

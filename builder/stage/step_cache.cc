@@ -8,6 +8,7 @@
 #include "builder/stage/history_text.h"
 #include "builder/stage/stage_builder.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/time.h"
 #include "common/trace.h"
 #include "snapshot/mount_guard.h"
@@ -102,6 +103,33 @@ std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& 
   return layer;
 }
 
+bool StageBuilder::run_on_upper(const std::string& parent, const Seed& seed, const StepId& step,
+                                std::optional<image::LayerRef>& layer) {
+  try {
+    ScopedSnapshot snap(s_.store, "step", parent);
+    const std::filesystem::path dir =
+        s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); });
+    {
+      common::TraceSpan span(action_trace_name_ + " (from the previous result)");
+      seed.act(dir, step);
+    }
+    s_.cancel.check("build");
+    {
+      common::TraceSpan span("diff: tar, digest, write layer");
+      layer = s_.store.write_diff(snap.key(), parent, s_.layer_options, &seed.earlier);
+    }
+    common::TraceSpan span("commit snapshot");
+    if (layer) snap.commit(chain_id(parent, layer->diff_id));
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kCancelled) throw;
+    common::log::warn(std::string("starting from the previous result failed (") + e.what() +
+                      "): running the step in full");
+    layer.reset();
+    return false;
+  }
+}
+
 void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommon& where,
                               StepInputs in, const std::string& created_by, const Action& act) {
   prepare_span_.reset();
@@ -154,7 +182,12 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
       common::TraceSpan span("parent snapshot");
       parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
     }
-    std::optional<image::LayerRef> layer = run_in_snapshot(parent, act, step);
+    std::optional<image::LayerRef> layer;
+    std::optional<Seed> seeded;
+    if (in.on_miss) seeded = in.on_miss(in.inputs);
+    if (!seeded || !run_on_upper(parent, *seeded, step, layer)) {
+      layer = run_in_snapshot(parent, act, step);
+    }
     CacheRecord record;
     record.key = key;
     record.layer = layer;

@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 
 #include <charconv>
+#include <fstream>
 
 #include "builder/context/checksum_memo.h"
 #include "common/digest.h"
@@ -212,6 +213,25 @@ void forget_copy_manifest(const std::filesystem::path& root, const std::string& 
   std::error_code ec;
   std::filesystem::remove(root / "copy-reuse" / scope, ec);
   if (ec) common::log::debug("COPY reuse: removing manifest " + scope + ": " + ec.message());
+}
+
+size_t forget_orphan_copy_manifests(const std::filesystem::path& root,
+                                    const std::function<bool(const std::string&)>& committed) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root / "copy-reuse", ec)) {
+    // The snapshot is named on the line after the magic; the files below need not be read.
+    std::ifstream in(entry.path());
+    std::string magic, line;
+    std::getline(in, magic);
+    std::getline(in, line);
+    std::string_view rest = line;
+    const bool names_one = magic == kManifestMagic && take_field(rest, ' ') == "snapshot";
+    if (names_one && !rest.empty() && committed(std::string(rest))) continue;
+    std::error_code rm;
+    if (std::filesystem::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
 }
 
 bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest& manifest) {

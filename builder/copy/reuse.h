@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -99,6 +100,10 @@ void store_copy_manifest(const std::filesystem::path& root, const std::string& s
                          const CopyManifest& manifest);
 // Removes a manifest whose snapshot is gone (pruned): it can seed nothing any more.
 void forget_copy_manifest(const std::filesystem::path& root, const std::string& scope);
+// Prune's sweep, while it holds the snapshots lock: removes every manifest (and any stray file)
+// whose snapshot `committed` does not name. Returns how many went.
+size_t forget_orphan_copy_manifests(const std::filesystem::path& root,
+                                    const std::function<bool(const std::string&)>& committed);
 
 // Whether `upper` (the earlier result's own dir) holds exactly manifest.tops at its root, none a
 // directory marked opaque: then nothing of the parent showed through where the copy wrote.

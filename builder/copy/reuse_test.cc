@@ -50,6 +50,26 @@ TEST(CopyManifestText, RoundTrips) {
   EXPECT_FALSE(parse_copy_manifest("mybuild-copy-manifest 1\nsnapshot x\nfile 1 2\ta\tb\n"));
 }
 
+TEST(CopyManifestSweep, RemovesManifestsWhoseSnapshotIsGone) {
+  common::TempDir root("copy-reuse-sweep-");
+  CopyManifest kept, pruned;
+  kept.snapshot = "sha256:kept";
+  pruned.snapshot = "sha256:pruned";
+  store_copy_manifest(root.path(), "scope-a", kept);
+  store_copy_manifest(root.path(), "scope-b", pruned);
+  common::write_file_atomic(root.path() / "copy-reuse" / "stray", "not a manifest\n");
+  const size_t removed = forget_orphan_copy_manifests(
+      root.path(), [](const std::string& name) { return name == "sha256:kept"; });
+  EXPECT_EQ(removed, 2u);
+  EXPECT_TRUE(load_copy_manifest(root.path(), "scope-a"));
+  EXPECT_FALSE(load_copy_manifest(root.path(), "scope-b"));
+  EXPECT_FALSE(std::filesystem::exists(root.path() / "copy-reuse" / "stray"));
+  // A store that never recorded a COPY has no directory: nothing to do.
+  common::TempDir empty("copy-reuse-sweep-");
+  EXPECT_EQ(forget_orphan_copy_manifests(empty.path(), [](const std::string&) { return false; }),
+            0u);
+}
+
 TEST(CopyReusable, OnlyPlainCopiesOfTheContext) {
   CopyPlan plan;
   plan.op = "COPY";

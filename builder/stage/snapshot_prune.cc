@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "builder/copy/reuse.h"
 #include "builder/stage/build_inputs.h"
 #include "builder/stage/build_store.h"
 #include "common/error.h"
@@ -89,8 +90,15 @@ SnapshotPruneResult prune_snapshots(const std::filesystem::path& root, bool dry_
       progress = true;
     }
   }
+  std::set<std::string> kept;
   for (const auto& s : all) {
-    if (s.kind == snapshot::SnapshotKind::kCommitted && !gone.count(s.name)) ++result.kept;
+    if (s.kind == snapshot::SnapshotKind::kCommitted && !gone.count(s.name)) kept.insert(s.name);
+  }
+  result.kept = static_cast<int64_t>(kept.size());
+  // A COPY's record of what it wrote seeds the next such COPY from its snapshot: it goes with it.
+  if (!dry_run) {
+    forget_orphan_copy_manifests(root,
+                                 [&kept](const std::string& name) { return kept.count(name) > 0; });
   }
   return result;
 }

@@ -32,6 +32,19 @@ libs_of() {
   ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
 }
 
+# The libraries mybuild opens itself on first use (dlopen, so a no-op build does not load them):
+# ldd does not list them. Keep in step with registry/curl_api.cc and builder/context/git_api.cc.
+dlopened="libcurl.so.4 libgit2.so.1.5"
+dlopened_paths=""
+for soname in $dlopened; do
+  path=$(ldconfig -p | awk -v n="$soname" '$1 == n && /x86-64|x86_64|aarch64|AArch64/ { print $NF; exit }')
+  [ -n "$path" ] || {
+    echo "$0: $soname not installed (deps/build.txt)" >&2
+    exit 1
+  }
+  dlopened_paths="$dlopened_paths $path"
+done
+
 put "$mybuild" /usr/local/bin/mybuild
 for tool in newuidmap newgidmap slirp4netns; do
   path=$(command -v "$tool") || {
@@ -40,9 +53,13 @@ for tool in newuidmap newgidmap slirp4netns; do
   }
   put "$path" "/usr/bin/$tool"
 done
-for bin in "$root/usr/local/bin/mybuild" "$root/usr/bin/newuidmap" "$root/usr/bin/slirp4netns"; do
-  libs_of "$bin"
-done | sort -u | while read -r lib; do
+{
+  for bin in "$root/usr/local/bin/mybuild" "$root/usr/bin/newuidmap" "$root/usr/bin/slirp4netns" \
+    $dlopened_paths; do
+    libs_of "$bin"
+  done
+  for path in $dlopened_paths; do echo "$path"; done
+} | sort -u | while read -r lib; do
   put "$lib" "$lib"
 done
 put /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

@@ -7,7 +7,9 @@
 // comes from the kernel's coarse clock, so a write in the same clock tick as an earlier
 // hashing leaves it unchanged (git's "racy clean" problem). Callers therefore only remember a
 // digest whose ctime is older than the moment hashing started minus one coarse tick
-// (`safe_to_remember`); such a file cannot change without getting a newer ctime.
+// (`safe_to_remember`); such a file cannot change without getting a newer ctime. That moment
+// is read from the coarse clock itself (realtime_now_ns): the fine clock ran ahead of inode
+// ctimes by more than a tick here.
 //
 // The memo also remembers whether the file had no xattrs that reach a layer, so that the walk
 // of an unchanged context need not list them (one llistxattr per file, issue 17). The same
@@ -50,7 +52,7 @@ FileIdentity file_identity(const struct stat& st);
 // Whether a digest of a file with identity `id`, whose reading started at `started_ns`
 // (CLOCK_REALTIME), may be remembered: see the racy-clean note above.
 bool safe_to_remember(const FileIdentity& id, int64_t started_ns);
-int64_t realtime_now_ns();
+int64_t realtime_now_ns();  // CLOCK_REALTIME_COARSE, the clock of inode times
 
 // What the memo knows of a file with a given identity.
 struct RememberedFile {

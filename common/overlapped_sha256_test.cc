@@ -30,6 +30,23 @@ TEST(OverlappedSha256, SameDigestAsSha256ForSmallAndLargeChunks) {
   EXPECT_EQ(overlapped.finish(), plain.finish());
 }
 
+// More chunks than the ring has slots, chunks larger than a slot (split), and small ones after
+// the worker has started (queued behind the big ones, never hashed ahead of them).
+TEST(OverlappedSha256, RingKeepsTheOrderOfManyChunks) {
+  OverlappedSha256 overlapped;
+  Sha256 plain;
+  for (int i = 0; i < 24; ++i) {
+    const size_t size = i % 3 == 0   ? OverlappedSha256::kSlotSize * 2 + 5
+                        : i % 3 == 1 ? 7
+                                     : OverlappedSha256::kOverlapMin + 1;
+    const std::string p = pattern(size, static_cast<char>('a' + i));
+    overlapped.update(p);
+    plain.update(p);
+  }
+  EXPECT_EQ(overlapped.bytes(), plain.bytes());
+  EXPECT_EQ(overlapped.finish(), plain.finish());
+}
+
 TEST(OverlappedSha256, ErrorBesideIsRethrownAfterTheHash) {
   const std::string big = pattern(1 << 20, 'x');
   OverlappedSha256 h;

@@ -64,7 +64,7 @@ class ContentWriter : public common::Writer {
   friend class ContentStore;
   ContentWriter(std::filesystem::path layout, std::filesystem::path ingest, std::string ref);
   void discard() noexcept;
-  void start_writeback() noexcept;
+  void write_behind();
 
   std::filesystem::path layout_;
   std::filesystem::path ingest_;
@@ -73,6 +73,7 @@ class ContentWriter : public common::Writer {
   std::filesystem::path named_;  // set when the temp file has a name (fallback or mid-commit)
   common::OverlappedSha256 hash_;
   uint64_t writeback_from_ = 0;  // bytes before this offset have been handed to the disk
+  uint64_t dropped_to_ = 0;      // bytes before this offset are on the disk, out of the cache
   bool done_ = false;
 };
 

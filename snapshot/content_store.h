@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,8 @@ class ContentWriter : public common::Writer {
   ContentWriter(std::filesystem::path layout, std::filesystem::path ingest, std::string ref);
   void discard() noexcept;
   void write_behind();
+  void start_flush();
+  int wait_flush() noexcept;  // the errno of the flush in flight (0: none, or it worked)
 
   std::filesystem::path layout_;
   std::filesystem::path ingest_;
@@ -74,6 +77,8 @@ class ContentWriter : public common::Writer {
   common::OverlappedSha256 hash_;
   uint64_t writeback_from_ = 0;  // bytes before this offset have been handed to the disk
   uint64_t dropped_to_ = 0;      // bytes before this offset are on the disk, out of the cache
+  uint64_t flushed_to_ = 0;      // an fdatasync started once this much was on the disk
+  std::future<int> flushing_;    // that fdatasync, on a thread of its own: its errno or 0
   bool done_ = false;
 };
 

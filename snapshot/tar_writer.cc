@@ -141,8 +141,7 @@ void TarWriter::write_data(std::string_view data) {
 void TarWriter::add_file(const TarEntry& entry, common::Reader& content) {
   add(entry);
   // One buffer for every file, not zeroed: a fresh zeroed 256 KiB vector per file was a memset
-  // of 1.2 GB for a 5,000-file COPY. Reads of a whole buffer pass the BufferedWriter below
-  // unbuffered (common/io.h), so a big file's bytes are not copied once more on the way.
+  // of 1.2 GB for a 5,000-file COPY.
   if (!buffer_) buffer_ = std::make_unique<common::CopyBuffer>(kFileChunk);
   const std::span<char> buf = buffer_->span();
   int64_t left = entry.size;

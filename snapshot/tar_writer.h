@@ -58,8 +58,8 @@ class TarWriter {
   void finish();
 
  private:
-  // The read size of add_file: BufferedWriter's size, so whole chunks go past its copy.
-  static constexpr size_t kFileChunk = common::BufferedWriter::kBufferSize;
+  // The read size of add_file: a read(2) per megabyte of a big file.
+  static constexpr size_t kFileChunk = 1 << 20;
 
   static la_ssize_t on_write(archive*, void* self, const void* buf, size_t n);
   [[noreturn]] void fail(const std::string& what);

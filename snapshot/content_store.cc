@@ -162,8 +162,9 @@ void ContentWriter::start_flush() {
     flushing_ = std::async(std::launch::async,
                            [fd = fd_.get()] { return ::fdatasync(fd) == 0 ? 0 : errno; });
     flushed_to_ = dropped_to_;
-  } catch (const std::system_error&) {
-    // No thread to be had: commit's fsync does all of it.
+  } catch (const std::system_error& e) {
+    common::log::debug("no thread for an early fdatasync of " + ref_ + " (" + e.what() +
+                       "): commit's fsync does all of it");
   }
 }
 

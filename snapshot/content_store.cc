@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <random>
 #include <system_error>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "snapshot/blob_write_behind.h"
 
 namespace mybuild::snapshot {
 namespace {
@@ -88,7 +88,7 @@ ContentWriter::~ContentWriter() {
 }
 
 void ContentWriter::discard() noexcept {
-  (void)wait_flush();  // its thread uses fd_
+  behind_.reset();  // its thread uses fd_
   if (!named_.empty()) ::unlink(named_.c_str());
   named_.clear();
   fd_.reset();
@@ -110,20 +110,13 @@ void ContentWriter::write(std::string_view data) {
   }
 }
 
-// Write-behind and drop-behind (issue 17). Every kWritebackStep bytes, asks the kernel to
-// start writing the step just written to the disk, so that commit's fsync waits for the last
-// steps only, not the whole blob. Then waits until the step kWritebackLag steps back is on the
-// disk and drops its (now clean) pages from the page cache: a blob is read again only by a push
-// or an unpack, while the pages it frees are what the next steps' writes reuse. Without it,
-// every byte of a large blob went into a page never used before, and in this VM (and with any
-// memory balloon that hands free pages back to the host) touching fresh memory made writing a
-// 1 GiB layer 3-4 s instead of under one (perf: copy_folio_from_iter_atomic, 61% of samples).
-// It also keeps a big layer from flooding the cache with dirty pages other processes pay for.
-// A file system without sync_file_range (EINVAL, ESPIPE, ENOSYS) just gets the fsync; a write
-// error the wait reports is thrown here, since it is consumed and fsync would not see it again.
+// Every kWritebackStep bytes, asks the kernel to start writing the step just written to the
+// disk (without waiting), and hands the rest to a BlobWriteBehind (blob_write_behind.h: waits on
+// its own thread, drops the written pages from the cache, fdatasyncs as the blob grows), so that
+// commit's fsync waits for the last steps only. A file system without sync_file_range (EINVAL,
+// ESPIPE, ENOSYS), or a process without a thread to spare, just gets the fsync.
 void ContentWriter::write_behind() {
   constexpr uint64_t kWritebackStep = 8 << 20;
-  constexpr uint64_t kWritebackLag = 4 * kWritebackStep;
   const uint64_t written = hash_.bytes();
   if (written - writeback_from_ < kWritebackStep) return;
   if (::sync_file_range(fd_.get(), static_cast<off64_t>(writeback_from_),
@@ -132,43 +125,22 @@ void ContentWriter::write_behind() {
     return;  // no write-behind on this file system: leave it all to the fsync
   }
   writeback_from_ = written;
-  if (written - dropped_to_ <= kWritebackLag) return;
-  const uint64_t upto = written - kWritebackLag;
-  const auto from = static_cast<off64_t>(dropped_to_);
-  const auto len = static_cast<off64_t>(upto - dropped_to_);
-  if (::sync_file_range(
-          fd_.get(), from, len,
-          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
-    common::throw_errno("sync_file_range", "ingest of " + ref_);
+  if (!behind_ && !no_behind_) {
+    try {
+      behind_ = std::make_unique<BlobWriteBehind>(fd_.get());
+    } catch (const std::system_error& e) {
+      no_behind_ = true;
+      common::log::debug("no thread to write " + ref_ + " behind (" + e.what() +
+                         "): commit's fsync does all of it");
+    }
   }
-  (void)::posix_fadvise(fd_.get(), from, len, POSIX_FADV_DONTNEED);  // a hint; clean pages
-  dropped_to_ = upto;
-  start_flush();
-}
-
-// Every kFlushStep on the disk, an fdatasync on a thread of its own, beside the writes and the
-// hash: a disk (or a VM's host) with a write cache then empties it as the blob grows, and
-// commit's fsync waits for the last part only (issue 17: that fsync was 0.5 s of a 1 GiB layer
-// here, all of it the host flushing its cache). A flush still running is not waited for.
-void ContentWriter::start_flush() {
-  constexpr uint64_t kFlushStep = 128 << 20;
-  if (flushing_.valid() &&
-      flushing_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-    // Its error is thrown here: the kernel reports a write error once per open file.
-    if (int err = wait_flush()) common::throw_errno("fdatasync", "ingest of " + ref_, err);
-  }
-  if (flushing_.valid() || dropped_to_ - flushed_to_ < kFlushStep) return;
-  try {
-    flushing_ = std::async(std::launch::async,
-                           [fd = fd_.get()] { return ::fdatasync(fd) == 0 ? 0 : errno; });
-    flushed_to_ = dropped_to_;
-  } catch (const std::system_error& e) {
-    common::log::debug("no thread for an early fdatasync of " + ref_ + " (" + e.what() +
-                       "): commit's fsync does all of it");
+  std::string_view call;
+  if (behind_) {
+    if (int err = behind_->written(written, call)) {
+      common::throw_errno(call, "ingest of " + ref_, err);
+    }
   }
 }
-
-int ContentWriter::wait_flush() noexcept { return flushing_.valid() ? flushing_.get() : 0; }
 
 Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> expected) {
   if (done_) throw Error(ErrorKind::kInternal, "commit twice (ingest of " + ref_ + ")");
@@ -202,7 +174,11 @@ Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> 
     return actual;
   }
   try {
-    if (int err = wait_flush()) common::throw_errno("fdatasync", "ingest of " + ref_, err);
+    std::string_view call;
+    if (int err = behind_ ? behind_->finish(call) : 0) {
+      common::throw_errno(call, "ingest of " + ref_, err);
+    }
+    behind_.reset();
     if (::fsync(fd_.get()) != 0) common::throw_errno("fsync", "ingest of " + ref_);
     if (named_.empty()) {
       named_ = ingest_ / unique_name(".commit");

@@ -24,7 +24,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +45,8 @@ struct BlobInfo {
   int64_t size = 0;
 };
 
+class BlobWriteBehind;  // blob_write_behind.h
+
 class ContentWriter : public common::Writer {
  public:
   ContentWriter(const ContentWriter&) = delete;
@@ -66,8 +67,6 @@ class ContentWriter : public common::Writer {
   ContentWriter(std::filesystem::path layout, std::filesystem::path ingest, std::string ref);
   void discard() noexcept;
   void write_behind();
-  void start_flush();
-  int wait_flush() noexcept;  // the errno of the flush in flight (0: none, or it worked)
 
   std::filesystem::path layout_;
   std::filesystem::path ingest_;
@@ -76,9 +75,8 @@ class ContentWriter : public common::Writer {
   std::filesystem::path named_;  // set when the temp file has a name (fallback or mid-commit)
   common::OverlappedSha256 hash_;
   uint64_t writeback_from_ = 0;  // bytes before this offset have been handed to the disk
-  uint64_t dropped_to_ = 0;      // bytes before this offset are on the disk, out of the cache
-  uint64_t flushed_to_ = 0;      // an fdatasync started once this much was on the disk
-  std::future<int> flushing_;    // that fdatasync, on a thread of its own: its errno or 0
+  std::unique_ptr<BlobWriteBehind> behind_;  // made by the first step written behind
+  bool no_behind_ = false;                   // no thread for it: commit's fsync does all
   bool done_ = false;
 };
 

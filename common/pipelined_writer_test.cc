@@ -6,14 +6,12 @@
 #include <string>
 #include <thread>
 
+#include "common/test_pattern.h"
+
 namespace mybuild::common {
 namespace {
 
-std::string pipeline_pattern(size_t n, char seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 7 % 253);
-  return s;
-}
+using testing::test_pattern;
 
 // Records the thread of each write too: the pipeline writes on its own thread.
 class RecordingWriter : public Writer {
@@ -35,7 +33,7 @@ TEST(PipelinedWriter, BytesArriveInOrderInWholeBuffers) {
   std::string expected;
   for (int i = 0; i < 40; ++i) {
     const size_t size = i % 4 == 0 ? 512 : i % 4 == 1 ? (3 << 20) + 11 : i % 4 == 2 ? 1 : 70000;
-    const std::string part = pipeline_pattern(size, static_cast<char>('A' + i));
+    const std::string part = test_pattern(size, static_cast<char>('A' + i));
     out.write(part);
     expected += part;
   }
@@ -73,7 +71,7 @@ class FailingWriter : public Writer {
 TEST(PipelinedWriter, FailureOfNextIsThrownAndNothingMoreIsWritten) {
   FailingWriter next;
   PipelinedWriter out(next);
-  const std::string mib = pipeline_pattern(PipelinedWriter::kBufferSize, 'm');
+  const std::string mib = test_pattern(PipelinedWriter::kBufferSize, 'm');
   EXPECT_THROW(
       {
         for (int i = 0; i < 16; ++i) out.write(mib);

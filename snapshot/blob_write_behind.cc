@@ -63,7 +63,11 @@ void BlobWriteBehind::step(uint64_t from, uint64_t to) {
     failed = "sync_file_range";
     err = errno;
   } else {
-    (void)::posix_fadvise(fd_, off, len, POSIX_FADV_DONTNEED);  // a hint; the pages are clean
+    if (to > kKeepCached) {  // a hint; the pages are clean
+      const uint64_t drop = std::max(from, kKeepCached);
+      (void)::posix_fadvise(fd_, static_cast<off64_t>(drop), static_cast<off64_t>(to - drop),
+                            POSIX_FADV_DONTNEED);
+    }
     if (to - flushed_ >= kFlushStep) {
       if (::fdatasync(fd_) != 0) {
         failed = "fdatasync";

@@ -5,19 +5,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/test_pattern.h"
+
 namespace mybuild::common {
 namespace {
 
-std::string pattern(size_t n, char seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 31 % 251);
-  return s;
-}
+using testing::test_pattern;
 
 TEST(OverlappedSha256, SameDigestAsSha256ForSmallAndLargeChunks) {
   // Small chunks go inline, large ones to the worker: the order of bytes must be kept.
-  const std::string parts[] = {pattern(10, 'a'), pattern(1 << 20, 'b'), pattern(512, 'c'),
-                               pattern(OverlappedSha256::kOverlapMin, 'd'), pattern(3, 'e')};
+  const std::string parts[] = {
+      test_pattern(10, 'a'), test_pattern(1 << 20, 'b'), test_pattern(512, 'c'),
+      test_pattern(OverlappedSha256::kOverlapMin, 'd'), test_pattern(3, 'e')};
   OverlappedSha256 overlapped;
   Sha256 plain;
   std::string written;
@@ -30,8 +29,25 @@ TEST(OverlappedSha256, SameDigestAsSha256ForSmallAndLargeChunks) {
   EXPECT_EQ(overlapped.finish(), plain.finish());
 }
 
+// More chunks than the ring has slots, chunks larger than a slot (split), and small ones after
+// the worker has started (queued behind the big ones, never hashed ahead of them).
+TEST(OverlappedSha256, RingKeepsTheOrderOfManyChunks) {
+  OverlappedSha256 overlapped;
+  Sha256 plain;
+  for (int i = 0; i < 24; ++i) {
+    const size_t size = i % 3 == 0   ? OverlappedSha256::kSlotSize * 2 + 5
+                        : i % 3 == 1 ? 7
+                                     : OverlappedSha256::kOverlapMin + 1;
+    const std::string p = test_pattern(size, static_cast<char>('a' + i));
+    overlapped.update(p);
+    plain.update(p);
+  }
+  EXPECT_EQ(overlapped.bytes(), plain.bytes());
+  EXPECT_EQ(overlapped.finish(), plain.finish());
+}
+
 TEST(OverlappedSha256, ErrorBesideIsRethrownAfterTheHash) {
-  const std::string big = pattern(1 << 20, 'x');
+  const std::string big = test_pattern(1 << 20, 'x');
   OverlappedSha256 h;
   EXPECT_THROW(h.update_beside(big, [] { throw std::runtime_error("disk full"); }),
                std::runtime_error);

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "snapshot/blob_write_behind.h"
 
 namespace mybuild::snapshot {
 namespace {
@@ -87,6 +88,7 @@ ContentWriter::~ContentWriter() {
 }
 
 void ContentWriter::discard() noexcept {
+  behind_.reset();  // its thread uses fd_
   if (!named_.empty()) ::unlink(named_.c_str());
   named_.clear();
   fd_.reset();
@@ -98,6 +100,7 @@ void ContentWriter::write(std::string_view data) {
   try {
     // The hash runs beside the write (two cores: a layer's bytes cost one pass, not two).
     hash_.update_beside(data, [&] { common::FdWriter(fd_.get()).write(data); });
+    write_behind();
   } catch (Error& e) {
     // A full disk shows here: name where the bytes were going, and free what was written now
     // rather than when the caller drops the writer (the writer is spent either way).
@@ -105,20 +108,38 @@ void ContentWriter::write(std::string_view data) {
     e.add_context("writing a blob in " + ingest_.string() + " (ingest of " + ref_ + ")");
     throw;
   }
-  start_writeback();
 }
 
-// Every kWritebackStep bytes, asks the kernel to start writing what came before to the disk
-// (without waiting), so that commit's fsync waits for the last step only, not the whole blob:
-// for a 327 MB layer that fsync was 0.3 s of a COPY (issue 17). Only a hint: a file system
-// without it (EINVAL, ESPIPE) still gets the fsync.
-void ContentWriter::start_writeback() noexcept {
+// Every kWritebackStep bytes, asks the kernel to start writing the step just written to the
+// disk (without waiting), and hands the rest to a BlobWriteBehind (blob_write_behind.h: waits on
+// its own thread, drops the written pages from the cache, fdatasyncs as the blob grows), so that
+// commit's fsync waits for the last steps only. A file system without sync_file_range (EINVAL,
+// ESPIPE, ENOSYS), or a process without a thread to spare, just gets the fsync.
+void ContentWriter::write_behind() {
   constexpr uint64_t kWritebackStep = 8 << 20;
   const uint64_t written = hash_.bytes();
   if (written - writeback_from_ < kWritebackStep) return;
-  (void)::sync_file_range(fd_.get(), static_cast<off64_t>(writeback_from_),
-                          static_cast<off64_t>(written - writeback_from_), SYNC_FILE_RANGE_WRITE);
+  if (::sync_file_range(fd_.get(), static_cast<off64_t>(writeback_from_),
+                        static_cast<off64_t>(written - writeback_from_),
+                        SYNC_FILE_RANGE_WRITE) != 0) {
+    return;  // no write-behind on this file system: leave it all to the fsync
+  }
   writeback_from_ = written;
+  if (!behind_ && !no_behind_) {
+    try {
+      behind_ = std::make_unique<BlobWriteBehind>(fd_.get());
+    } catch (const std::system_error& e) {
+      no_behind_ = true;
+      common::log::debug("no thread to write " + ref_ + " behind (" + e.what() +
+                         "): commit's fsync does all of it");
+    }
+  }
+  std::string_view call;
+  if (behind_) {
+    if (int err = behind_->written(written, call)) {
+      common::throw_errno(call, "ingest of " + ref_, err);
+    }
+  }
 }
 
 Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> expected) {
@@ -153,6 +174,11 @@ Digest ContentWriter::commit(std::optional<int64_t> size, std::optional<Digest> 
     return actual;
   }
   try {
+    std::string_view call;
+    if (int err = behind_ ? behind_->finish(call) : 0) {
+      common::throw_errno(call, "ingest of " + ref_, err);
+    }
+    behind_.reset();
     if (::fsync(fd_.get()) != 0) common::throw_errno("fsync", "ingest of " + ref_);
     if (named_.empty()) {
       named_ = ingest_ / unique_name(".commit");

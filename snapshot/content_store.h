@@ -45,6 +45,8 @@ struct BlobInfo {
   int64_t size = 0;
 };
 
+class BlobWriteBehind;  // blob_write_behind.h
+
 class ContentWriter : public common::Writer {
  public:
   ContentWriter(const ContentWriter&) = delete;
@@ -64,7 +66,7 @@ class ContentWriter : public common::Writer {
   friend class ContentStore;
   ContentWriter(std::filesystem::path layout, std::filesystem::path ingest, std::string ref);
   void discard() noexcept;
-  void start_writeback() noexcept;
+  void write_behind();
 
   std::filesystem::path layout_;
   std::filesystem::path ingest_;
@@ -73,6 +75,8 @@ class ContentWriter : public common::Writer {
   std::filesystem::path named_;  // set when the temp file has a name (fallback or mid-commit)
   common::OverlappedSha256 hash_;
   uint64_t writeback_from_ = 0;  // bytes before this offset have been handed to the disk
+  std::unique_ptr<BlobWriteBehind> behind_;  // made by the first step written behind
+  bool no_behind_ = false;                   // no thread for it: commit's fsync does all
   bool done_ = false;
 };
 

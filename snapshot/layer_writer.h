@@ -27,6 +27,7 @@
 #include "common/descriptor.h"
 #include "common/digest.h"
 #include "common/io.h"
+#include "common/pipelined_writer.h"
 #include "snapshot/compression.h"
 #include "snapshot/tar_writer.h"
 
@@ -77,8 +78,10 @@ class LayerWriter {
   TarEntry marker_entry(std::string path) const;
 
   LayerOptions options_;
-  common::BufferedWriter buffered_;  // tar headers are 512 bytes: one write(2) each otherwise
-  common::DigestingWriter blob_;     // hashes compressed output (uncompressed: blob == tar)
+  // Tar headers are 512 bytes (one write(2) each otherwise), and the blob is written on the
+  // pipeline's thread while the next files are read.
+  common::PipelinedWriter buffered_;
+  common::DigestingWriter blob_;  // hashes compressed output (uncompressed: blob == tar)
   std::unique_ptr<Compressor> compressor_;
   // Counts the tar's bytes and hashes them unless the sink does (LayerOptions::sink_hashes).
   class TarBytes : public common::Writer {

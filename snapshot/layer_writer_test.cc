@@ -4,13 +4,16 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/temp_dir.h"
 #include "snapshot/compression.h"
+#include "snapshot/content_store.h"
 #include "snapshot/layer_test_util.h"
 
 namespace mybuild::snapshot {
@@ -113,6 +116,44 @@ TEST(LayerWriter, SinkHashesLeavesTheDigestOutButNotABit) {
   const Layer compressed = write_tree_layer(a.path(), gzipped, o);
   EXPECT_EQ(compressed.diff_id, plain.diff_id);
   EXPECT_EQ(compressed.descriptor.digest, common::Digest::sha256_of(gzipped.str()));
+}
+
+// The build's path (BuildStore::write_diff): an uncompressed layer streamed into a content-store
+// writer that hashes it (ring of hash buffers, write-behind) holds the same bytes as the plain
+// path, for files at the sizes where tar blocks and read chunks (1 MiB) turn, a sparse file,
+// a hard link and xattrs.
+TEST(LayerWriter, ContentStoreSinkHoldsTheSameBytesForEveryFileShape) {
+  common::TempDir tree("layer-shapes-"), store_root("layer-store-");
+  const size_t sizes[] = {0, 1, 511, 512, 513, 1 << 20, (1 << 20) + 1, (9 << 20) + 3};
+  for (size_t size : sizes) {
+    std::string text(size, '\0');
+    for (size_t i = 0; i < size; ++i) text[i] = static_cast<char>((i * 131 + size) % 251);
+    write_text(tree.path() / ("f" + std::to_string(size)), text);
+  }
+  const fs::path sparse = tree.path() / "sparse";
+  write_text(sparse, "");
+  ASSERT_EQ(::truncate(sparse.c_str(), 4 << 20), 0);
+  { std::ofstream(sparse, std::ios::in | std::ios::out).seekp(2 << 20).put('x'); }
+  ASSERT_EQ(::link((tree.path() / "f513").c_str(), (tree.path() / "hard").c_str()), 0);
+  const bool xattrs = ::setxattr((tree.path() / "f1").c_str(), "user.shape", "v", 1, 0) == 0;
+  for (const auto& e : fs::directory_iterator(tree.path())) set_mtime(e.path(), 1700000000);
+
+  common::StringWriter plain;
+  const Layer reference = write(tree.path(), plain, Compression::kNone);
+  ContentStore store(store_root.path());
+  auto writer = store.writer("layer");
+  LayerOptions o;
+  o.compression = Compression::kNone;
+  o.sink_hashes = true;
+  const Layer sunk = write_tree_layer(tree.path(), *writer, o);
+  EXPECT_EQ(writer->commit(sunk.descriptor.size), reference.diff_id);
+  EXPECT_TRUE(store.read_small(reference.diff_id, 64 << 20) == plain.str());
+  const TarSummary s = read_layer(plain.str());
+  ASSERT_EQ(s.lines.size(), 10u);
+  EXPECT_NE(s.lines[8].find("hard=f513"), std::string::npos) << s.lines[8];  // f*, hard, sparse
+  if (xattrs) {
+    EXPECT_NE(plain.str().find("SCHILY.xattr.user.shape=v"), std::string::npos);
+  }
 }
 
 TEST(LayerWriter, EntriesSortedPerDirectoryWithLinksAndNoAtime) {

@@ -15,10 +15,12 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/copy_buffer.h"
 #include "common/io.h"
 
 namespace mybuild::snapshot {
@@ -56,6 +58,9 @@ class TarWriter {
   void finish();
 
  private:
+  // The read size of add_file: a read(2) per megabyte of a big file.
+  static constexpr size_t kFileChunk = 1 << 20;
+
   static la_ssize_t on_write(archive*, void* self, const void* buf, size_t n);
   [[noreturn]] void fail(const std::string& what);
 
@@ -64,6 +69,7 @@ class TarWriter {
   std::exception_ptr error_;
   std::string current_;  // path of the entry being written, for errors
   bool finished_ = false;
+  std::unique_ptr<common::CopyBuffer> buffer_;  // add_file's, made by the first file
 };
 
 }  // namespace mybuild::snapshot

@@ -296,7 +296,7 @@ void StageBuilder::do_run(const parser::Run& run) {
         }
         if (via.reason) throw Error(ErrorKind::kSandbox, "RUN for " + p.str() + ": " + *via.reason);
         auto stubs = run_process(s_, plan_, p, plan, mounts, from_keys, via.emulator, rootfs, id);
-        after_unmount_ = [stubs](const std::filesystem::path& upper) { stubs->prune_upper(upper); };
+        edit_upper_ = [stubs](const std::filesystem::path& upper) { stubs->prune_upper(upper); };
       });
 }
 

@@ -94,10 +94,10 @@ class StageBuilder {
   std::optional<common::TraceSpan> prepare_span_;
   std::string action_trace_name_;
   std::string last_time_;  // RFC 3339 time of the newest layer of this stage's image
-  // Set by a step's action: runs on the snapshot's own directory after it is unmounted and
-  // before the diff (RUN uses it to drop copied-up parents of its mount stubs).
-  std::function<void(const std::filesystem::path& snapshot_dir)>
-      after_unmount_;  // CMD given in this stage (ENTRYPOINT then keeps it)
+  // Set by a step's action: runs on an overlay snapshot's own (upper) directory once the step's
+  // processes are gone, before the unmount and the diff (RUN uses it to drop copied-up parents
+  // of its mount stubs).
+  std::function<void(const std::filesystem::path& snapshot_dir)> edit_upper_;
 };
 
 // BuildKit's default PATH for images that set none.

@@ -226,17 +226,24 @@ class Copier {
     // kernels since 5.19); sendfile copies between any two in the kernel; read/write is last.
     // What fails once is not tried again for the rest of the COPY: 5,000 files are 10,000
     // failing syscalls otherwise. Asking for one byte more than lstat saw ends a file that
-    // did not grow in one call.
-    const size_t ask = static_cast<size_t>(std::min<off_t>(st.st_size + 1, off_t{1} << 30));
+    // did not grow in one call. A kernel copy may also stop short (0 or a part, e.g. while the
+    // source's pages are being written); short of the size lstat saw, the rest goes through
+    // read/write, and a copy that still ends short is the file changing, never a layer with a
+    // cut file.
+    off_t total = 0;
+    bool kernel_copy = true;
     for (;;) {
+      const size_t ask =
+          static_cast<size_t>(std::clamp<off_t>(st.st_size + 1 - total, 1, off_t{1} << 30));
       ssize_t n = -1;
-      if (try_copy_range_) {
+      const bool by_kernel = kernel_copy && (try_copy_range_ || try_sendfile_);
+      if (by_kernel && try_copy_range_) {
         n = ::copy_file_range(in, nullptr, out, nullptr, ask, 0);
         if (n < 0 && unsupported(errno)) {
           try_copy_range_ = false;
           continue;
         }
-      } else if (try_sendfile_) {
+      } else if (by_kernel) {
         n = ::sendfile(out, in, nullptr, ask);
         if (n < 0 && unsupported(errno)) {
           try_sendfile_ = false;
@@ -249,7 +256,16 @@ class Copier {
         if (errno == EINTR) continue;
         common::throw_errno("copy", "/" + dst);
       }
-      if (n == 0 || ((try_copy_range_ || try_sendfile_) && static_cast<size_t>(n) < ask)) break;
+      total += n;
+      if (total >= st.st_size && (n == 0 || (by_kernel && static_cast<size_t>(n) < ask))) break;
+      if (n == 0 && !by_kernel) break;  // read/write saw the end before the size: it shrank
+      if (n == 0) kernel_copy = false;  // the kernel stopped short: read/write the rest
+    }
+    if (total != st.st_size) {
+      throw Error(ErrorKind::kIntegrity, "context file for /" + dst + " changed size while it " +
+                                             "was being copied (" + std::to_string(total) +
+                                             " bytes of " + std::to_string(st.st_size) +
+                                             "); build again once nothing writes to it");
     }
   }
 

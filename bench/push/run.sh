@@ -55,8 +55,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 results=$work/results  # lines: what binary seconds [rss_mib]
 
 for ((rep = 1; rep <= reps; rep++)); do
-  # The order alternates per repetition: the second build of a pair ran on pages the first had
-  # just freed, and its dd was up to 2 s faster for that alone.
+  # The order alternates per repetition: the dd of whichever build ran second of a pair was up
+  # to 2.4 s slower (the first one's gigabyte still being written back), whatever the binary.
   order=("${binaries[@]}")
   if (( rep % 2 == 0 )); then order=(); for ((i = ${#binaries[@]} - 1; i >= 0; i--)); do order+=("${binaries[$i]}"); done; fi
   for b in "${order[@]}"; do

@@ -23,6 +23,16 @@ uint64_t copy_stream(Reader& from, Writer& to) {
   }
 }
 
+size_t read_up_to(Reader& from, std::span<char> buf) {
+  size_t got = 0;
+  while (got < buf.size()) {
+    const size_t n = from.read(buf.subspan(got));
+    if (n == 0) break;
+    got += n;
+  }
+  return got;
+}
+
 std::string read_all(Reader& from, size_t max_bytes) {
   std::string out;
   char buf[64 * 1024];

@@ -38,6 +38,9 @@ inline constexpr size_t kCopyBufferSize = 256 * 1024;
 uint64_t copy_stream(Reader& from, Writer& to);
 // Reads the whole stream into a string, failing (kResource) past max_bytes; for small JSON only.
 std::string read_all(Reader& from, size_t max_bytes);
+// Fills `buf` from `from` until it is full or the stream ends (read() may return less than
+// asked); returns the bytes read.
+size_t read_up_to(Reader& from, std::span<char> buf);
 
 class FdReader : public Reader {
  public:

@@ -21,12 +21,7 @@ void ReadAhead::finish() {
 
 bool ReadAhead::fill(std::vector<char>& chunk) {
   chunk.resize(kChunk);
-  size_t used = 0;
-  while (used < chunk.size()) {
-    const size_t n = source_.read(std::span<char>(chunk.data() + used, chunk.size() - used));
-    if (n == 0) break;
-    used += n;
-  }
+  const size_t used = read_up_to(source_, chunk);
   chunk.resize(used);
   return used == kChunk;
 }

@@ -43,12 +43,7 @@ int64_t created_time(const ImportOptions& options) {
 // at the first `RUN` on the image.
 std::string read_tar_header(common::Reader& in, const std::filesystem::path& tarball) {
   std::string header(512, '\0');
-  size_t got = 0;
-  while (got < header.size()) {
-    size_t n = in.read({header.data() + got, header.size() - got});
-    if (n == 0) break;
-    got += n;
-  }
+  const size_t got = common::read_up_to(in, header);
   header.resize(got);
   // POSIX ustar and GNU tar both have "ustar" at offset 257 (an all-zero block is an empty tar).
   bool empty_tar = got == 512 && header.find_first_not_of('\0') == std::string::npos;

@@ -209,13 +209,7 @@ std::unique_ptr<common::Reader> open_decompressed(common::Reader& in) {
   // gzip, the common layer format, goes through ISA-L (twice zlib's speed, gzip_inflate.h);
   // the rest through libarchive.
   std::string head(2, '\0');
-  size_t got = 0;
-  while (got < head.size()) {
-    const size_t n = in.read(std::span<char>(head.data() + got, head.size() - got));
-    if (n == 0) break;
-    got += n;
-  }
-  head.resize(got);
+  head.resize(common::read_up_to(in, head));
   if (starts_like_gzip(head)) return std::make_unique<GzipInflateReader>(in, std::move(head));
   return std::make_unique<PeekedDecompressingReader>(std::move(head), in);
 }

@@ -99,7 +99,7 @@ std::optional<CopyRecorder> earlier_copy_result(BuildSession& session, const std
     return true;
   });
   if (!committed) forget_copy_manifest(session.store.root(), scope);
-  if (!committed || !earlier_upper_usable(upper, *manifest)) return std::nullopt;
+  if (!committed) return std::nullopt;
   return CopyRecorder(std::move(*manifest), upper);
 }
 

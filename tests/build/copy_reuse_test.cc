@@ -168,7 +168,8 @@ TEST_F(CopyReuseBuild, WorkdirThenCopyDotGivesTheLayerOfAFullCopy) {
 }
 
 // /data already holds files: some the copy replaces (top.txt, d1/f0), some it leaves (keep,
-// d1/keep), a directory it merges into (d1) and directories it makes inside (d0, d2).
+// d1/keep), a directory it merges into (d1) and directories it makes inside (d0, d2). Its own
+// owner and mode (5:6, 0750) stay in the layer's header of /data: the copy-up's.
 TEST_F(CopyReuseBuild, AParentDirectoryWithFilesGivesTheLayerOfAFullCopy) {
   write("base/top.txt", "base top\n");
   write("base/keep", "kept\n", 0600);
@@ -176,7 +177,7 @@ TEST_F(CopyReuseBuild, AParentDirectoryWithFilesGivesTheLayerOfAFullCopy) {
   write("base/d1/keep", "kept below\n");
   ASSERT_EQ(::chmod((ctx() / "base/d1").c_str(), 0700), 0);
   expect_reuse_after(
-      "FROM busybox\nCOPY base/ /data/\nCOPY ctx/ /data/\n",
+      "FROM busybox\nCOPY --chown=5:6 --chmod=750 base/ /data/\nCOPY ctx/ /data/\n",
       [&] {
         write("ctx/d1/f2", "changed\n");
         write("ctx/d1/new", "new\n");
@@ -187,6 +188,10 @@ TEST_F(CopyReuseBuild, AParentDirectoryWithFilesGivesTheLayerOfAFullCopy) {
   EXPECT_EQ(img.content("/data/d1/keep"), "kept below\n");
   EXPECT_EQ(img.content("/data/d1/f0"), "ctx/d1/f0 content\n");
   EXPECT_EQ(img.content("/data/top.txt"), "top\n");
+  const FileEntry* data = img.find("/data");
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->mode & 07777, 0750);
+  EXPECT_EQ(data->uid, 5);
 }
 
 // /opt exists, /opt/src does not: /opt is copied up and the copy makes src in it (whose time

@@ -150,7 +150,8 @@ class CopyUpWalk {
       throw common::Error(common::ErrorKind::kInternal, "copy-up of /" + rel + ": no directory");
     }
     if (::mkdir(to.c_str(), 0700) != 0) common::throw_errno("mkdir", to.string());
-    if (::lchown(to.c_str(), st->st_uid, st->st_gid) != 0) common::throw_errno("lchown", to.string());
+    if (::lchown(to.c_str(), st->st_uid, st->st_gid) != 0)
+      common::throw_errno("lchown", to.string());
     copy_xattrs_up(below_.parent / rel, to);
     if (::chmod(to.c_str(), st->st_mode & 07777) != 0) common::throw_errno("chmod", to.string());
     copied_.emplace(rel, *st);
@@ -168,8 +169,10 @@ class CopyUpWalk {
       if (overlay_private_xattr(name)) continue;
       const ssize_t len = ::lgetxattr(from.c_str(), name, nullptr, 0);
       std::string value(static_cast<size_t>(std::max<ssize_t>(len, 0)), '\0');
-      const ssize_t got = len < 0 ? -1 : ::lgetxattr(from.c_str(), name, value.data(), value.size());
-      if (got < 0 || ::lsetxattr(to.c_str(), name, value.data(), static_cast<size_t>(got), 0) != 0) {
+      const ssize_t got =
+          len < 0 ? -1 : ::lgetxattr(from.c_str(), name, value.data(), value.size());
+      if (got < 0 ||
+          ::lsetxattr(to.c_str(), name, value.data(), static_cast<size_t>(got), 0) != 0) {
         decline("xattr " + std::string(name) + " of " + from.string() + " does not copy up");
       }
     }

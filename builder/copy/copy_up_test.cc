@@ -127,9 +127,9 @@ TEST_F(CopyUpTest, DeclinesWhatAnUpperDirCannotHoldAlike) {
     c.make(scratch.path() / "parent", scratch.path() / "ctx");
     BuildContext context = BuildContext::open_directory(scratch.path() / "ctx", {});
     const auto sources = resolve_copy_sources(context, std::vector<std::string>{"."});
-    const auto why = prepare_upper_like_mount(scratch.path() / "upper",
-                                              {scratch.path() / "parent", earlier()}, "/app/",
-                                              context, sources);
+    const auto why =
+        prepare_upper_like_mount(scratch.path() / "upper", {scratch.path() / "parent", earlier()},
+                                 "/app/", context, sources);
     EXPECT_TRUE(why.has_value()) << c.what;
   }
 }

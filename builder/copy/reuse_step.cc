@@ -29,8 +29,8 @@ bool copy_on_upper(BuildSession& session, const std::string& parent_chain,
     if (!earlier_upper_usable(recorder.earlier_upper(), recorder.earlier_manifest(), parent)) {
       why = "its upper dir holds more than the copy made";
     } else {
-      why = prepare_upper_like_mount(upper, {parent, recorder.earlier_upper()}, plan.dest,
-                                     context, sources);
+      why = prepare_upper_like_mount(upper, {parent, recorder.earlier_upper()}, plan.dest, context,
+                                     sources);
     }
     mounted.reset();
     view.reset();

@@ -86,8 +86,7 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       const CopyManifest& earlier = recorder->earlier_manifest();
       auto on_upper = [&, parent = state_.chain](const std::filesystem::path& upper,
                                                  const StepId&) {
-        return copy_on_upper(s_, parent, upper, plan, tree.context(), narrowed.sources,
-                             *recorder);
+        return copy_on_upper(s_, parent, upper, plan, tree.context(), narrowed.sources, *recorder);
       };
       return Seed{on_upper, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
     };

@@ -207,31 +207,34 @@ TEST_F(CopyReuseBuild, CopiedUpParentsOfTheDestinationGiveTheLayerOfAFullCopy) {
 TEST_F(CopyReuseBuild, ASymlinkOnTheWayCopiesThroughTheMount) {
   write("base/real/x", "x\n");
   fs::create_symlink("real", ctx() / "base/app");
-  expect_declined_after("FROM busybox\nCOPY base/ /\nCOPY ctx/ /app/\n",
-                        [&] { write("ctx/d1/f2", "changed\n"); }, "/app is a symlink");
+  expect_declined_after(
+      "FROM busybox\nCOPY base/ /\nCOPY ctx/ /app/\n", [&] { write("ctx/d1/f2", "changed\n"); },
+      "/app is a symlink");
   EXPECT_EQ(image("app:reuse").content("/real/d1/f2"), "changed\n");
 }
 
 TEST_F(CopyReuseBuild, ASymlinkTheCopyReplacesCopiesThroughTheMount) {
   fs::create_directories(ctx() / "base");
   fs::create_symlink("top.txt", ctx() / "base/lnk");
-  expect_declined_after("FROM busybox\nCOPY base/ /data/\nCOPY ctx/ /data/\n",
-                        [&] { write("ctx/lnk", "now a file\n"); }, "a file over a symlink");
+  expect_declined_after(
+      "FROM busybox\nCOPY base/ /data/\nCOPY ctx/ /data/\n",
+      [&] { write("ctx/lnk", "now a file\n"); }, "a file over a symlink");
   EXPECT_EQ(image("app:reuse").content("/data/lnk"), "now a file\n");
 }
 
 TEST_F(CopyReuseBuild, ADirectoryOverAParentsFileFailsAsThroughTheMount) {
   write("base/x", "a file\n");
-  expect_declined_after("FROM busybox\nCOPY base/ /data/\nCOPY ctx/ /data/\n",
-                        [&] { write("ctx/x/inside", "a directory\n"); }, "a directory over a file",
-                        "cannot copy to non-directory");
+  expect_declined_after(
+      "FROM busybox\nCOPY base/ /data/\nCOPY ctx/ /data/\n",
+      [&] { write("ctx/x/inside", "a directory\n"); }, "a directory over a file",
+      "cannot copy to non-directory");
 }
 
 TEST_F(CopyReuseBuild, AFileOverAParentsDirectoryFailsAsThroughTheMount) {
   write("base/y/inside", "a directory\n");
-  expect_declined_after("FROM busybox\nCOPY base/ /data/\nCOPY ctx/ /data/\n",
-                        [&] { write("ctx/y", "a file\n"); }, "a file over a directory",
-                        "cannot replace directory");
+  expect_declined_after(
+      "FROM busybox\nCOPY base/ /data/\nCOPY ctx/ /data/\n", [&] { write("ctx/y", "a file\n"); },
+      "a file over a directory", "cannot replace directory");
 }
 
 }  // namespace

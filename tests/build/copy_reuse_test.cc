@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <utility>
 
 #include "tests/build/build_fixture.h"
 
@@ -67,35 +68,37 @@ class CopyReuseBuild : public BuildTest {
     EXPECT_EQ(image("app:reuse").config["rootfs"], image("app:full").config["rootfs"]) << what;
   }
 
-  // A first build of `text` (through the mount), then `change`, then a build that must start
-  // from the previous result and give the COPY layer of a --no-cache build.
-  void expect_reuse_after(const std::string& text, const std::function<void()>& change,
-                          const std::string& what, bool all_layers) {
+  // A first build of `text` (through the mount, recording what it copied), then `change`, then
+  // a traced build: that build, and its trace.
+  std::pair<Ran, std::string> build_after(const std::string& text,
+                                          const std::function<void()>& change) {
     dockerfile(text);
     Ran first = build(with_extra({"-t", "app:reuse"}));
-    ASSERT_TRUE(first.ok()) << first.both();
+    EXPECT_TRUE(first.ok()) << first.both();
     change();
     const fs::path trace = work() / "trace.json";
-    Ran reused = build(with_extra({"-t", "app:reuse", "--trace", trace.string()}));
+    Ran again = build(with_extra({"-t", "app:reuse", "--trace", trace.string()}));
+    return {again, read_file(trace)};
+  }
+
+  // After `change`, the build must start from the previous result and give the COPY layer of a
+  // --no-cache build.
+  void expect_reuse_after(const std::string& text, const std::function<void()>& change,
+                          const std::string& what, bool all_layers) {
+    const auto [reused, spans] = build_after(text, change);
     ASSERT_TRUE(reused.ok()) << reused.both();
-    const std::string spans = read_file(trace);
     EXPECT_NE(spans.find(kReusedSpan), std::string::npos) << what << ": not from the previous";
     EXPECT_EQ(spans.find(kDeclinedSpan), std::string::npos) << what << ": declined";
     EXPECT_NE(spans.find(kSplicedSpan), std::string::npos) << what << ": not spliced";
     expect_same_as_no_cache(what, all_layers);
   }
 
-  // The same for a change after which the copy must go through the mount: the build declines
-  // the previous result and its outcome is a --no-cache build's (`fails_with`: both fail so).
+  // After `change`, the copy must go through the mount: the build declines the previous result
+  // and its outcome is a --no-cache build's (`fails_with`: both fail so).
   void expect_declined_after(const std::string& text, const std::function<void()>& change,
                              const std::string& what, const std::string& fails_with = "") {
-    dockerfile(text);
-    Ran first = build(with_extra({"-t", "app:reuse"}));
-    ASSERT_TRUE(first.ok()) << first.both();
-    change();
-    const fs::path trace = work() / "trace.json";
-    Ran again = build(with_extra({"-t", "app:reuse", "--trace", trace.string()}));
-    EXPECT_NE(read_file(trace).find(kDeclinedSpan), std::string::npos) << what;
+    const auto [again, spans] = build_after(text, change);
+    EXPECT_NE(spans.find(kDeclinedSpan), std::string::npos) << what;
     if (!fails_with.empty()) {
       EXPECT_FALSE(again.ok()) << what;
       EXPECT_NE(again.both().find(fails_with), std::string::npos) << what << ": " << again.both();

@@ -243,7 +243,7 @@ bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest
     const bool dir = entry.is_directory(ec) && !entry.is_symlink(ec);
     if (dir && opaque_directory(entry.path())) return false;
     const std::string name = entry.path().filename().string();
-    if (manifest.tops.contains(name)) continue;
+    if (manifest.tops.contains(name) || manifest.files.contains(name)) continue;
     struct stat st {};
     const auto below = parent / name;
     if (!dir || parent.empty() || ::lstat(below.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

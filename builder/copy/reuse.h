@@ -22,9 +22,11 @@
 //   one of the parent's unless the earlier result shows overlay leaves such a one plain here.
 // - The files linked are the earlier copy's own: the manifest names each one the copy wrote,
 //   and earlier_upper_usable checks that the earlier upper dir holds, at its root, only what the
-//   copy put there -- the names it created (CopyManifest::tops) and directories of the parent
-//   it wrote into (copied up) -- none opaque. The earlier result ran over the same parent (the
-//   scope holds it), so a name it created was absent from the parent then and is now.
+//   copy put there -- the names it created (CopyManifest::tops), files it wrote, directories of
+//   the parent it wrote into (copied up) -- and no opaque directory: the earlier result ran over
+//   the same parent (the scope holds it), so nothing else can be there unless the snapshot is
+//   not this copy's result. Whether a name the copy makes now exists in the parent is no longer
+//   inferred from tops (a name new in the context was never checked that way): copy_up.h looks.
 #pragma once
 
 #include <sys/stat.h>
@@ -118,9 +120,9 @@ void forget_copy_manifest(const std::filesystem::path& root, const std::string& 
 size_t forget_orphan_copy_manifests(const std::filesystem::path& root,
                                     const std::function<bool(const std::string&)>& committed);
 
-// Whether `upper` (the earlier result's own dir) holds at its root only manifest.tops and
-// directories that `parent` (the parent's tree; empty: scratch) has, none of them a directory
-// marked opaque, and something.
+// Whether `upper` (the earlier result's own dir) holds at its root only manifest.tops, files
+// the manifest names (one that replaced the parent's is no top) and directories that `parent`
+// (the parent's tree; empty: scratch) has, none of them a directory marked opaque, and something.
 bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest& manifest,
                           const std::filesystem::path& parent);
 

@@ -196,6 +196,9 @@ TEST_F(CopyReuseInto, AnUpperDirWithOtherNamesIsNotUsable) {
   testing::write(a / "bin", "not from the copy");
   testing::write(parent / "bin", "the parent's");
   EXPECT_FALSE(earlier_upper_usable(a, first.result(), parent));
+  CopyManifest replaced = first.result();  // a file of the copy that replaced the parent's
+  replaced.files["bin"] = replaced.files.at("data/a.txt");
+  EXPECT_TRUE(earlier_upper_usable(a, replaced, parent));
 }
 
 }  // namespace

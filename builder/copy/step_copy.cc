@@ -7,6 +7,7 @@
 #include "builder/copy/layer.h"
 #include "builder/copy/plan.h"
 #include "builder/copy/reuse.h"
+#include "builder/copy/reuse_step.h"
 #include "builder/copy/tree.h"
 #include "builder/stage/stage_builder.h"
 #include "common/error.h"
@@ -83,7 +84,11 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
         return std::nullopt;
       }
       const CopyManifest& earlier = recorder->earlier_manifest();
-      return Seed{copy_files, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
+      auto on_upper = [&, parent = state_.chain](const std::filesystem::path& upper,
+                                                 const StepId&) {
+        return copy_on_upper(s_, parent, upper, plan, tree.context(), narrowed.sources, *recorder);
+      };
+      return Seed{on_upper, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
     };
   }
   layer_step(step, copy, std::move(in), plan.created_by,

@@ -110,10 +110,12 @@ bool StageBuilder::run_on_upper(const std::string& parent, const Seed& seed, con
     ScopedSnapshot snap(s_.store, "step", parent);
     const std::filesystem::path dir =
         s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); });
+    bool done = false;
     {
       common::TraceSpan span(action_trace_name_ + " (from the previous result)");
-      seed.act(dir, step);
+      done = seed.act(dir, step);
     }
+    if (!done) return false;
     s_.cancel.check("build");
     {
       common::TraceSpan span("diff: tar, digest, write layer");

@@ -113,9 +113,11 @@ class Database {
 
  private:
   void keep_wal_on_close();
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
+  int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.

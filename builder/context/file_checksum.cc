@@ -139,12 +139,21 @@ class Batch {
 // Memo lookups on this thread; the misses are returned as hashing jobs.
 std::vector<Entry*> Batch::look_up() {
   std::vector<Entry*> jobs;
-  if (memo_) memo_->begin_reads();
+  std::vector<FileIdentity> ids;
+  for (const Entry& e : pending_) {
+    if (e.type == 'f') ids.push_back(file_identity(e.st));
+  }
+  std::vector<std::optional<RememberedFile>> remembered(ids.size());
+  if (memo_) {
+    memo_->begin_reads();
+    remembered = memo_->lookup_many(ids);
+    memo_->end_reads();
+  }
+  size_t next = 0;
   for (Entry& e : pending_) {
     ++stats_.entries;
     if (e.type != 'f') continue;
-    std::optional<RememberedFile> known;
-    if (memo_) known = memo_->lookup(file_identity(e.st));
+    std::optional<RememberedFile>& known = remembered[next++];
     if (!known) {
       jobs.push_back(&e);
       continue;
@@ -157,7 +166,6 @@ std::vector<Entry*> Batch::look_up() {
       list_xattrs_of_hit(e, *e.content);
     }
   }
-  if (memo_) memo_->end_reads();
   return jobs;
 }
 

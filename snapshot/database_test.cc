@@ -71,6 +71,14 @@ TEST(Database, RowsInTheKeptWalAreReadByTheNextOpen) {
   }
 }
 
+// <dir>/m.db with an empty table t (v TEXT), closed.
+std::filesystem::path make_table_t(const common::TempDir& dir) {
+  const auto file = dir.path() / "m.db";
+  Database db(file);
+  db.exec("CREATE TABLE t (v TEXT)");
+  return file;
+}
+
 // 200 rows of 4000 bytes in one transaction: a WAL of about 200 frames.
 void fill_wal_with_rows(Database& db) {
   Transaction tx(db);
@@ -86,12 +94,8 @@ void fill_wal_with_rows(Database& db) {
 // behind (database.cc, kCheckpointFrames), a small one does (no fsync).
 TEST(Database, ABigWriteLeavesNoLongWalBehind) {
   common::TempDir dir;
-  const auto file = dir.path() / "m.db";
+  const auto file = make_table_t(dir);
   const auto wal = dir.path() / "m.db-wal";
-  {
-    Database db(file);
-    db.exec("CREATE TABLE t (v TEXT)");
-  }
   const auto small = std::filesystem::file_size(wal);
   EXPECT_GT(small, 0u);
   {
@@ -110,12 +114,8 @@ TEST(Database, ABigWriteLeavesNoLongWalBehind) {
 // close that can, a reader's too.
 TEST(Database, ALongWalLeftBehindIsEndedByTheNextClose) {
   common::TempDir dir;
-  const auto file = dir.path() / "m.db";
+  const auto file = make_table_t(dir);
   const auto wal = dir.path() / "m.db-wal";
-  {
-    Database db(file);
-    db.exec("CREATE TABLE t (v TEXT)");
-  }
   auto reader = std::make_unique<Database>(file);
   reader->exec("BEGIN");
   {

@@ -166,20 +166,22 @@ Database::Database(const std::filesystem::path& file, std::chrono::milliseconds 
 // rows are read from it as before. Durability is what synchronous=NORMAL promised: a power
 // loss may take the transactions since the last checkpoint (the kernel's writeback usually has
 // them on disk within half a minute), never a torn database; a killed process loses nothing.
-// The WAL is kept short (kCheckpointFrames) because the first connection of every command
-// reads all of it to rebuild its index: a commit that leaves it longer checkpoints (SQLite's
-// own autocheckpoint, passive, at a smaller limit), and so does the close of a connection
-// whose last commit left it longer, or that finds the file longer (truncating, only when no
-// other connection is busy: a cold build's thousands of rows, or the WAL an older mybuild or a
-// crash left, are not re-read by every later command).
+// The WAL is kept short at rest (kCheckpointFrames) because the first connection of every
+// command reads all of it to rebuild its index: the close of a connection whose last commit
+// left it longer, or that finds the file longer, checkpoints and truncates it (only when no
+// other connection is busy), so a cold build's thousands of rows, or the WAL an older mybuild
+// or a crash left, are not re-read by every later command. While a command runs, a commit
+// checkpoints (passive) only at SQLite's own autocheckpoint limit, so a cold build syncs no
+// more often than it did.
 namespace {
 constexpr int kCheckpointFrames = 64;                             // 256 KiB of 4 KiB pages
 constexpr uintmax_t kCheckpointBytes = kCheckpointFrames * 4120;  // their frames in the file
+constexpr int kAutoCheckpointFrames = 1000;                       // SQLite's default
 }  // namespace
 
 int Database::on_wal_commit(void* self, sqlite3* db, const char*, int frames) {
   static_cast<Database*>(self)->wal_frames_ = frames;
-  if (frames >= kCheckpointFrames) {
+  if (frames >= kAutoCheckpointFrames) {
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
   return SQLITE_OK;  // a checkpoint that could not finish is retried by the next commit

@@ -20,10 +20,11 @@ int64_t as_ns(const struct timespec& ts) {
 // SQLite integers are signed 64-bit; device and inode numbers are stored bit for bit.
 int64_t to_sql(uint64_t v) { return static_cast<int64_t>(v); }
 
-// lookup_many scans a device's inode range when it holds at least kMemoScanAtLeast wanted files and
-// is at most kMemoScanDensity times wider than their number; else it looks each one up.
+// lookup_many scans a run of at least kMemoScanAtLeast wanted inodes of one device, each at
+// most kMemoScanGap after the one before (so a scan reads at most that many rows per file it
+// wants); other files are looked up one by one.
 constexpr size_t kMemoScanAtLeast = 8;
-constexpr uint64_t kMemoScanDensity = 8;
+constexpr uint64_t kMemoScanGap = 16;
 
 // The identity in a row's columns first..first+2 (size, mtime, ctime) is `id`'s.
 bool memo_row_matches(const snapshot::Statement& st, int first, const FileIdentity& id) {
@@ -130,14 +131,17 @@ std::vector<std::optional<RememberedFile>> FileHashMemo::lookup_many(
     return std::pair(to_sql(ids[a].dev), to_sql(ids[a].ino)) <
            std::pair(to_sql(ids[b].dev), to_sql(ids[b].ino));
   });
+  // Runs of one device whose inodes follow each other closely (a context's files, made
+  // together) are scanned; the rest, and runs too short to be worth a scan, are looked up.
+  auto ino_at = [&](size_t k) { return static_cast<uint64_t>(to_sql(ids[order[k]].ino)); };
   for (size_t begin = 0; begin < order.size();) {
     size_t end = begin + 1;
-    while (end < order.size() && ids[order[end]].dev == ids[order[begin]].dev) ++end;
-    // A scan reads every row between the first and last inode: worth it while they are dense.
-    const uint64_t span = static_cast<uint64_t>(to_sql(ids[order[end - 1]].ino)) -
-                          static_cast<uint64_t>(to_sql(ids[order[begin]].ino));
+    while (end < order.size() && ids[order[end]].dev == ids[order[begin]].dev &&
+           ino_at(end) - ino_at(end - 1) <= kMemoScanGap) {
+      ++end;
+    }
     const std::span<const size_t> run(order.data() + begin, end - begin);
-    if (run.size() >= kMemoScanAtLeast && span / kMemoScanDensity < run.size()) {
+    if (run.size() >= kMemoScanAtLeast) {
       scan_range(run, ids, found);
     } else {
       for (size_t i : run) found[i] = lookup(ids[i]);

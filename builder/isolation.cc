@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/host_memo.h"
 #include "sandbox/isolation.h"
 #include "sandbox/rootless.h"
 
@@ -31,6 +32,22 @@ IsolationChoice chroot_choice(const sandbox::IsolationProbe& probe, std::string 
   return {sandbox::Isolation::kChroot, "chroot", detail};
 }
 
+// The probe, or what a yes of an earlier one remembered in the store (builder/isolation.h).
+sandbox::IsolationProbe probe_or_remember(const std::filesystem::path& store_root) {
+  if (store_root.empty()) return sandbox::probe_isolation();
+  const std::filesystem::path memo = store_root / "run" / "isolation-allowed";
+  if (common::host_memo_holds(memo)) {
+    sandbox::IsolationProbe allowed;  // every error empty: all of it allowed
+    allowed.can_mknod = true;
+    return allowed;
+  }
+  sandbox::IsolationProbe probe = sandbox::probe_isolation();
+  if (!probe.namespaces_error && !probe.bind_error && !probe.chroot_error && probe.can_mknod) {
+    common::host_memo_remember(memo);
+  }
+  return probe;
+}
+
 }  // namespace
 
 std::string IsolationChoice::line() const {
@@ -41,7 +58,8 @@ bool is_isolation_name(std::string_view word) {
   return word == "auto" || word == "namespaces" || word == "rootless" || word == "chroot";
 }
 
-IsolationChoice choose_isolation(std::string_view requested) {
+IsolationChoice choose_isolation(std::string_view requested,
+                                 const std::filesystem::path& store_root) {
   if (!is_isolation_name(requested)) {
     throw Error(ErrorKind::kUsage, "--isolation: unknown mode \"" + std::string(requested) +
                                        "\" (expected auto, namespaces, rootless or chroot)");
@@ -58,7 +76,7 @@ IsolationChoice choose_isolation(std::string_view requested) {
                 "--isolation=namespaces needs root; an unprivileged mybuild runs its namespaces "
                 "inside a user namespace: --isolation=rootless (or auto)");
   }
-  sandbox::IsolationProbe probe = sandbox::probe_isolation();
+  sandbox::IsolationProbe probe = probe_or_remember(store_root);
   if (requested == "chroot") return chroot_choice(probe, "");
   if (!probe.namespaces_error) {
     return rootless ? IsolationChoice{sandbox::Isolation::kNamespaces, "rootless", ""}

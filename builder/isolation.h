@@ -11,6 +11,7 @@
 // is an error naming what failed; nothing falls back silently.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -28,8 +29,12 @@ struct IsolationChoice {
 
 // `requested` is the flag's value. Throws Error(kUsage) for an unknown word or a mode that does
 // not apply to this caller (rootless as real root), Error(kSandbox) naming the probe that failed
-// when the host cannot give the requested mode.
-IsolationChoice choose_isolation(std::string_view requested);
+// when the host cannot give the requested mode. With a `store_root`, a probe that found
+// everything allowed is remembered there (common/host_memo.h: while the boot, this process's
+// namespaces, powers and the namespace sysctls stay the same, and never under a seccomp filter),
+// so that later commands skip its three forks, namespaces and mounts (issue 17).
+IsolationChoice choose_isolation(std::string_view requested,
+                                 const std::filesystem::path& store_root = {});
 
 // Whether `word` is one of the flag's values.
 bool is_isolation_name(std::string_view word);

@@ -146,7 +146,7 @@ void run_build(const BuildFlags& given, const KanikoFlags& kaniko, GlobalOptions
   builder::BuildRequest r;
   r.store_root = prepare_root(global);
   if (f.context.empty()) f.context = ".";
-  r.isolation = builder::choose_isolation(global.isolation);
+  r.isolation = builder::choose_isolation(global.isolation, r.store_root);
   if (f.context == "-") {
     if (f.file == "-")
       throw Error(ErrorKind::kUsage, "the context and the Dockerfile cannot both come from stdin");

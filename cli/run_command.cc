@@ -50,7 +50,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global, std::ostream& out) {
   cmd->callback([flags, cmd, &global, &out] {
     builder::RunRequest request = flags->request;
     request.store_root = prepare_root(global);
-    request.isolation = builder::choose_isolation(global.isolation);
+    request.isolation = builder::choose_isolation(global.isolation, request.store_root);
     request.image = flags->image;
     request.command = cmd->remaining();
     if (cmd->count("--entrypoint") > 0) {

@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -136,6 +138,7 @@ Database::Database(const std::filesystem::path& file, std::chrono::milliseconds 
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    keep_wal_on_close();
     exec(
         "CREATE TABLE IF NOT EXISTS schema_versions ("
         " component TEXT PRIMARY KEY, version INTEGER NOT NULL);");
@@ -155,8 +158,53 @@ Database::Database(const std::filesystem::path& file, std::chrono::milliseconds 
   }
 }
 
+// With synchronous=NORMAL a commit never syncs; what did were the WAL's own life cycle, five
+// fdatasyncs in every command that wrote a row (a no-op build's lease and the build cache's
+// last_used, issue 17): the last connection's close checkpointed (WAL, directory, database)
+// and deleted the WAL, so the next command's first write made a new one (its header and the
+// directory synced again). Without the checkpoint on close the WAL simply stays: committed
+// rows are read from it as before. Durability is what synchronous=NORMAL promised: a power
+// loss may take the transactions since the last checkpoint (the kernel's writeback usually has
+// them on disk within half a minute), never a torn database; a killed process loses nothing.
+// The WAL is kept short at rest (kCheckpointFrames) because the first connection of every
+// command reads all of it to rebuild its index: the close of a connection whose last commit
+// left it longer, or that finds the file longer, checkpoints and truncates it (only when no
+// other connection is busy), so a cold build's thousands of rows, or the WAL an older mybuild
+// or a crash left, are not re-read by every later command. While a command runs, a commit
+// checkpoints (passive) only at SQLite's own autocheckpoint limit, so a cold build syncs no
+// more often than it did.
+namespace {
+constexpr int kCheckpointFrames = 64;                             // 256 KiB of 4 KiB pages
+constexpr uintmax_t kCheckpointBytes = kCheckpointFrames * 4120;  // their frames in the file
+constexpr int kAutoCheckpointFrames = 1000;                       // SQLite's default
+}  // namespace
+
+int Database::on_wal_commit(void* self, sqlite3* db, const char*, int frames) {
+  static_cast<Database*>(self)->wal_frames_ = frames;
+  if (frames >= kAutoCheckpointFrames) {
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;  // a checkpoint that could not finish is retried by the next commit
+}
+
+void Database::keep_wal_on_close() {
+  if (sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr) != SQLITE_OK) {
+    throw Error(ErrorKind::kResource, "sqlite3_db_config(SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, " +
+                                          path_.string() + "): " + sqlite3_errmsg(db_));
+  }
+  sqlite3_wal_hook(db_, &Database::on_wal_commit, this);  // replaces the autocheckpoint
+}
+
 Database::~Database() {
-  if (db_ && sqlite3_close_v2(db_) != SQLITE_OK) {
+  if (!db_) return;
+  std::error_code ec;
+  const uintmax_t wal_bytes = std::filesystem::file_size(path_.string() + "-wal", ec);
+  if (wal_frames_ >= kCheckpointFrames || (!ec && wal_bytes > kCheckpointBytes)) {
+    // No busy handler: a reader or writer in another process keeps the WAL as it is.
+    sqlite3_busy_timeout(db_, 0);
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  }
+  if (sqlite3_close_v2(db_) != SQLITE_OK) {
     common::log::warn("sqlite3_close(" + path_.string() + "): " + sqlite3_errmsg(db_));
   }
 }

@@ -3,7 +3,8 @@
 //
 // Contract:
 // - WAL mode and a busy timeout, so several mybuild processes share one root: readers never
-//   block, writers queue for up to `busy_timeout` and then fail with kResource.
+//   block, writers queue for up to `busy_timeout` and then fail with kResource. The WAL stays
+//   after the last close (no checkpoint, so no fsync, on close: database.cc, keep_wal_on_close).
 // - Writes that must be atomic go in a Transaction (BEGIN IMMEDIATE: the write lock is taken at
 //   the start, so a read-then-write never fails half way with SQLITE_BUSY). It rolls back unless
 //   commit() was called, so an exception leaves the database as it was.
@@ -111,8 +112,12 @@ class Database {
   sqlite3* handle() const { return db_; }
 
  private:
+  void keep_wal_on_close();
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
+
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
+  int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.

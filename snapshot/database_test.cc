@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <thread>
 
 #include "common/error.h"
@@ -40,13 +41,95 @@ TEST(Database, ReopeningAnUpToDateDatabaseWritesNothing) {
     db.migrate("t", {"CREATE TABLE t (k TEXT)"});
   }
   const auto wal = dir.path() / "m.db-wal";
-  ASSERT_FALSE(std::filesystem::exists(wal));  // the last close checkpoints and removes it
+  ASSERT_TRUE(std::filesystem::exists(wal));  // the last close leaves it: no checkpoint, no fsync
+  const auto before = std::filesystem::file_size(wal);
   Database db(file);
   db.migrate("t", {"CREATE TABLE t (k TEXT)"});
   auto st = db.prepare("PRAGMA user_version");
   ASSERT_TRUE(st.step());
   EXPECT_EQ(st.column_int(0), 1);
-  EXPECT_EQ(std::filesystem::exists(wal) ? std::filesystem::file_size(wal) : 0u, 0u);
+  EXPECT_EQ(std::filesystem::file_size(wal), before);
+}
+
+// What the last close leaves in the WAL is the database: a new connection (the next command)
+// reads it, and so does one after a checkpoint has moved it into the main file.
+TEST(Database, RowsInTheKeptWalAreReadByTheNextOpen) {
+  common::TempDir dir;
+  const auto file = dir.path() / "m.db";
+  {
+    Database db(file);
+    db.exec("CREATE TABLE t (k TEXT)");
+    db.prepare("INSERT INTO t VALUES ('kept')").run();
+  }
+  ASSERT_GT(std::filesystem::file_size(dir.path() / "m.db-wal"), 0u);
+  for (const char* after : {"", "PRAGMA wal_checkpoint(TRUNCATE);"}) {
+    Database db(file);
+    db.exec(after);
+    auto st = db.prepare("SELECT k FROM t");
+    ASSERT_TRUE(st.step()) << after;
+    EXPECT_EQ(st.column_text(0), "kept");
+  }
+}
+
+// <dir>/m.db with an empty table t (v TEXT), closed.
+std::filesystem::path make_table_t(const common::TempDir& dir) {
+  const auto file = dir.path() / "m.db";
+  Database db(file);
+  db.exec("CREATE TABLE t (v TEXT)");
+  return file;
+}
+
+// 200 rows of 4000 bytes in one transaction: a WAL of about 200 frames.
+void fill_wal_with_rows(Database& db) {
+  Transaction tx(db);
+  auto insert = db.prepare("INSERT INTO t VALUES (?)");
+  for (int i = 0; i < 200; ++i) {
+    insert.reset();
+    insert.bind(1, std::string(4000, static_cast<char>('a' + i % 26))).run();
+  }
+  tx.commit();
+}
+
+// The next command re-reads the whole WAL to open the database: a big write does not leave it
+// behind (database.cc, kCheckpointFrames), a small one does (no fsync).
+TEST(Database, ABigWriteLeavesNoLongWalBehind) {
+  common::TempDir dir;
+  const auto file = make_table_t(dir);
+  const auto wal = dir.path() / "m.db-wal";
+  const auto small = std::filesystem::file_size(wal);
+  EXPECT_GT(small, 0u);
+  {
+    Database db(file);
+    fill_wal_with_rows(db);
+    EXPECT_GT(std::filesystem::file_size(wal), 64u * 4096);
+  }
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+  Database db(file);
+  auto st = db.prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_int(0), 200);
+}
+
+// A long WAL that a writer could not end (another process was reading) is ended by the next
+// close that can, a reader's too.
+TEST(Database, ALongWalLeftBehindIsEndedByTheNextClose) {
+  common::TempDir dir;
+  const auto file = make_table_t(dir);
+  const auto wal = dir.path() / "m.db-wal";
+  auto reader = std::make_unique<Database>(file);
+  reader->exec("BEGIN");
+  {
+    auto st = reader->prepare("SELECT count(*) FROM t");
+    ASSERT_TRUE(st.step());  // the read transaction now holds its snapshot
+  }
+  {
+    Database writer(file);
+    fill_wal_with_rows(writer);
+  }  // its truncating checkpoint was refused at once (no busy wait): the reader reads
+  EXPECT_GT(std::filesystem::file_size(wal), 64u * 4096);
+  reader->exec("COMMIT");
+  reader.reset();
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
 }
 
 TEST(Database, BindStepAndColumns) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/host_memo.h"
 #include "common/log.h"
 #include "snapshot/native_snapshotter.h"
 #include "snapshot/overlay_snapshotter.h"
@@ -34,11 +35,17 @@ std::unique_ptr<Snapshotter> make_snapshotter(std::string_view name_or_auto,
                                                        std::string(name_or_auto) +
                                                        "\" (expected overlay, native or auto)");
   }
+  // The probe mounts and unmounts an overlay for real, and the unmount waits for an RCU grace
+  // period (tens of ms, far more on a busy host: most of a no-op build's wall time, issue 17).
+  // A yes is remembered for as long as nothing it depends on changes (common/host_memo.h).
+  const std::filesystem::path memo = root / "snapshots" / ".overlay-mounts";
+  if (common::host_memo_holds(memo)) return std::make_unique<OverlaySnapshotter>(root, db);
   if (auto why_not = OverlaySnapshotter::probe(root)) {
     common::log::info("overlay cannot be mounted here (" + *why_not +
                       "); using the native snapshotter");
     return std::make_unique<NativeSnapshotter>(root, db);
   }
+  common::host_memo_remember(memo);
   return std::make_unique<OverlaySnapshotter>(root, db);
 }
 

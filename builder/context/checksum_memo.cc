@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
+#include <numeric>
+
 #include "common/error.h"
 #include "common/log.h"
 #include "snapshot/database.h"
@@ -16,6 +19,18 @@ int64_t as_ns(const struct timespec& ts) {
 
 // SQLite integers are signed 64-bit; device and inode numbers are stored bit for bit.
 int64_t to_sql(uint64_t v) { return static_cast<int64_t>(v); }
+
+// lookup_many scans a run of at least kMemoScanAtLeast wanted inodes of one device, each at
+// most kMemoScanGap after the one before (so a scan reads at most that many rows per file it
+// wants); other files are looked up one by one.
+constexpr size_t kMemoScanAtLeast = 8;
+constexpr uint64_t kMemoScanGap = 16;
+
+// The identity in a row's columns first..first+2 (size, mtime, ctime) is `id`'s.
+bool memo_row_matches(const snapshot::Statement& st, int first, const FileIdentity& id) {
+  return st.column_int(first) == id.size && st.column_int(first + 1) == id.mtime_ns &&
+         st.column_int(first + 2) == id.ctime_ns;
+}
 
 }  // namespace
 
@@ -104,6 +119,73 @@ std::optional<RememberedFile> FileHashMemo::lookup(const FileIdentity& id) {
   }
   st.reset();  // a statement left mid-step would hold its read snapshot open
   return found;
+}
+
+std::vector<std::optional<RememberedFile>> FileHashMemo::lookup_many(
+    std::span<const FileIdentity> ids) {
+  std::vector<std::optional<RememberedFile>> found(ids.size());
+  // In the tables' own order: device, then inode as SQLite holds it (signed).
+  std::vector<size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::pair(to_sql(ids[a].dev), to_sql(ids[a].ino)) <
+           std::pair(to_sql(ids[b].dev), to_sql(ids[b].ino));
+  });
+  // Runs of one device whose inodes follow each other closely (a context's files, made
+  // together) are scanned; the rest, and runs too short to be worth a scan, are looked up.
+  auto ino_at = [&](size_t k) { return static_cast<uint64_t>(to_sql(ids[order[k]].ino)); };
+  for (size_t begin = 0; begin < order.size();) {
+    size_t end = begin + 1;
+    while (end < order.size() && ids[order[end]].dev == ids[order[begin]].dev &&
+           ino_at(end) - ino_at(end - 1) <= kMemoScanGap) {
+      ++end;
+    }
+    const std::span<const size_t> run(order.data() + begin, end - begin);
+    if (run.size() >= kMemoScanAtLeast) {
+      scan_range(run, ids, found);
+    } else {
+      for (size_t i : run) found[i] = lookup(ids[i]);
+    }
+    begin = end;
+  }
+  return found;
+}
+
+// `order`: indexes into `ids` of one device, sorted by inode. Both tables are read in inode
+// order and merged with it (an inode may be wanted more than once: hard links).
+void FileHashMemo::scan_range(std::span<const size_t> order, std::span<const FileIdentity> ids,
+                              std::vector<std::optional<RememberedFile>>& found) {
+  if (!scan_hashes_) {
+    scan_hashes_ = db_->prepare(
+        "SELECT ino, size, mtime_ns, ctime_ns, digest FROM file_hashes "
+        "WHERE dev = ? AND ino BETWEEN ? AND ? ORDER BY ino");
+    scan_no_xattrs_ = db_->prepare(
+        "SELECT ino, size, mtime_ns, ctime_ns FROM file_no_xattrs "
+        "WHERE dev = ? AND ino BETWEEN ? AND ? ORDER BY ino");
+  }
+  const FileIdentity& low = ids[order.front()];
+  const FileIdentity& high = ids[order.back()];
+  std::vector<bool> no_xattrs(order.size(), false);
+  // Calls `row(k)` for each wanted position k whose inode is the current row's.
+  auto merge = [&](snapshot::Statement& st, auto&& row) {
+    st.reset();
+    st.bind(1, to_sql(low.dev)).bind(2, to_sql(low.ino)).bind(3, to_sql(high.ino));
+    size_t k = 0;
+    while (k < order.size() && st.step()) {
+      const int64_t ino = st.column_int(0);
+      while (k < order.size() && to_sql(ids[order[k]].ino) < ino) ++k;
+      for (size_t j = k; j < order.size() && to_sql(ids[order[j]].ino) == ino; ++j) row(j);
+    }
+    st.reset();  // a statement left mid-step would hold its read snapshot open
+  };
+  merge(*scan_no_xattrs_,
+        [&](size_t j) { no_xattrs[j] = memo_row_matches(*scan_no_xattrs_, 1, ids[order[j]]); });
+  merge(*scan_hashes_, [&](size_t j) {
+    if (!memo_row_matches(*scan_hashes_, 1, ids[order[j]])) return;
+    if (auto digest = common::Digest::try_parse(scan_hashes_->column_text(4))) {
+      found[order[j]] = RememberedFile{std::move(*digest), no_xattrs[j]};
+    }
+  });
 }
 
 void FileHashMemo::store(std::span<const std::pair<FileIdentity, RememberedFile>> entries) {

@@ -31,6 +31,7 @@
 #include <optional>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "common/digest.h"
 #include "snapshot/database.h"
@@ -72,6 +73,10 @@ class FileHashMemo {
 
   // What is remembered when every field of `id` matches; nullopt otherwise.
   std::optional<RememberedFile> lookup(const FileIdentity& id);
+  // lookup() of each of `ids`, in their order. Inodes of one device that lie close together
+  // (a context's files, made together) are read in one ordered scan of each table instead of
+  // two b-tree searches per file: the memo lookups were a fifth of a no-op build (issue 17).
+  std::vector<std::optional<RememberedFile>> lookup_many(std::span<const FileIdentity> ids);
   // Remembers files in one transaction (replacing older entries for the same inode).
   void store(std::span<const std::pair<FileIdentity, RememberedFile>> entries);
 
@@ -80,8 +85,12 @@ class FileHashMemo {
   void end_reads();
 
  private:
+  void scan_range(std::span<const size_t> order, std::span<const FileIdentity> ids,
+                  std::vector<std::optional<RememberedFile>>& found);
+
   std::unique_ptr<snapshot::Database> db_;
-  std::optional<snapshot::Statement> lookup_;  // declared after db_: destroyed before it
+  std::optional<snapshot::Statement> lookup_;  // declared after db_: destroyed before them
+  std::optional<snapshot::Statement> scan_hashes_, scan_no_xattrs_;
   bool reading_ = false;
 };
 

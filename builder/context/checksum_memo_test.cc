@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "common/temp_dir.h"
 #include "snapshot/database.h"
 
@@ -64,6 +68,48 @@ TEST(ChecksumMemo, AnOlderMybuildCanStillUseTheMemo) {
   ASSERT_TRUE(known.has_value());
   EXPECT_FALSE(known->no_layer_xattrs);
   EXPECT_FALSE(memo.lookup(before).has_value());
+}
+
+// lookup_many answers what lookup answers, file by file, whether it scans a device's inodes
+// (dense: device 7) or looks each one up (a lone file: devices 8 and 9); with hard links (an
+// inode wanted twice), a changed file, and remembered files nobody asked for in the range.
+TEST(ChecksumMemo, ManyLookupsAnswerAsOneByOne) {
+  common::TempDir dir;
+  FileHashMemo memo(dir.path() / "file-hashes.db");
+  std::vector<std::pair<FileIdentity, RememberedFile>> rows;
+  for (int64_t i = 0; i < 40; ++i) {
+    const FileIdentity id{7, 1000 + 2 * static_cast<uint64_t>(i), i, 10, 20};
+    rows.emplace_back(id, RememberedFile{common::Digest::sha256_of(std::to_string(i)), i % 3 == 0});
+  }
+  rows.emplace_back(FileIdentity{8, 1001, 1, 2, 3}, RememberedFile{kMemoTestDigest, false});
+  rows.emplace_back(FileIdentity{9, uint64_t{1} << 63, 1, 2, 3},
+                    RememberedFile{kMemoTestDigest, true});
+  memo.store(rows);
+  const std::pair<FileIdentity, RememberedFile> unasked{{7, 1005, 1, 2, 3},
+                                                        {kMemoTestDigest, true}};
+  memo.store(std::span(&unasked, 1));
+  std::vector<FileIdentity> wanted;
+  for (const auto& row : rows) wanted.push_back(row.first);
+  wanted.push_back(rows[5].first);  // another name of the same inode
+  FileIdentity changed = rows[6].first;
+  changed.ctime_ns += 1;
+  wanted.push_back(changed);
+  wanted.push_back({7, 1001, 0, 10, 20});  // never remembered
+  std::reverse(wanted.begin(), wanted.end());
+  const auto many = memo.lookup_many(wanted);
+  ASSERT_EQ(many.size(), wanted.size());
+  int hits = 0;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const auto one = memo.lookup(wanted[i]);
+    ASSERT_EQ(many[i].has_value(), one.has_value()) << i;
+    if (!one) continue;
+    ++hits;
+    EXPECT_EQ(many[i]->content, one->content) << i;
+    EXPECT_EQ(many[i]->no_layer_xattrs, one->no_layer_xattrs) << i;
+  }
+  EXPECT_EQ(hits, 43);  // the 42 rows and the second name; not the changed file nor 1001
+  EXPECT_TRUE(many[wanted.size() - 1 - 3]->no_layer_xattrs);  // rows[3]: i % 3 == 0
+  EXPECT_FALSE(many[wanted.size() - 1 - 4]->no_layer_xattrs);
 }
 
 }  // namespace

@@ -36,6 +36,8 @@ CacheRecord read_row(snapshot::Statement& st) {
   return r;
 }
 
+constexpr int64_t kLastUsedGranularity = 3600;  // seconds
+
 constexpr const char* kColumns =
     "key, layer_digest, layer_media_type, layer_size, diff_id, locator, inputs, created_at";
 
@@ -48,8 +50,14 @@ std::optional<CacheRecord> BuildCache::lookup(const std::string& key) {
   st.bind(1, key);
   if (!st.step()) return std::nullopt;
   CacheRecord found = read_row(st);
-  auto used = db_.prepare("UPDATE build_cache SET last_used = ? WHERE key = ?");
-  used.bind(1, static_cast<int64_t>(std::time(nullptr))).bind(2, key).run();
+  // Coarse, like relatime: a hit within the hour after the last recorded one writes nothing
+  // (no WAL frame per cached step of every no-op rebuild, issue 17). Prune's least-recently-used
+  // order and `--filter until=` are then exact to an hour, far finer than anyone prunes by.
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  auto used = db_.prepare(
+      "UPDATE build_cache SET last_used = ? WHERE key = ? AND "
+      "(last_used IS NULL OR last_used <= ?)");
+  used.bind(1, now).bind(2, key).bind(3, now - kLastUsedGranularity).run();
   return found;
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "common/temp_dir.h"
 
 namespace mybuild::builder {
@@ -55,6 +57,34 @@ TEST(BuildCache, CacheTtlComparesTheRecordsTime) {
   EXPECT_TRUE(within_cache_ttl(r, std::nullopt, 999999));
   EXPECT_TRUE(within_cache_ttl(r, 60, 1060));
   EXPECT_FALSE(within_cache_ttl(r, 60, 1061));
+}
+
+// last_used is kept to the hour, like relatime: a no-op rebuild's hits write nothing while the
+// record's last use is recent, and move it when it is older (build_cache.cc).
+TEST(BuildCache, AHitRecordsItsTimeOnlyWhenTheLastIsAnHourOld) {
+  common::TempDir dir("build-cache-");
+  snapshot::Database db(dir.path() / "metadata.db");
+  BuildCache cache(db);
+  CacheRecord r;
+  r.key = "k";
+  r.locator = "Dockerfile:stage-0:1";
+  r.inputs = "{}";
+  cache.store(r);
+  auto last_used = [&db] {
+    auto st = db.prepare("SELECT last_used FROM build_cache WHERE key = 'k'");
+    EXPECT_TRUE(st.step());
+    return st.is_null(0) ? int64_t{-1} : st.column_int(0);
+  };
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  ASSERT_EQ(last_used(), -1);
+  ASSERT_TRUE(cache.lookup("k"));  // the first hit always counts
+  EXPECT_GE(last_used(), now);
+  db.prepare("UPDATE build_cache SET last_used = ?").bind(1, now - 600).run();
+  ASSERT_TRUE(cache.lookup("k"));
+  EXPECT_EQ(last_used(), now - 600);  // ten minutes ago: recent enough, nothing written
+  db.prepare("UPDATE build_cache SET last_used = ?").bind(1, now - 3700).run();
+  ASSERT_TRUE(cache.lookup("k"));
+  EXPECT_GE(last_used(), now);
 }
 
 }  // namespace

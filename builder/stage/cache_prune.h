@@ -1,7 +1,8 @@
 // Dropping build cache by age and by size, for runners with small disks (`mybuild prune
 // --filter until=24h`, `--keep-storage 5GB`, docker builder prune's flags). What can go, least
 // recently used first:
-//   - cache records (table build_cache): last_used, set by each hit, else created_at. A
+//   - cache records (table build_cache): last_used, set by a hit (to the hour: a hit within
+//     the hour of the last one writes nothing, build_cache.cc), else created_at. A
 //     dropped record's layer goes with the next collection unless a tag or another record
 //     still reaches it;
 //   - cache-mount directories (<root>/cache-mounts/<id>): their mtime, which each RUN that

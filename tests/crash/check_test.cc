@@ -67,8 +67,8 @@ TEST_F(CheckTest, FindsADeletedSnapshotDirectory) {
   expect_found_and_repaired("its directory " + dir.string() + "/fs is missing");
 }
 
-// A killed mybuild leaves its WAL (a clean close checkpoints and deletes it); cutting that WAL
-// short loses its last transactions.
+// A killed mybuild leaves its WAL (as a clean close now does too); cutting that WAL short loses
+// its last transactions.
 TEST_F(CheckTest, FindsATruncatedWal) {
   dockerfile("FROM busybox\nRUN sleep 100\n");
   Background b = start({"build", "--progress", "plain", ctx().string()});

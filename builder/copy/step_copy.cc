@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "builder/copy/filter.h"
+#include "builder/copy/follow.h"
 #include "builder/copy/layer.h"
 #include "builder/copy/plan.h"
 #include "builder/copy/reuse.h"
@@ -65,7 +66,8 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   }
   StepInputs in{.inputs = copy_cache_inputs(plan, effects),
                 .independent_of_parent = plan.link_layer,
-                .on_miss = {}};
+                .on_miss = {},
+                .followed = {}};
   // A miss of a plain COPY records what it copied, and starts from the previous result of the
   // same COPY when there is one (reuse.h); --no-cache records without starting from it.
   std::string scope;
@@ -86,9 +88,21 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       return Seed{copy_files, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
     };
   }
+  // A cold COPY of one context directory writes its layer while it copies (follow.h).
+  bool followed_tried = false;
+  if (auto top = followed_copy_top(plan, tree.is_build_context(), narrowed.sources)) {
+    in.followed = StepInputs::Followed{
+        *top,
+        [&](const std::filesystem::path& dir, const StepId&, snapshot::LayerFollower& follower) {
+          followed_tried = true;
+          copy_to_layer(dir, plan, tree.context(), narrowed.sources, effects.linked_owner,
+                        recorder ? &*recorder : nullptr, &follower);
+        }};
+  }
   layer_step(step, copy, std::move(in), plan.created_by,
              [&](const std::filesystem::path& rootfs, const StepId& id) {
-               if (recorder && recorder->seeded()) recorder.emplace();  // seeding failed
+               // Seeding, or copying with the layer alongside, did not make the result.
+               if (recorder && (recorder->seeded() || followed_tried)) recorder.emplace();
                copy_files(rootfs, id);
              });
   if (recorder) {
@@ -111,12 +125,14 @@ void StageBuilder::do_workdir(const parser::Workdir& workdir) {
   }
   StepId step{s_.next_step(), step_name(plan.created_by)};
   const std::string user = state_.config.config.user;
-  layer_step(
-      step, workdir,
-      StepInputs{.inputs = std::move(plan.inputs), .independent_of_parent = false, .on_miss = {}},
-      plan.created_by, [&](const std::filesystem::path& rootfs, const StepId&) {
-        make_workdir(rootfs, plan.path, user);
-      });
+  layer_step(step, workdir,
+             StepInputs{.inputs = std::move(plan.inputs),
+                        .independent_of_parent = false,
+                        .on_miss = {},
+                        .followed = {}},
+             plan.created_by, [&](const std::filesystem::path& rootfs, const StepId&) {
+               make_workdir(rootfs, plan.path, user);
+             });
 }
 
 }  // namespace mybuild::builder

@@ -17,6 +17,7 @@
 #include "common/trace.h"
 #include "parser/word_env.h"
 #include "parser/word_expansion.h"
+#include "snapshot/layer_follow.h"
 
 namespace mybuild::builder {
 
@@ -44,6 +45,17 @@ class StageBuilder {
     // unmounted directory (overlay's upper dir) instead of `act`, and that result, whose layer
     // then makes most of the new one; nothing: `act` as usual.
     std::function<std::optional<Seed>(const nlohmann::json& inputs)> on_miss;
+    // A COPY whose layer may be written while it copies (builder/copy/follow.h). Without a
+    // seed, when the parent lacks `absent_top`: `act` fills the new snapshot's own directory,
+    // unmounted, telling `follower` each finished entry; else, or when the follower's stream is
+    // not the diff, the step runs as usual.
+    struct Followed {
+      std::string absent_top;
+      std::function<void(const std::filesystem::path& dir, const StepId& step,
+                         snapshot::LayerFollower& follower)>
+          act;
+    };
+    std::optional<Followed> followed;
   };
   void layer_step(const StepId& step, const parser::InstructionCommon& where, StepInputs inputs,
                   const std::string& created_by, const Action& act);
@@ -55,6 +67,10 @@ class StageBuilder {
   // False when it failed short of cancellation: the caller then runs the step as usual.
   bool run_on_upper(const std::string& parent, const Seed& seed, const StepId& step,
                     std::optional<image::LayerRef>& layer);
+  // The same with StepInputs::followed: false when the parent has its top name, or the stream
+  // was not the diff (the snapshot is then dropped), or it failed short of cancellation.
+  bool run_followed(const std::string& parent, const StepInputs::Followed& followed,
+                    const StepId& step, std::optional<image::LayerRef>& layer);
 
   void dispatch(const parser::Instruction& instruction);
   void run_onbuild_triggers();

@@ -98,6 +98,22 @@ TEST_F(LayerFollow, AFileChangedAfterItWasStreamedIsNeverAccepted) {
   }
 }
 
+TEST_F(LayerFollow, ASecondNameMadeAfterTheFirstWasStreamedIsAHardLink) {
+  common::StringWriter out;
+  LayerFollower f(upper(), out, options_);
+  f.dir("d", lstat_of("d"), upper() / "d");
+  f.entry("d/a");
+  // The copy makes the second name later: d/a went out with one link.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(::link((upper() / "d/a").c_str(), (upper() / "d/c").c_str()), 0);
+  set_mtime(upper() / "d", 1500000000);
+  f.entry("d/b");
+  f.entry("d/c");
+  ASSERT_TRUE(f.finish().has_value());
+  const std::string normal = diff();
+  EXPECT_TRUE(out.str() == normal) << "d/c must be a hard link to d/a, as in the diff";
+}
+
 TEST_F(LayerFollow, AnOverlayMarkIsRefused) {
   if (::geteuid() != 0) GTEST_SKIP() << "trusted.* xattrs need root";
   ASSERT_EQ(::lsetxattr((upper() / "d").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);

@@ -92,7 +92,7 @@ class LayerFollower {
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Event> queue_;
-  bool closing_ = false;  // no more events (finish) or give up (destructor)
+  bool closing_ = false;               // no more events (finish) or give up (destructor)
   std::atomic<bool> abandon_ = false;  // the destructor: stop, even within a batch
   std::thread thread_;
 };

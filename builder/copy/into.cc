@@ -101,6 +101,9 @@ class Copier {
   // `in_new_dir`: the destination's parent was made by this copy, so nothing is there yet
   // (one lstat through the overlay saved per file: syscalls dominate COPY of small files).
   void copy(const std::string& src, const std::string& dst, bool top, bool in_new_dir = false) {
+    if (opts_.stop && opts_.stop->load(std::memory_order_relaxed)) {
+      throw Error(ErrorKind::kCancelled, "COPY stopped: its result is not needed");
+    }
     struct stat st {};
     const auto from = ctx_->host_path(src);
     if (::lstat(from.c_str(), &st) != 0) common::throw_errno("lstat", from.string());

@@ -22,6 +22,7 @@
 // would silently change the other side.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -50,6 +51,9 @@ struct CopyOptions {
   // Told each entry once it is final (a directory: the state it will end in) while the layer is
   // written behind the copy (snapshot/layer_follow.h); dest_root is then an overlay upper dir.
   snapshot::LayerFollower* follower = nullptr;
+  // Once set, the copy stops, throwing Error(kCancelled): a copy started before the step's
+  // cache lookup that hit (builder/stage/early_layer.h).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct CopyStats {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "builder/stage/build_session.h"
+#include "builder/stage/early_layer.h"
 #include "common/trace.h"
 #include "parser/word_env.h"
 #include "parser/word_expansion.h"
@@ -54,6 +55,8 @@ class StageBuilder {
       std::function<void(const std::filesystem::path& dir, const StepId& step,
                          snapshot::LayerFollower& follower)>
           act;
+      // The same copy started before the cache lookup (start_early), or null. Taken on a miss.
+      EarlyLayer* early = nullptr;
     };
     std::optional<Followed> followed;
   };
@@ -71,6 +74,14 @@ class StageBuilder {
   // was not the diff (the snapshot is then dropped), or it failed short of cancellation.
   bool run_followed(const std::string& parent, const StepInputs::Followed& followed,
                     const StepId& step, std::optional<image::LayerRef>& layer);
+  // After a cache miss: the step's result over `parent`, the fastest way `in` allows (a copy
+  // started early, a seed, a followed copy), else `act` in a mounted snapshot.
+  std::optional<image::LayerRef> run_missed(const std::string& parent, const StepInputs& in,
+                                            const StepId& step, const Action& act);
+  // A followed COPY's `fill` started now, before its checksums and cache lookup, when a miss is
+  // likely: no record at this step's place yet or --no-cache, no --cache-from, one platform, and
+  // the parent lacks `absent_top`. Null otherwise (early_layer.h).
+  std::unique_ptr<EarlyLayer> start_early(const std::string& absent_top, EarlyLayer::Fill fill);
 
   void dispatch(const parser::Instruction& instruction);
   void run_onbuild_triggers();

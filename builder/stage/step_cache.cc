@@ -163,6 +163,44 @@ bool StageBuilder::run_followed(const std::string& parent, const StepInputs::Fol
   return ran && streamed;
 }
 
+std::optional<image::LayerRef> StageBuilder::run_missed(const std::string& parent,
+                                                        const StepInputs& in, const StepId& step,
+                                                        const Action& act) {
+  std::optional<image::LayerRef> layer;
+  std::optional<Seed> seeded;
+  if (in.on_miss) seeded = in.on_miss(in.inputs);
+  // A copy started early that failed is not tried a second time the same way.
+  EarlyLayer* early = in.followed ? in.followed->early : nullptr;
+  if (early && early->parent() == parent) {
+    layer = early->take();
+    if (layer) return layer;
+  }
+  const bool done = seeded
+                        ? run_on_upper(parent, *seeded, step, layer)
+                        : in.followed && !early && run_followed(parent, *in.followed, step, layer);
+  if (!done) layer = run_in_snapshot(parent, act, step);
+  return layer;
+}
+
+std::unique_ptr<EarlyLayer> StageBuilder::start_early(const std::string& absent_top,
+                                                      EarlyLayer::Fill fill) {
+  if (s_.store.dir_format() != snapshot::DirFormat::kOverlayLayer ||
+      !s_.request.cache_from.empty() || s_.step_locks != nullptr ||
+      (!no_cache_ && s_.cache_last(locator()))) {
+    return nullptr;
+  }
+  try {
+    common::TraceSpan span("COPY: start copying before the cache lookup");
+    const std::string parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
+    if (!s_.store.absent_in(parent, absent_top)) return nullptr;
+    return std::make_unique<EarlyLayer>(s_.store, parent, s_.layer_options, std::move(fill));
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kCancelled) throw;
+    common::log::debug(std::string("COPY: not started before its cache lookup: ") + e.what());
+    return nullptr;
+  }
+}
+
 void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommon& where,
                               StepInputs in, const std::string& created_by, const Action& act) {
   prepare_span_.reset();
@@ -215,12 +253,7 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
       common::TraceSpan span("parent snapshot");
       parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
     }
-    std::optional<image::LayerRef> layer;
-    std::optional<Seed> seeded;
-    if (in.on_miss) seeded = in.on_miss(in.inputs);
-    const bool done = seeded ? run_on_upper(parent, *seeded, step, layer)
-                             : in.followed && run_followed(parent, *in.followed, step, layer);
-    if (!done) layer = run_in_snapshot(parent, act, step);
+    std::optional<image::LayerRef> layer = run_missed(parent, in, step, act);
     CacheRecord record;
     record.key = key;
     record.layer = layer;

@@ -14,7 +14,32 @@
 namespace mybuild::build_testing {
 namespace {
 
+// The span of the copy with its layer written alongside: after the cache lookup, or before it
+// (started early where a miss was likely: builder/stage/early_layer.h).
 constexpr const char* kFollowedSpan = "(the layer written alongside)";
+constexpr const char* kEarlySpan = "(before the cache lookup)";
+
+bool followed(const std::string& trace) {
+  return trace.find(kFollowedSpan) != std::string::npos ||
+         trace.find(kEarlySpan) != std::string::npos;
+}
+
+// The snapshots in the store (active or committed): the entries of its "snapshots" folders.
+size_t count_snapshots(const fs::path& root) {
+  size_t n = 0;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (it.depth() > 2) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory() && it->path().filename() == "snapshots") {
+      n += static_cast<size_t>(std::distance(fs::directory_iterator(it->path()), {}));
+      it.disable_recursion_pending();
+    }
+  }
+  return n;
+}
 
 class CopyFollowBuild : public BuildTest {
  protected:
@@ -47,13 +72,13 @@ class CopyFollowBuild : public BuildTest {
 };
 
 TEST_F(CopyFollowBuild, GivesTheLayerOfACopyThroughTheMount) {
-  const std::string followed =
+  const std::string with_follower =
       build_traced("FROM busybox\nRUN mkdir -m 755 /other\nCOPY ctx/ /data/\n", "app:followed");
-  EXPECT_NE(followed.find(kFollowedSpan), std::string::npos) << "the layer was not followed";
-  EXPECT_EQ(followed.find("not followed"), std::string::npos);
+  EXPECT_TRUE(followed(with_follower)) << "the layer was not followed";
+  EXPECT_EQ(with_follower.find("not followed"), std::string::npos);
   const std::string mounted =
       build_traced("FROM busybox\nRUN mkdir -m 755 /data\nCOPY ctx/ /data/\n", "app:mounted");
-  EXPECT_EQ(mounted.find(kFollowedSpan), std::string::npos) << "/data is in the parent";
+  EXPECT_FALSE(followed(mounted)) << "/data is in the parent";
   const auto a = image("app:followed").manifest["layers"];
   const auto b = image("app:mounted").manifest["layers"];
   ASSERT_EQ(a.size(), 3u);
@@ -67,9 +92,27 @@ TEST_F(CopyFollowBuild, ADestinationDeletedInTheParentIsCopiedThroughTheMount) {
   const std::string trace = build_traced(
       "FROM busybox\nRUN mkdir /data && touch /data/old\nRUN rm -r /data\nCOPY ctx/ /data/\n",
       "app:whiteout");
-  EXPECT_EQ(trace.find(kFollowedSpan), std::string::npos);
+  EXPECT_FALSE(followed(trace));
   Ran check = check_with("FROM app:whiteout\nRUN test ! -e /data/old && test -f /data/a/z\n");
   EXPECT_TRUE(check.ok()) << check.both();
+}
+
+TEST_F(CopyFollowBuild, ACopyStartedBeforeACacheHitLeavesNoSnapshot) {
+  const std::string first = build_traced("FROM busybox\nCOPY ctx/ /data/\n", "app:one");
+  EXPECT_NE(first.find(kEarlySpan), std::string::npos) << "a first build starts the copy early";
+  const size_t snapshots = count_snapshots(root());
+  ASSERT_GT(snapshots, 0u);
+  // The same steps from another Dockerfile: no record at its place, so the copy starts before
+  // the lookup, which then hits; the copy stops and its snapshot goes.
+  write("other.Dockerfile", "FROM busybox\nCOPY ctx/ /data/\n");
+  const fs::path trace = work() / "hit.json";
+  Ran hit = build(
+      {"-f", (ctx() / "other.Dockerfile").string(), "-t", "app:two", "--trace", trace.string()});
+  ASSERT_TRUE(hit.ok()) << hit.both();
+  EXPECT_EQ(count_cached(hit.err), 1) << hit.err;
+  EXPECT_NE(read_file(trace).find("start copying before the cache lookup"), std::string::npos);
+  EXPECT_EQ(count_snapshots(root()), snapshots);
+  EXPECT_EQ(image("app:one").manifest["layers"], image("app:two").manifest["layers"]);
 }
 
 }  // namespace

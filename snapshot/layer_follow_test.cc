@@ -34,6 +34,12 @@ class LayerFollow : public ::testing::Test {
     EXPECT_EQ(::lstat((upper() / rel).c_str(), &st), 0);
     return st;
   }
+  // Tells `f` the tree as a copy makes it: d, then its two files.
+  void announce_tree(LayerFollower& f) const {
+    f.dir("d", lstat_of("d"), upper() / "d");
+    f.entry("d/a");
+    f.entry("d/b");
+  }
   std::string diff() {
     common::StringWriter out;
     diff_overlay_upper(upper(), out, options_);
@@ -47,9 +53,7 @@ class LayerFollow : public ::testing::Test {
 TEST_F(LayerFollow, TheDiffsOrderAndStateGiveTheDiffsBytes) {
   common::StringWriter out;
   LayerFollower f(upper(), out, options_);
-  f.dir("d", lstat_of("d"), upper() / "d");
-  f.entry("d/a");
-  f.entry("d/b");
+  announce_tree(f);
   ASSERT_TRUE(f.finish().has_value());
   EXPECT_TRUE(out.str() == diff());
 }
@@ -86,9 +90,7 @@ TEST_F(LayerFollow, ADirectoryThatEndsOtherwiseThanAnnouncedIsRefused) {
 TEST_F(LayerFollow, AFileChangedAfterItWasStreamedIsNeverAccepted) {
   common::StringWriter out;
   LayerFollower f(upper(), out, options_);
-  f.dir("d", lstat_of("d"), upper() / "d");
-  f.entry("d/a");
-  f.entry("d/b");
+  announce_tree(f);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // streamed by now, mostly
   set_mtime(upper() / "d/a", 1400000000);
   // Streamed with the old mtime, the stream is refused; with the new one (a late thread) it is
@@ -119,9 +121,7 @@ TEST_F(LayerFollow, AnOverlayMarkIsRefused) {
   ASSERT_EQ(::lsetxattr((upper() / "d").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
   common::StringWriter out;
   LayerFollower f(upper(), out, options_);
-  f.dir("d", lstat_of("d"), upper() / "d");
-  f.entry("d/a");
-  f.entry("d/b");
+  announce_tree(f);
   EXPECT_FALSE(f.finish().has_value());
 }
 

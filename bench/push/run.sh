@@ -27,24 +27,15 @@ binaries=(after)
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/push-bench-XXXXXX")
 cgroups=()
-source "$lib/services.sh"   # start_registry/stop_registry/umount_under/stop_services
+source "$lib/services.sh"   # start_base_registry/start_registry/stop_registry/umount_under/stop_services
 source "$lib/workloads.sh"  # run_gen, run_sed, run_sum, run_big: the same RUN commands
 trap stop_services EXIT
 trap 'exit 130' INT TERM
 inputs=${PUSH_BENCH_INPUTS:-$work/inputs}
-mkdir -p "$inputs/main" "$work/big" "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
+mkdir -p "$inputs/main" "$work/big"
 [[ -d $inputs/main/ctx ]] || /usr/bin/python3 "$lib/gen_inputs.py" context "$inputs/main/ctx" "$scale"
 
-# The busybox base, as bench/compare makes it, in a local registry.
-cp /bin/busybox "$work/rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$work/rootfs/etc/passwd"
-echo 'root:x:0:' > "$work/rootfs/etc/group"
-tar -C "$work/rootfs" -cf "$work/busybox.tar" .
-start_registry base
-base=127.0.0.1:$base_port/busybox:latest
-"$after" --root "$work/import" import "$work/busybox.tar" busybox:latest > /dev/null
-"$after" --root "$work/import" push busybox:latest "$base" > /dev/null
+mybuild=$after start_base_registry  # the busybox base, as bench/compare makes it; sets $base
 printf 'FROM %s\nCOPY ctx/ /data/\nRUN %s\nRUN %s\nRUN %s\n' "$base" "$run_gen" "$run_sed" \
   "$run_sum" > "$inputs/main/Dockerfile"
 printf 'FROM %s\nRUN %s\n' "$base" "$run_big" > "$work/big/Dockerfile"

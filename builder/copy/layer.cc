@@ -98,8 +98,10 @@ std::optional<CopyRecorder> earlier_copy_result(BuildSession& session, const std
     upper = s.dir(manifest->snapshot);
     return true;
   });
-  if (!committed) forget_copy_manifest(session.store.root(), scope);
-  if (!committed || !earlier_upper_usable(upper, *manifest)) return std::nullopt;
+  if (!committed) {
+    forget_copy_manifest(session.store.root(), scope);
+    return std::nullopt;
+  }
   return CopyRecorder(std::move(*manifest), upper);
 }
 

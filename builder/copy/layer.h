@@ -29,7 +29,7 @@ Owner resolve_linked_owner(BuildSession& session, const std::vector<image::Layer
                            const std::string& chown);
 
 // The previous result of the COPY `scope` (copy_reuse_scope) when it can seed this one: its
-// manifest is stored, its snapshot committed, and its upper dir holds only what the copy made.
+// manifest is stored and its snapshot committed (reuse_step.h checks the rest).
 std::optional<CopyRecorder> earlier_copy_result(BuildSession& session, const std::string& scope);
 
 // Copies `sources` of `context` to plan.dest inside `rootfs`, as the step's action. The owner

@@ -54,14 +54,6 @@ bool parse_file_line(std::string_view rest, CopyManifest& m) {
 
 bool plain_path(const std::string& p) { return p.find_first_of("\t\n") == std::string::npos; }
 
-bool is_opaque_dir(const std::filesystem::path& dir) {
-  char v[2] = {};
-  for (const char* key : {"trusted.overlay.opaque", "user.overlay.opaque"}) {
-    if (::lgetxattr(dir.c_str(), key, v, sizeof v) == 1 && v[0] == 'y') return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string format_copy_manifest(const CopyManifest& m) {
@@ -234,16 +226,31 @@ size_t forget_orphan_copy_manifests(const std::filesystem::path& root,
   return removed;
 }
 
-bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest& manifest) {
-  std::set<std::string> names;
+bool opaque_directory(const std::filesystem::path& dir) {
+  char v[2] = {};
+  for (const char* key : {"trusted.overlay.opaque", "user.overlay.opaque"}) {
+    if (::lgetxattr(dir.c_str(), key, v, sizeof v) == 1 && v[0] == 'y') return true;
+  }
+  return false;
+}
+
+bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest& manifest,
+                          const std::filesystem::path& parent) {
   std::error_code ec;
+  bool any = false;
   for (const auto& entry : std::filesystem::directory_iterator(upper, ec)) {
-    names.insert(entry.path().filename().string());
-    if (entry.is_directory(ec) && !entry.is_symlink(ec) && is_opaque_dir(entry.path())) {
-      return false;
+    any = true;
+    const bool dir = entry.is_directory(ec) && !entry.is_symlink(ec);
+    if (dir && opaque_directory(entry.path())) return false;
+    const std::string name = entry.path().filename().string();
+    if (manifest.tops.contains(name) || manifest.files.contains(name)) continue;
+    struct stat st {};
+    const auto below = parent / name;
+    if (!dir || parent.empty() || ::lstat(below.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return false;  // not what this copy leaves there
     }
   }
-  return !ec && !names.empty() && names == manifest.tops;
+  return !ec && any;
 }
 
 }  // namespace mybuild::builder

@@ -10,9 +10,23 @@
 // nothing writes into a committed snapshot's files), so the link shares bytes that never change.
 //
 // The copy then runs on the new snapshot's own upper dir, unmounted (a link cannot cross into an
-// overlay mount). That equals a copy through the mount only when nothing the copy touches exists
-// below it: hence the previous result's upper dir must hold only names the copy itself created
-// at its root (none opaque), and its CopyManifest::tops lists them.
+// overlay mount). What it leaves there must be what the same copy through the mount would have:
+// - Below a directory the parent lacks, nothing of the parent shows: the copy makes everything
+//   there itself, mounted or not.
+// - Where the copy writes into a directory the parent has (WORKDIR /app then COPY . ., or COPY
+//   . / over the base), overlay would first copy that directory up, and the copy would then see
+//   whatever the parent has under the names it makes there. copy_up.h looks up exactly those
+//   names in the parent (mounted read-only), makes the same copies-up in the upper dir, and
+//   declines (the step then copies through the mount) for anything else than a directory the
+//   copy merges into or a regular file a regular file replaces, and for a new directory inside
+//   one of the parent's unless the earlier result shows overlay leaves such a one plain here.
+// - The files linked are the earlier copy's own: the manifest names each one the copy wrote,
+//   and earlier_upper_usable checks that the earlier upper dir holds, at its root, only what the
+//   copy put there -- the names it created (CopyManifest::tops), files it wrote, directories of
+//   the parent it wrote into (copied up) -- and no opaque directory: the earlier result ran over
+//   the same parent (the scope holds it), so nothing else can be there unless the snapshot is
+//   not this copy's result. Whether a name the copy makes now exists in the parent is no longer
+//   inferred from tops (a name new in the context was never checked that way): copy_up.h looks.
 #pragma once
 
 #include <sys/stat.h>
@@ -84,6 +98,7 @@ class CopyRecorder {
   CopyManifest& result() { return now_; }
   bool seeded() const { return earlier_.has_value(); }
   const CopyManifest& earlier_manifest() const { return *earlier_; }  // when seeded()
+  const std::filesystem::path& earlier_upper() const { return earlier_upper_; }
 
  private:
   std::optional<CopyManifest> earlier_;
@@ -105,8 +120,13 @@ void forget_copy_manifest(const std::filesystem::path& root, const std::string& 
 size_t forget_orphan_copy_manifests(const std::filesystem::path& root,
                                     const std::function<bool(const std::string&)>& committed);
 
-// Whether `upper` (the earlier result's own dir) holds exactly manifest.tops at its root, none a
-// directory marked opaque: then nothing of the parent showed through where the copy wrote.
-bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest& manifest);
+// Whether `upper` (the earlier result's own dir) holds at its root only manifest.tops, files
+// the manifest names (one that replaced the parent's is no top) and directories that `parent`
+// (the parent's tree; empty: scratch) has, none of them a directory marked opaque, and something.
+bool earlier_upper_usable(const std::filesystem::path& upper, const CopyManifest& manifest,
+                          const std::filesystem::path& parent);
+
+// Whether directory `dir` carries overlay's opaque mark (trusted.* or, rootless, user.*).
+bool opaque_directory(const std::filesystem::path& dir);
 
 }  // namespace mybuild::builder

@@ -129,7 +129,7 @@ TEST_F(CopyReuseInto, LinksUnchangedFilesAndCopiesChangedOnes) {
   EXPECT_EQ(first.result().tops, std::set<std::string>{"data"});
   ASSERT_EQ(first.result().files.size(), 3u);
   EXPECT_EQ(first.result().files.at("data/sub/b.txt").src, "src/sub/b.txt");
-  ASSERT_TRUE(earlier_upper_usable(a, first.result()));
+  ASSERT_TRUE(earlier_upper_usable(a, first.result(), {}));
 
   testing::write(ctx() / "src/c.txt", "charlie changed", 0755);
   settle();
@@ -188,7 +188,17 @@ TEST_F(CopyReuseInto, AnUpperDirWithOtherNamesIsNotUsable) {
   CopyRecorder first;
   const auto a = copy("a", &first);
   testing::write(a / "etc/passwd", "copied up");
-  EXPECT_FALSE(earlier_upper_usable(a, first.result()));
+  EXPECT_FALSE(earlier_upper_usable(a, first.result(), {}));
+  // A directory the parent has is one the copy wrote into (copied up); a file is not.
+  const auto parent = dir_.path() / "parent";
+  std::filesystem::create_directories(parent / "etc");
+  EXPECT_TRUE(earlier_upper_usable(a, first.result(), parent));
+  testing::write(a / "bin", "not from the copy");
+  testing::write(parent / "bin", "the parent's");
+  EXPECT_FALSE(earlier_upper_usable(a, first.result(), parent));
+  CopyManifest replaced = first.result();  // a file of the copy that replaced the parent's
+  replaced.files["bin"] = replaced.files.at("data/a.txt");
+  EXPECT_TRUE(earlier_upper_usable(a, replaced, parent));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "builder/copy/layer.h"
 #include "builder/copy/plan.h"
 #include "builder/copy/reuse.h"
+#include "builder/copy/reuse_step.h"
 #include "builder/copy/tree.h"
 #include "builder/stage/stage_builder.h"
 #include "common/error.h"
@@ -75,13 +76,11 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   std::optional<CopyRecorder> early_recorder;
   std::unique_ptr<EarlyLayer> early;
   if (top) {
-    early_recorder.emplace();
-    early =
-        start_early(*top, [&](const std::filesystem::path& dir, snapshot::LayerFollower& follower,
-                              const std::atomic<bool>& stop) {
-          copy_to_layer(dir, plan, tree.context(), narrowed.sources, std::nullopt, &*early_recorder,
-                        &follower, &stop);
-        });
+    early = start_early(*top, [&](const std::filesystem::path& dir, snapshot::LayerFollower& f,
+                                  const std::atomic<bool>& stop) {
+      copy_to_layer(dir, plan, tree.context(), narrowed.sources, std::nullopt,
+                    &early_recorder.emplace(), &f, &stop);  // this thread's until taken
+    });
   }
   CopyEffectInputs effects;
   effects.from_chain = tree.from_chain();
@@ -112,7 +111,11 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
         return std::nullopt;
       }
       const CopyManifest& earlier = recorder->earlier_manifest();
-      return Seed{copy_files, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
+      auto on_upper = [&, parent = state_.chain](const std::filesystem::path& upper,
+                                                 const StepId&) {
+        return copy_on_upper(s_, parent, upper, plan, tree.context(), narrowed.sources, *recorder);
+      };
+      return Seed{on_upper, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
     };
   }
   bool followed_tried = false;

@@ -31,9 +31,10 @@ class StageBuilder {
   // One filesystem-changing step after the cache lookup missed: `act` gets the mounted rootfs
   // of a fresh snapshot over the current state and changes it.
   using Action = std::function<void(const std::filesystem::path& rootfs, const StepId& step)>;
-  // An action on a new snapshot's own directory, hard-linking from an earlier result.
+  // An action on a new snapshot's own directory, hard-linking from an earlier result; false:
+  // it declined (the result could differ from `act`'s), and the step runs `act` as usual.
   struct Seed {
-    Action act;
+    std::function<bool(const std::filesystem::path& upper, const StepId& step)> act;
     EarlierResult earlier;
   };
   struct StepInputs {

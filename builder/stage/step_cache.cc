@@ -120,14 +120,16 @@ std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& 
 bool StageBuilder::run_on_upper(const std::string& parent, const Seed& seed, const StepId& step,
                                 std::optional<image::LayerRef>& layer) {
   layer.reset();
-  return attempt_on_upper("starting from the previous result", [&] {
+  bool declined = false;
+  const bool ran = attempt_on_upper("starting from the previous result", [&] {
     ScopedSnapshot snap(s_.store, "step", parent);
     const std::filesystem::path dir =
         s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); });
     {
       common::TraceSpan span(action_trace_name_ + " (from the previous result)");
-      seed.act(dir, step);
+      declined = !seed.act(dir, step);
     }
+    if (declined) return;  // ~snap drops what it made
     s_.cancel.check("build");
     std::optional<image::LayerRef> written;
     {
@@ -138,6 +140,7 @@ bool StageBuilder::run_on_upper(const std::string& parent, const Seed& seed, con
     if (written) snap.commit(chain_id(parent, written->diff_id));
     layer = std::move(written);
   });
+  return ran && !declined;
 }
 
 bool StageBuilder::run_followed(const std::string& parent, const StepInputs::Followed& followed,

@@ -131,7 +131,7 @@ LayerWriter::LayerWriter(common::Writer& out, LayerOptions options)
 
 LayerWriter::~LayerWriter() = default;
 
-void LayerWriter::add(const std::string& path, int dirfd, const char* name, const struct stat& st) {
+TarEntry LayerWriter::stat_entry(const std::string& path, const struct stat& st) const {
   TarEntry e;
   e.path = path;
   e.mode = st.st_mode & 07777;
@@ -141,6 +141,19 @@ void LayerWriter::add(const std::string& path, int dirfd, const char* name, cons
   if (options_.source_date_epoch && e.mtime > *options_.source_date_epoch) {
     e.mtime = *options_.source_date_epoch;
   }
+  return e;
+}
+
+void LayerWriter::add_dir(const std::string& path, const struct stat& st,
+                          std::vector<std::pair<std::string, std::string>> xattrs) {
+  TarEntry e = stat_entry(path, st);
+  e.type = TarEntry::Type::kDir;
+  e.xattrs = std::move(xattrs);
+  tar_.add(e);
+}
+
+void LayerWriter::add(const std::string& path, int dirfd, const char* name, const struct stat& st) {
+  TarEntry e = stat_entry(path, st);
   // A regular file's xattrs are read through its descriptor below, once it is open.
   if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode)) e.xattrs = layer_xattrs(dirfd, name);
   switch (st.st_mode & S_IFMT) {

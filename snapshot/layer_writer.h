@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/descriptor.h"
 #include "common/digest.h"
@@ -66,6 +67,11 @@ class LayerWriter {
   // `path`, with its type, mode, owner, mtime, xattrs, link target and content. `st` is its
   // lstat. Overlay's own xattrs (trusted.overlay.*, user.overlay.*) are left out.
   void add(const std::string& path, int dirfd, const char* name, const struct stat& st);
+  // Adds a directory from its stat and its layer xattrs (layer_xattrs) as given, without
+  // reading it: a writer that follows a copy (layer_follow.h) knows a directory's final state
+  // before the copy has set it.
+  void add_dir(const std::string& path, const struct stat& st,
+               std::vector<std::pair<std::string, std::string>> xattrs);
   // Marks `path` deleted: writes `<dir>/.wh.<base>`.
   void add_whiteout(const std::string& path);
   // Marks directory `dir_path` opaque: writes `<dir_path>/.wh..wh..opq`.
@@ -76,6 +82,8 @@ class LayerWriter {
 
  private:
   TarEntry marker_entry(std::string path) const;
+  // path, mode, owner and mtime (clamped to source_date_epoch) of an entry with lstat `st`.
+  TarEntry stat_entry(const std::string& path, const struct stat& st) const;
 
   LayerOptions options_;
   // Tar headers are 512 bytes (one write(2) each otherwise), and the blob is written on the

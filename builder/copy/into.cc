@@ -60,7 +60,9 @@ class Copier {
   void read_from(const BuildContext& ctx) { ctx_ = &ctx; }
 
   // Creates every missing directory of `rel` (inside the root), refusing to pass a symlink.
-  void ensure_dirs(const std::string& rel) {
+  // `rel` itself is left for copy_directory to announce to a follower when `rel_is_top`.
+  void ensure_dirs(const std::string& rel, bool rel_is_top = false) {
+    std::vector<std::string> created;
     std::string at;
     size_t i = 0;
     while (i < rel.size()) {
@@ -84,6 +86,11 @@ class Copier {
       change_owner(host, opts_.owner.uid, opts_.owner.gid, "/" + at);
       if (::chmod(host.c_str(), mode) != 0) common::throw_errno("chmod", "/" + at);
       ++stats_.dirs;
+      if (opts_.follower) created.push_back(at);
+    }
+    // Each is final once the next one is made in it (nothing else of this copy goes there).
+    for (const std::string& dir : created) {
+      if (!rel_is_top || dir != rel) opts_.follower->entry(dir);
     }
   }
 
@@ -94,6 +101,9 @@ class Copier {
   // `in_new_dir`: the destination's parent was made by this copy, so nothing is there yet
   // (one lstat through the overlay saved per file: syscalls dominate COPY of small files).
   void copy(const std::string& src, const std::string& dst, bool top, bool in_new_dir = false) {
+    if (opts_.stop && opts_.stop->load(std::memory_order_relaxed)) {
+      throw Error(ErrorKind::kCancelled, "COPY stopped: its result is not needed");
+    }
     struct stat st {};
     const auto from = ctx_->host_path(src);
     if (::lstat(from.c_str(), &st) != 0) common::throw_errno("lstat", from.string());
@@ -118,12 +128,14 @@ class Copier {
             common::throw_errno("link", "/" + dst);
           }
           ++stats_.hardlinks;
+          announce(dst);
           return;
         }
       }
       if (!link_earlier(src, dst, st)) copy_file(from, to, dst, st);
       if (opts_.recorder) opts_.recorder->copied(src, dst, st);
       ++stats_.files;
+      announce(dst);
       return;
     } else if (S_ISLNK(st.st_mode)) {
       std::error_code ec;
@@ -135,6 +147,7 @@ class Copier {
       common::throw_errno("mknod", "/" + dst);
     }
     apply_metadata(st, from, dst);
+    announce(dst);
   }
 
   CopyStats stats() const { return stats_; }
@@ -152,6 +165,7 @@ class Copier {
       if (::mkdir(dest(dst).c_str(), 0700) != 0) common::throw_errno("mkdir", "/" + dst);
       ++stats_.dirs;
     }
+    if (opts_.follower) announce_directory(src, dst, st, existing != nullptr && top);
     for (const std::string& name : ctx_->list(src)) {
       copy(join_rel(src, name), join_rel(dst, name), false, existing == nullptr);
     }
@@ -186,13 +200,12 @@ class Copier {
     copy_data(in.get(), out.get(), st, dst);
     expect_unchanged(in.get(), from, st);
     // Owner first: chown clears set-id bits, so the mode must come after it.
-    const uid_t uid = opts_.keep_owner ? st.st_uid : opts_.owner.uid;
-    const gid_t gid = opts_.keep_owner ? st.st_gid : opts_.owner.gid;
-    if (::fchown(out.get(), uid, gid) != 0) change_owner(to, uid, gid, "/" + dst);
+    const Owner owner = owner_of(st);
+    if (::fchown(out.get(), owner.uid, owner.gid) != 0) {
+      change_owner(to, owner.uid, owner.gid, "/" + dst);
+    }
     copy_fd_xattrs(in.get(), out.get(), to);
-    const mode_t mode =
-        opts_.chmod ? opts_.chmod->apply(st.st_mode & 07777, false) : (st.st_mode & 07777);
-    if (::fchmod(out.get(), mode) != 0) common::throw_errno("chmod", "/" + dst);
+    if (::fchmod(out.get(), mode_of(st)) != 0) common::throw_errno("chmod", "/" + dst);
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
     if (::futimens(out.get(), times) != 0) common::throw_errno("utimensat", "/" + dst);
   }
@@ -294,16 +307,44 @@ class Copier {
                       const std::string& dst) {
     const auto to = dest(dst);
     // Owner first: chown clears set-id bits, so the mode must come after it.
-    const uid_t uid = opts_.keep_owner ? st.st_uid : opts_.owner.uid;
-    const gid_t gid = opts_.keep_owner ? st.st_gid : opts_.owner.gid;
-    change_owner(to, uid, gid, "/" + dst);
+    change_owner(to, owner_of(st).uid, owner_of(st).gid, "/" + dst);
     copy_xattrs(from, to);
     if (!S_ISLNK(st.st_mode)) {
-      const mode_t mode = opts_.chmod ? opts_.chmod->apply(st.st_mode & 07777, S_ISDIR(st.st_mode))
-                                      : (st.st_mode & 07777);
-      if (::chmod(to.c_str(), mode) != 0) common::throw_errno("chmod", "/" + dst);
+      if (::chmod(to.c_str(), mode_of(st)) != 0) common::throw_errno("chmod", "/" + dst);
     }
     set_times(st, dst);
+  }
+
+  // The owner and permission bits apply_metadata gives a copy of an entry with lstat `st`.
+  Owner owner_of(const struct stat& st) const {
+    return opts_.keep_owner ? Owner{st.st_uid, st.st_gid} : opts_.owner;
+  }
+  mode_t mode_of(const struct stat& st) const {
+    return opts_.chmod ? opts_.chmod->apply(st.st_mode & 07777, S_ISDIR(st.st_mode))
+                       : (st.st_mode & 07777);
+  }
+
+  void announce(const std::string& dst) {
+    if (opts_.follower) opts_.follower->entry(dst);
+  }
+
+  // Tells the follower the state directory `dst` will end in, before its entries are copied:
+  // that of apply_metadata (the source's owner, mode, times and xattrs), or for an existing top
+  // its own with the source's times (copy_directory).
+  void announce_directory(const std::string& src, const std::string& dst, const struct stat& st,
+                          bool existing_top) {
+    struct stat final_st = st;
+    std::filesystem::path xattrs_of = ctx_->host_path(src);
+    if (existing_top) {
+      xattrs_of = dest(dst);
+      if (::lstat(xattrs_of.c_str(), &final_st) != 0) common::throw_errno("lstat", "/" + dst);
+      final_st.st_mtim = st.st_mtim;
+    } else {
+      final_st.st_mode = S_IFDIR | mode_of(st);
+      final_st.st_uid = owner_of(st).uid;
+      final_st.st_gid = owner_of(st).gid;
+    }
+    opts_.follower->dir(dst, final_st, xattrs_of);
   }
 
   void set_times(const struct stat& st, const std::string& dst) {
@@ -399,7 +440,7 @@ CopyStats copy_into(const std::filesystem::path& dest_root, std::string_view des
     copier.read_from(src.view ? *src.view : context);
     try {
       if (src.is_dir) {
-        copier.ensure_dirs(*dest_rel);
+        copier.ensure_dirs(*dest_rel, true);
         copier.copy(src.rel, *dest_rel, true);
       } else {
         const std::string target = dest_is_dir ? join_rel(*dest_rel, src.name) : *dest_rel;

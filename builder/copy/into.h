@@ -22,6 +22,7 @@
 // would silently change the other side.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -33,6 +34,7 @@
 #include "builder/copy/reuse.h"
 #include "builder/copy/sources.h"
 #include "builder/copy/user_lookup.h"
+#include "snapshot/layer_follow.h"
 
 namespace mybuild::builder {
 
@@ -46,6 +48,12 @@ struct CopyOptions {
   // Records each regular file and each entry made at the destination root (reuse.h); with an
   // earlier result, an unchanged context file is hard-linked from its earlier copy instead.
   CopyRecorder* recorder = nullptr;
+  // Told each entry once it is final (a directory: the state it will end in) while the layer is
+  // written behind the copy (snapshot/layer_follow.h); dest_root is then an overlay upper dir.
+  snapshot::LayerFollower* follower = nullptr;
+  // Once set, the copy stops, throwing Error(kCancelled): a copy started before the step's
+  // cache lookup that hit (builder/stage/early_layer.h).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct CopyStats {

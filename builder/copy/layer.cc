@@ -119,9 +119,12 @@ Owner resolve_linked_owner(BuildSession& session, const std::vector<image::Layer
 
 void copy_to_layer(const std::filesystem::path& rootfs, const CopyPlan& plan,
                    const BuildContext& context, std::span<const CopySource> sources,
-                   const std::optional<Owner>& linked_owner, CopyRecorder* recorder) {
+                   const std::optional<Owner>& linked_owner, CopyRecorder* recorder,
+                   snapshot::LayerFollower* follower, const std::atomic<bool>* stop) {
   CopyOptions options;
   options.recorder = recorder;
+  options.follower = follower;
+  options.stop = stop;
   if (linked_owner) {
     options.owner = *linked_owner;
   } else if (!plan.chown.empty()) {

@@ -3,6 +3,7 @@
 // rootfs, with ADD's unpacking of local archives.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -14,6 +15,7 @@
 #include "builder/copy/sources.h"
 #include "builder/copy/tree.h"
 #include "image/layer_ref.h"
+#include "snapshot/layer_follow.h"
 
 namespace mybuild::builder {
 
@@ -32,9 +34,12 @@ std::optional<CopyRecorder> earlier_copy_result(BuildSession& session, const std
 
 // Copies `sources` of `context` to plan.dest inside `rootfs`, as the step's action. The owner
 // is `linked_owner` when given, else --chown resolved against `rootfs`, else 0:0. `recorder`,
-// when given, sees every file copied and may offer earlier copies (reuse.h).
+// when given, sees every file copied and may offer earlier copies (reuse.h); `follower` and
+// `stop`, when given, are CopyOptions::follower and CopyOptions::stop (into.h).
 void copy_to_layer(const std::filesystem::path& rootfs, const CopyPlan& plan,
                    const BuildContext& context, std::span<const CopySource> sources,
-                   const std::optional<Owner>& linked_owner, CopyRecorder* recorder = nullptr);
+                   const std::optional<Owner>& linked_owner, CopyRecorder* recorder = nullptr,
+                   snapshot::LayerFollower* follower = nullptr,
+                   const std::atomic<bool>* stop = nullptr);
 
 }  // namespace mybuild::builder

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "builder/copy/filter.h"
+#include "builder/copy/follow.h"
 #include "builder/copy/layer.h"
 #include "builder/copy/plan.h"
 #include "builder/copy/reuse.h"
@@ -44,6 +45,18 @@ void make_workdir(const std::filesystem::path& rootfs, const std::string& path,
   }
 }
 
+// Stores what a COPY that missed copied, for its next miss (reuse.h): `state` is the stage
+// after the step.
+void store_copy_result(BuildSession& session, const StageResult& state, const std::string& scope,
+                       CopyRecorder& recorder) {
+  recorder.result().snapshot = state.chain;
+  if (session.layer_options.compression == snapshot::Compression::kNone && !state.layers.empty()) {
+    recorder.result().layer = state.layers.back().blob.digest.str();
+  }
+  recorder.result().source_date_epoch = session.layer_options.source_date_epoch;
+  store_copy_manifest(session.store.root(), scope, recorder.result());
+}
+
 }  // namespace
 
 void StageBuilder::do_copy(const parser::Copy& copy) {
@@ -56,6 +69,19 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   const NarrowedSources narrowed =
       narrow_sources(tree.context(), tree.sources(), copy.excludes, copy.parents);
   StepId step{s_.next_step(), step_name(plan.display)};
+  // A cold COPY of one context directory writes its layer while it copies (follow.h), and where
+  // a miss is likely starts before the checksums (builder/stage/early_layer.h).
+  const std::optional<std::string> top =
+      followed_copy_top(plan, tree.is_build_context(), narrowed.sources);
+  std::optional<CopyRecorder> early_recorder;
+  std::unique_ptr<EarlyLayer> early;
+  if (top) {
+    early = start_early(*top, [&](const std::filesystem::path& dir, snapshot::LayerFollower& f,
+                                  const std::atomic<bool>& stop) {
+      copy_to_layer(dir, plan, tree.context(), narrowed.sources, std::nullopt,
+                    &early_recorder.emplace(), &f, &stop);  // this thread's until taken
+    });
+  }
   CopyEffectInputs effects;
   effects.from_chain = tree.from_chain();
   effects.checksums = checksum_copy_sources(s_, tree, narrowed.sources);
@@ -66,7 +92,8 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
   }
   StepInputs in{.inputs = copy_cache_inputs(plan, effects),
                 .independent_of_parent = plan.link_layer,
-                .on_miss = {}};
+                .on_miss = {},
+                .followed = {}};
   // A miss of a plain COPY records what it copied, and starts from the previous result of the
   // same COPY when there is one (reuse.h); --no-cache records without starting from it.
   std::string scope;
@@ -91,19 +118,25 @@ void StageBuilder::do_copy(const parser::Copy& copy) {
       return Seed{on_upper, {earlier.snapshot, earlier.layer, earlier.source_date_epoch}};
     };
   }
+  bool followed_tried = false;
+  if (top) {
+    in.followed = StepInputs::Followed{
+        *top,
+        [&](const std::filesystem::path& dir, const StepId&, snapshot::LayerFollower& follower) {
+          followed_tried = true;
+          copy_to_layer(dir, plan, tree.context(), narrowed.sources, effects.linked_owner,
+                        recorder ? &*recorder : nullptr, &follower);
+        },
+        early.get()};
+  }
   layer_step(step, copy, std::move(in), plan.created_by,
              [&](const std::filesystem::path& rootfs, const StepId& id) {
-               if (recorder && recorder->seeded()) recorder.emplace();  // seeding failed
+               // Seeding, or copying with the layer alongside, did not make the result.
+               if (recorder && (recorder->seeded() || followed_tried)) recorder.emplace();
                copy_files(rootfs, id);
              });
-  if (recorder) {
-    recorder->result().snapshot = state_.chain;
-    if (s_.layer_options.compression == snapshot::Compression::kNone && !state_.layers.empty()) {
-      recorder->result().layer = state_.layers.back().blob.digest.str();
-    }
-    recorder->result().source_date_epoch = s_.layer_options.source_date_epoch;
-    store_copy_manifest(s_.store.root(), scope, recorder->result());
-  }
+  if (early && early->taken()) recorder = std::move(early_recorder);
+  if (recorder) store_copy_result(s_, state_, scope, *recorder);
 }
 
 void StageBuilder::do_workdir(const parser::Workdir& workdir) {
@@ -116,12 +149,14 @@ void StageBuilder::do_workdir(const parser::Workdir& workdir) {
   }
   StepId step{s_.next_step(), step_name(plan.created_by)};
   const std::string user = state_.config.config.user;
-  layer_step(
-      step, workdir,
-      StepInputs{.inputs = std::move(plan.inputs), .independent_of_parent = false, .on_miss = {}},
-      plan.created_by, [&](const std::filesystem::path& rootfs, const StepId&) {
-        make_workdir(rootfs, plan.path, user);
-      });
+  layer_step(step, workdir,
+             StepInputs{.inputs = std::move(plan.inputs),
+                        .independent_of_parent = false,
+                        .on_miss = {},
+                        .followed = {}},
+             plan.created_by, [&](const std::filesystem::path& rootfs, const StepId&) {
+               make_workdir(rootfs, plan.path, user);
+             });
 }
 
 }  // namespace mybuild::builder

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -23,6 +24,29 @@ std::string chain_id(const std::string& parent_chain, const common::Digest& diff
   if (parent_chain.empty()) return diff_id.str();
   return common::Digest::sha256_of(parent_chain + " " + diff_id.str()).str();
 }
+
+namespace {
+
+// The content writer hashes what it stores anyway: an uncompressed layer (the tar is the blob)
+// is hashed there only, beside its write (common/overlapped_sha256.h).
+snapshot::LayerOptions sink_hashing(const snapshot::LayerOptions& options) {
+  snapshot::LayerOptions opts = options;
+  opts.sink_hashes = options.compression == snapshot::Compression::kNone;
+  return opts;
+}
+
+image::LayerRef commit_layer_blob(snapshot::ContentWriter& writer, snapshot::Layer layer,
+                                  const snapshot::LayerOptions& opts) {
+  if (opts.sink_hashes) {
+    layer.diff_id = writer.commit(layer.descriptor.size);
+    layer.descriptor.digest = layer.diff_id;
+  } else {
+    writer.commit(layer.descriptor.size, layer.descriptor.digest);
+  }
+  return image::LayerRef{layer.descriptor, layer.diff_id};
+}
+
+}  // namespace
 
 std::string chain_id_of(const std::vector<image::LayerRef>& layers) {
   std::string chain;
@@ -142,10 +166,7 @@ image::LayerRef BuildStore::write_diff(const std::string& key, const std::string
     if (!parent.empty()) lower = s.dir(parent);
   });
   auto writer = content_.writer("layer of " + key);
-  // The content writer hashes what it stores anyway: an uncompressed layer (the tar is the
-  // blob) is hashed there only, beside its write (common/overlapped_sha256.h).
-  snapshot::LayerOptions opts = options;
-  opts.sink_hashes = options.compression == snapshot::Compression::kNone;
+  const snapshot::LayerOptions opts = sink_hashing(options);
   snapshot::Layer layer;
   if (format_ == snapshot::DirFormat::kOverlayLayer) {
     layer = snapshot::diff_overlay_upper(upper, *writer, opts);
@@ -157,13 +178,43 @@ image::LayerRef BuildStore::write_diff(const std::string& key, const std::string
     }
     layer = snapshot::diff_trees(lower, upper, *writer, opts);
   }
-  if (opts.sink_hashes) {
-    layer.diff_id = writer->commit(layer.descriptor.size);
-    layer.descriptor.digest = layer.diff_id;
-  } else {
-    writer->commit(layer.descriptor.size, layer.descriptor.digest);
+  return commit_layer_blob(*writer, std::move(layer), opts);
+}
+
+std::optional<image::LayerRef> BuildStore::write_followed_layer(
+    const std::string& key, const snapshot::LayerOptions& options,
+    const std::function<void(const std::filesystem::path& dir, snapshot::LayerFollower&)>& fill) {
+  if (format_ != snapshot::DirFormat::kOverlayLayer) return std::nullopt;
+  const std::filesystem::path upper =
+      with_snapshotter([&](snapshot::Snapshotter& s) { return s.dir(key); });
+  auto writer = content_.writer("layer of " + key);
+  const snapshot::LayerOptions opts = sink_hashing(options);
+  std::optional<snapshot::Layer> layer;
+  {
+    snapshot::LayerFollower follower(upper, *writer, opts);
+    fill(upper, follower);
+    common::TraceSpan span("layer: check the upper dir, end the followed layer");
+    layer = follower.finish();
   }
-  return image::LayerRef{layer.descriptor, layer.diff_id};
+  if (!layer) {
+    common::TraceSpan refused("layer: not followed, the step runs again");  // a mark for --trace
+    return std::nullopt;  // the writer goes uncommitted: nothing stored
+  }
+  return commit_layer_blob(*writer, std::move(*layer), opts);
+}
+
+bool BuildStore::absent_in(const std::string& snapshot, const std::string& name) {
+  if (format_ != snapshot::DirFormat::kOverlayLayer) return false;
+  return with_snapshotter([&](snapshot::Snapshotter& s) {
+    for (std::string at = snapshot; !at.empty();) {
+      struct stat st {};
+      if (::lstat((s.dir(at) / name).c_str(), &st) == 0 || errno != ENOENT) return false;
+      std::optional<snapshot::SnapshotInfo> info = s.stat(at);
+      if (!info) return false;
+      at = info->parent;
+    }
+    return true;
+  });
 }
 
 void BuildStore::commit_snapshot(const std::string& key, const std::string& chain) {

@@ -24,6 +24,7 @@
 #include "snapshot/content_store.h"
 #include "snapshot/database.h"
 #include "snapshot/image_store.h"
+#include "snapshot/layer_follow.h"
 #include "snapshot/layer_writer.h"
 #include "snapshot/snapshotter.h"
 
@@ -81,6 +82,17 @@ class BuildStore {
   image::LayerRef write_diff(const std::string& key, const std::string& parent,
                              const snapshot::LayerOptions& options,
                              const EarlierResult* earlier = nullptr);
+
+  // Fills active `key`'s own (upper) directory with `fill` while a LayerFollower writes its
+  // layer (snapshot/layer_follow.h); nullopt when the stream was not the diff of what `fill`
+  // made (nothing stored then; the caller drops the snapshot) or the store is not overlay.
+  std::optional<image::LayerRef> write_followed_layer(
+      const std::string& key, const snapshot::LayerOptions& options,
+      const std::function<void(const std::filesystem::path& dir, snapshot::LayerFollower&)>& fill);
+
+  // Whether no layer of committed snapshot `snapshot` (an overlay store's) has an entry `name` at
+  // its root, not even a whiteout: a new directory there shows nothing of the parent.
+  bool absent_in(const std::string& snapshot, const std::string& name);
 
   // Commits active `key` as the snapshot of `chain` (or drops it when that snapshot exists
   // already: the same content came from elsewhere first).

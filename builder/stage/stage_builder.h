@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "builder/stage/build_session.h"
+#include "builder/stage/early_layer.h"
 #include "common/trace.h"
 #include "parser/word_env.h"
 #include "parser/word_expansion.h"
+#include "snapshot/layer_follow.h"
 
 namespace mybuild::builder {
 
@@ -45,6 +47,19 @@ class StageBuilder {
     // unmounted directory (overlay's upper dir) instead of `act`, and that result, whose layer
     // then makes most of the new one; nothing: `act` as usual.
     std::function<std::optional<Seed>(const nlohmann::json& inputs)> on_miss;
+    // A COPY whose layer may be written while it copies (builder/copy/follow.h). Without a
+    // seed, when the parent lacks `absent_top`: `act` fills the new snapshot's own directory,
+    // unmounted, telling `follower` each finished entry; else, or when the follower's stream is
+    // not the diff, the step runs as usual.
+    struct Followed {
+      std::string absent_top;
+      std::function<void(const std::filesystem::path& dir, const StepId& step,
+                         snapshot::LayerFollower& follower)>
+          act;
+      // The same copy started before the cache lookup (start_early), or null. Taken on a miss.
+      EarlyLayer* early = nullptr;
+    };
+    std::optional<Followed> followed;
   };
   void layer_step(const StepId& step, const parser::InstructionCommon& where, StepInputs inputs,
                   const std::string& created_by, const Action& act);
@@ -56,6 +71,18 @@ class StageBuilder {
   // False when it failed short of cancellation: the caller then runs the step as usual.
   bool run_on_upper(const std::string& parent, const Seed& seed, const StepId& step,
                     std::optional<image::LayerRef>& layer);
+  // The same with StepInputs::followed: false when the parent has its top name, or the stream
+  // was not the diff (the snapshot is then dropped), or it failed short of cancellation.
+  bool run_followed(const std::string& parent, const StepInputs::Followed& followed,
+                    const StepId& step, std::optional<image::LayerRef>& layer);
+  // After a cache miss: the step's result over `parent`, the fastest way `in` allows (a copy
+  // started early, a seed, a followed copy), else `act` in a mounted snapshot.
+  std::optional<image::LayerRef> run_missed(const std::string& parent, const StepInputs& in,
+                                            const StepId& step, const Action& act);
+  // A followed COPY's `fill` started now, before its checksums and cache lookup, when a miss is
+  // likely: no record at this step's place yet or --no-cache, no --cache-from, one platform, and
+  // the parent lacks `absent_top`. Null otherwise (early_layer.h).
+  std::unique_ptr<EarlyLayer> start_early(const std::string& absent_top, EarlyLayer::Fill fill);
 
   void dispatch(const parser::Instruction& instruction);
   void run_onbuild_triggers();

@@ -45,6 +45,19 @@ std::string action_name(std::string keyword) {
   return keyword + ": change the snapshot";
 }
 
+// Runs `attempt`, a step's fast path on a snapshot's own directory; false when it failed short
+// of cancellation (its snapshot is gone then: ScopedSnapshot), and the step runs as usual.
+bool attempt_on_upper(std::string_view what, const std::function<void()>& attempt) {
+  try {
+    attempt();
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kCancelled) throw;
+    common::log::warn(std::string(what) + " failed (" + e.what() + "): running the step in full");
+    return false;
+  }
+}
+
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -106,30 +119,88 @@ std::optional<image::LayerRef> StageBuilder::run_in_snapshot(const std::string& 
 
 bool StageBuilder::run_on_upper(const std::string& parent, const Seed& seed, const StepId& step,
                                 std::optional<image::LayerRef>& layer) {
-  try {
+  layer.reset();
+  bool declined = false;
+  const bool ran = attempt_on_upper("starting from the previous result", [&] {
     ScopedSnapshot snap(s_.store, "step", parent);
     const std::filesystem::path dir =
         s_.store.with_snapshotter([&](snapshot::Snapshotter& sn) { return sn.dir(snap.key()); });
-    bool done = false;
     {
       common::TraceSpan span(action_trace_name_ + " (from the previous result)");
-      done = seed.act(dir, step);
+      declined = !seed.act(dir, step);
     }
-    if (!done) return false;
+    if (declined) return;  // ~snap drops what it made
     s_.cancel.check("build");
+    std::optional<image::LayerRef> written;
     {
       common::TraceSpan span("diff: tar, digest, write layer");
-      layer = s_.store.write_diff(snap.key(), parent, s_.layer_options, &seed.earlier);
+      written = s_.store.write_diff(snap.key(), parent, s_.layer_options, &seed.earlier);
     }
     common::TraceSpan span("commit snapshot");
-    if (layer) snap.commit(chain_id(parent, layer->diff_id));
-    return true;
+    if (written) snap.commit(chain_id(parent, written->diff_id));
+    layer = std::move(written);
+  });
+  return ran && !declined;
+}
+
+bool StageBuilder::run_followed(const std::string& parent, const StepInputs::Followed& followed,
+                                const StepId& step, std::optional<image::LayerRef>& layer) {
+  layer.reset();
+  if (!s_.store.absent_in(parent, followed.absent_top)) return false;
+  bool streamed = false;
+  const bool ran = attempt_on_upper("writing the layer while copying", [&] {
+    ScopedSnapshot snap(s_.store, "step", parent);
+    std::optional<image::LayerRef> written = s_.store.write_followed_layer(
+        snap.key(), s_.layer_options,
+        [&](const std::filesystem::path& dir, snapshot::LayerFollower& follower) {
+          common::TraceSpan span(action_trace_name_ + " (the layer written alongside)");
+          followed.act(dir, step, follower);
+        });
+    if (!written) return;  // ~snap drops what the copy made
+    s_.cancel.check("build");
+    common::TraceSpan span("commit snapshot");
+    snap.commit(chain_id(parent, written->diff_id));
+    layer = std::move(written);
+    streamed = true;
+  });
+  return ran && streamed;
+}
+
+std::optional<image::LayerRef> StageBuilder::run_missed(const std::string& parent,
+                                                        const StepInputs& in, const StepId& step,
+                                                        const Action& act) {
+  std::optional<image::LayerRef> layer;
+  std::optional<Seed> seeded;
+  if (in.on_miss) seeded = in.on_miss(in.inputs);
+  // A copy started early that failed is not tried a second time the same way.
+  EarlyLayer* early = in.followed ? in.followed->early : nullptr;
+  if (early && early->parent() == parent) {
+    layer = early->take();
+    if (layer) return layer;
+  }
+  const bool done = seeded
+                        ? run_on_upper(parent, *seeded, step, layer)
+                        : in.followed && !early && run_followed(parent, *in.followed, step, layer);
+  if (!done) layer = run_in_snapshot(parent, act, step);
+  return layer;
+}
+
+std::unique_ptr<EarlyLayer> StageBuilder::start_early(const std::string& absent_top,
+                                                      EarlyLayer::Fill fill) {
+  if (s_.store.dir_format() != snapshot::DirFormat::kOverlayLayer ||
+      !s_.request.cache_from.empty() || s_.step_locks != nullptr ||
+      (!no_cache_ && s_.cache_last(locator()))) {
+    return nullptr;
+  }
+  try {
+    common::TraceSpan span("COPY: start copying before the cache lookup");
+    const std::string parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
+    if (!s_.store.absent_in(parent, absent_top)) return nullptr;
+    return std::make_unique<EarlyLayer>(s_.store, parent, s_.layer_options, std::move(fill));
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kCancelled) throw;
-    common::log::warn(std::string("starting from the previous result failed (") + e.what() +
-                      "): running the step in full");
-    layer.reset();
-    return false;
+    common::log::debug(std::string("COPY: not started before its cache lookup: ") + e.what());
+    return nullptr;
   }
 }
 
@@ -185,12 +256,7 @@ void StageBuilder::layer_step(const StepId& step, const parser::InstructionCommo
       common::TraceSpan span("parent snapshot");
       parent = s_.store.ensure_snapshot(state_.layers, s_.cancel);
     }
-    std::optional<image::LayerRef> layer;
-    std::optional<Seed> seeded;
-    if (in.on_miss) seeded = in.on_miss(in.inputs);
-    if (!seeded || !run_on_upper(parent, *seeded, step, layer)) {
-      layer = run_in_snapshot(parent, act, step);
-    }
+    std::optional<image::LayerRef> layer = run_missed(parent, in, step, act);
     CacheRecord record;
     record.key = key;
     record.layer = layer;

@@ -330,6 +330,7 @@ ExportedImage export_outputs(BuildSession& session, const PlatformBuilds& builds
   StepId step{session.next_step(), "exporting to image"};
   auto started = Clock::now();
   progress.step_state(step, StepState::kStarted, {});
+  store.wait_for_syncs();  // every snapshot of the build on the disk before an image is named
   ExportedImage out;
   for (const auto& b : builds) {
     const AnnotationSet annotations = annotations_for(session.request.annotations, b->platform);

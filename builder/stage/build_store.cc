@@ -196,6 +196,7 @@ std::optional<image::LayerRef> BuildStore::write_followed_layer(
     common::TraceSpan span("layer: check the upper dir, end the followed layer");
     layer = follower.finish();
   }
+  if (layer) sync_later(upper);  // the copy is complete: its files go to the disk meanwhile
   if (!layer) {
     common::TraceSpan refused("layer: not followed, the step runs again");  // a mark for --trace
     return std::nullopt;  // the writer goes uncommitted: nothing stored

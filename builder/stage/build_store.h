@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/stage/background_syncs.h"
 #include "builder/stage/snapshot_prune.h"
 #include "common/cancel.h"
 #include "common/descriptor.h"
@@ -98,6 +99,11 @@ class BuildStore {
   // already: the same content came from elsewhere first).
   void commit_snapshot(const std::string& key, const std::string& chain);
 
+  // A snapshot whose files were written without an overlay mount is synced beside the build
+  // (background_syncs.h); the build waits for every such sync before it names an image.
+  void sync_later(const std::filesystem::path& dir) { syncs_.start(dir); }
+  void wait_for_syncs() { syncs_.wait_all(); }
+
  private:
   // write_diff from the earlier layer's bytes; nullopt where a splice cannot (layer_splice.h).
   std::optional<image::LayerRef> write_spliced_diff(const std::string& key,
@@ -114,6 +120,7 @@ class BuildStore {
   std::mutex mu_;
   std::mutex unpack_mu_;  // one unpack at a time: two stages on one base unpack it once
   int next_key_ = 0;
+  BackgroundSyncs syncs_;  // last: waited for first when the store closes
 };
 
 // An active snapshot (or a read-only view) owned by a scope, made and removed under the

@@ -130,6 +130,7 @@ bool StageBuilder::run_on_upper(const std::string& parent, const Seed& seed, con
       declined = !seed.act(dir, step);
     }
     if (declined) return;  // ~snap drops what it made
+    s_.store.sync_later(dir);  // no unmount syncs it (background_syncs.h)
     s_.cancel.check("build");
     std::optional<image::LayerRef> written;
     {

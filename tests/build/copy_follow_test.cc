@@ -76,6 +76,9 @@ TEST_F(CopyFollowBuild, GivesTheLayerOfACopyThroughTheMount) {
       build_traced("FROM busybox\nRUN mkdir -m 755 /other\nCOPY ctx/ /data/\n", "app:followed");
   EXPECT_TRUE(followed(with_follower)) << "the layer was not followed";
   EXPECT_EQ(with_follower.find("not followed"), std::string::npos);
+  // No unmount synced its files: a sync ran beside the build, waited for before the naming.
+  EXPECT_NE(with_follower.find("sync the snapshot's files (beside the build)"), std::string::npos);
+  EXPECT_NE(with_follower.find("wait for the snapshots' syncs"), std::string::npos);
   const std::string mounted =
       build_traced("FROM busybox\nRUN mkdir -m 755 /data\nCOPY ctx/ /data/\n", "app:mounted");
   EXPECT_FALSE(followed(mounted)) << "/data is in the parent";

@@ -130,7 +130,8 @@ bool StageBuilder::run_on_upper(const std::string& parent, const Seed& seed, con
       declined = !seed.act(dir, step);
     }
     if (declined) return;  // ~snap drops what it made
-    s_.store.sync_later(dir);  // no unmount syncs it (background_syncs.h)
+    // No unmount syncs these files: a sync beside the build does (background_syncs.h).
+    s_.store.sync_later(dir);
     s_.cancel.check("build");
     std::optional<image::LayerRef> written;
     {

@@ -1,7 +1,17 @@
 # bench/compare: timing one run (sourced by run.sh). measure WORKLOAD BUILDER COMMAND... syncs
-# (a previous run's dirty pages are written back before, not during, this one), runs COMMAND in
-# the builder's memory cgroup (for BuildKit the CLI runs outside: dockerd's cgroup is the one
-# sampled), and appends "workload builder rep seconds peak_kib status why" to $results_tsv.
+# (a previous run's dirty pages are written back before, not during, this one), lets the memory
+# settle (below), runs COMMAND in the builder's memory cgroup (for BuildKit the CLI runs outside:
+# dockerd's cgroup is the one sampled), and appends "workload builder rep seconds peak_kib
+# status why" to $results_tsv.
+#
+# Why settle: in a VM whose balloon takes free pages back (free page reporting, about 2 s after
+# they are freed), writing into a page the guest has not touched since costs a fault in the host;
+# a 1 GiB dd from /dev/urandom took 2.1 s of system time into pages freed just before and 2.6 s
+# into settled ones (median of 3, this VM). The forget step just before a cold run frees the
+# previous run's files (the work itself: the 1 GiB /big of the `big` workload, moments before
+# its dd), so whoever ran right after a large rm was timed on recycled pages and the others were
+# not. After COMPARE_SETTLE_S (3) seconds the harness's own frees are gone to the host for every
+# builder alike; what a builder frees and reuses during its own run still counts for it.
 
 measure() {
   local workload=$1 builder=$2; shift 2
@@ -20,6 +30,7 @@ measure() {
   local sampler=$!
   wait_for 10 test -e "$work/peak.ready"
   sync
+  sleep "${COMPARE_SETTLE_S:-3}"
   start=$(date +%s.%N)
   if [[ $builder == buildkit ]]; then
     "$@" > "$log" 2>&1 || status=failed

@@ -3,31 +3,17 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/magic.h>
-#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "common/temp_dir.h"
+#include "snapshot/page_cache_test_util.h"
 
 namespace mybuild::snapshot {
 namespace {
-
-// Pages of [from, from + bytes) of `fd` that are in the page cache.
-size_t drop_test_cached_pages(int fd, size_t from, size_t bytes) {
-  void* map = ::mmap(nullptr, from + bytes, PROT_READ, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) return SIZE_MAX;
-  std::vector<unsigned char> in_core((from + bytes) / ::getpagesize());
-  const bool ok = ::mincore(map, from + bytes, in_core.data()) == 0;
-  ::munmap(map, from + bytes);
-  if (!ok) return SIZE_MAX;
-  const auto first = in_core.begin() + static_cast<long>(from / ::getpagesize());
-  return static_cast<size_t>(
-      std::count_if(first, in_core.end(), [](unsigned char c) { return (c & 1) != 0; }));
-}
 
 // A file of `size` bytes (byte i is i % 251), on the disk and in the page cache.
 common::UniqueFd drop_test_file(const std::filesystem::path& path, uint64_t size) {
@@ -68,11 +54,10 @@ TEST(ReadDropBehind, DropsWhatABigFileHasReadAndKeepsTheLag) {
   common::UniqueFd fd = drop_test_file(dir.path() / "big", size);
   ASSERT_TRUE(fd);
   const size_t page = static_cast<size_t>(::getpagesize());
-  ASSERT_GT(drop_test_cached_pages(fd.get(), 0, 32 << 20), (30u << 20) / page)
-      << "not cached to start";
+  ASSERT_GT(test_cached_pages(fd.get(), 0, 32 << 20), (30u << 20) / page) << "not cached to start";
   ASSERT_TRUE(drop_test_read_back(dir.path() / "big", size)) << "read wrong bytes";
-  EXPECT_LT(drop_test_cached_pages(fd.get(), 0, 32 << 20), 64u) << "the start stayed cached";
-  EXPECT_GT(drop_test_cached_pages(fd.get(), size - (32 << 20), 32 << 20), (30u << 20) / page)
+  EXPECT_LT(test_cached_pages(fd.get(), 0, 32 << 20), 64u) << "the start stayed cached";
+  EXPECT_GT(test_cached_pages(fd.get(), size - (32 << 20), 32 << 20), (30u << 20) / page)
       << "the last kLag bytes were dropped";
 }
 
@@ -83,7 +68,7 @@ TEST(ReadDropBehind, LeavesASmallFileCached) {
   ASSERT_TRUE(fd);
   ASSERT_TRUE(drop_test_read_back(dir.path() / "small", size)) << "read wrong bytes";
   const size_t page = static_cast<size_t>(::getpagesize());
-  EXPECT_GT(drop_test_cached_pages(fd.get(), 0, size), (size - (2 << 20)) / page)
+  EXPECT_GT(test_cached_pages(fd.get(), 0, size), (size - (2 << 20)) / page)
       << "pages were dropped";
 }
 

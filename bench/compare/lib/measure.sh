@@ -16,7 +16,9 @@
 # without seccomp found no difference once the memory state was the same). So a cold run starts
 # COMPARE_SETTLE_S (10) seconds after its forget, for every builder alike; what a builder frees
 # and reuses during its own run still counts for it. Warm runs (noop, onefile, push) forget
-# nothing and do not wait.
+# nothing and do not wait. Not settled by this: what a forget frees still seems to favour the
+# next big write for longer than 10 s (a mybuild whose store kept its 1 GiB upper file cached,
+# freed by its forget, ran the dd in 3.6-4.1 s; one that had dropped those pages, 4.7 s).
 
 measure() {
   local workload=$1 builder=$2; shift 2

@@ -29,6 +29,7 @@
 #include "sandbox/internal/child_process.h"
 #include "sandbox/internal/chroot_mounts.h"
 #include "sandbox/internal/plan.h"
+#include "sandbox/internal/step_writeback.h"
 #include "sandbox/network.h"
 #include "sandbox/records.h"
 #include "sandbox/rlimits.h"
@@ -165,6 +166,20 @@ Supervised supervise(ChildProcess& child, int error_fd, int output_fd, int statu
         drain_deadline = Clock::now() + std::chrono::seconds(2);
       }
     }
+  }
+  return s;
+}
+
+// supervise() with the step's writeback (internal/step_writeback.h) running meanwhile, stopped
+// as soon as the process is done: the diff takes over from there.
+Supervised supervise_step(ChildProcess& child, int error_fd, int output_fd, int status_fd,
+                          const ProcessSpec& spec, const Cgroup& cgroup,
+                          common::CancelToken& cancel, common::Writer& output) {
+  auto writeback = internal::start_step_writeback(spec, cgroup);
+  Supervised s = supervise(child, error_fd, output_fd, status_fd, spec, cancel, output);
+  if (writeback) {
+    common::log::debug(spec.description + ": " + std::to_string(writeback->write_backs()) +
+                       " write-backs while it ran");
   }
   return s;
 }
@@ -339,8 +354,8 @@ ExitStatus run_step(const ProcessSpec& spec, common::CancelToken& cancel, common
   }
   setup.reset();
   common::TraceSpan process("process");
-  Supervised s =
-      supervise(child, error.read.get(), out.read.get(), status.read.get(), spec, cancel, output);
+  Supervised s = supervise_step(child, error.read.get(), out.read.get(), status.read.get(), spec,
+                                *cgroup, cancel, output);
   rusage usage{};
   child.wait(&usage);
 

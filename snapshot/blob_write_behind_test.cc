@@ -3,32 +3,18 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/magic.h>
-#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "common/temp_dir.h"
 #include "common/unique_fd.h"
+#include "snapshot/page_cache_test_util.h"
 
 namespace mybuild::snapshot {
 namespace {
-
-// Pages of the first `bytes` of `fd` that are in the page cache.
-size_t resident_pages(int fd, size_t from, size_t bytes) {
-  void* map = ::mmap(nullptr, from + bytes, PROT_READ, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) return SIZE_MAX;
-  std::vector<unsigned char> in_core((from + bytes) / ::getpagesize());
-  const bool ok = ::mincore(map, from + bytes, in_core.data()) == 0;
-  ::munmap(map, from + bytes);
-  if (!ok) return SIZE_MAX;
-  const auto first = in_core.begin() + static_cast<long>(from / ::getpagesize());
-  return static_cast<size_t>(
-      std::count_if(first, in_core.end(), [](unsigned char c) { return (c & 1) != 0; }));
-}
 
 // Written the way ContentWriter does (writeback started per 8 MiB, then written()): once
 // finish() returns, everything is on the disk, the first kKeepCached bytes are still cached
@@ -57,8 +43,9 @@ TEST(BlobWriteBehind, KeepsTheStartCachedAndDropsTheRest) {
     ASSERT_EQ(behind.finish(call), 0) << call;
   }
   const size_t page = static_cast<size_t>(::getpagesize());
-  EXPECT_GT(resident_pages(fd.get(), 0, 64 << 20), (60u << 20) / page) << "the start was dropped";
-  EXPECT_LT(resident_pages(fd.get(), BlobWriteBehind::kKeepCached, 64 << 20), 64u)
+  EXPECT_GT(test_cached_pages(fd.get(), 0, 64 << 20), (60u << 20) / page)
+      << "the start was dropped";
+  EXPECT_LT(test_cached_pages(fd.get(), BlobWriteBehind::kKeepCached, 64 << 20), 64u)
       << "written pages past kKeepCached stayed cached";
 }
 

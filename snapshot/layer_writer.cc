@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "snapshot/read_drop_behind.h"
 
 namespace mybuild::snapshot {
 
@@ -195,7 +196,8 @@ void LayerWriter::add(const std::string& path, int dirfd, const char* name, cons
   int fd = ::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM) fd = ::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) common::throw_errno("open", path);
-  common::FdReader content{UniqueFd(fd)};
+  // A big file's pages go once read and written back: the blob's land in them.
+  ReadDropBehind content{UniqueFd(fd), static_cast<uint64_t>(st.st_size)};
   e.xattrs = fd_xattrs(fd, name);
   e.size = st.st_size;
   tar_.add_file(e, content);

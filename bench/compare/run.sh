@@ -10,6 +10,7 @@
 # COMPARE_BIG_MB (1024), COMPARE_MANY_FILES (50000), COMPARE_MANY_KEPT (1000),
 # COMPARE_WORKLOADS ("cold push noop onefile parallel big many cstage cacheimport"),
 # COMPARE_BUILDERS ("work mybuild buildkit buildah"), COMPARE_RESULTS (the .md path),
+# COMPARE_SETTLE_S (10: seconds between a cold run's forget and its timing, lib/measure.sh),
 # COMPARE_INPUTS (a folder to keep the generated inputs in between runs, for development; the
 # onefile workload appends to one file of it), COMPARE_DEBIAN_TAR (BUILD_DIR/fixtures/debian-bookworm.tar, made by tools/make_debian_base.sh
 # when missing: about 5 minutes, not counted in the run's 30).

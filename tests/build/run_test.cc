@@ -25,6 +25,24 @@ std::string layer_path_text(const LayerListing& layer) {
   return out;
 }
 
+// A RUN that writes more than StepWriteback's 128 MiB (written back while the step runs) into a
+// file of more than ReadDropBehind's 64 MiB (its pages dropped as the diff reads it): the layer
+// holds the whole file (ReadDropBehind's unit test checks the bytes it reads), and the next step
+// reads them back from the snapshot intact.
+TEST_F(BuildRun, ABigFileWrittenBackAndDroppedWhileDiffedIsIntact) {
+  dockerfile(
+      "FROM busybox\n"
+      "RUN dd if=/dev/urandom of=/big bs=1M count=160 2>/dev/null && sha256sum /big > /big.sha\n"
+      "RUN sha256sum -c /big.sha > /check\n");
+  Ran r = build({"-t", "app:v1"});
+  ASSERT_TRUE(r.ok()) << r.both();
+  StoredImage img = image("app:v1");
+  EXPECT_EQ(img.content("/check"), "/big: OK\n");
+  const FileEntry* big = img.find("/big");
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->size, int64_t{160} << 20);
+}
+
 TEST_F(BuildRun, ShellFormAndExecForm) {
   dockerfile(
       "FROM busybox\n"
